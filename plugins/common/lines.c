@@ -1,0 +1,133 @@
+/* Line edits of files others own: only the managed line changes, every other byte stays. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lines.h"
+
+static bool is_blank(char c)
+{
+        return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* The next word of S[*pos..n) before a '#' comment, or 0 length at its end. */
+static size_t next_word(const char *s, size_t n, size_t *pos, const char **ret_word)
+{
+        size_t p = *pos, start;
+
+        while (p < n && is_blank(s[p]))
+                p++;
+        if (p >= n || s[p] == '#') {
+                *pos = n;
+                return 0;
+        }
+        start = p;
+        while (p < n && !is_blank(s[p]) && s[p] != '#')
+                p++;
+        *pos = p;
+        *ret_word = s + start;
+        return p - start;
+}
+
+bool lines_equal(const char *line, size_t n, const char *want)
+{
+        size_t lp = 0, wp = 0, wn = strlen(want);
+
+        for (;;) {
+                const char *lw = NULL, *ww = NULL;
+                size_t ll = next_word(line, n, &lp, &lw), wl = next_word(want, wn, &wp, &ww);
+
+                if (ll != wl)
+                        return false;
+                if (ll == 0)
+                        return true;
+                if (memcmp(lw, ww, ll) != 0)
+                        return false;
+        }
+}
+
+/* Calls FN for each line of CONTENT (without its newline); stops when FN returns true. */
+static const char *find_line(const char *content, bool (*fn)(const char *, size_t, const char *),
+                             const char *arg)
+{
+        const char *p = content;
+
+        while (*p) {
+                const char *nl = strchr(p, '\n');
+                size_t n = nl ? (size_t) (nl - p) : strlen(p);
+                if (fn(p, n, arg))
+                        return p;
+                if (!nl)
+                        break;
+                p = nl + 1;
+        }
+        return NULL;
+}
+
+bool lines_contains(const char *content, const char *want)
+{
+        return find_line(content, lines_equal, want) != NULL;
+}
+
+static bool first_word_is(const char *line, size_t n, const char *word)
+{
+        const char *w = NULL;
+        size_t pos = 0, wl = next_word(line, n, &pos, &w);
+        return wl > 0 && wl == strlen(word) && memcmp(w, word, wl) == 0;
+}
+
+char *lines_add(const char *content, const char *want, const char *before_word)
+{
+        const char *at = before_word ? find_line(content, first_word_is, before_word) : NULL;
+        size_t len = strlen(content);
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return NULL;
+        if (at) {
+                fwrite(content, 1, (size_t) (at - content), f);
+                fprintf(f, "%s\n", want);
+                fputs(at, f);
+        } else {
+                fputs(content, f);
+                if (len > 0 && content[len - 1] != '\n')
+                        fputc('\n', f);
+                fprintf(f, "%s\n", want);
+        }
+        if (fclose(f) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}
+
+char *lines_remove(const char *content, const char *want, size_t *ret_removed)
+{
+        const char *p = content;
+        char *buf = NULL;
+        size_t size = 0, removed = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return NULL;
+        while (*p) {
+                const char *nl = strchr(p, '\n');
+                size_t n = nl ? (size_t) (nl - p) : strlen(p);
+                if (lines_equal(p, n, want))
+                        removed++;
+                else
+                        fwrite(p, 1, n + (nl ? 1 : 0), f);
+                if (!nl)
+                        break;
+                p = nl + 1;
+        }
+        if (fclose(f) != 0) {
+                free(buf);
+                return NULL;
+        }
+        if (ret_removed)
+                *ret_removed = removed;
+        return buf;
+}

@@ -1,0 +1,325 @@
+/* Helpers the xCAT plugins share: running xCAT commands, reading lsdef, managing services. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <syslog.h>
+
+#include "lsdef.h"
+#include "xcat.h"
+
+#define TAIL_LINES 3
+
+static bool plain_word(const char *w)
+{
+        if (!*w)
+                return false;
+        for (; *w; w++)
+                if (!((*w >= 'a' && *w <= 'z') || (*w >= 'A' && *w <= 'Z') || (*w >= '0' && *w <= '9') ||
+                      strchr("@%+=:,./_-", *w)))
+                        return false;
+        return true;
+}
+
+/* The command line as an admin would type it, for messages only: nothing here reaches a shell. */
+static char *argv_join(const char *const argv[])
+{
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return NULL;
+        for (size_t i = 0; argv[i]; i++) {
+                if (i)
+                        fputc(' ', f);
+                if (plain_word(argv[i])) {
+                        fputs(argv[i], f);
+                        continue;
+                }
+                fputc('\'', f);
+                for (const char *p = argv[i]; *p; p++) {
+                        if (*p == '\'')
+                                fputs("'\\''", f);
+                        else
+                                fputc(*p, f);
+                }
+                fputc('\'', f);
+        }
+        if (fclose(f) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}
+
+/* The last TAIL_LINES non-empty lines of OUTPUT joined with " | ", for a one-line message. */
+static char *output_tail(const char *output)
+{
+        const char *starts[TAIL_LINES];
+        size_t lens[TAIL_LINES], n = 0;
+        const char *p = output ? output : "";
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        while (*p) {
+                const char *nl = strchr(p, '\n');
+                size_t len = nl ? (size_t) (nl - p) : strlen(p);
+                while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == ' '))
+                        len--;
+                if (len > 0) {
+                        if (n == TAIL_LINES) {
+                                memmove(starts, starts + 1, sizeof starts[0] * (TAIL_LINES - 1));
+                                memmove(lens, lens + 1, sizeof lens[0] * (TAIL_LINES - 1));
+                                n--;
+                        }
+                        starts[n] = p;
+                        lens[n++] = len;
+                }
+                if (!nl)
+                        break;
+                p = nl + 1;
+        }
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return NULL;
+        for (size_t i = 0; i < n; i++)
+                fprintf(f, "%s%.*s", i ? " | " : "", (int) (lens[i] > 500 ? 500 : lens[i]), starts[i]);
+        if (n == 0)
+                fputs("(no output)", f);
+        if (fclose(f) != 0) {
+                free(buf);
+                return NULL;
+        }
+        return buf;
+}
+
+int xc_run(struct xhafw_step *step, const char *const argv[], unsigned flags, char **ret_output)
+{
+        char *output = NULL, *line, *tail;
+        int prio = (flags & XC_RUN_QUIET) ? LOG_NOTICE : LOG_ERR;
+        int r = xhafw_run(step, argv, flags & ~XC_RUN_QUIET, &output);
+
+        if (r == 0) {
+                if (ret_output)
+                        *ret_output = output;
+                else
+                        free(output);
+                return 0;
+        }
+        line = argv_join(argv);
+        if (r < 0) {
+                xhafw_log(step, prio, "cannot run %s: %s", line ? line : argv[0], strerror(-r));
+        } else {
+                tail = output_tail(output);
+                xhafw_log(step, prio, "%s failed with exit status %d: %s", line ? line : argv[0], r,
+                          tail ? tail : "(output lost)");
+                free(tail);
+                r = -EIO;
+        }
+        free(line);
+        free(output);
+        return r;
+}
+
+void xc_log_warnings(struct xhafw_step *step, const char *argv0, const char *output)
+{
+        const char *p = output ? output : "";
+
+        while (*p) {
+                const char *nl = strchr(p, '\n');
+                size_t len = nl ? (size_t) (nl - p) : strlen(p);
+                const char *w = p;
+                while (w < p + len && (*w == ' ' || *w == '\t'))
+                        w++;
+                if ((size_t) (p + len - w) >= 7 && strncasecmp(w, "warning", 7) == 0)
+                        xhafw_log(step, LOG_WARNING, "%s: %.*s", argv0, (int) (p + len - w), w);
+                if (!nl)
+                        break;
+                p = nl + 1;
+        }
+}
+
+int xc_lsdef_get(struct xhafw_step *step, const char *const argv[], const char *object, const char *attr,
+                 unsigned flags, char **ret_value)
+{
+        struct lsdef_result res;
+        char *output = NULL, *copy = NULL;
+        const char *v;
+        int r;
+
+        r = xc_run(step, argv, flags | XHAFW_RUN_READONLY, &output);
+        if (r < 0)
+                return r;
+        r = lsdef_parse(output, strlen(output), &res);
+        free(output);
+        if (r < 0) {
+                xhafw_log(step, (flags & XC_RUN_QUIET) ? LOG_NOTICE : LOG_ERR,
+                          "cannot parse the output of %s: %s", argv[0], strerror(-r));
+                return r;
+        }
+        v = lsdef_find(&res, object, attr);
+        if (v) {
+                copy = strdup(v);
+                if (!copy) {
+                        lsdef_result_free(&res);
+                        return -ENOMEM;
+                }
+        }
+        lsdef_result_free(&res);
+        *ret_value = copy;
+        return 0;
+}
+
+int xc_service_active(struct xhafw_step *step, const char *unit)
+{
+        int r = xhafw_service(step, "is-active", unit);
+
+        if (r < 0) {
+                xhafw_log(step, LOG_NOTICE, "cannot ask the service manager about %s: %s", unit, strerror(-r));
+                return r;
+        }
+        /* systemctl: 0 active; 3 inactive or failed; 4 no such unit. All but 0 mean "not running here". */
+        return r == 0;
+}
+
+int xc_service_state(struct xhafw_step *step, const char *unit)
+{
+        int r = xc_service_active(step, unit);
+        return r < 0 ? r : r ? XHAFW_ACTIVE : XHAFW_INACTIVE;
+}
+
+static int service_change(struct xhafw_step *step, const char *verb, const char *unit, int want_active)
+{
+        int r = xc_service_active(step, unit);
+
+        if (r < 0)
+                return r;
+        if (r == want_active) {
+                xhafw_log(step, LOG_INFO, "%s is already %s", unit, want_active ? "active" : "inactive");
+                return 0;
+        }
+        r = xhafw_service(step, verb, unit);
+        if (r < 0) {
+                xhafw_log(step, LOG_ERR, "cannot %s %s: %s", verb, unit, strerror(-r));
+                return r;
+        }
+        if (r > 0) {
+                xhafw_log(step, LOG_ERR, "%s %s failed: the service manager exited with status %d", verb, unit, r);
+                return -EIO;
+        }
+        return 0;
+}
+
+int xc_service_start(struct xhafw_step *step, const char *unit)
+{
+        return service_change(step, "start", unit, 1);
+}
+
+int xc_service_stop(struct xhafw_step *step, const char *unit)
+{
+        return service_change(step, "stop", unit, 0);
+}
+
+/* A warning only: the site table decides what xCAT's rcons and makeconservercf/makegocons
+ * expect, and a mismatch is the admin's choice to fix, not a reason to leave the consoles down. */
+static void warn_site_consoleservice(struct xhafw_step *step, const struct xc_console *c)
+{
+        const char *const argv[] = { "lsdef", "-t", "site", "-i", "consoleservice", NULL };
+        char *v = NULL;
+
+        if (xc_lsdef_get(step, argv, NULL, "consoleservice", XC_RUN_QUIET, &v) < 0) {
+                xhafw_log(step, LOG_NOTICE, "cannot read the site table's consoleservice, not comparing it with %s",
+                          c->name);
+                return;
+        }
+        /* Unset means conserver in xCAT. */
+        if (strcmp(v && *v ? v : "conserver", c->name) != 0)
+                xhafw_log(step, LOG_WARNING,
+                          "the site table's consoleservice is %s, not %s: rcons will not use the consoles this step "
+                          "serves (chdef -t site consoleservice=%s)", v && *v ? v : "unset (conserver)", c->name, c->name);
+        free(v);
+}
+
+int xc_console_apply(struct xhafw_step *step, const struct xc_console *c)
+{
+        const char *unit = xhafw_opt_string(step, "service");
+        const char *other = xhafw_opt_string(step, "other_service");
+        const char *const argv[] = { c->generator, NULL };
+        int r;
+
+        if (other && *other) {
+                r = xc_service_active(step, other);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        if (!xhafw_force(step)) {
+                                xhafw_log(step, LOG_ERR,
+                                          "refusing to start %s: %s is active and both would take the same consoles; "
+                                          "stop %s (a site runs one console service) or use --force",
+                                          unit, other, other);
+                                return XHAFW_REFUSED;
+                        }
+                        xhafw_log(step, LOG_WARNING, "%s is active; starting %s anyway (--force)", other, unit);
+                }
+        }
+        warn_site_consoleservice(step, c);
+        r = xc_run(step, argv, 0, NULL);
+        if (r < 0)
+                return r;
+        return xc_service_start(step, unit);
+}
+
+int xc_read_text(const char *path, bool missing_ok, char **ret)
+{
+        /* Files this code edits are small; anything larger is not the file we think it is. */
+        const size_t max = 16u << 20;
+        FILE *f = fopen(path, "re");
+        char *buf = NULL;
+        size_t n = 0, cap = 0;
+
+        if (!f) {
+                if (errno == ENOENT && missing_ok) {
+                        *ret = calloc(1, 1);
+                        return *ret ? 0 : -ENOMEM;
+                }
+                return -errno;
+        }
+        for (;;) {
+                size_t got;
+                if (cap - n < 4096) {
+                        char *nb;
+                        cap = cap ? cap * 2 : 8192;
+                        if (cap > max + 1)
+                                cap = max + 1;
+                        nb = realloc(buf, cap);
+                        if (!nb) {
+                                free(buf);
+                                fclose(f);
+                                return -ENOMEM;
+                        }
+                        buf = nb;
+                }
+                got = fread(buf + n, 1, cap - n - 1, f);
+                n += got;
+                if (got == 0)
+                        break;
+                if (n >= max) {
+                        free(buf);
+                        fclose(f);
+                        return -EFBIG;
+                }
+        }
+        if (ferror(f)) {
+                int e = errno ? errno : EIO;
+                free(buf);
+                fclose(f);
+                return -e;
+        }
+        fclose(f);
+        buf[n] = 0;
+        *ret = buf;
+        return 0;
+}
