@@ -1,0 +1,72 @@
+# Shared by the fake xCAT commands: the state file, the call log, failure and delay on demand.
+#
+# State: the file named by XHAFW_FAKE_XCAT_STATE, one "KEY=VALUE" a line:
+#   TYPE.OBJECT.ATTR=VALUE     xCAT objects, e.g. site.clustersite.domain=cluster.com,
+#                              network.10_0_0_0-255_0_0_0.mgtifname=eth0
+#   generated.WHAT=N           how often makedns -n, makedhcp -n/-a, ... have run
+#   fake.xcatd_active_file=F   when set, every command fails as if xcatd were down unless F exists
+#                              (point it at the test service manager's xcatd.active)
+#   fake.lsdef_noise=1         lsdef adds a warning, a blank line and an attribute nobody asked for
+#   fake.makedhcp_warning=TEXT makedhcp -a prints "Warning: TEXT" (and still succeeds)
+#   fake.delay.NAME=SECONDS    like XHAFW_FAKE_XCAT_DELAY_NAME below
+# Every call is appended to "$XHAFW_FAKE_XCAT_STATE.log": "<seconds since epoch> <pid> start|end ...".
+# XHAFW_FAKE_XCAT_FAIL=NAME[,NAME...] makes those calls fail (exit 1, an error on stderr).
+# XHAFW_FAKE_XCAT_DELAY_NAME=SECONDS makes those calls take that long (benchmarks).
+# NAME is the command (makedhcp) or the command and its first option (makedhcp-a); in the
+# variable names it is upper-cased with '-' as '_' (XHAFW_FAKE_XCAT_DELAY_MAKEDHCP_A).
+set -u
+
+FX_NAME=${0##*/}
+: "${XHAFW_FAKE_XCAT_STATE:?fake xCAT: XHAFW_FAKE_XCAT_STATE must name the state file (pass_env in xhafw.conf)}"
+FX_STATE=$XHAFW_FAKE_XCAT_STATE
+FX_LOCK=$FX_STATE.lock
+FX_LOG=$FX_STATE.log
+touch "$FX_STATE"
+
+fx_log() { echo "$(date +%s.%N) $$ $*" >> "$FX_LOG"; }
+
+# fx_get KEY: the value, or nothing (exit 1) when unset.
+fx_get() { local line; line=$(grep -m1 -F -- "$1=" "$FX_STATE" | grep -m1 -- "^${1//./\\.}=") || return 1; printf '%s\n' "${line#*=}"; }
+
+# fx_set KEY VALUE: atomically, under a lock, as parallel steps call us at once.
+fx_set() {
+        (
+                flock 9
+                grep -v -- "^${1//./\\.}=" "$FX_STATE" > "$FX_STATE.tmp.$$" || true
+                printf '%s=%s\n' "$1" "$2" >> "$FX_STATE.tmp.$$"
+                mv -f "$FX_STATE.tmp.$$" "$FX_STATE"
+        ) 9>> "$FX_LOCK"
+}
+
+fx_count() { local n; n=$(fx_get "generated.$1" || echo 0); fx_set "generated.$1" $((n + 1)); }
+
+fx_end() { fx_log "end $FX_NAME rc=$1"; exit "$1"; }
+
+# fx_begin ARGS...: log the call, then fail, sleep, or refuse without xcatd, as asked.
+fx_begin() {
+        local sub="" n var delay="" f
+        case "${1:-}" in -*) sub="$FX_NAME${1}" ;; esac
+        fx_log "start $FX_NAME $*"
+        for n in $sub $FX_NAME; do
+                var=XHAFW_FAKE_XCAT_DELAY_$(echo "$n" | tr 'a-z-' 'A-Z_')
+                delay=${!var:-$(fx_get "fake.delay.$n" || true)}
+                [ -n "$delay" ] && break
+        done
+        [ -n "$delay" ] && sleep "$delay"
+        IFS=, read -ra f <<< "${XHAFW_FAKE_XCAT_FAIL:-}"
+        for n in "${f[@]}"; do
+                n=${n// /}
+                if [ -n "$n" ] && { [ "$n" = "$FX_NAME" ] || [ "$n" = "$sub" ]; }; then
+                        echo "Error: [fake] $FX_NAME $* failed (XHAFW_FAKE_XCAT_FAIL=$XHAFW_FAKE_XCAT_FAIL)" >&2
+                        fx_end 1
+                fi
+        done
+        f=$(fx_get fake.xcatd_active_file || true)
+        if [ -n "$f" ] && [ ! -e "$f" ]; then
+                echo "Error: [fake] Unable to connect to xcatd at localhost:3001: Connection refused" >&2
+                fx_end 1
+        fi
+}
+
+# fx_objects TYPE: the object names of that type, sorted.
+fx_objects() { grep -- "^$1\." "$FX_STATE" | cut -d= -f1 | cut -d. -f2 | sort -u; }
