@@ -1,0 +1,943 @@
+/* vip plugin: takes a virtual IPv4 address over netlink after an RFC 5227 ARP probe and announces it by gratuitous ARP. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <netinet/if_ether.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+
+#include <xhafw/plugin.h>
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+
+/* The detached gratuitous ARP sender has no step to log to (its pipes are closed): step NULL is silent. */
+#define log_step(step, ...) \
+        do { \
+                if (step) \
+                        xhafw_log(step, __VA_ARGS__); \
+        } while (0)
+
+/* Bounds on what the admin controls: enough for any sane network, small enough that a typo in a
+ * count or an interval cannot hold the step (and the takeover behind it) for minutes. */
+#define VIP_MAX_COUNT 100
+#define VIP_MAX_INTERVAL_MS 10000
+#define VIP_MIN_PROBE_TIMEOUT_MS 10
+
+static const struct xhafw_option vip_options[] = {
+        { "address", XHAFW_OPT_ADDRESS, true, NULL,
+          "the virtual IPv4 address with its prefix length, e.g. 10.5.106.7/8" },
+        { "interface", XHAFW_OPT_INTERFACE, true, NULL, "the interface that carries it, e.g. eth0" },
+        { "label", XHAFW_OPT_STRING, false, NULL,
+          "IPv4 address label, at most 15 characters, the interface name or the interface name, ':' and a suffix "
+          "(default <interface>:0)" },
+        { "probe", XHAFW_OPT_BOOL, false, "yes", "send an RFC 5227 ARP probe before taking the address" },
+        { "probe_count", XHAFW_OPT_INT, false, "3", "ARP probes sent (1-100)" },
+        { "probe_interval", XHAFW_OPT_DURATION, false, "50ms", "time between probes" },
+        { "probe_timeout", XHAFW_OPT_DURATION, false, "100ms", "time listening for an answer after the last probe" },
+        { "garp_count", XHAFW_OPT_INT, false, "5", "gratuitous ARPs sent after taking the address (0-100)" },
+        { "garp_interval", XHAFW_OPT_DURATION, false, "200ms",
+          "time between gratuitous ARPs; the first goes out at once, the rest from a detached sender" },
+        { "arp_mode", XHAFW_OPT_STRING, false, "request",
+          "gratuitous ARP as 'request' or 'reply' (some switches only learn from replies)" },
+        { .name = NULL },
+};
+
+/* One step's options, parsed. The strings belong to the core and live as long as the action. */
+struct vip {
+        const char *address;            /* as configured, for messages */
+        struct in_addr addr;
+        unsigned prefix;
+        const char *interface;
+        char label[IFNAMSIZ];
+        bool probe;
+        unsigned probe_count;
+        uint64_t probe_interval_ms, probe_timeout_ms;
+        unsigned garp_count;
+        uint64_t garp_interval_ms;
+        bool arp_reply;
+};
+
+/* What netlink says about the interface. */
+struct link_info {
+        bool up;                /* administratively up */
+        bool running;           /* operationally up: carrier, not dormant */
+        bool ether;             /* Ethernet-like: ARP applies */
+        unsigned char mac[ETH_ALEN];
+};
+
+/* Where the address stands on the interface. */
+enum addr_presence {
+        ADDR_ABSENT,
+        ADDR_OTHER_LABEL,       /* address and prefix match, the label does not */
+        ADDR_OURS,              /* address, prefix and label match */
+};
+
+static void nl_socket_freep(struct nl_sock **p)
+{
+        if (*p)
+                nl_socket_free(*p);
+}
+
+static void nl_cache_freep(struct nl_cache **p)
+{
+        if (*p)
+                nl_cache_free(*p);
+}
+
+static void rtnl_link_putp(struct rtnl_link **p)
+{
+        if (*p)
+                rtnl_link_put(*p);
+}
+
+static void rtnl_addr_putp(struct rtnl_addr **p)
+{
+        if (*p)
+                rtnl_addr_put(*p);
+}
+
+static void nl_addr_putp(struct nl_addr **p)
+{
+        if (*p)
+                nl_addr_put(*p);
+}
+
+static void closep(int *fd)
+{
+        if (*fd >= 0)
+                close(*fd);
+}
+
+/* libnl reports its own NLE_* codes; the core speaks negative errno. */
+static int nle_to_errno(int nle)
+{
+        switch (nle < 0 ? -nle : nle) {
+        case NLE_NOMEM: return -ENOMEM;
+        case NLE_EXIST: return -EEXIST;
+        case NLE_NOADDR: return -EADDRNOTAVAIL;
+        case NLE_OBJ_NOTFOUND: return -ENOENT;
+        case NLE_PERM: return -EPERM;
+        case NLE_NODEV: return -ENODEV;
+        case NLE_INVAL: return -EINVAL;
+        case NLE_BUSY: return -EBUSY;
+        case NLE_AGAIN: return -EAGAIN;
+        case NLE_OPNOTSUPP: return -EOPNOTSUPP;
+        case NLE_AF_NOSUPPORT: return -EAFNOSUPPORT;
+        case NLE_RANGE: return -ERANGE;
+        default: return -EIO;
+        }
+}
+
+static uint64_t now_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+        struct timespec ts = { .tv_sec = (time_t) (ns / 1000000000u), .tv_nsec = (long) (ns % 1000000000u) };
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+static void format_mac(const unsigned char mac[ETH_ALEN], char *buf, size_t size)
+{
+        snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
+}
+
+/* "a.b.c.d/len", IPv4 only; a host address (not the network or broadcast address of its prefix). */
+static int parse_address(struct xhafw_step *step, const char *s, struct vip *v)
+{
+        char host[INET6_ADDRSTRLEN + 1];
+        unsigned char v6[16];
+        const char *slash = strchr(s, '/');
+        size_t len = slash ? (size_t) (slash - s) : strlen(s);
+        char *end;
+        long prefix;
+        uint32_t a, mask;
+
+        if (len >= sizeof host) {
+                xhafw_log(step, LOG_ERR, "address '%s' is not an IPv4 address", s);
+                return -EINVAL;
+        }
+        memcpy(host, s, len);
+        host[len] = '\0';
+        if (inet_pton(AF_INET6, host, v6) == 1) {
+                xhafw_log(step, LOG_ERR, "address '%s' is IPv6: this plugin takes IPv4 virtual addresses only", s);
+                return -EINVAL;
+        }
+        if (inet_pton(AF_INET, host, &v->addr) != 1) {
+                xhafw_log(step, LOG_ERR, "address '%s' is not an IPv4 address", s);
+                return -EINVAL;
+        }
+        if (!slash) {
+                xhafw_log(step, LOG_ERR, "address '%s' lacks a prefix length: write it as %s/24 or whatever the "
+                          "network's prefix is, so the kernel gets the right subnet and broadcast address", s, s);
+                return -EINVAL;
+        }
+        errno = 0;
+        prefix = strtol(slash + 1, &end, 10);
+        if (errno || end == slash + 1 || *end || prefix < 1 || prefix > 32 ||
+            !(slash[1] >= '0' && slash[1] <= '9')) {
+                xhafw_log(step, LOG_ERR, "address '%s': the prefix length must be a number from 1 to 32", s);
+                return -EINVAL;
+        }
+        v->prefix = (unsigned) prefix;
+
+        a = ntohl(v->addr.s_addr);
+        mask = v->prefix == 32 ? 0xffffffffu : ~(0xffffffffu >> v->prefix);
+        if (a == 0 || (a >> 24) == 127 || (a >> 28) == 14 || (a >> 28) == 15) {
+                xhafw_log(step, LOG_ERR, "address '%s' is not a unicast host address", s);
+                return -EINVAL;
+        }
+        if (v->prefix <= 30 && ((a & ~mask) == 0 || (a & ~mask) == ~mask)) {
+                xhafw_log(step, LOG_ERR, "address '%s' is the %s address of its subnet, not a host address", s,
+                          (a & ~mask) == 0 ? "network" : "broadcast");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* The label rules the kernel's alias handling and iproute2 rely on: the interface name itself, or
+ * the interface name, ':' and a suffix; at most IFNAMSIZ-1 characters; no blanks or '/'. */
+static int check_label(struct xhafw_step *step, const char *label, const char *interface, bool is_default)
+{
+        size_t n = strlen(interface);
+
+        if (strlen(label) > IFNAMSIZ - 1) {
+                if (is_default)
+                        xhafw_log(step, LOG_ERR, "the default label '%s' is longer than %d characters: set 'label' "
+                                  "(e.g. label = %s)", label, IFNAMSIZ - 1, interface);
+                else
+                        xhafw_log(step, LOG_ERR, "label '%s' is longer than %d characters, the kernel's limit",
+                                  label, IFNAMSIZ - 1);
+                return -EINVAL;
+        }
+        if (strncmp(label, interface, n) != 0 || (label[n] != '\0' && label[n] != ':')) {
+                xhafw_log(step, LOG_ERR, "label '%s' must be '%s' or start with '%s:' (an IPv4 label names its "
+                          "interface), e.g. %s:0", label, interface, interface, interface);
+                return -EINVAL;
+        }
+        for (const char *p = label; *p; p++)
+                if (*p <= ' ' || *p == '/' || *p == 0x7f) {
+                        xhafw_log(step, LOG_ERR, "label '%s' contains a blank, a control character or '/'", label);
+                        return -EINVAL;
+                }
+        return 0;
+}
+
+static int check_range(struct xhafw_step *step, const char *name, long long value, long long min, long long max)
+{
+        if (value < min || value > max) {
+                xhafw_log(step, LOG_ERR, "%s = %lld is out of range: it must be from %lld to %lld", name, value, min,
+                          max);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* Parses and checks every option; logs each problem. 0 or -EINVAL. */
+static int vip_load(struct xhafw_step *step, struct vip *v)
+{
+        const char *label, *mode;
+        long long probe_count, garp_count;
+        int r = 0;
+
+        memset(v, 0, sizeof *v);
+        v->address = xhafw_opt_string(step, "address");
+        v->interface = xhafw_opt_string(step, "interface");
+        if (!v->address || !v->interface) {
+                xhafw_log(step, LOG_ERR, "'address' and 'interface' are required");
+                return -EINVAL;
+        }
+        if (parse_address(step, v->address, v) < 0)
+                r = -EINVAL;
+
+        if (strlen(v->interface) == 0 || strlen(v->interface) > IFNAMSIZ - 1 || strchr(v->interface, ':')) {
+                xhafw_log(step, LOG_ERR, "interface '%s' is not an interface name", v->interface);
+                return -EINVAL;
+        }
+        label = xhafw_opt_string(step, "label");
+        if (label) {
+                if (check_label(step, label, v->interface, false) < 0)
+                        r = -EINVAL;
+                else
+                        memcpy(v->label, label, strlen(label) + 1); /* length checked */
+        } else {
+                char def[IFNAMSIZ + 4];
+
+                snprintf(def, sizeof def, "%s:0", v->interface);
+                if (check_label(step, def, v->interface, true) < 0)
+                        r = -EINVAL;
+                else
+                        memcpy(v->label, def, strlen(def) + 1); /* length checked */
+        }
+
+        v->probe = xhafw_opt_bool(step, "probe");
+        probe_count = xhafw_opt_int(step, "probe_count");
+        garp_count = xhafw_opt_int(step, "garp_count");
+        v->probe_interval_ms = xhafw_opt_duration_ms(step, "probe_interval");
+        v->probe_timeout_ms = xhafw_opt_duration_ms(step, "probe_timeout");
+        v->garp_interval_ms = xhafw_opt_duration_ms(step, "garp_interval");
+        if (check_range(step, "probe_count", probe_count, 1, VIP_MAX_COUNT) < 0 ||
+            check_range(step, "garp_count", garp_count, 0, VIP_MAX_COUNT) < 0 ||
+            check_range(step, "probe_interval (ms)", (long long) v->probe_interval_ms, 0, VIP_MAX_INTERVAL_MS) < 0 ||
+            check_range(step, "probe_timeout (ms)", (long long) v->probe_timeout_ms, VIP_MIN_PROBE_TIMEOUT_MS,
+                        VIP_MAX_INTERVAL_MS) < 0 ||
+            check_range(step, "garp_interval (ms)", (long long) v->garp_interval_ms, 0, VIP_MAX_INTERVAL_MS) < 0)
+                r = -EINVAL;
+        v->probe_count = (unsigned) probe_count;
+        v->garp_count = (unsigned) garp_count;
+
+        mode = xhafw_opt_string(step, "arp_mode");
+        if (!mode || strcmp(mode, "request") == 0)
+                v->arp_reply = false;
+        else if (strcmp(mode, "reply") == 0)
+                v->arp_reply = true;
+        else {
+                xhafw_log(step, LOG_ERR, "arp_mode = %s: it must be 'request' or 'reply'", mode);
+                r = -EINVAL;
+        }
+        return r;
+}
+
+static int nl_open(struct xhafw_step *step, struct nl_sock **ret)
+{
+        struct nl_sock *sk = nl_socket_alloc();
+        int r;
+
+        if (!sk)
+                return -ENOMEM;
+        r = nl_connect(sk, NETLINK_ROUTE);
+        if (r < 0) {
+                log_step(step, LOG_ERR, "cannot open a route netlink socket: %s", nl_geterror(r));
+                nl_socket_free(sk);
+                return nle_to_errno(r);
+        }
+        *ret = sk;
+        return 0;
+}
+
+static int link_query(struct xhafw_step *step, struct nl_sock *sk, const struct vip *v, int ifindex,
+                      struct link_info *ret)
+{
+        _cleanup_(rtnl_link_putp) struct rtnl_link *link = NULL;
+        struct link_info info = { 0 };
+        struct nl_addr *mac;
+        unsigned flags;
+        int r;
+
+        r = rtnl_link_get_kernel(sk, ifindex, NULL, &link);
+        if (r < 0) {
+                xhafw_log(step, LOG_ERR, "cannot read interface %s over netlink: %s", v->interface, nl_geterror(r));
+                return nle_to_errno(r);
+        }
+        flags = rtnl_link_get_flags(link);
+        info.up = flags & IFF_UP;
+        info.running = flags & IFF_RUNNING;
+        mac = rtnl_link_get_addr(link);
+        if (rtnl_link_get_arptype(link) == ARPHRD_ETHER && mac && nl_addr_get_len(mac) == ETH_ALEN) {
+                info.ether = true;
+                memcpy(info.mac, nl_addr_get_binary_addr(mac), ETH_ALEN);
+        }
+        *ret = info;
+        return 0;
+}
+
+/* Looks for the address (same address and prefix length) on the interface; on ADDR_OURS or
+ * ADDR_OTHER_LABEL, *ret_addr (if not NULL) gets a reference to the kernel's object. */
+static int addr_find(struct xhafw_step *step, struct nl_sock *sk, const struct vip *v, int ifindex,
+                     struct rtnl_addr **ret_addr)
+{
+        _cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+        struct rtnl_addr *match = NULL;
+        int r;
+
+        r = rtnl_addr_alloc_cache(sk, &cache);
+        if (r < 0) {
+                log_step(step, LOG_ERR, "cannot read the addresses over netlink: %s", nl_geterror(r));
+                return nle_to_errno(r);
+        }
+        for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+                struct rtnl_addr *a = (struct rtnl_addr *) o;
+                struct nl_addr *local = rtnl_addr_get_local(a);
+                const char *label;
+
+                if (rtnl_addr_get_family(a) != AF_INET || rtnl_addr_get_ifindex(a) != ifindex || !local ||
+                    nl_addr_get_len(local) != sizeof v->addr ||
+                    memcmp(nl_addr_get_binary_addr(local), &v->addr, sizeof v->addr) != 0 ||
+                    rtnl_addr_get_prefixlen(a) != (int) v->prefix)
+                        continue;
+                match = a;
+                label = rtnl_addr_get_label(a);
+                if (label && strcmp(label, v->label) == 0)
+                        break;
+        }
+        if (!match)
+                return ADDR_ABSENT;
+        if (ret_addr) {
+                nl_object_get((struct nl_object *) match);
+                *ret_addr = match;
+        }
+        {
+                const char *label = rtnl_addr_get_label(match);
+                return label && strcmp(label, v->label) == 0 ? ADDR_OURS : ADDR_OTHER_LABEL;
+        }
+}
+
+/* A packet socket for ARP on one interface, bound before the first probe goes out so that no
+ * answer can slip past. */
+static int arp_socket(struct xhafw_step *step, const struct vip *v, int ifindex)
+{
+        struct sockaddr_ll sll = {
+                .sll_family = AF_PACKET,
+                .sll_protocol = htons(ETH_P_ARP),
+                .sll_ifindex = ifindex,
+        };
+        int fd;
+
+        /* Protocol 0 here and ETH_P_ARP at bind: a socket created with a protocol is hooked at once,
+         * and bind would unhook it again, waiting for an RCU grace period (10-20 ms) in the kernel. */
+        fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+                int r = -errno;
+                xhafw_log(step, LOG_ERR, "cannot open an ARP socket on %s: %s (it needs CAP_NET_RAW)", v->interface,
+                          strerror(-r));
+                return r;
+        }
+        if (bind(fd, (struct sockaddr *) &sll, sizeof sll) < 0) {
+                int r = -errno;
+                xhafw_log(step, LOG_ERR, "cannot bind an ARP socket to %s: %s", v->interface, strerror(-r));
+                close(fd);
+                return r;
+        }
+        return fd;
+}
+
+/* Sends one ARP packet as an Ethernet broadcast. sender_ip NULL means 0.0.0.0 (a probe). */
+static int arp_send(int fd, int ifindex, unsigned short op, const unsigned char mac[ETH_ALEN],
+                    const struct in_addr *sender_ip, const unsigned char target_mac[ETH_ALEN],
+                    const struct in_addr *target_ip)
+{
+        struct ether_arp pkt = { 0 };
+        struct sockaddr_ll to = {
+                .sll_family = AF_PACKET,
+                .sll_protocol = htons(ETH_P_ARP),
+                .sll_ifindex = ifindex,
+                .sll_halen = ETH_ALEN,
+                .sll_addr = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff },
+        };
+
+        pkt.arp_hrd = htons(ARPHRD_ETHER);
+        pkt.arp_pro = htons(ETHERTYPE_IP);
+        pkt.arp_hln = ETH_ALEN;
+        pkt.arp_pln = sizeof(struct in_addr);
+        pkt.arp_op = htons(op);
+        memcpy(pkt.arp_sha, mac, ETH_ALEN);
+        if (sender_ip)
+                memcpy(pkt.arp_spa, sender_ip, sizeof *sender_ip);
+        if (target_mac)
+                memcpy(pkt.arp_tha, target_mac, ETH_ALEN);
+        memcpy(pkt.arp_tpa, target_ip, sizeof *target_ip);
+        if (sendto(fd, &pkt, sizeof pkt, 0, (const struct sockaddr *) &to, sizeof to) < 0)
+                return -errno;
+        return 0;
+}
+
+/* A gratuitous ARP: sender and target address both the VIP. A reply also carries our MAC as the
+ * target hardware address, which Linux requires before it treats a reply as gratuitous. */
+static int garp_send(int fd, int ifindex, const struct vip *v, const unsigned char mac[ETH_ALEN])
+{
+        if (v->arp_reply)
+                return arp_send(fd, ifindex, ARPOP_REPLY, mac, &v->addr, mac, &v->addr);
+        return arp_send(fd, ifindex, ARPOP_REQUEST, mac, &v->addr, NULL, &v->addr);
+}
+
+/* Reads what is queued; true (and the MAC) when a packet shows another host using or probing the address. */
+static bool arp_conflict_pending(int fd, const struct vip *v, const unsigned char mac[ETH_ALEN],
+                                 unsigned char ret_mac[ETH_ALEN], bool *ret_probe)
+{
+        for (unsigned i = 0; i < 1024; i++) {
+                struct ether_arp pkt;
+                struct sockaddr_ll from;
+                socklen_t fromlen = sizeof from;
+                ssize_t n = recvfrom(fd, &pkt, sizeof pkt, MSG_DONTWAIT, (struct sockaddr *) &from, &fromlen);
+                static const unsigned char zero[4];
+
+                if (n < 0)
+                        return false;
+                if ((size_t) n < sizeof pkt || from.sll_pkttype == PACKET_OUTGOING ||
+                    ntohs(pkt.arp_hrd) != ARPHRD_ETHER || ntohs(pkt.arp_pro) != ETHERTYPE_IP ||
+                    pkt.arp_hln != ETH_ALEN || pkt.arp_pln != 4 || memcmp(pkt.arp_sha, mac, ETH_ALEN) == 0)
+                        continue;
+                /* RFC 5227 2.1.1: any ARP with the address as sender is its owner speaking; a request
+                 * from 0.0.0.0 for it is another host probing for it at the same time. */
+                if (memcmp(pkt.arp_spa, &v->addr, 4) == 0 ||
+                    (ntohs(pkt.arp_op) == ARPOP_REQUEST && memcmp(pkt.arp_spa, zero, 4) == 0 &&
+                     memcmp(pkt.arp_tpa, &v->addr, 4) == 0)) {
+                        memcpy(ret_mac, pkt.arp_sha, ETH_ALEN);
+                        *ret_probe = memcmp(pkt.arp_spa, zero, 4) == 0;
+                        return true;
+                }
+        }
+        return false;
+}
+
+/* RFC 5227 probe: probe_count requests from 0.0.0.0, probe_interval apart, then probe_timeout of
+ * listening. 0 when nobody answered (*ret_window_end_ns: when the window closed), 1 with the
+ * answering MAC on a conflict, or -errno. */
+static int arp_probe(struct xhafw_step *step, int fd, int ifindex, const struct vip *v,
+                     const unsigned char mac[ETH_ALEN], unsigned char ret_mac[ETH_ALEN], bool *ret_probe,
+                     uint64_t *ret_window_end_ns)
+{
+        uint64_t next = now_ns(), end = 0;
+        unsigned sent = 0;
+
+        /* Bounded: each pass sends a probe, sleeps towards a deadline or reads an answer. */
+        for (unsigned pass = 0; pass < 100000; pass++) {
+                uint64_t now = now_ns(), wake;
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                struct timespec ts;
+                int r;
+
+                if (sent < v->probe_count && now >= next) {
+                        r = arp_send(fd, ifindex, ARPOP_REQUEST, mac, NULL, NULL, &v->addr);
+                        if (r < 0) {
+                                xhafw_log(step, LOG_ERR, "cannot send an ARP probe on %s: %s", v->interface,
+                                          strerror(-r));
+                                return r;
+                        }
+                        sent++;
+                        next += v->probe_interval_ms * 1000000u;
+                        if (sent == v->probe_count)
+                                end = now + v->probe_timeout_ms * 1000000u;
+                        continue;
+                }
+                if (sent == v->probe_count && now >= end) {
+                        /* Whatever arrived at the last moment still counts. */
+                        if (arp_conflict_pending(fd, v, mac, ret_mac, ret_probe))
+                                return 1;
+                        *ret_window_end_ns = end;
+                        return 0;
+                }
+                wake = sent < v->probe_count ? next : end;
+                ts.tv_sec = (time_t) ((wake - now) / 1000000000u);
+                ts.tv_nsec = (long) ((wake - now) % 1000000000u);
+                r = ppoll(&pfd, 1, &ts, NULL);
+                if (r < 0 && errno != EINTR) {
+                        r = -errno;
+                        xhafw_log(step, LOG_ERR, "cannot listen for ARP answers on %s: %s", v->interface,
+                                  strerror(-r));
+                        return r;
+                }
+                if (r > 0 && arp_conflict_pending(fd, v, mac, ret_mac, ret_probe))
+                        return 1;
+        }
+        return -ETIME;
+}
+
+/* Closes every inherited descriptor but keep, stdin/stdout/stderr on /dev/null. The engine reads
+ * the action's output pipes to EOF: a sender holding them would make the step last as long as it. */
+static void close_all_but(int keep)
+{
+        struct rlimit rl;
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+        if (null >= 0) {
+                for (int i = 0; i < 3; i++)
+                        if (i != keep)
+                                dup2(null, i);
+                if (null > 2 && null != keep)
+                        close(null);
+        }
+        if (keep >= 3 && (keep == 3 || close_range(3, (unsigned) keep - 1, 0) == 0) &&
+            close_range((unsigned) keep + 1, ~0u, 0) == 0)
+                return;
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur > 65536)
+                rl.rlim_cur = 65536;
+        for (int i = 3; i < (int) rl.rlim_cur; i++)
+                if (i != keep)
+                        close(i);
+}
+
+/* The detached sender's body: the remaining gratuitous ARPs, each only while the address is still
+ * on the interface (a rollback that removed it must not be contradicted by a late announcement). */
+static _Noreturn void garp_sender(int fd, int ifindex, const struct vip *v, const unsigned char mac[ETH_ALEN])
+{
+        sigset_t none;
+
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (chdir("/") < 0) {
+                /* Not fatal: only a busy-mount nuisance. */
+        }
+        for (unsigned i = 1; i < v->garp_count; i++) {
+                _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+
+                sleep_ns(v->garp_interval_ms * 1000000u);
+                if (nl_open(NULL, &sk) < 0 || addr_find(NULL, sk, v, ifindex, NULL) == ADDR_ABSENT)
+                        _exit(0);
+                if (garp_send(fd, ifindex, v, mac) < 0)
+                        _exit(1);
+        }
+        _exit(0);
+}
+
+/* Double fork and setsid: the sender belongs to no session or process group of the engine, so
+ * the step ends now and a timeout's kill of the step's group does not cut the announcements short. */
+static void garp_detach(struct xhafw_step *step, int fd, int ifindex, const struct vip *v,
+                        const unsigned char mac[ETH_ALEN])
+{
+        pid_t pid;
+        int status;
+
+        if (v->garp_count < 2)
+                return;
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0) {
+                xhafw_log(step, LOG_WARNING, "cannot start the gratuitous ARP sender: %s; only 1 of %u sent",
+                          strerror(errno), v->garp_count);
+                return;
+        }
+        if (pid == 0) {
+                pid_t grandchild;
+
+                close_all_but(fd);
+                if (setsid() < 0)
+                        _exit(1);
+                grandchild = fork();
+                if (grandchild != 0)
+                        _exit(grandchild < 0);
+                garp_sender(fd, ifindex, v, mac);
+        }
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                xhafw_log(step, LOG_WARNING, "cannot start the gratuitous ARP sender; only 1 of %u sent",
+                          v->garp_count);
+}
+
+static int addr_add(struct xhafw_step *step, struct nl_sock *sk, const struct vip *v, int ifindex)
+{
+        _cleanup_(rtnl_addr_putp) struct rtnl_addr *a = rtnl_addr_alloc();
+        _cleanup_(nl_addr_putp) struct nl_addr *local = nl_addr_build(AF_INET, &v->addr, sizeof v->addr);
+        _cleanup_(nl_addr_putp) struct nl_addr *brd = NULL;
+        int r;
+
+        if (!a || !local)
+                return -ENOMEM;
+        nl_addr_set_prefixlen(local, (int) v->prefix);
+        rtnl_addr_set_ifindex(a, ifindex);
+        rtnl_addr_set_family(a, AF_INET);
+        r = rtnl_addr_set_local(a, local);
+        if (r >= 0)
+                r = rtnl_addr_set_label(a, v->label);
+        /* Without a broadcast address the kernel would not answer subnet broadcasts on the VIP
+         * (ip addr add sets none either unless told "brd +"); /31 and /32 have none. */
+        if (r >= 0 && v->prefix <= 30) {
+                uint32_t b = htonl(ntohl(v->addr.s_addr) | (0xffffffffu >> v->prefix));
+
+                brd = nl_addr_build(AF_INET, &b, sizeof b);
+                if (!brd)
+                        return -ENOMEM;
+                r = rtnl_addr_set_broadcast(a, brd);
+        }
+        if (r < 0) {
+                xhafw_log(step, LOG_ERR, "cannot build the netlink request for %s: %s", v->address, nl_geterror(r));
+                return nle_to_errno(r);
+        }
+        /* NLM_F_EXCL: an address that is already there is reported, not silently replaced; apply
+         * treats it as done (idempotent) and the read-back decides. */
+        r = rtnl_addr_add(sk, a, NLM_F_CREATE | NLM_F_EXCL);
+        if (r < 0 && r != -NLE_EXIST) {
+                xhafw_log(step, LOG_ERR, "cannot add %s to %s as %s: %s", v->address, v->interface, v->label,
+                          nl_geterror(r));
+                return nle_to_errno(r);
+        }
+        return 0;
+}
+
+/* Everything an action needs about the step and the interface. */
+static int vip_prepare(struct xhafw_step *step, struct vip *v, int *ret_ifindex, struct nl_sock **ret_sk)
+{
+        int r;
+        unsigned ifindex;
+
+        r = vip_load(step, v);
+        if (r < 0)
+                return r;
+        ifindex = if_nametoindex(v->interface);
+        if (ifindex == 0) {
+                xhafw_log(step, LOG_ERR, "interface %s does not exist on this host", v->interface);
+                return -ENODEV;
+        }
+        r = nl_open(step, ret_sk);
+        if (r < 0)
+                return r;
+        *ret_ifindex = (int) ifindex;
+        return 0;
+}
+
+static int vip_validate(struct xhafw_step *step)
+{
+        struct vip v;
+        int r = vip_load(step, &v);
+
+        if (r < 0)
+                return r;
+        if (if_nametoindex(v.interface) == 0) {
+                xhafw_log(step, LOG_ERR, "interface %s does not exist on this host (see 'ip link')", v.interface);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+static int vip_describe(struct xhafw_step *step, FILE *out)
+{
+        struct vip v;
+        int r = vip_load(step, &v);
+
+        if (r < 0)
+                return r;
+        fprintf(out, "VIP %s on %s as %s; ", v.address, v.interface, v.label);
+        if (v.probe)
+                fprintf(out, "probe %u×%" PRIu64 "ms", v.probe_count, v.probe_interval_ms);
+        else
+                fprintf(out, "no probe");
+        fprintf(out, "; %u gratuitous ARP%s%s\n", v.garp_count, v.arp_reply ? " repl" : "",
+                v.arp_reply ? (v.garp_count == 1 ? "y" : "ies") : (v.garp_count == 1 ? "" : "s"));
+        return 0;
+}
+
+static int vip_check(struct xhafw_step *step)
+{
+        _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+        _cleanup_(rtnl_addr_putp) struct rtnl_addr *a = NULL;
+        struct link_info link;
+        struct vip v;
+        int ifindex, r;
+
+        r = vip_prepare(step, &v, &ifindex, &sk);
+        if (r < 0)
+                return r;
+        r = addr_find(step, sk, &v, ifindex, &a);
+        if (r < 0)
+                return r;
+        if (r == ADDR_ABSENT)
+                return XHAFW_INACTIVE;
+        if (r == ADDR_OTHER_LABEL) {
+                const char *label = rtnl_addr_get_label(a);
+                xhafw_log(step, LOG_INFO, "%s is on %s with label %s, not %s", v.address, v.interface,
+                          label ? label : "(none)", v.label);
+                return XHAFW_PARTIAL;
+        }
+        r = link_query(step, sk, &v, ifindex, &link);
+        if (r < 0)
+                return r;
+        if (!link.up || !link.running) {
+                xhafw_log(step, LOG_INFO, "%s is on %s, but %s is %s", v.address, v.interface, v.interface,
+                          link.up ? "without carrier" : "down");
+                return XHAFW_PARTIAL;
+        }
+        return XHAFW_ACTIVE;
+}
+
+static void log_conflict(struct xhafw_step *step, const struct vip *v, const unsigned char mac[ETH_ALEN],
+                         bool probe, int priority)
+{
+        char m[18];
+
+        format_mac(mac, m, sizeof m);
+        xhafw_log(step, priority, "%s %s %s on %s: is the other management node still active? deactivate it or "
+                  "cut it off the network; --force overrides", inet_ntoa(v->addr),
+                  probe ? "is being probed for by" : "is in use by", m, v->interface);
+}
+
+static int vip_apply(struct xhafw_step *step)
+{
+        _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+        _cleanup_(rtnl_addr_putp) struct rtnl_addr *old = NULL;
+        _cleanup_(closep) int fd = -1;
+        struct link_info link;
+        struct vip v;
+        uint64_t window_end = 0, woke = 0, added = 0, announced;
+        unsigned char other[ETH_ALEN];
+        bool dry = xhafw_dry_run(step), probed = false, conflict_probe = false;
+        int ifindex, presence, r;
+
+        r = vip_prepare(step, &v, &ifindex, &sk);
+        if (r < 0)
+                return r;
+        r = link_query(step, sk, &v, ifindex, &link);
+        if (r < 0)
+                return r;
+        if (!link.up || !link.running) {
+                /* A probe on a dead link hears nobody and would "prove" the address free. */
+                xhafw_log(step, LOG_ERR, "%s is %s: refusing to take %s (a probe could not reach the other node); "
+                          "bring the link up first", v.interface, link.up ? "up but has no carrier" : "down",
+                          v.address);
+                return -ENETDOWN;
+        }
+        if (!link.ether && (v.probe || v.garp_count > 0)) {
+                xhafw_log(step, LOG_ERR, "%s is not an Ethernet interface: ARP probing and gratuitous ARP do not "
+                          "apply; set probe = no and garp_count = 0 to take %s without them", v.interface,
+                          v.address);
+                return -EPROTONOSUPPORT;
+        }
+        presence = addr_find(step, sk, &v, ifindex, &old);
+        if (presence < 0)
+                return presence;
+
+        if (link.ether) {
+                fd = arp_socket(step, &v, ifindex);
+                if (fd < 0)
+                        return fd;
+        }
+
+        if (presence == ADDR_ABSENT && v.probe && xhafw_force(step))
+                xhafw_log(step, LOG_WARNING, "--force: taking %s without a duplicate-address probe", v.address);
+        else if (presence == ADDR_ABSENT && v.probe) {
+                r = arp_probe(step, fd, ifindex, &v, link.mac, other, &conflict_probe, &window_end);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        log_conflict(step, &v, other, conflict_probe, LOG_ERR);
+                        return XHAFW_REFUSED;
+                }
+                probed = true;
+                woke = now_ns();
+                if (dry)
+                        xhafw_log(step, LOG_NOTICE, "probe: %s is free (no answer within %" PRIu64 " ms)",
+                                  inet_ntoa(v.addr),
+                                  (v.probe_count - 1) * v.probe_interval_ms + v.probe_timeout_ms);
+        }
+
+        if (dry) {
+                if (presence == ADDR_OURS)
+                        xhafw_log(step, LOG_NOTICE, "%s is already on %s as %s; would announce it again",
+                                  v.address, v.interface, v.label);
+                else
+                        xhafw_log(step, LOG_NOTICE, "would %s %s on %s as %s", presence == ADDR_OTHER_LABEL ?
+                                  "re-add (to set its label)" : "add", v.address, v.interface, v.label);
+                if (v.garp_count > 0)
+                        xhafw_log(step, LOG_NOTICE, "would send %u gratuitous ARP %s%s, %" PRIu64 " ms apart",
+                                  v.garp_count, v.arp_reply ? "repl" : "request",
+                                  v.arp_reply ? (v.garp_count == 1 ? "y" : "ies") : (v.garp_count == 1 ? "" : "s"),
+                                  v.garp_interval_ms);
+                return 0;
+        }
+
+        if (presence == ADDR_OTHER_LABEL) {
+                /* The kernel keeps an address's label for life: setting ours means a delete and an add.
+                 * The address is ours already (it is on this interface), so nothing is probed. */
+                xhafw_log(step, LOG_NOTICE, "%s is on %s with label %s: re-adding it as %s", v.address, v.interface,
+                          rtnl_addr_get_label(old) ? rtnl_addr_get_label(old) : "(none)", v.label);
+                r = rtnl_addr_delete(sk, old, 0);
+                if (r < 0 && r != -NLE_NOADDR && r != -NLE_OBJ_NOTFOUND) {
+                        xhafw_log(step, LOG_ERR, "cannot remove %s from %s to relabel it: %s", v.address,
+                                  v.interface, nl_geterror(r));
+                        return nle_to_errno(r);
+                }
+        }
+        if (presence != ADDR_OURS) {
+                r = addr_add(step, sk, &v, ifindex);
+                if (r < 0)
+                        return r;
+        }
+        added = now_ns();
+        if (v.garp_count > 0) {
+                r = garp_send(fd, ifindex, &v, link.mac);
+                if (r < 0)
+                        xhafw_log(step, LOG_WARNING, "cannot send a gratuitous ARP for %s on %s: %s; clients "
+                                  "may keep the old MAC until their ARP entries expire", v.address, v.interface,
+                                  strerror(-r));
+        }
+        announced = now_ns();
+        if (probed) {
+                xhafw_log(step, LOG_DEBUG, "after the probe window: awake +%.3f ms, address added +%.3f ms, first "
+                          "gratuitous ARP sent +%.3f ms", (double) (woke - window_end) / 1e6,
+                          (double) (added - window_end) / 1e6, (double) (announced - window_end) / 1e6);
+                xhafw_log(step, LOG_INFO, "%s was free (probe window %" PRIu64 " ms); added and announced %.3f ms "
+                          "after the window closed", inet_ntoa(v.addr),
+                          (v.probe_count - 1) * v.probe_interval_ms + v.probe_timeout_ms,
+                          (double) (announced - window_end) / 1e6);
+        }
+        if (presence == ADDR_OURS)
+                xhafw_log(step, LOG_INFO, "%s was already on %s as %s; announced it again", v.address,
+                          v.interface, v.label);
+        else
+                xhafw_log(step, LOG_NOTICE, "added %s to %s as %s", v.address, v.interface, v.label);
+        garp_detach(step, fd, ifindex, &v, link.mac);
+        return 0;
+}
+
+static int vip_revert(struct xhafw_step *step)
+{
+        _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+        _cleanup_(rtnl_addr_putp) struct rtnl_addr *a = NULL;
+        struct vip v;
+        unsigned ifindex;
+        int r;
+
+        r = vip_load(step, &v);
+        if (r < 0)
+                return r;
+        ifindex = if_nametoindex(v.interface);
+        if (ifindex == 0) {
+                xhafw_log(step, LOG_INFO, "interface %s does not exist: %s cannot be on it", v.interface, v.address);
+                return 0;
+        }
+        r = nl_open(step, &sk);
+        if (r < 0)
+                return r;
+        r = addr_find(step, sk, &v, (int) ifindex, &a);
+        if (r < 0)
+                return r;
+        if (r == ADDR_ABSENT) {
+                xhafw_log(step, LOG_INFO, "%s is not on %s: nothing to remove", v.address, v.interface);
+                return 0;
+        }
+        if (xhafw_dry_run(step)) {
+                xhafw_log(step, LOG_NOTICE, "would remove %s from %s", v.address, v.interface);
+                return 0;
+        }
+        /* The kernel's own object: its address, prefix and label select exactly this address. */
+        r = rtnl_addr_delete(sk, a, 0);
+        if (r < 0 && r != -NLE_NOADDR && r != -NLE_OBJ_NOTFOUND) {
+                xhafw_log(step, LOG_ERR, "cannot remove %s from %s: %s", v.address, v.interface, nl_geterror(r));
+                return nle_to_errno(r);
+        }
+        xhafw_log(step, LOG_NOTICE, "removed %s from %s", v.address, v.interface);
+        return 0;
+}
+
+XHAFW_PLUGIN_DEFINE(.name = "vip", .version = "1.0",
+                    .summary = "virtual IPv4 address with a duplicate-address probe and gratuitous ARP",
+                    .options = vip_options,
+                    .describe = vip_describe,
+                    .check = vip_check,
+                    .apply = vip_apply,
+                    .revert = vip_revert,
+                    .validate = vip_validate);
