@@ -244,12 +244,18 @@ static int collect(struct xhafw_step *step, pid_t pid, int out_fd, struct captur
                         { .fd = out_fd, .events = POLLIN },
                         { .fd = pidfd, .events = POLLIN },
                 };
-                int k = poll(pfd, pidfd >= 0 ? 2 : 1, -1);
+                /* Without pidfds (old kernels, valgrind) look for the exit ten times a second. */
+                int k = poll(pfd, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 100);
                 if (k < 0) {
                         if (errno == EINTR)
                                 continue;
                         r = -errno;
                         break;
+                }
+                if (pidfd < 0) {
+                        siginfo_t si = { 0 };
+                        if (waitid(P_PID, (id_t) pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid)
+                                exited = true;
                 }
                 if (pfd[0].revents) {
                         int q = capture_read(c, out_fd);
