@@ -230,7 +230,7 @@ static int read_current(struct xhafw_step *step, const char *path, struct curren
         size_t cap;
         int fd;
 
-        *c = (struct current) { .mode = 0644, .uid = geteuid(), .gid = getegid() };
+        *c = (struct current) { .mode = 0644 };
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
                 if (errno == ENOENT) {
@@ -415,9 +415,10 @@ static int replace_atomically(struct xhafw_step *step, const char *target, const
         r = write_all(fd, content, n);
         if (r < 0 || (r = fault_point(step, "after-write")) < 0)
                 goto fail_unlink;
-        /* Owner before mode: fchown() clears the set-id bits that fchmod() then restores. */
+        /* Owner before mode: fchown() clears the set-id bits that fchmod() then restores. A new
+         * file keeps what the kernel gave it (the group of a setgid directory). */
         what = "give the owner and group of the old file to the new content of";
-        if (fchown(fd, c->uid, c->gid) < 0) {
+        if (c->exists && fchown(fd, c->uid, c->gid) < 0) {
                 r = -errno;
                 goto fail_unlink;
         }

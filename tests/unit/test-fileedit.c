@@ -137,6 +137,19 @@ START_TEST(new_file)
         ck_assert_int_eq(access(b, F_OK), -1);
         free(b);
         free(p);
+
+        /* In a setgid directory a new file takes the directory's group, as any new file would. */
+        if (geteuid() == 0) {
+                char *sg = path_of("sg"), *f = path_of("sg/file");
+                ck_assert_int_eq(mkdir(sg, 0755), 0);
+                ck_assert_int_eq(chown(sg, 0, 65534), 0);
+                ck_assert_int_eq(chmod(sg, 02775), 0);
+                ck_assert_int_eq(xhafw_file_replace(step, f, "x\n"), 0);
+                ck_assert_int_eq(stat(f, &st), 0);
+                ck_assert_uint_eq(st.st_gid, 65534);
+                free(f);
+                free(sg);
+        }
 }
 END_TEST
 
