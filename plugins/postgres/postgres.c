@@ -1,0 +1,982 @@
+/* postgres plugin: access configuration, start and stop, readiness by a real libpq query, split-brain guard. */
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "xhafw/plugin.h"
+
+/* Included rather than linked so that its functions stay static here and in its unit test. */
+#include "pgconf.c"
+
+/*
+ * Readiness is polled: a refused local connection costs well under a millisecond, so 10 ms keeps
+ * the detection lag small (pg_ctl -w polls every 100 ms) at about 1% of a CPU while waiting.
+ * XHAFW_POSTGRES_POLL_MS overrides it, only so that the benchmark can show the effect.
+ */
+#define PG_POLL_MS 10
+/* libpq's smallest connect timeout; an unreachable address costs this much per attempt. */
+#define PG_CONNECT_TIMEOUT "2"
+/* How long a postmaster that says "ready" may stay unreachable at check_host before we give up. */
+#define PG_READY_GRACE_MS 1000
+#define PG_MAX_PASSWORD 1024
+#define PG_MAX_FILE (16 * 1024 * 1024)
+
+static const struct xhafw_option pg_options[] = {
+        { "data_dir", XHAFW_OPT_PATH, true, NULL, "the cluster's data directory, e.g. /var/lib/pgsql/data" },
+        { "service", XHAFW_OPT_STRING, false, "postgresql", "unit started and stopped through the service manager" },
+        { "port", XHAFW_OPT_INT, false, "5432", "the server's TCP port" },
+        { "listen_addresses", XHAFW_OPT_LIST, true, NULL,
+          "addresses that postgresql.conf's listen_addresses must contain (e.g. localhost, the VIP, this node's address)" },
+        { "allow", XHAFW_OPT_LIST, false, "", "client addresses (prefix kept if given) that get a `host all all ADDR/32 METHOD` line in pg_hba.conf" },
+        { "auth_method", XHAFW_OPT_STRING, false, "md5", "METHOD of the pg_hba.conf lines added for allow" },
+        { "pg_hba", XHAFW_OPT_PATH, false, NULL, "pg_hba.conf to edit (default: in data_dir)" },
+        { "postgresql_conf", XHAFW_OPT_PATH, false, NULL, "postgresql.conf to edit (default: in data_dir)" },
+        { "check_host", XHAFW_OPT_STRING, false, "localhost", "host or socket directory where the readiness query connects" },
+        { "check_user", XHAFW_OPT_STRING, false, "postgres", "role of the readiness query" },
+        { "check_dbname", XHAFW_OPT_STRING, false, "postgres", "database of the readiness query" },
+        { "password_file", XHAFW_OPT_PATH, false, NULL, "file whose first line is check_user's password; read at run time, never logged" },
+        { "ready_timeout", XHAFW_OPT_DURATION, false, "60s", "how long apply waits for a query to succeed (and revert for the server to go)" },
+        { .name = NULL },
+};
+
+/* A step's options, resolved. */
+struct pg_cfg {
+        const char *data_dir, *service, *method, *check_host, *user, *dbname, *password_file;
+        char *hba, *conf;
+        char port[16];
+        long port_num;
+        const char *const *listen;
+        size_t n_listen;
+        const char *const *allow;
+        size_t n_allow;
+        uint64_t ready_timeout_ms;
+};
+
+static char *pg_path_join(const char *dir, const char *name)
+{
+        size_t n = strlen(dir) + strlen(name) + 2;
+        char *p = malloc(n);
+
+        if (p)
+                snprintf(p, n, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
+        return p;
+}
+
+static void pg_cfg_free(struct pg_cfg *c)
+{
+        free(c->hba);
+        free(c->conf);
+}
+
+static int pg_cfg_load(struct xhafw_step *step, struct pg_cfg *c)
+{
+        const char *s;
+
+        *c = (struct pg_cfg) { 0 };
+        c->data_dir = xhafw_opt_string(step, "data_dir");
+        c->service = xhafw_opt_string(step, "service");
+        c->method = xhafw_opt_string(step, "auth_method");
+        c->check_host = xhafw_opt_string(step, "check_host");
+        c->user = xhafw_opt_string(step, "check_user");
+        c->dbname = xhafw_opt_string(step, "check_dbname");
+        c->password_file = xhafw_opt_string(step, "password_file");
+        c->port_num = (long) xhafw_opt_int(step, "port");
+        snprintf(c->port, sizeof c->port, "%ld", c->port_num);
+        c->n_listen = xhafw_opt_list(step, "listen_addresses", &c->listen);
+        c->n_allow = xhafw_opt_list(step, "allow", &c->allow);
+        c->ready_timeout_ms = xhafw_opt_duration_ms(step, "ready_timeout");
+        if (!c->data_dir || !*c->data_dir || !c->service || !c->method || !c->check_host || !c->user || !c->dbname)
+                return -EINVAL;
+        s = xhafw_opt_string(step, "pg_hba");
+        c->hba = s ? strdup(s) : pg_path_join(c->data_dir, "pg_hba.conf");
+        s = xhafw_opt_string(step, "postgresql_conf");
+        c->conf = s ? strdup(s) : pg_path_join(c->data_dir, "postgresql.conf");
+        if (!c->hba || !c->conf) {
+                pg_cfg_free(c);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
+static uint64_t pg_now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+static void pg_sleep_ms(uint64_t ms)
+{
+        struct timespec ts = { .tv_sec = (time_t) (ms / 1000), .tv_nsec = (long) (ms % 1000) * 1000000 };
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+static uint64_t pg_poll_ms(void)
+{
+        const char *e = secure_getenv("XHAFW_POSTGRES_POLL_MS");
+        char *end;
+        long v;
+
+        if (!e || !*e)
+                return PG_POLL_MS;
+        errno = 0;
+        v = strtol(e, &end, 10);
+        if (errno || *end || v < 1 || v > 1000)
+                return PG_POLL_MS;
+        return (uint64_t) v;
+}
+
+/* Read a whole (small) file; -errno. */
+static int pg_read_file(const char *path, char **ret)
+{
+        FILE *f = fopen(path, "re");
+        struct pgconf_buf b = { 0 };
+        char chunk[8192];
+        size_t n;
+        int r = 0;
+
+        if (!f)
+                return -errno;
+        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+                if (b.len + n > PG_MAX_FILE) {
+                        r = -EFBIG;
+                        break;
+                }
+                pgconf_buf_add(&b, chunk, n);
+        }
+        if (r == 0 && ferror(f))
+                r = -EIO;
+        fclose(f);
+        if (r == 0 && b.data && strlen(b.data) != b.len)
+                r = -EINVAL; /* a NUL byte: not a text file */
+        if (r < 0) {
+                free(b.data);
+                return r;
+        }
+        *ret = pgconf_buf_steal(&b);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* The first line of password_file; the caller wipes and frees it. Never logged. */
+static int pg_read_password(struct xhafw_step *step, const struct pg_cfg *c, char **ret)
+{
+        char *text = NULL, *nl;
+        int r;
+
+        *ret = NULL;
+        if (!c->password_file)
+                return 0;
+        r = pg_read_file(c->password_file, &text);
+        if (r < 0) {
+                xhafw_log(step, LOG_ERR, "cannot read password_file %s: %s", c->password_file, strerror(-r));
+                return r;
+        }
+        nl = strpbrk(text, "\r\n");
+        if (nl)
+                *nl = '\0';
+        if (!*text || strlen(text) > PG_MAX_PASSWORD) {
+                xhafw_log(step, LOG_ERR, "password_file %s: the first line must hold the password (1 to %d bytes)",
+                          c->password_file, PG_MAX_PASSWORD);
+                explicit_bzero(text, strlen(text) + (nl ? 1 : 0));
+                free(text);
+                return -EINVAL;
+        }
+        *ret = text;
+        return 0;
+}
+
+static void pg_free_password(char *p)
+{
+        if (p) {
+                explicit_bzero(p, strlen(p));
+                free(p);
+        }
+}
+
+static void pg_notice_ignore(void *arg, const char *message)
+{
+}
+
+/* Connection parameters as keyword arrays: never a conninfo string, which would need quoting. */
+static PGconn *pg_connect(const struct pg_cfg *c, const char *host, const char *port, const char *password)
+{
+        const char *k[8], *v[8];
+        size_t n = 0;
+        PGconn *conn;
+
+        k[n] = "host", v[n++] = host;
+        k[n] = "port", v[n++] = port;
+        k[n] = "dbname", v[n++] = c->dbname;
+        k[n] = "user", v[n++] = c->user;
+        k[n] = "connect_timeout", v[n++] = PG_CONNECT_TIMEOUT;
+        k[n] = "application_name", v[n++] = "xhafw";
+        if (password)
+                k[n] = "password", v[n++] = password;
+        k[n] = NULL, v[n] = NULL;
+        conn = PQconnectdbParams(k, v, 0);
+        if (conn)
+                PQsetNoticeProcessor(conn, pg_notice_ignore, NULL);
+        return conn;
+}
+
+static PGPing pg_ping(const struct pg_cfg *c, const char *host, const char *port)
+{
+        const char *k[] = { "host", "port", "dbname", "user", "connect_timeout", NULL };
+        const char *v[] = { host, port, c->dbname, c->user, PG_CONNECT_TIMEOUT, NULL };
+
+        return PQpingParams(k, v, 0);
+}
+
+/* libpq's message on one line, without the trailing newline. */
+static void pg_error_line(PGconn *conn, char *buf, size_t size)
+{
+        const char *m = conn ? PQerrorMessage(conn) : "out of memory";
+
+        snprintf(buf, size, "%s", m && *m ? m : "no message");
+        for (char *p = buf; *p; p++)
+                if (*p == '\n' || *p == '\r')
+                        *p = (p[1] ? ' ' : '\0');
+}
+
+/* Why nothing answers at host: libpq's own words, from one connection attempt. */
+static void pg_why_not(const struct pg_cfg *c, const char *host, const char *password, char *buf, size_t size)
+{
+        PGconn *conn = pg_connect(c, host, c->port, password);
+
+        if (conn && PQstatus(conn) == CONNECTION_OK)
+                snprintf(buf, size, "it answers now");
+        else
+                pg_error_line(conn, buf, size);
+        PQfinish(conn);
+}
+
+/*
+ * Run one query without parameters at check_host and keep the first row's columns (up to 2).
+ * 0, or -ECONNREFUSED (no connection) / -EIO (the query failed) with libpq's message in err.
+ */
+static int pg_query(const struct pg_cfg *c, const char *password, const char *sql, char vals[2][1024], char *err,
+                    size_t err_size)
+{
+        PGconn *conn = pg_connect(c, c->check_host, c->port, password);
+        PGresult *res;
+        int r = 0;
+
+        if (!conn || PQstatus(conn) != CONNECTION_OK) {
+                pg_error_line(conn, err, err_size);
+                PQfinish(conn);
+                return -ECONNREFUSED;
+        }
+        res = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) < 1) {
+                snprintf(err, err_size, "%s", res ? PQresultErrorMessage(res) : "out of memory");
+                for (char *p = err; *p; p++)
+                        if (*p == '\n')
+                                *p = p[1] ? ' ' : '\0';
+                r = -EIO;
+        } else if (vals) {
+                for (int i = 0; i < 2; i++)
+                        snprintf(vals[i], sizeof vals[i], "%s", i < PQnfields(res) ? PQgetvalue(res, 0, i) : "");
+        }
+        PQclear(res);
+        PQfinish(conn);
+        return r;
+}
+
+/* The parent pid of a process from /proc/PID/stat, or -1. */
+static long pg_ppid(long pid)
+{
+        char path[64], *text = NULL, *p, *end;
+        long ppid = -1;
+
+        snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+        if (pg_read_file(path, &text) < 0)
+                return -1;
+        p = strrchr(text, ')'); /* the command name may hold anything but ends at the last ')' */
+        if (p && p[1] == ' ' && p[2] && p[3] == ' ') {
+                errno = 0;
+                ppid = strtol(p + 4, &end, 10);
+                if (errno || end == p + 4)
+                        ppid = -1;
+        }
+        free(text);
+        return ppid;
+}
+
+/*
+ * Whether pid is a live postgres process of this node whose working directory is data_dir: the
+ * postmaster and its backends chdir there, and a pid recorded by another node (or another PID
+ * namespace) names, here, either nothing or a process that fails this test.
+ */
+static bool pg_is_local_postgres(long pid, const char *data_dir)
+{
+        char path[64], exe[4096];
+        struct stat dir_st, st;
+        const char *base;
+        char *comm = NULL;
+        ssize_t n;
+        bool ok;
+
+        if (pid <= 0 || pid > INT32_MAX || stat(data_dir, &dir_st) < 0)
+                return false;
+        snprintf(path, sizeof path, "/proc/%ld/cwd", pid);
+        if (stat(path, &st) < 0 || st.st_dev != dir_st.st_dev || st.st_ino != dir_st.st_ino)
+                return false;
+        snprintf(path, sizeof path, "/proc/%ld/exe", pid);
+        n = readlink(path, exe, sizeof exe - 1);
+        if (n > 0) {
+                exe[n] = '\0';
+                /* an upgraded package leaves the running binary marked deleted */
+                if (n > 10 && strcmp(exe + n - 10, " (deleted)") == 0)
+                        exe[n - 10] = '\0';
+                base = strrchr(exe, '/');
+                base = base ? base + 1 : exe;
+                return strcmp(base, "postgres") == 0 || strcmp(base, "postmaster") == 0;
+        }
+        snprintf(path, sizeof path, "/proc/%ld/comm", pid);
+        if (pg_read_file(path, &comm) < 0)
+                return false;
+        comm[strcspn(comm, "\n")] = '\0';
+        ok = strcmp(comm, "postgres") == 0 || strcmp(comm, "postmaster") == 0;
+        free(comm);
+        return ok;
+}
+
+/* postmaster.pid of the data directory: 0, -ENOENT when there is none, -EINVAL when unreadable as one. */
+static int pg_read_pidfile(const struct pg_cfg *c, struct pgconf_pidfile *ret)
+{
+        char *path = pg_path_join(c->data_dir, "postmaster.pid"), *text = NULL;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        r = pg_read_file(path, &text);
+        free(path);
+        if (r < 0)
+                return r;
+        r = pgconf_pidfile_parse(text, ret);
+        free(text);
+        return r;
+}
+
+/* The pid of this node's postmaster for data_dir, or 0. */
+static long pg_local_postmaster(const struct pg_cfg *c, struct pgconf_pidfile *ret_pf)
+{
+        struct pgconf_pidfile pf;
+
+        if (pg_read_pidfile(c, &pf) < 0 || !pg_is_local_postgres(pf.pid, c->data_dir))
+                return 0;
+        if (ret_pf)
+                *ret_pf = pf;
+        return pf.pid;
+}
+
+/* Add item to a comma-separated list unless it is there. */
+static void pg_list_add(struct pgconf_buf *b, const char *item, size_t n)
+{
+        const char *p = b->data;
+
+        if (n == 0)
+                return;
+        while (p && *p) {
+                const char *comma = strchr(p, ',');
+                size_t m = comma ? (size_t) (comma - p) : strlen(p);
+
+                if (m == n && strncmp(p, item, n) == 0)
+                        return;
+                p = comma ? comma + 1 : p + m;
+        }
+        if (b->len)
+                pgconf_buf_str(b, ",");
+        pgconf_buf_add(b, item, n);
+}
+
+static void pg_list_add_all(struct pgconf_buf *b, const char *list)
+{
+        const char *p = list;
+
+        while (p && *p) {
+                const char *comma = strchr(p, ',');
+                size_t m = comma ? (size_t) (comma - p) : strlen(p);
+                const char *item = p;
+
+                pgconf_trim(&item, &m);
+                pg_list_add(b, item, m);
+                p = comma ? comma + 1 : p + m;
+        }
+}
+
+/*
+ * The split-brain guard. No postmaster.pid: 0. Its pid is this node's postmaster for data_dir:
+ * *ret_pid = pid. Otherwise ask every place a server of this cluster could answer (the recorded
+ * socket directory and address, the listen addresses of the configuration and the step, and
+ * check_host, at the recorded port): an answer means another node runs it, XHAFW_REFUSED (unless
+ * --force); no answer means the file is stale: 0.
+ */
+static int pg_guard(struct xhafw_step *step, const struct pg_cfg *c, const char *conf_text, long *ret_pid)
+{
+        struct pgconf_pidfile pf;
+        struct pgconf_buf where = { 0 };
+        char port[16], listen[PGCONF_MAX_LINE];
+        const char *p, *answered = NULL;
+        int r;
+
+        *ret_pid = 0;
+        r = pg_read_pidfile(c, &pf);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0) {
+                xhafw_log(step, LOG_WARNING, "cannot read %s/postmaster.pid (%s); leaving it to postgres to judge",
+                          c->data_dir, strerror(-r));
+                return 0;
+        }
+        if (pg_is_local_postgres(pf.pid, c->data_dir)) {
+                xhafw_log(step, LOG_INFO, "postmaster pid %ld of this node already runs for %s", pf.pid, c->data_dir);
+                *ret_pid = pf.pid;
+                return 0;
+        }
+        snprintf(port, sizeof port, "%ld", pf.port > 0 ? pf.port : c->port_num);
+        if (pf.socket_dir[0] == '/')
+                pg_list_add(&where, pf.socket_dir, strlen(pf.socket_dir));
+        if (strcmp(pf.listen_addr, "*") == 0)
+                pg_list_add(&where, "localhost", 9);
+        else
+                pg_list_add_all(&where, pf.listen_addr);
+        for (size_t i = 0; i < c->n_listen; i++)
+                pg_list_add(&where, c->listen[i], strlen(c->listen[i]));
+        pgconf_listen_value(conf_text, listen, sizeof listen);
+        pg_list_add_all(&where, listen);
+        pg_list_add(&where, c->check_host, strlen(c->check_host));
+        if (where.failed) {
+                free(where.data);
+                return -ENOMEM;
+        }
+        /* "*" is no host to ask; the addresses it stands for are in the list already */
+        for (p = where.data; p && *p && !answered;) {
+                char host[4096];
+                const char *comma = strchr(p, ',');
+                size_t m = comma ? (size_t) (comma - p) : strlen(p);
+                PGPing ping;
+
+                if (m < sizeof host && !(m == 1 && *p == '*')) {
+                        memcpy(host, p, m);
+                        host[m] = '\0';
+                        ping = pg_ping(c, host, port);
+                        if (ping == PQPING_OK || ping == PQPING_REJECT)
+                                answered = p;
+                }
+                p = comma ? comma + 1 : p + m;
+        }
+        if (answered) {
+                size_t m = strcspn(answered, ",");
+
+                if (xhafw_force(step)) {
+                        xhafw_log(step, LOG_WARNING,
+                                  "%s/postmaster.pid names pid %ld, which is no postgres of this node, and a server "
+                                  "answers at %.*s port %s; going on because of --force",
+                                  c->data_dir, pf.pid, (int) m, answered, port);
+                        free(where.data);
+                        return 0;
+                }
+                xhafw_log(step, LOG_ERR,
+                          "refusing to start: a server answers at %.*s port %s, but pid %ld in %s/postmaster.pid is "
+                          "no postgres of this node: another node is running this cluster. Stop it there first "
+                          "(--force skips this check)",
+                          (int) m, answered, port, pf.pid, c->data_dir);
+                free(where.data);
+                return XHAFW_REFUSED;
+        }
+        xhafw_log(step, LOG_NOTICE,
+                  "%s/postmaster.pid is stale: pid %ld is no postgres of this node and nothing answers at %s "
+                  "port %s; going on",
+                  c->data_dir, pf.pid, where.data ? where.data : "", port);
+        free(where.data);
+        return 0;
+}
+
+/* Remember what apply added, merged with what earlier runs added. */
+static int pg_state_merge(struct xhafw_step *step, const char *key, const char *added)
+{
+        struct pgconf_buf b = { 0 };
+        char *v;
+        int r;
+
+        if (!added || !*added)
+                return 0;
+        pg_list_add_all(&b, xhafw_state_get(step, key));
+        pg_list_add_all(&b, added);
+        v = pgconf_buf_steal(&b);
+        if (!v)
+                return -ENOMEM;
+        r = xhafw_state_set(step, key, v);
+        free(v);
+        return r;
+}
+
+/* Edit pg_hba.conf and postgresql.conf as needed; *ret_listen_changed when listen_addresses was extended. */
+static int pg_edit(struct xhafw_step *step, const struct pg_cfg *c, const char *conf_text, bool *ret_hba_changed,
+                   bool *ret_listen_changed)
+{
+        char *hba_text = NULL, *new_text = NULL, *added = NULL;
+        int n, r;
+
+        *ret_hba_changed = *ret_listen_changed = false;
+        r = pg_read_file(c->hba, &hba_text);
+        if (r < 0) {
+                xhafw_log(step, LOG_ERR, "cannot read %s: %s", c->hba, strerror(-r));
+                return r;
+        }
+        n = pgconf_hba_add(hba_text, c->allow, c->n_allow, c->method, &new_text, &added);
+        free(hba_text);
+        if (n < 0) {
+                xhafw_log(step, LOG_ERR, "cannot add the allow lines to %s: %s", c->hba, strerror(-n));
+                return n;
+        }
+        if (n > 0) {
+                r = xhafw_file_replace(step, c->hba, new_text);
+                if (r == 0 && !xhafw_dry_run(step)) {
+                        xhafw_log(step, LOG_NOTICE, "added access for %s to %s", added, c->hba);
+                        r = pg_state_merge(step, "hba_added", added);
+                }
+                *ret_hba_changed = true;
+        }
+        free(new_text);
+        free(added);
+        if (r < 0)
+                return r;
+
+        n = pgconf_listen_add(conf_text, c->listen, c->n_listen, &new_text, &added);
+        if (n < 0) {
+                xhafw_log(step, LOG_ERR, "cannot extend listen_addresses in %s: %s", c->conf, strerror(-n));
+                return n;
+        }
+        if (n > 0) {
+                r = xhafw_file_replace(step, c->conf, new_text);
+                if (r == 0 && !xhafw_dry_run(step)) {
+                        xhafw_log(step, LOG_NOTICE, "added %s to listen_addresses in %s", added, c->conf);
+                        r = pg_state_merge(step, "listen_added", added);
+                }
+                *ret_listen_changed = true;
+        }
+        free(new_text);
+        free(added);
+        return r;
+}
+
+/* Poll until a real query succeeds at check_host, the postmaster dies, or ready_timeout passes. */
+static int pg_wait_ready(struct xhafw_step *step, const struct pg_cfg *c, const char *password, uint64_t start)
+{
+        uint64_t deadline = start + c->ready_timeout_ms, poll = pg_poll_ms(), ready_since = 0, now;
+        long seen_pid = 0;
+        char err[1024];
+
+        for (;;) {
+                struct pgconf_pidfile pf;
+                PGPing ping = pg_ping(c, c->check_host, c->port);
+                int r;
+
+                if (ping == PQPING_OK) {
+                        r = pg_query(c, password, "SELECT 1", NULL, err, sizeof err);
+                        if (r == 0) {
+                                xhafw_log(step, LOG_INFO, "ready after %llu ms: SELECT 1 answered at %s port %s",
+                                          (unsigned long long) (pg_now_ms() - start), c->check_host, c->port);
+                                return 0;
+                        }
+                        /* The server takes connections: a refusal now is not going to change by waiting. */
+                        xhafw_log(step, LOG_ERR, "the server accepts connections at %s port %s, but the query as %s on %s failed: %s",
+                                  c->check_host, c->port, c->user, c->dbname, err);
+                        return r == -ECONNREFUSED ? -EACCES : -EIO;
+                }
+                if (ping == PQPING_NO_ATTEMPT) {
+                        pg_why_not(c, c->check_host, password, err, sizeof err);
+                        xhafw_log(step, LOG_ERR, "cannot connect to check_host %s port %s: %s", c->check_host, c->port, err);
+                        return -EINVAL;
+                }
+                now = pg_now_ms();
+                if (pg_read_pidfile(c, &pf) == 0 && pg_is_local_postgres(pf.pid, c->data_dir)) {
+                        seen_pid = pf.pid;
+                        if (ping == PQPING_NO_RESPONSE && strcmp(pf.status, "ready") == 0) {
+                                if (!ready_since)
+                                        ready_since = now;
+                                else if (now - ready_since >= PG_READY_GRACE_MS) {
+                                        pg_why_not(c, c->check_host, password, err, sizeof err);
+                                        xhafw_log(step, LOG_ERR,
+                                                  "postmaster pid %ld is ready, but nothing answers at check_host %s port %s: %s "
+                                                  "(check check_host, port and listen_addresses)",
+                                                  pf.pid, c->check_host, c->port, err);
+                                        return -EHOSTUNREACH;
+                                }
+                        }
+                } else if (seen_pid && !pg_is_local_postgres(seen_pid, c->data_dir)) {
+                        xhafw_log(step, LOG_ERR, "the postmaster (pid %ld) exited while starting; see the server's log",
+                                  seen_pid);
+                        return -ESRCH;
+                }
+                if (now >= deadline) {
+                        pg_why_not(c, c->check_host, password, err, sizeof err);
+                        xhafw_log(step, LOG_ERR, "no query succeeded at check_host %s port %s within ready_timeout (%llu ms): %s",
+                                  c->check_host, c->port, (unsigned long long) c->ready_timeout_ms, err);
+                        return -ETIMEDOUT;
+                }
+                pg_sleep_ms(deadline - now < poll ? deadline - now : poll);
+        }
+}
+
+/* Stop through the service manager and wait until the postmaster is gone and nothing answers. */
+static int pg_stop(struct xhafw_step *step, const struct pg_cfg *c, long pid)
+{
+        struct pgconf_pidfile pf;
+        char sock[4096] = "";
+        uint64_t start = pg_now_ms(), now;
+        int rc;
+
+        if (pg_read_pidfile(c, &pf) == 0 && pf.socket_dir[0] == '/')
+                snprintf(sock, sizeof sock, "%s", pf.socket_dir);
+        rc = xhafw_service(step, "stop", c->service);
+        if (rc < 0)
+                return rc;
+        if (xhafw_dry_run(step))
+                return 0;
+        for (;;) {
+                bool alive = pid > 0 && pg_is_local_postgres(pid, c->data_dir);
+                PGPing ping = pg_ping(c, c->check_host, c->port);
+                bool answers = ping == PQPING_OK || ping == PQPING_REJECT;
+
+                if (!answers && sock[0]) {
+                        ping = pg_ping(c, sock, c->port);
+                        answers = ping == PQPING_OK || ping == PQPING_REJECT;
+                }
+                if (!alive && !answers) {
+                        if (rc != 0)
+                                xhafw_log(step, LOG_WARNING, "service stop %s exited %d, but the server is down", c->service, rc);
+                        xhafw_log(step, LOG_INFO, "stopped after %llu ms: no postmaster for %s, nothing answers at %s port %s",
+                                  (unsigned long long) (pg_now_ms() - start), c->data_dir, c->check_host, c->port);
+                        return 0;
+                }
+                now = pg_now_ms();
+                /* A failed stop gets a short grace, in case the server was on its way down anyway. */
+                if (now - start >= c->ready_timeout_ms || (rc != 0 && now - start >= 2000)) {
+                        if (alive)
+                                xhafw_log(step, LOG_ERR, "postgres is still running after service stop %s (exit %d): postmaster pid %ld",
+                                          c->service, rc, pid);
+                        else
+                                xhafw_log(step, LOG_ERR, "a server still answers at %s port %s after service stop %s (exit %d)",
+                                          answers && sock[0] && ping != PQPING_NO_RESPONSE ? sock : c->check_host,
+                                          c->port, c->service, rc);
+                        return rc != 0 ? -EIO : -ETIMEDOUT;
+                }
+                pg_sleep_ms(20);
+        }
+}
+
+static int pg_start(struct xhafw_step *step, const struct pg_cfg *c)
+{
+        int rc = xhafw_service(step, "start", c->service);
+
+        if (rc < 0)
+                return rc;
+        if (rc != 0) {
+                xhafw_log(step, LOG_ERR, "service start %s exited %d", c->service, rc);
+                return -EIO;
+        }
+        return 0;
+}
+
+/* data_dir must be a cluster: on a standby it is usually the shared storage that is missing. */
+static int pg_need_data_dir(struct xhafw_step *step, const struct pg_cfg *c)
+{
+        struct stat st;
+        char *v = pg_path_join(c->data_dir, "PG_VERSION");
+        int r = 0;
+
+        if (!v)
+                return -ENOMEM;
+        if (stat(c->data_dir, &st) < 0) {
+                r = -errno;
+                xhafw_log(step, LOG_ERR, "data directory %s: %s (is the shared storage mounted?)", c->data_dir, strerror(errno));
+        } else if (!S_ISDIR(st.st_mode)) {
+                r = -ENOTDIR;
+                xhafw_log(step, LOG_ERR, "data directory %s is not a directory", c->data_dir);
+        } else if (access(v, F_OK) < 0) {
+                r = -ENOENT;
+                xhafw_log(step, LOG_ERR, "%s is not a PostgreSQL data directory: it has no PG_VERSION", c->data_dir);
+        }
+        free(v);
+        return r;
+}
+
+/* Whether the running server listens on every required address (it reads listen_addresses only at start). */
+static bool pg_server_listens(struct xhafw_step *step, const struct pg_cfg *c, const char *password)
+{
+        char vals[2][1024], err[1024];
+
+        if (pg_query(c, password, "SELECT current_setting('listen_addresses')", vals, err, sizeof err) < 0) {
+                xhafw_log(step, LOG_INFO, "cannot ask the running server for its listen_addresses: %s", err);
+                return true;
+        }
+        for (size_t i = 0; i < c->n_listen; i++)
+                if (!pgconf_listen_covers(vals[0], c->listen[i]))
+                        return false;
+        return true;
+}
+
+static int pg_apply(struct xhafw_step *step)
+{
+        struct pg_cfg c;
+        char *password = NULL, *conf_text = NULL;
+        bool hba_changed, listen_changed;
+        long pid = 0;
+        uint64_t start = pg_now_ms();
+        int r;
+
+        r = pg_cfg_load(step, &c);
+        if (r < 0)
+                return r;
+        if ((r = pg_need_data_dir(step, &c)) < 0 || (r = pg_read_password(step, &c, &password)) < 0)
+                goto out;
+        r = pg_read_file(c.conf, &conf_text);
+        if (r < 0) {
+                xhafw_log(step, LOG_ERR, "cannot read %s: %s", c.conf, strerror(-r));
+                goto out;
+        }
+        /* The guard comes first: a refused step must have changed nothing, not even the shared configuration. */
+        r = pg_guard(step, &c, conf_text, &pid);
+        if (r < 0)
+                goto out;
+        r = pg_edit(step, &c, conf_text, &hba_changed, &listen_changed);
+        if (r < 0)
+                goto out;
+        if (pid > 0) {
+                if (listen_changed || !pg_server_listens(step, &c, password)) {
+                        xhafw_log(step, LOG_NOTICE, "restarting postgres: listen_addresses changes only at start");
+                        r = pg_stop(step, &c, pid);
+                        if (r == 0)
+                                r = pg_start(step, &c);
+                } else if (hba_changed) {
+                        if (xhafw_dry_run(step))
+                                xhafw_log(step, LOG_NOTICE, "would send SIGHUP to postmaster pid %ld to reload %s", pid, c.hba);
+                        else if (kill((pid_t) pid, SIGHUP) < 0) {
+                                r = -errno;
+                                xhafw_log(step, LOG_ERR, "cannot make postmaster pid %ld reload %s: %s", pid, c.hba, strerror(errno));
+                        } else
+                                xhafw_log(step, LOG_INFO, "postmaster pid %ld reloads %s", pid, c.hba);
+                }
+        } else
+                r = pg_start(step, &c);
+        if (r < 0)
+                goto out;
+        if (xhafw_dry_run(step)) {
+                xhafw_log(step, LOG_NOTICE, "would wait up to %llu ms for SELECT 1 to succeed at %s port %s",
+                          (unsigned long long) c.ready_timeout_ms, c.check_host, c.port);
+                goto out;
+        }
+        r = pg_wait_ready(step, &c, password, start);
+out:
+        pg_free_password(password);
+        free(conf_text);
+        pg_cfg_free(&c);
+        return r;
+}
+
+static int pg_revert(struct xhafw_step *step)
+{
+        struct pg_cfg c;
+        int r;
+
+        r = pg_cfg_load(step, &c);
+        if (r < 0)
+                return r;
+        /* The access lines and listen addresses stay: the configuration is shared and both nodes need them. */
+        r = pg_stop(step, &c, pg_local_postmaster(&c, NULL));
+        pg_cfg_free(&c);
+        return r;
+}
+
+/*
+ * ACTIVE only when the query is answered by a backend of this node's postmaster for data_dir:
+ * through the VIP or a shared socket path a query may reach the other node's server.
+ */
+static int pg_check(struct xhafw_step *step)
+{
+        struct pg_cfg c;
+        struct pgconf_pidfile pf;
+        char vals[2][1024], err[1024], *password = NULL, *hba_text = NULL, *new_text = NULL, *added = NULL;
+        long pid, backend;
+        PGPing ping;
+        int r, state = XHAFW_PARTIAL;
+
+        r = pg_cfg_load(step, &c);
+        if (r < 0)
+                return r;
+        pid = pg_local_postmaster(&c, &pf);
+        ping = pg_ping(&c, c.check_host, c.port);
+        if (ping != PQPING_OK) {
+                if (pid > 0) {
+                        xhafw_log(step, LOG_INFO, "postmaster pid %ld runs for %s (%s), but %s port %s %s", pid,
+                                  c.data_dir, pf.status[0] ? pf.status : "status unknown", c.check_host, c.port,
+                                  ping == PQPING_REJECT ? "refuses connections" : "does not answer");
+                        state = XHAFW_PARTIAL;
+                } else
+                        state = XHAFW_INACTIVE;
+                goto out;
+        }
+        if (pid == 0) {
+                xhafw_log(step, LOG_INFO, "a server answers at %s port %s, but no postmaster of this node runs for %s: "
+                          "it is not this node's", c.check_host, c.port, c.data_dir);
+                state = XHAFW_INACTIVE;
+                goto out;
+        }
+        r = pg_read_password(step, &c, &password);
+        if (r < 0) {
+                state = r;
+                goto out;
+        }
+        r = pg_query(&c, password, "SELECT pg_backend_pid(), current_setting('listen_addresses')", vals, err, sizeof err);
+        if (r < 0) {
+                xhafw_log(step, LOG_WARNING, "postmaster pid %ld runs, but the query at %s port %s failed: %s", pid,
+                          c.check_host, c.port, err);
+                goto out;
+        }
+        backend = strtol(vals[0], NULL, 10);
+        if (!pg_is_local_postgres(backend, c.data_dir) || pg_ppid(backend) != pid) {
+                xhafw_log(step, LOG_WARNING, "the query at %s port %s was answered by backend pid %s, which is not a child "
+                          "of this node's postmaster pid %ld for %s", c.check_host, c.port, vals[0], pid, c.data_dir);
+                goto out;
+        }
+        for (size_t i = 0; i < c.n_listen; i++)
+                if (!pgconf_listen_covers(vals[1], c.listen[i])) {
+                        xhafw_log(step, LOG_INFO, "the server's listen_addresses '%s' lacks %s", vals[1], c.listen[i]);
+                        goto out;
+                }
+        r = pg_read_file(c.hba, &hba_text);
+        if (r < 0) {
+                xhafw_log(step, LOG_INFO, "cannot read %s: %s", c.hba, strerror(-r));
+                goto out;
+        }
+        r = pgconf_hba_add(hba_text, c.allow, c.n_allow, c.method, &new_text, &added);
+        if (r != 0) {
+                if (r > 0)
+                        xhafw_log(step, LOG_INFO, "%s lacks access for %s", c.hba, added);
+                goto out;
+        }
+        state = XHAFW_ACTIVE;
+out:
+        pg_free_password(password);
+        free(hba_text);
+        free(new_text);
+        free(added);
+        pg_cfg_free(&c);
+        return state;
+}
+
+static void pg_print_list(FILE *out, const char *const *items, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                fprintf(out, "%s%s", i ? ", " : "", items[i]);
+        if (n == 0)
+                fprintf(out, "(none)");
+}
+
+static int pg_describe(struct xhafw_step *step, FILE *out)
+{
+        struct pg_cfg c;
+        char *text = NULL, *new_text = NULL, *added = NULL, listen[PGCONF_MAX_LINE];
+        int r;
+
+        r = pg_cfg_load(step, &c);
+        if (r < 0)
+                return r;
+        fprintf(out, "PostgreSQL cluster in %s, service %s, port %s\n", c.data_dir, c.service, c.port);
+        fprintf(out, "listen_addresses in %s must contain: ", c.conf);
+        pg_print_list(out, c.listen, c.n_listen);
+        fprintf(out, "\naccess in %s: `host all all ADDR/32 %s` (marked \"%s\") for: ", c.hba, c.method, PGCONF_MARK);
+        pg_print_list(out, c.allow, c.n_allow);
+        fprintf(out, "\nready when SELECT 1 succeeds at %s port %s as %s on %s, polled with PQping, within %llu ms; "
+                "password %s%s\n", c.check_host, c.port, c.user, c.dbname, (unsigned long long) c.ready_timeout_ms,
+                c.password_file ? "from " : "none", c.password_file ? c.password_file : "");
+        fprintf(out, "before starting: refuses (exit 6) when %s/postmaster.pid names a postmaster that is not this "
+                "node's while a server answers at its recorded port and addresses; a pid file nobody answers for is "
+                "stale and ignored\n", c.data_dir);
+        fprintf(out, "revert: service stop %s, then waits until the postmaster is gone and nothing answers; the access "
+                "lines and listen addresses stay (the configuration is shared: both nodes need them)\n", c.service);
+
+        if (pg_read_file(c.hba, &text) == 0 && pgconf_hba_add(text, c.allow, c.n_allow, c.method, &new_text, &added) >= 0)
+                fprintf(out, "would add to %s now: %s\n", c.hba, *added ? added : "nothing");
+        else
+                fprintf(out, "cannot read %s now\n", c.hba);
+        free(text);
+        free(new_text);
+        free(added);
+        text = new_text = added = NULL;
+        if (pg_read_file(c.conf, &text) == 0 && pgconf_listen_add(text, c.listen, c.n_listen, &new_text, &added) >= 0) {
+                pgconf_listen_value(text, listen, sizeof listen);
+                fprintf(out, "would add to listen_addresses '%s' now: %s\n", listen, *added ? added : "nothing");
+        } else
+                fprintf(out, "cannot read %s now\n", c.conf);
+        free(text);
+        free(new_text);
+        free(added);
+        pg_cfg_free(&c);
+        return 0;
+}
+
+/* Beyond the schema; nothing here reads data_dir, which may be on storage that is not mounted yet. */
+static int pg_validate(struct xhafw_step *step)
+{
+        struct pg_cfg c;
+        struct pgconf_net net;
+        int r = 0;
+
+        if (pg_cfg_load(step, &c) < 0) {
+                xhafw_log(step, LOG_ERR, "incomplete options");
+                return -EINVAL;
+        }
+        if (c.port_num < 1 || c.port_num > 65535) {
+                xhafw_log(step, LOG_ERR, "port %ld is not a TCP port (1-65535)", c.port_num);
+                r = -EINVAL;
+        }
+        if (c.n_listen == 0) {
+                xhafw_log(step, LOG_ERR, "listen_addresses is empty");
+                r = -EINVAL;
+        }
+        for (size_t i = 0; i < c.n_listen; i++)
+                if (!pgconf_listen_item_ok(c.listen[i])) {
+                        xhafw_log(step, LOG_ERR, "listen_addresses: \"%s\" is not a host name or address", c.listen[i]);
+                        r = -EINVAL;
+                }
+        for (size_t i = 0; i < c.n_allow; i++)
+                if (pgconf_net_parse(c.allow[i], &net) < 0) {
+                        xhafw_log(step, LOG_ERR, "allow: \"%s\" is not an address (ADDR or ADDR/PREFIX)", c.allow[i]);
+                        r = -EINVAL;
+                }
+        if (!pgconf_word_ok(c.method)) {
+                xhafw_log(step, LOG_ERR, "auth_method \"%s\" is not a pg_hba.conf method name", c.method);
+                r = -EINVAL;
+        }
+        if (!*c.check_host || !*c.service || !*c.user || !*c.dbname) {
+                xhafw_log(step, LOG_ERR, "check_host, service, check_user and check_dbname cannot be empty");
+                r = -EINVAL;
+        }
+        if (c.ready_timeout_ms == 0) {
+                xhafw_log(step, LOG_ERR, "ready_timeout must be longer than 0");
+                r = -EINVAL;
+        }
+        pg_cfg_free(&c);
+        return r;
+}
+
+XHAFW_PLUGIN_DEFINE(.name = "postgres", .version = "1.0",
+                    .summary = "PostgreSQL on shared storage: access lines, listen addresses, start, ready by query, split-brain guard",
+                    .options = pg_options, .describe = pg_describe, .check = pg_check, .apply = pg_apply,
+                    .revert = pg_revert, .validate = pg_validate);

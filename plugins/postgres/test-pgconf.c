@@ -1,0 +1,226 @@
+/* Unit tests of the postgres plugin's pure text functions: golden files and tables of cases. */
+
+#include <check.h>
+#include <stdlib.h>
+
+#include "pgconf.c"
+
+static const char *const golden_allow[] = { "192.0.2.7", "192.0.2.70", "198.51.100.0/24", "192.0.2.8",
+                                            "2001:db8::7", "::1", "192.0.2.7" };
+static const char *const golden_listen[] = { "localhost", "192.0.2.7", "192.0.2.70" };
+
+static char *slurp(const char *name)
+{
+        const char *dir = getenv("PGCONF_TESTDATA");
+        char path[4096];
+        FILE *f;
+        char *text;
+        long n;
+
+        ck_assert_ptr_nonnull(dir);
+        snprintf(path, sizeof path, "%s/%s", dir, name);
+        f = fopen(path, "re");
+        ck_assert_msg(f != NULL, "cannot open %s", path);
+        ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+        n = ftell(f);
+        rewind(f);
+        text = calloc(1, (size_t) n + 1);
+        ck_assert_ptr_nonnull(text);
+        ck_assert_int_eq(fread(text, 1, (size_t) n, f), (size_t) n);
+        fclose(f);
+        return text;
+}
+
+START_TEST(hba_golden)
+{
+        char *in = slurp("pg_hba.conf.in"), *want = slurp("pg_hba.conf.golden"), *out, *added, *out2, *added2;
+
+        ck_assert_int_eq(pgconf_hba_add(in, golden_allow, 7, "scram-sha-256", &out, &added), 4);
+        ck_assert_str_eq(out, want);
+        ck_assert_str_eq(added, "192.0.2.7/32,198.51.100.0/24,192.0.2.8/32,2001:db8::7/128");
+        /* adding twice adds once */
+        ck_assert_int_eq(pgconf_hba_add(out, golden_allow, 7, "scram-sha-256", &out2, &added2), 0);
+        ck_assert_str_eq(out2, want);
+        ck_assert_str_eq(added2, "");
+        free(in), free(want), free(out), free(added), free(out2), free(added2);
+}
+END_TEST
+
+START_TEST(listen_golden)
+{
+        char *in = slurp("postgresql.conf.in"), *want = slurp("postgresql.conf.golden"), *out, *added, *out2, *added2;
+
+        ck_assert_int_eq(pgconf_listen_add(in, golden_listen, 3, &out, &added), 1);
+        ck_assert_str_eq(out, want);
+        ck_assert_str_eq(added, "192.0.2.7");
+        ck_assert_int_eq(pgconf_listen_add(out, golden_listen, 3, &out2, &added2), 0);
+        ck_assert_str_eq(out2, want);
+        free(in), free(want), free(out), free(added), free(out2), free(added2);
+}
+END_TEST
+
+static const struct {
+        const char *in, *want;
+        int added;
+} listen_cases[] = {
+        /* no active line: the built-in default plus the missing ones, at the end */
+        { "#listen_addresses = 'localhost'\n", "#listen_addresses = 'localhost'\nlisten_addresses = 'localhost, 192.0.2.7'\t# added by xhafw\n", 1 },
+        { "port = 5432", "port = 5432\nlisten_addresses = 'localhost, 192.0.2.7'\t# added by xhafw\n", 1 },
+        { "", "listen_addresses = 'localhost, 192.0.2.7'\t# added by xhafw\n", 1 },
+        /* a bare word becomes a quoted list; the comment stays */
+        { "listen_addresses = localhost # c\n", "listen_addresses = 'localhost, 192.0.2.7' # c\n", 1 },
+        { "listen_addresses localhost\n", "listen_addresses 'localhost, 192.0.2.7'\n", 1 },
+        /* the last active line wins and is the one edited */
+        { "listen_addresses = '*'\nLISTEN_ADDRESSES='127.0.0.1'\t#x\n", "listen_addresses = '*'\nLISTEN_ADDRESSES='127.0.0.1, localhost, 192.0.2.7'\t#x\n", 2 },
+        /* covered by a wildcard, or already there in another spelling */
+        { "listen_addresses = '*'\n", "listen_addresses = '*'\n", 0 },
+        { "listen_addresses = '0.0.0.0, localhost'\n", "listen_addresses = '0.0.0.0, localhost'\n", 0 },
+        { "listen_addresses = ' LOCALHOST , 192.0.2.007'\n", "listen_addresses = ' LOCALHOST , 192.0.2.007, 192.0.2.7'\n", 1 },
+        /* empty or trailing-comma values stay valid lists */
+        { "listen_addresses = ''\n", "listen_addresses = 'localhost, 192.0.2.7'\n", 2 },
+        { "listen_addresses = 'localhost,'\n", "listen_addresses = 'localhost, 192.0.2.7'\n", 1 },
+        /* escaped quotes inside the value keep their bytes */
+        { "listen_addresses = 'a''b,localhost'  # 'q'\n", "listen_addresses = 'a''b,localhost, 192.0.2.7'  # 'q'\n", 1 },
+        /* an unterminated string is not a setting: a new line is added */
+        { "listen_addresses = 'localhost\n", "listen_addresses = 'localhost\nlisten_addresses = 'localhost, 192.0.2.7'\t# added by xhafw\n", 1 },
+        /* CRLF line ends survive */
+        { "listen_addresses = 'localhost'\r\nport = 1\r\n", "listen_addresses = 'localhost, 192.0.2.7'\r\nport = 1\r\n", 1 },
+};
+
+START_TEST(listen_table)
+{
+        const char *const want[] = { "localhost", "192.0.2.7" };
+        char *out, *added;
+
+        ck_assert_int_eq(pgconf_listen_add(listen_cases[_i].in, want, 2, &out, &added), listen_cases[_i].added);
+        ck_assert_str_eq(out, listen_cases[_i].want);
+        free(out), free(added);
+}
+END_TEST
+
+START_TEST(listen_refuses)
+{
+        const char *const bad[] = { "a'b" }, *const comma[] = { "a,b" }, *const nl[] = { "a\nb" };
+        char *out = NULL, *added = NULL;
+
+        ck_assert_int_eq(pgconf_listen_add("", bad, 1, &out, &added), -EINVAL);
+        ck_assert_int_eq(pgconf_listen_add("", comma, 1, &out, &added), -EINVAL);
+        ck_assert_int_eq(pgconf_listen_add("", nl, 1, &out, &added), -EINVAL);
+        ck_assert_ptr_null(out);
+}
+END_TEST
+
+static const struct {
+        const char *in, *want;
+        int added;
+} hba_cases[] = {
+        { "", "host\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n", 1 },
+        /* a last line without a newline gets one, and keeps its bytes */
+        { "local all all trust", "local all all trust\nhost\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n", 1 },
+        /* present with another method: the admin's choice stands */
+        { "host all all 192.0.2.7/32 trust\n", "host all all 192.0.2.7/32 trust\n", 0 },
+        { "host all all 192.0.2.7 255.255.255.255 reject\n", "host all all 192.0.2.7 255.255.255.255 reject\n", 0 },
+        /* not the same grant: a commented line, another prefix, a role list, a quoted keyword */
+        { "#host all all 192.0.2.7/32 md5\n", "#host all all 192.0.2.7/32 md5\nhost\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n", 1 },
+        { "host all all 192.0.2.0/24 md5\n", "host all all 192.0.2.0/24 md5\nhost\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n", 1 },
+        { "host all admin 192.0.2.7/32 md5\n", "host all admin 192.0.2.7/32 md5\nhost\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n", 1 },
+        { "host all \"all\" 192.0.2.7/32 md5\n", "host all \"all\" 192.0.2.7/32 md5\nhost\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n", 1 },
+        { "host all all 192.0.2.7 255.255.0.255 md5\n", "host all all 192.0.2.7 255.255.0.255 md5\nhost\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n", 1 },
+};
+
+START_TEST(hba_table)
+{
+        const char *const allow[] = { "192.0.2.7" };
+        char *out, *added;
+
+        ck_assert_int_eq(pgconf_hba_add(hba_cases[_i].in, allow, 1, "md5", &out, &added), hba_cases[_i].added);
+        ck_assert_str_eq(out, hba_cases[_i].want);
+        free(out), free(added);
+}
+END_TEST
+
+START_TEST(hba_refuses)
+{
+        const char *const name[] = { "node1.example" }, *const ok[] = { "192.0.2.7" }, *const prefix[] = { "192.0.2.7/33" };
+        char *out = NULL, *added = NULL;
+
+        ck_assert_int_eq(pgconf_hba_add("", name, 1, "md5", &out, &added), -EINVAL);
+        ck_assert_int_eq(pgconf_hba_add("", prefix, 1, "md5", &out, &added), -EINVAL);
+        ck_assert_int_eq(pgconf_hba_add("", ok, 1, "md5 # x", &out, &added), -EINVAL);
+        ck_assert_int_eq(pgconf_hba_add("", ok, 1, "", &out, &added), -EINVAL);
+        ck_assert_ptr_null(out);
+}
+END_TEST
+
+START_TEST(pidfile)
+{
+        struct pgconf_pidfile pf;
+
+        ck_assert_int_eq(pgconf_pidfile_parse("4242\n/srv/pg\n1700000000\n5433\n/run/pg\n127.0.0.1\n  1234567     65536\nready   \n", &pf), 0);
+        ck_assert_int_eq(pf.pid, 4242);
+        ck_assert_str_eq(pf.data_dir, "/srv/pg");
+        ck_assert_int_eq(pf.port, 5433);
+        ck_assert_str_eq(pf.socket_dir, "/run/pg");
+        ck_assert_str_eq(pf.listen_addr, "127.0.0.1");
+        ck_assert_str_eq(pf.status, "ready");
+        /* while starting, only the first lines are there */
+        ck_assert_int_eq(pgconf_pidfile_parse("77\n/srv/pg\n", &pf), 0);
+        ck_assert_int_eq(pf.port, 0);
+        ck_assert_str_eq(pf.status, "");
+        ck_assert_int_eq(pgconf_pidfile_parse("", &pf), -EINVAL);
+        ck_assert_int_eq(pgconf_pidfile_parse("x\n", &pf), -EINVAL);
+        ck_assert_int_eq(pgconf_pidfile_parse("1\n/d\n0\n70000\n", &pf), -EINVAL);
+}
+END_TEST
+
+START_TEST(covers)
+{
+        ck_assert(pgconf_listen_covers("localhost, 192.0.2.7", "192.0.2.7"));
+        ck_assert(pgconf_listen_covers("*", "anything"));
+        ck_assert(pgconf_listen_covers("::", "2001:db8::1"));
+        ck_assert(!pgconf_listen_covers("::", "192.0.2.7"));
+        ck_assert(pgconf_listen_covers("2001:DB8:0::1", "2001:db8::1"));
+        ck_assert(!pgconf_listen_covers("192.0.2.70", "192.0.2.7"));
+        ck_assert(!pgconf_listen_covers("", "localhost"));
+}
+END_TEST
+
+START_TEST(listen_value)
+{
+        char v[PGCONF_MAX_LINE];
+
+        pgconf_listen_value("#listen_addresses = '*'\n", v, sizeof v);
+        ck_assert_str_eq(v, "localhost");
+        pgconf_listen_value("listen_addresses = 'a, b' # c\nlisten_addresses = 'x''y'\n", v, sizeof v);
+        ck_assert_str_eq(v, "x'y");
+}
+END_TEST
+
+static Suite *pgconf_suite(void)
+{
+        Suite *s = suite_create("pgconf");
+        TCase *tc = tcase_create("pgconf");
+
+        tcase_add_test(tc, hba_golden);
+        tcase_add_test(tc, listen_golden);
+        tcase_add_loop_test(tc, listen_table, 0, sizeof listen_cases / sizeof listen_cases[0]);
+        tcase_add_test(tc, listen_refuses);
+        tcase_add_loop_test(tc, hba_table, 0, sizeof hba_cases / sizeof hba_cases[0]);
+        tcase_add_test(tc, hba_refuses);
+        tcase_add_test(tc, pidfile);
+        tcase_add_test(tc, covers);
+        tcase_add_test(tc, listen_value);
+        suite_add_tcase(s, tc);
+        return s;
+}
+
+int main(void)
+{
+        SRunner *sr = srunner_create(pgconf_suite());
+        int failed;
+
+        srunner_run_all(sr, CK_NORMAL);
+        failed = srunner_ntests_failed(sr);
+        srunner_free(sr);
+        return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
