@@ -1,0 +1,711 @@
+/* The commands: activate, deactivate, status, list-plugins, describe, validate; text and JSON. */
+#include <dirent.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "commands.h"
+#include "config-build.h"
+#include "engine.h"
+
+static void json_print(struct json_object *o)
+{
+        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(o);
+}
+
+static struct json_object *jstr(const char *s)
+{
+        return s ? json_object_new_string(s) : NULL;
+}
+
+static const char *state_name(int s)
+{
+        switch (s) {
+        case XHAFW_ACTIVE: return "ACTIVE";
+        case XHAFW_INACTIVE: return "INACTIVE";
+        case XHAFW_PARTIAL: return "PARTIAL";
+        default: return "UNKNOWN";
+        }
+}
+
+/* Load the configuration and run every plugin's validate(): the gate before anything changes. */
+static int load_and_validate(struct config *cfg, const struct global_options *g, bool lenient)
+{
+        struct overrides ov = {
+                .config_file = g->config_file, .conf_d = g->conf_d, .plugin_path = g->plugin_path,
+                .state_dir = g->state_dir, .jobs = g->jobs, .lenient_plugins = lenient,
+        };
+        struct run_options ro = { .mode = RUN_VALIDATE, .quiet = true };
+        struct run_report rep;
+        int r;
+
+        if (config_load(cfg, &ov) < 0) {
+                log_error("%u configuration error%s: nothing was changed; fix %s and run `xhafw validate`",
+                          cfg->n_errors, cfg->n_errors == 1 ? "" : "s", cfg->n_errors == 1 ? "it" : "them");
+                return XHAFW_EXIT_CONFIG;
+        }
+        r = engine_run(cfg, &ro, &rep);
+        if (r == 0 && rep.n_failed) {
+                for (size_t i = 0; i < cfg->n_steps; i++)
+                        if (rep.steps[i].outcome == OUT_FAILED)
+                                config_error(cfg, cfg->steps[i]->file, cfg->steps[i]->line, cfg->steps[i]->name,
+                                             "plugin %s refused the configuration%s%s", cfg->steps[i]->plugin_name,
+                                             rep.steps[i].reason ? ": " : "",
+                                             rep.steps[i].reason ? rep.steps[i].reason : "");
+                log_error("%u configuration error%s: nothing was changed", cfg->n_errors, cfg->n_errors == 1 ? "" : "s");
+                r = XHAFW_EXIT_CONFIG;
+        } else if (r < 0)
+                r = XHAFW_EXIT_FAILED;
+        run_report_free(&rep, cfg->n_steps);
+        return r;
+}
+
+static void print_plan(const struct config *cfg, const bool *sel, bool reverse, FILE *f)
+{
+        for (unsigned lv = 0; lv < cfg->n_levels; lv++) {
+                unsigned level = reverse ? cfg->n_levels - 1 - lv : lv;
+                bool any = false;
+                for (size_t k = 0; k < cfg->n_steps; k++) {
+                        size_t i = cfg->order[k];
+                        const struct xhafw_step *st = cfg->steps[i];
+                        if (cfg->level[i] != level || (sel && !sel[i]))
+                                continue;
+                        if (!any)
+                                fprintf(f, "  %u:", lv + 1);
+                        fprintf(f, " %s%s%s", st->name, st->enabled ? "" : " (disabled)",
+                                st->critical ? "" : " (non-critical)");
+                        any = true;
+                }
+                if (any)
+                        fputc('\n', f);
+        }
+}
+
+static struct json_object *plan_json(const struct config *cfg, const bool *sel, bool reverse)
+{
+        struct json_object *levels = json_object_new_array();
+        for (unsigned lv = 0; lv < cfg->n_levels; lv++) {
+                unsigned level = reverse ? cfg->n_levels - 1 - lv : lv;
+                struct json_object *a = json_object_new_array();
+                for (size_t k = 0; k < cfg->n_steps; k++) {
+                        size_t i = cfg->order[k];
+                        if (cfg->level[i] == level && (!sel || sel[i]) && cfg->steps[i]->enabled)
+                                json_object_array_add(a, json_object_new_string(cfg->steps[i]->name));
+                }
+                if (json_object_array_length(a))
+                        json_object_array_add(levels, a);
+                else
+                        json_object_put(a);
+        }
+        return levels;
+}
+
+static int parse_only(struct config *cfg, const char *only, bool **ret)
+{
+        char **items;
+        size_t n;
+        bool *sel;
+        int r = 0;
+
+        *ret = NULL;
+        if (!only)
+                return 0;
+        split_list(only, &items, &n);
+        sel = xcalloc(cfg->n_steps, sizeof *sel);
+        for (size_t k = 0; k < n; k++) {
+                ssize_t i = config_step_index(cfg, items[k]);
+                if (i < 0) {
+                        log_error("--only %s: no step is named '%s' (see `xhafw validate` for the steps)", items[k],
+                                  items[k]);
+                        r = XHAFW_EXIT_CONFIG;
+                } else
+                        sel[i] = true;
+        }
+        if (n == 0) {
+                log_error("--only needs step names");
+                r = XHAFW_EXIT_CONFIG;
+        }
+        strv_free(items);
+        if (r)
+                free(sel);
+        else
+                *ret = sel;
+        return r;
+}
+
+static void report_unfinished(const struct config *cfg, struct json_object *j)
+{
+        char *line = journal_unfinished_run(&cfg->settings);
+        long holder = 0;
+        struct json_object *o, *v;
+
+        if (!line)
+                return;
+        o = json_tokener_parse(line);
+        if (lock_held(&cfg->settings, &holder)) {
+                if (j)
+                        json_object_object_add(j, "run_in_progress", json_object_new_int64(holder));
+                else
+                        log_notice("a run is in progress (pid %ld)", holder);
+        } else if (o) {
+                const char *mode = json_object_object_get_ex(o, "detail", &v) ? json_object_get_string(v) : "?";
+                const char *when = json_object_object_get_ex(o, "time", &v) ? json_object_get_string(v) : "?";
+                if (j)
+                        json_object_object_add(j, "interrupted_run", json_object_get(o));
+                else
+                        log_warning("the last run (%s, started %s) was interrupted and never finished: the node may be "
+                                    "half-way; run `xhafw activate` or `xhafw deactivate` to converge", mode, when);
+        }
+        if (o)
+                json_object_put(o);
+        free(line);
+}
+
+static bool ask(const struct config *cfg, const bool *sel, bool reverse, bool *ret_dry)
+{
+        char buf[64];
+        printf("%s plan (steps on one line run in parallel):\n", reverse ? "Deactivate" : "Activate");
+        print_plan(cfg, sel, reverse, stdout);
+        for (;;) {
+                printf("Continue? [y]es/[N]o/[d]ry-run ");
+                fflush(stdout);
+                if (!fgets(buf, sizeof buf, stdin))
+                        return false;
+                strip(buf);
+                if (strcasecmp(buf, "y") == 0 || strcasecmp(buf, "yes") == 0)
+                        return true;
+                if (strcasecmp(buf, "d") == 0 || strcasecmp(buf, "dry-run") == 0) {
+                        *ret_dry = true;
+                        return true;
+                }
+                if (!*buf || strcasecmp(buf, "n") == 0 || strcasecmp(buf, "no") == 0)
+                        return false;
+        }
+}
+
+static void print_dry_run(const struct config *cfg, const struct run_report *rep, bool reverse)
+{
+        for (size_t k = 0; k < cfg->n_steps; k++) {
+                size_t i = cfg->order[reverse ? cfg->n_steps - 1 - k : k];
+                const struct xhafw_step *st = cfg->steps[i];
+                const struct step_report *r = &rep->steps[i];
+                const char *blocked_by = NULL;
+
+                if (r->outcome == OUT_NONE)
+                        continue;
+                if (r->outcome == OUT_DISABLED) {
+                        printf("%s (%s): disabled\n", st->name, st->plugin_name);
+                        continue;
+                }
+                if (!reverse && r->check_result < 0)
+                        for (size_t a = 0; a < st->n_after; a++)
+                                if (rep->steps[st->after_idx[a]].outcome == OUT_WOULD_APPLY)
+                                        blocked_by = cfg->steps[st->after_idx[a]]->name;
+                printf("%s (%s): ", st->name, st->plugin_name);
+                if (blocked_by)
+                        printf("INACTIVE (cannot be checked while %s is inactive)", blocked_by);
+                else if (r->outcome == OUT_INACTIVE && r->reason)
+                        printf("INACTIVE (%s)", r->reason);
+                else
+                        printf("%s", state_name(r->check_result));
+                switch (r->outcome) {
+                case OUT_WOULD_APPLY: printf(" -> would apply:\n"); break;
+                case OUT_WOULD_REVERT: printf(" -> would revert:\n"); break;
+                case OUT_ACTIVE: printf(reverse ? "\n" : ": nothing to do\n"); break;
+                case OUT_INACTIVE: printf(reverse ? ": nothing to do\n" : "\n"); break;
+                default:
+                        printf(" -> %s%s%s\n", step_outcome_name(r->outcome), r->reason ? ": " : "",
+                               r->reason ? r->reason : "");
+                }
+                if (r->output)
+                        for (const char *p = r->output; *p;) {
+                                const char *nl = strchr(p, '\n');
+                                int len = nl ? (int) (nl - p) : (int) strlen(p);
+                                printf("    %.*s\n", len, p);
+                                p = nl ? nl + 1 : p + len;
+                        }
+                else if (r->outcome == OUT_WOULD_APPLY || r->outcome == OUT_WOULD_REVERT)
+                        printf("    (no command, file or address change announced by the plugin)\n");
+        }
+}
+
+static struct json_object *steps_json(const struct config *cfg, const struct run_report *rep, bool with_state)
+{
+        struct json_object *a = json_object_new_array();
+        for (size_t k = 0; k < cfg->n_steps; k++) {
+                size_t i = cfg->order[k];
+                const struct step_report *r = &rep->steps[i];
+                struct json_object *o = json_object_new_object();
+                json_object_object_add(o, "name", jstr(cfg->steps[i]->name));
+                json_object_object_add(o, "plugin", jstr(cfg->steps[i]->plugin_name));
+                json_object_object_add(o, "outcome", jstr(step_outcome_name(r->outcome)));
+                if (with_state)
+                        json_object_object_add(o, "state", jstr(r->outcome == OUT_DISABLED ? "DISABLED" :
+                                                                r->outcome == OUT_INACTIVE ? "INACTIVE" :
+                                                                state_name(r->check_result)));
+                if (r->was_failed)
+                        json_object_object_add(o, "failed", json_object_new_boolean(true));
+                if (r->reason)
+                        json_object_object_add(o, "reason", jstr(r->reason));
+                if (r->output)
+                        json_object_object_add(o, "output", jstr(r->output));
+                json_object_object_add(o, "critical", json_object_new_boolean(cfg->steps[i]->critical));
+                json_object_object_add(o, "seconds", json_object_new_double((double) r->elapsed_us / 1e6));
+                json_object_array_add(a, o);
+        }
+        return a;
+}
+
+static int run_exit_code(const struct run_options *ro, const struct run_report *rep)
+{
+        if (ro->mode == RUN_ACTIVATE) {
+                if (rep->interrupted)
+                        return XHAFW_EXIT_FAILED;
+                if (rep->aborted)
+                        return rep->n_refused ? XHAFW_EXIT_REFUSED : XHAFW_EXIT_FAILED;
+                return XHAFW_EXIT_OK;
+        }
+        return rep->interrupted || rep->n_failed || rep->n_left ? XHAFW_EXIT_FAILED : XHAFW_EXIT_OK;
+}
+
+static void print_summary(const struct config *cfg, const struct run_options *ro, const struct run_report *rep, int rc)
+{
+        bool act = ro->mode == RUN_ACTIVATE;
+        unsigned already = 0, blocked = 0;
+
+        for (size_t i = 0; i < cfg->n_steps; i++) {
+                enum step_outcome o = rep->steps[i].outcome;
+                already += o == (act ? OUT_ACTIVE : OUT_INACTIVE);
+                blocked += o == OUT_BLOCKED;
+        }
+        if (rc == XHAFW_EXIT_OK)
+                printf("%s: done in %.3fs: %u step%s %s, %u already %s%s\n", act ? "activate" : "deactivate",
+                       (double) rep->elapsed_us / 1e6, rep->n_changed, rep->n_changed == 1 ? "" : "s",
+                       act ? "applied" : "reverted", already, act ? "active" : "inactive",
+                       rep->n_failed ? " (some non-critical steps failed: see above)" : "");
+        else {
+                printf("%s: %s after %.3fs: %u failed, %u not started%s%s\n", act ? "activate" : "deactivate",
+                       rc == XHAFW_EXIT_REFUSED ? "REFUSED by a safety check" : rep->interrupted ? "INTERRUPTED" : "FAILED",
+                       (double) rep->elapsed_us / 1e6, rep->n_failed, blocked,
+                       act && rep->n_rolled_back ? ", rolled back: " : "", "");
+                if (act && rep->n_rolled_back)
+                        printf("  rolled back %u step%s\n", rep->n_rolled_back, rep->n_rolled_back == 1 ? "" : "s");
+                if (rep->n_left) {
+                        printf("  still %s on this node:", act ? "changed" : "active");
+                        for (size_t k = 0; k < cfg->n_steps; k++) {
+                                size_t i = cfg->order[k];
+                                enum step_outcome o = rep->steps[i].outcome;
+                                if (o == OUT_APPLIED || o == OUT_FAILED || o == OUT_ROLLBACK_FAILED ||
+                                    (!act && (o == OUT_BLOCKED || o == OUT_ACTIVE || o == OUT_PARTIAL || o == OUT_UNKNOWN)))
+                                        printf(" %s (%s)", cfg->steps[i]->name, step_outcome_name(o));
+                        }
+                        printf("\n  check with `xhafw status`; fix the cause and run %s again\n",
+                               act ? "activate (or deactivate)" : "deactivate");
+                }
+                if (rc == XHAFW_EXIT_REFUSED)
+                        printf("  nothing was forced: resolve the conflict, or use --force if you are sure\n");
+        }
+}
+
+int cmd_run(const struct global_options *g, const struct run_command *rc_opts)
+{
+        struct config cfg;
+        struct run_options ro = { .mode = rc_opts->deactivate ? RUN_DEACTIVATE : RUN_ACTIVATE,
+                                  .dry_run = rc_opts->dry_run, .force = rc_opts->force,
+                                  .no_rollback = rc_opts->no_rollback, .json = g->json, .quiet = g->quiet };
+        struct run_report rep;
+        bool *sel = NULL;
+        long holder = 0;
+        int r;
+
+        r = load_and_validate(&cfg, g, false);
+        if (r)
+                goto out;
+        r = parse_only(&cfg, rc_opts->only, &sel);
+        if (r)
+                goto out;
+        ro.selected = sel;
+        if (!ro.dry_run && !rc_opts->yes && !g->json && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
+                if (!ask(&cfg, sel, rc_opts->deactivate, &ro.dry_run)) {
+                        printf("cancelled: nothing was changed\n");
+                        r = XHAFW_EXIT_FAILED;
+                        goto out;
+                }
+        }
+        if (!ro.dry_run) {
+                r = lock_take(&cfg.settings, &holder);
+                if (r == -EBUSY) {
+                        log_error("another xhafw run holds the lock %s/lock (pid %ld): wait for it to end",
+                                  cfg.settings.state_dir, holder);
+                        r = XHAFW_EXIT_LOCKED;
+                        goto out;
+                }
+                if (r < 0) {
+                        r = XHAFW_EXIT_FAILED;
+                        goto out;
+                }
+                if (journal_open(&cfg.settings) < 0) {
+                        r = XHAFW_EXIT_FAILED;
+                        goto out;
+                }
+                report_unfinished(&cfg, NULL);
+                journal_event("run-start", NULL, rc_opts->deactivate ? "deactivate" : "activate");
+        }
+        if (engine_run(&cfg, &ro, &rep) < 0) {
+                r = XHAFW_EXIT_FAILED;
+                goto out;
+        }
+        r = ro.dry_run ? XHAFW_EXIT_OK : run_exit_code(&ro, &rep);
+        if (!ro.dry_run) {
+                char detail[64];
+                snprintf(detail, sizeof detail, "%s exit=%d", rc_opts->deactivate ? "deactivate" : "activate", r);
+                journal_event("run-end", NULL, detail);
+                journal_close();
+        }
+        if (g->json) {
+                struct json_object *o = json_object_new_object();
+                json_object_object_add(o, "command", jstr(rc_opts->deactivate ? "deactivate" : "activate"));
+                json_object_object_add(o, "dry_run", json_object_new_boolean(ro.dry_run));
+                json_object_object_add(o, "exit", json_object_new_int(r));
+                json_object_object_add(o, "seconds", json_object_new_double((double) rep.elapsed_us / 1e6));
+                json_object_object_add(o, "interrupted", json_object_new_boolean(rep.interrupted));
+                json_object_object_add(o, "rolled_back", json_object_new_int((int) rep.n_rolled_back));
+                json_object_object_add(o, "steps", steps_json(&cfg, &rep, ro.dry_run));
+                json_print(o);
+        } else if (ro.dry_run) {
+                printf("dry-run of %s: nothing is changed; checks ran for real%s\n",
+                       rc_opts->deactivate ? "deactivate" : "activate",
+                       rc_opts->deactivate ? "" : "; later steps assume earlier ones succeed");
+                print_dry_run(&cfg, &rep, rc_opts->deactivate);
+        } else if (!g->quiet || r)
+                print_summary(&cfg, &ro, &rep, r);
+        run_report_free(&rep, cfg.n_steps);
+out:
+        free(sel);
+        config_free(&cfg);
+        return r;
+}
+
+int cmd_status(const struct global_options *g)
+{
+        struct overrides ov = { .config_file = g->config_file, .conf_d = g->conf_d, .plugin_path = g->plugin_path,
+                                .state_dir = g->state_dir, .jobs = g->jobs, .lenient_plugins = true };
+        struct run_options ro = { .mode = RUN_STATUS, .json = g->json, .quiet = true };
+        struct config cfg;
+        struct run_report rep;
+        unsigned n_active = 0, n_inactive = 0, n_other = 0, n_crit_active = 0, n_crit = 0;
+        int r;
+
+        if (config_load(&cfg, &ov) < 0) {
+                log_error("configuration errors: fix them (`xhafw validate`)");
+                config_free(&cfg);
+                return XHAFW_EXIT_CONFIG;
+        }
+        if (engine_run(&cfg, &ro, &rep) < 0) {
+                config_free(&cfg);
+                return XHAFW_EXIT_FAILED;
+        }
+        for (size_t i = 0; i < cfg.n_steps; i++) {
+                enum step_outcome o = rep.steps[i].outcome;
+                if (o == OUT_DISABLED)
+                        continue;
+                n_active += o == OUT_ACTIVE;
+                n_inactive += o == OUT_INACTIVE;
+                n_other += o != OUT_ACTIVE && o != OUT_INACTIVE;
+                if (cfg.steps[i]->critical) {
+                        n_crit++;
+                        n_crit_active += o == OUT_ACTIVE;
+                }
+        }
+        /* All critical steps active is "running" (a non-critical step down is reported, not fatal);
+         * all inactive is "not running"; anything else is mixed. */
+        r = n_crit_active == n_crit && n_crit > 0 ? XHAFW_EXIT_OK :
+            n_active == 0 && n_other == 0 ? XHAFW_EXIT_INACTIVE : XHAFW_EXIT_MIXED;
+        if (g->json) {
+                struct json_object *o = json_object_new_object();
+                json_object_object_add(o, "command", jstr("status"));
+                json_object_object_add(o, "state", jstr(r == XHAFW_EXIT_OK ? "ACTIVE" : r == XHAFW_EXIT_INACTIVE ?
+                                                        "INACTIVE" : "MIXED"));
+                json_object_object_add(o, "exit", json_object_new_int(r));
+                json_object_object_add(o, "steps", steps_json(&cfg, &rep, true));
+                report_unfinished(&cfg, o);
+                json_print(o);
+        } else {
+                printf("%-20s %-14s %-9s %s\n", "STEP", "PLUGIN", "STATE", "DETAIL");
+                for (size_t k = 0; k < cfg.n_steps; k++) {
+                        size_t i = cfg.order[k];
+                        const struct step_report *sr = &rep.steps[i];
+                        const char *state = sr->outcome == OUT_DISABLED ? "disabled" :
+                                            sr->outcome == OUT_INACTIVE ? "INACTIVE" : state_name(sr->check_result);
+                        printf("%-20s %-14s %-9s %s%s\n", cfg.steps[i]->name, cfg.steps[i]->plugin_name, state,
+                               sr->reason ? sr->reason : "", cfg.steps[i]->critical ? "" : " (non-critical)");
+                }
+                printf("node: %s (%u active, %u inactive, %u other)\n",
+                       r == XHAFW_EXIT_OK ? "ACTIVE" : r == XHAFW_EXIT_INACTIVE ? "INACTIVE" : "MIXED",
+                       n_active, n_inactive, n_other);
+                report_unfinished(&cfg, NULL);
+        }
+        run_report_free(&rep, cfg.n_steps);
+        config_free(&cfg);
+        return r;
+}
+
+int cmd_validate(const struct global_options *g)
+{
+        struct config cfg;
+        int r = load_and_validate(&cfg, g, false);
+
+        if (r == 0) {
+                unsigned n_enabled = 0;
+                for (size_t i = 0; i < cfg.n_steps; i++)
+                        n_enabled += cfg.steps[i]->enabled;
+                if (g->json) {
+                        struct json_object *o = json_object_new_object();
+                        json_object_object_add(o, "command", jstr("validate"));
+                        json_object_object_add(o, "valid", json_object_new_boolean(true));
+                        json_object_object_add(o, "steps", json_object_new_int((int) cfg.n_steps));
+                        json_object_object_add(o, "activate_levels", plan_json(&cfg, NULL, false));
+                        json_print(o);
+                } else {
+                        printf("configuration is valid: %zu steps (%u enabled) from %s\n", cfg.n_steps, n_enabled,
+                               cfg.settings.conf_d);
+                        printf("activate plan (steps on one line run in parallel; deactivate runs it bottom-up):\n");
+                        print_plan(&cfg, NULL, false, stdout);
+                }
+        } else if (g->json) {
+                struct json_object *o = json_object_new_object();
+                json_object_object_add(o, "command", jstr("validate"));
+                json_object_object_add(o, "valid", json_object_new_boolean(false));
+                json_object_object_add(o, "errors", json_object_new_int((int) cfg.n_errors));
+                json_print(o);
+        }
+        config_free(&cfg);
+        return r;
+}
+
+static void describe_plugin(const struct plugin *p, bool json)
+{
+        const struct xhafw_option *o;
+        if (json) {
+                struct json_object *j = json_object_new_object(), *a = json_object_new_array();
+                json_object_object_add(j, "plugin", jstr(p->name));
+                json_object_object_add(j, "version", jstr(p->def->version));
+                json_object_object_add(j, "summary", jstr(p->def->summary));
+                json_object_object_add(j, "file", jstr(p->file));
+                for (o = p->def->options; o && o->name; o++) {
+                        struct json_object *x = json_object_new_object();
+                        json_object_object_add(x, "name", jstr(o->name));
+                        json_object_object_add(x, "type", jstr(option_type_name(o->type)));
+                        json_object_object_add(x, "required", json_object_new_boolean(o->required));
+                        json_object_object_add(x, "default", jstr(o->default_value));
+                        json_object_object_add(x, "help", jstr(o->help));
+                        json_object_array_add(a, x);
+                }
+                json_object_object_add(j, "options", a);
+                json_print(j);
+                return;
+        }
+        printf("plugin %s %s: %s\n  file: %s\n", p->name, p->def->version ? p->def->version : "?",
+               p->def->summary ? p->def->summary : "", p->file);
+        printf("  %-18s %-10s %-9s %-16s %s\n", "OPTION", "TYPE", "REQUIRED", "DEFAULT", "HELP");
+        for (o = p->def->options; o && o->name; o++)
+                printf("  %-18s %-10s %-9s %-16s %s\n", o->name, option_type_name(o->type), o->required ? "yes" : "no",
+                       o->default_value ? o->default_value : "-", o->help ? o->help : "");
+        printf("  core keys of every step: plugin, after (list), timeout (duration), critical (bool), enabled (bool)\n");
+}
+
+int cmd_describe(const struct global_options *g, const char *name)
+{
+        struct overrides ov = { .config_file = g->config_file, .conf_d = g->conf_d, .plugin_path = g->plugin_path,
+                                .state_dir = g->state_dir, .jobs = g->jobs };
+        int saved = log_max_priority, r;
+        struct config cfg;
+        struct xhafw_step *st;
+
+        /* A plugin can be described while the configuration is still incomplete. */
+        log_max_priority = -1;
+        r = config_load(&cfg, &ov);
+        log_max_priority = saved;
+        st = config_find_step(&cfg, name);
+        if (st) {
+                struct run_options ro = { .mode = RUN_DESCRIBE, .quiet = true };
+                struct run_report rep;
+                bool *sel;
+                if (r < 0) {
+                        config_free(&cfg);
+                        config_load(&cfg, &ov); /* again, to show the errors */
+                        config_free(&cfg);
+                        return XHAFW_EXIT_CONFIG;
+                }
+                sel = xcalloc(cfg.n_steps, sizeof *sel);
+                sel[config_step_index(&cfg, name)] = true;
+                ro.selected = sel;
+                engine_run(&cfg, &ro, &rep);
+                {
+                        struct step_report *sr = &rep.steps[config_step_index(&cfg, name)];
+                        if (g->json) {
+                                struct json_object *j = json_object_new_object(), *opts = json_object_new_object(),
+                                                   *after = json_object_new_array();
+                                json_object_object_add(j, "step", jstr(st->name));
+                                json_object_object_add(j, "plugin", jstr(st->plugin_name));
+                                json_object_object_add(j, "plugin_file", jstr(st->plugin->file));
+                                json_object_object_add(j, "file", jstr(st->file));
+                                json_object_object_add(j, "line", json_object_new_int((int) st->line));
+                                for (size_t a = 0; a < st->n_after; a++)
+                                        json_object_array_add(after, jstr(st->after[a]));
+                                json_object_object_add(j, "after", after);
+                                json_object_object_add(j, "timeout_ms", json_object_new_int64((int64_t) st->timeout_ms));
+                                json_object_object_add(j, "critical", json_object_new_boolean(st->critical));
+                                json_object_object_add(j, "enabled", json_object_new_boolean(st->enabled));
+                                for (size_t i = 0; i < st->n_opts; i++)
+                                        json_object_object_add(opts, st->opts[i].schema->name, jstr(st->opts[i].value));
+                                json_object_object_add(j, "options", opts);
+                                json_object_object_add(j, "describe", jstr(sr->output));
+                                json_print(j);
+                        } else {
+                                printf("step %s (plugin %s, %s)\n  defined at %s:%u\n", st->name, st->plugin_name,
+                                       st->plugin->file, st->file, st->line);
+                                printf("  after:    ");
+                                for (size_t a = 0; a < st->n_after; a++)
+                                        printf("%s%s", a ? ", " : "", st->after[a]);
+                                printf("%s\n  timeout:  %.3fs\n  critical: %s\n  enabled:  %s\n", st->n_after ? "" : "-",
+                                       (double) st->timeout_ms / 1000, st->critical ? "yes" : "no",
+                                       st->enabled ? "yes" : "no");
+                                for (size_t i = 0; i < st->n_opts; i++) {
+                                        const struct step_option *o = &st->opts[i];
+                                        printf("  %-18s = %s", o->schema->name, o->value ? o->value : "(unset)");
+                                        if (o->line)
+                                                printf("    (%s:%u)\n", st->file, o->line);
+                                        else
+                                                printf("    (%s)\n", o->value ? "default" : "not set");
+                                }
+                                if (sr->output)
+                                        printf("manages:\n%s", sr->output);
+                        }
+                        r = sr->outcome == OUT_FAILED ? XHAFW_EXIT_FAILED : XHAFW_EXIT_OK;
+                }
+                run_report_free(&rep, cfg.n_steps);
+                free(sel);
+                config_free(&cfg);
+                return r;
+        }
+        {
+                struct plugin *p = plugin_get(&cfg, name);
+                if (p->error) {
+                        log_error("'%s' is neither a step of %s nor a usable plugin: %s", name, cfg.settings.conf_d,
+                                  p->error);
+                        r = XHAFW_EXIT_CONFIG;
+                } else {
+                        describe_plugin(p, g->json);
+                        r = XHAFW_EXIT_OK;
+                }
+        }
+        config_free(&cfg);
+        return r;
+}
+
+static int so_filter(const struct dirent *de)
+{
+        size_t n = strlen(de->d_name);
+        return de->d_name[0] != '.' && n > 3 && strcmp(de->d_name + n - 3, ".so") == 0;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+        return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+int cmd_list_plugins(const struct global_options *g)
+{
+        struct overrides ov = { .config_file = g->config_file, .conf_d = g->conf_d, .plugin_path = g->plugin_path,
+                                .state_dir = g->state_dir, .lenient_plugins = true };
+        int saved = log_max_priority, bad = 0;
+        struct json_object *arr = g->json ? json_object_new_array() : NULL;
+        struct config cfg;
+        char **seen = NULL;
+        size_t n_seen = 0;
+        char *path, *save = NULL;
+
+        log_max_priority = -1;
+        config_load(&cfg, &ov);
+        log_max_priority = saved;
+        if (!g->json)
+                printf("%-16s %-8s %-4s %-40s %s\n", "PLUGIN", "VERSION", "ABI", "FILE", "SUMMARY / STEPS");
+        path = strdup_or_die(cfg.settings.plugin_path ? cfg.settings.plugin_path : "");
+        for (char *dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+                struct dirent **names = NULL;
+                int n = *dir ? scandir(dir, &names, so_filter, by_name) : -1;
+                for (int k = 0; k < n; k++) {
+                        struct plugin p = { 0 };
+                        char *file = xasprintf("%s/%s", dir, names[k]->d_name);
+                        char *name = strndup(names[k]->d_name, strlen(names[k]->d_name) - 3);
+                        char steps[1024] = "";
+                        size_t used = 0;
+                        bool shadowed = false;
+                        char **grown;
+
+                        if (!name)
+                                abort();
+                        for (size_t s = 0; s < n_seen; s++)
+                                shadowed |= strcmp(seen[s], name) == 0;
+                        grown = realloc(seen, (n_seen + 1) * sizeof *seen);
+                        if (!grown)
+                                abort();
+                        seen = grown;
+                        seen[n_seen++] = name;
+                        p.name = strdup_or_die(name);
+                        plugin_load_file(file, &p);
+                        if (p.error)
+                                bad++;
+                        for (size_t s = 0; s < cfg.n_steps && !shadowed; s++)
+                                if (strcmp(cfg.steps[s]->plugin_name, name) == 0 && used < sizeof steps - 70)
+                                        used += (size_t) snprintf(steps + used, sizeof steps - used, "%s%s",
+                                                                  used ? ", " : "", cfg.steps[s]->name);
+                        if (g->json) {
+                                struct json_object *o = json_object_new_object();
+                                json_object_object_add(o, "name", jstr(name));
+                                json_object_object_add(o, "file", jstr(file));
+                                if (p.def) {
+                                        json_object_object_add(o, "version", jstr(p.def->version));
+                                        json_object_object_add(o, "abi", json_object_new_int((int) p.def->abi));
+                                        json_object_object_add(o, "summary", jstr(p.def->summary));
+                                }
+                                json_object_object_add(o, "shadowed", json_object_new_boolean(shadowed));
+                                json_object_object_add(o, "steps", jstr(steps));
+                                if (p.error)
+                                        json_object_object_add(o, "error", jstr(p.error));
+                                json_object_array_add(arr, o);
+                        } else if (p.error)
+                                printf("%-16s %-8s %-4s %-40s BROKEN: %s\n", name, "-", "-", file, p.error);
+                        else
+                                printf("%-16s %-8s %-4u %-40s %s%s%s%s%s\n", name, p.def->version ? p.def->version : "?",
+                                       p.def->abi, file, p.def->summary ? p.def->summary : "",
+                                       shadowed ? " [shadowed by an earlier directory of the plugin path]" : "",
+                                       *steps ? " [steps: " : "", steps, *steps ? "]" : "");
+                        free(p.name);
+                        free(p.file);
+                        free(p.error);
+                        free(file);
+                        free(names[k]);
+                }
+                free(names);
+        }
+        free(path);
+        for (size_t s = 0; s < n_seen; s++)
+                free(seen[s]);
+        free(seen);
+        if (g->json) {
+                struct json_object *o = json_object_new_object();
+                json_object_object_add(o, "command", jstr("list-plugins"));
+                json_object_object_add(o, "plugins", arr);
+                json_print(o);
+        }
+        config_free(&cfg);
+        if (bad && !g->json)
+                log_warning("%d plugin file%s on the plugin path cannot be used (see BROKEN above)", bad, bad == 1 ? "" : "s");
+        return XHAFW_EXIT_OK;
+}

@@ -1,0 +1,43 @@
+/* The commands of the xhafw binary, called by main() after option parsing. */
+#ifndef XHAFW_COMMANDS_H
+#define XHAFW_COMMANDS_H
+
+#include "core.h"
+
+/* Exit codes: DESIGN §6; public, scripts and the OCF agent depend on them. */
+enum {
+        XHAFW_EXIT_OK = 0,
+        XHAFW_EXIT_FAILED = 1,
+        XHAFW_EXIT_CONFIG = 2,
+        XHAFW_EXIT_INACTIVE = 3,
+        XHAFW_EXIT_MIXED = 4,
+        XHAFW_EXIT_LOCKED = 5,
+        XHAFW_EXIT_REFUSED = 6,
+};
+
+struct global_options {
+        const char *config_file;
+        const char *conf_d;
+        const char *plugin_path;
+        const char *state_dir;
+        unsigned jobs;
+        bool json;
+        bool quiet;
+};
+
+struct run_command {
+        bool deactivate;
+        bool dry_run;
+        bool yes;
+        bool no_rollback;
+        bool force;
+        const char *only;
+};
+
+int cmd_run(const struct global_options *g, const struct run_command *rc);
+int cmd_status(const struct global_options *g);
+int cmd_validate(const struct global_options *g);
+int cmd_describe(const struct global_options *g, const char *name);
+int cmd_list_plugins(const struct global_options *g);
+
+#endif

@@ -1,0 +1,614 @@
+/* Configuration: xhafw.conf and the conf.d files through iniparser, checked against each plugin's
+ * option schema. Every error names the file, the line, the step and what to do; all errors are
+ * reported, not just the first, so that a fresh install lists every value left to fill in. */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "config-build.h"
+
+#ifdef HAVE_INIPARSER_SUBDIR
+#include <iniparser/iniparser.h>
+#else
+#include <iniparser.h>
+#endif
+
+#define MAX_CONF_FILES 1024
+
+static const char *const step_keys[] = { "plugin", "after", "timeout", "critical", "enabled", NULL };
+static const char *const global_keys[] = { "conf_d", "plugin_path", "state_dir", "jobs", "timeout", "grace", "path",
+                                           "service_manager", "pass_env", NULL };
+
+void config_error(struct config *cfg, const char *file, unsigned line, const char *step, const char *fmt, ...)
+{
+        char msg[2048], where[1024];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        if (file && line)
+                snprintf(where, sizeof where, "%s:%u: ", file, line);
+        else if (file)
+                snprintf(where, sizeof where, "%s: ", file);
+        else
+                where[0] = 0;
+        log_full(NULL, LOG_ERR, "%s%s%s%s%s", where, step ? "step " : "", step ? step : "", step ? ": " : "", msg);
+        cfg->n_errors++;
+}
+
+/* ---- where things are: iniparser does not keep line numbers, so find them for messages ---- */
+
+struct located {
+        char *section;  /* lowercased, as iniparser keys them */
+        char *key;      /* NULL for a section header */
+        unsigned line;
+};
+
+struct locations {
+        struct located *v;
+        size_t n;
+};
+
+static void locations_free(struct locations *l)
+{
+        for (size_t i = 0; i < l->n; i++) {
+                free(l->v[i].section);
+                free(l->v[i].key);
+        }
+        free(l->v);
+        l->v = NULL;
+        l->n = 0;
+}
+
+static void lower(char *s)
+{
+        for (; *s; s++)
+                *s = (char) tolower((unsigned char) *s);
+}
+
+/* Record each section header and key with its line. Not a parser: iniparser reads the values. */
+static void locate(const char *text, struct locations *l)
+{
+        char *copy = strdup_or_die(text), *save = NULL, *section = strdup_or_die("");
+        unsigned line = 0;
+        const char *p = text;
+
+        (void) save;
+        while (*p) {
+                const char *nl = strchr(p, '\n');
+                size_t len = nl ? (size_t) (nl - p) : strlen(p);
+                char *buf = strndup(p, len), *s, *e;
+                struct located *grown;
+
+                line++;
+                if (!buf)
+                        abort();
+                s = strip(buf);
+                if (*s == '[' && (e = strchr(s, ']'))) {
+                        *e = 0;
+                        free(section);
+                        section = strdup_or_die(strip(s + 1));
+                        lower(section);
+                        grown = realloc(l->v, (l->n + 1) * sizeof *grown);
+                        if (!grown)
+                                abort();
+                        l->v = grown;
+                        l->v[l->n++] = (struct located) { strdup_or_die(section), NULL, line };
+                } else if (*s && *s != '#' && *s != ';' && (e = strchr(s, '='))) {
+                        *e = 0;
+                        s = strip(s);
+                        lower(s);
+                        grown = realloc(l->v, (l->n + 1) * sizeof *grown);
+                        if (!grown)
+                                abort();
+                        l->v = grown;
+                        l->v[l->n++] = (struct located) { strdup_or_die(section), strdup_or_die(s), line };
+                }
+                free(buf);
+                if (!nl)
+                        break;
+                p = nl + 1;
+        }
+        free(section);
+        free(copy);
+}
+
+static unsigned line_of(const struct locations *l, const char *section, const char *key)
+{
+        unsigned found = 0;
+        for (size_t i = 0; i < l->n; i++)
+                if (strcmp(l->v[i].section, section) == 0 &&
+                    (key ? l->v[i].key && strcmp(l->v[i].key, key) == 0 : !l->v[i].key))
+                        found = l->v[i].line; /* the last one: iniparser keeps the last value */
+        return found;
+}
+
+/* ---- reading one INI file ---- */
+
+static char ini_error_buf[1024];
+
+static int ini_error_cb(const char *fmt, ...)
+{
+        va_list ap;
+        size_t used = strlen(ini_error_buf);
+        int r;
+        va_start(ap, fmt);
+        r = vsnprintf(ini_error_buf + used, sizeof ini_error_buf - used, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+/* Refuse what others could have written, then load with iniparser and locate keys. */
+static dictionary *ini_open(struct config *cfg, const char *file, struct locations *loc)
+{
+        char *reason = NULL, *text = NULL;
+        dictionary *d;
+        struct stat st;
+        int r;
+
+        if (stat(file, &st) < 0) {
+                config_error(cfg, file, 0, NULL, "cannot read: %s", strerror(errno));
+                return NULL;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                config_error(cfg, file, 0, NULL, "not a regular file");
+                return NULL;
+        }
+        if (check_owner_mode(file, &reason) < 0) {
+                config_error(cfg, file, 0, NULL, "refused: %s", reason);
+                free(reason);
+                return NULL;
+        }
+        r = read_file(file, 4 * 1024 * 1024, &text, NULL);
+        if (r < 0) {
+                config_error(cfg, file, 0, NULL, "cannot read: %s%s", strerror(-r),
+                             r == -EFBIG ? " (over 4 MiB)" : "");
+                return NULL;
+        }
+        if (memchr(text, 0, strlen(text) + 1) != text + strlen(text) || strlen(text) != (size_t) st.st_size) {
+                config_error(cfg, file, 0, NULL, "contains NUL bytes: not a text file");
+                free(text);
+                return NULL;
+        }
+        ini_error_buf[0] = 0;
+        iniparser_set_error_callback(ini_error_cb);
+        d = iniparser_load(file);
+        if (!d) {
+                char *e = strip(ini_error_buf);
+                for (char *q = e; *q; q++)
+                        if (*q == '\n')
+                                *q = ' ';
+                config_error(cfg, file, 0, NULL, "cannot parse: %s", *e ? e : "syntax error");
+                free(text);
+                return NULL;
+        }
+        locate(text, loc);
+        free(text);
+        return d;
+}
+
+static const char *ini_get(dictionary *d, const char *section, const char *key)
+{
+        char *k = xasprintf("%s:%s", section, key);
+        const char *v = iniparser_getstring(d, k, NULL);
+        free(k);
+        return v;
+}
+
+static bool in_list(const char *const *list, const char *s)
+{
+        for (; *list; list++)
+                if (strcmp(*list, s) == 0)
+                        return true;
+        return false;
+}
+
+/* ---- xhafw.conf ---- */
+
+static void settings_defaults(struct settings *s)
+{
+        s->conf_d = strdup_or_die(XHAFW_CONF_D);
+        s->plugin_path = strdup_or_die(XHAFW_PLUGIN_PATH);
+        s->state_dir = strdup_or_die(XHAFW_STATE_DIR);
+        s->jobs = 4;
+        s->timeout_ms = 120000;
+        s->grace_ms = 5000;
+        s->path = strdup_or_die("/opt/xcat/bin:/opt/xcat/sbin:/usr/sbin:/usr/bin:/sbin:/bin");
+        s->service_manager = xcalloc(2, sizeof(char *));
+        s->service_manager[0] = strdup_or_die("systemctl");
+        s->pass_env = xcalloc(1, sizeof(char *));
+}
+
+static void set_str(char **dst, const char *v)
+{
+        free(*dst);
+        *dst = strdup_or_die(v);
+}
+
+static void settings_load(struct config *cfg, const char *file, bool explicit)
+{
+        struct settings *s = &cfg->settings;
+        struct locations loc = { 0 };
+        dictionary *d;
+        int nsec;
+
+        s->config_file = strdup_or_die(file);
+        if (!explicit && access(file, F_OK) < 0 && errno == ENOENT)
+                return; /* every key is optional, and so is the file */
+        d = ini_open(cfg, file, &loc);
+        if (!d)
+                return;
+        nsec = iniparser_getnsec(d);
+        for (int i = 0; i < nsec; i++) {
+                const char *sec = iniparser_getsecname(d, i);
+                if (strcmp(sec, "xhafw") != 0)
+                        config_error(cfg, file, line_of(&loc, sec, NULL), NULL,
+                                     "unknown section [%s]: xhafw.conf has only [xhafw]; steps go in conf.d", sec);
+        }
+        for (size_t i = 0; i < loc.n; i++) {
+                const struct located *k = &loc.v[i];
+                if (!k->key)
+                        continue;
+                if (!*k->section)
+                        config_error(cfg, file, k->line, NULL, "key '%s' outside a section: put it under [xhafw]", k->key);
+                else if (strcmp(k->section, "xhafw") == 0 && !in_list(global_keys, k->key))
+                        config_error(cfg, file, k->line, NULL, "unknown key '%s' in [xhafw] (known: conf_d, plugin_path, "
+                                     "state_dir, jobs, timeout, grace, path, service_manager, pass_env)", k->key);
+        }
+        for (const char *const *key = global_keys; *key; key++) {
+                const char *v = ini_get(d, "xhafw", *key);
+                unsigned line = line_of(&loc, "xhafw", *key);
+                long long n;
+                if (!v)
+                        continue;
+                if (strcmp(*key, "jobs") == 0) {
+                        if (parse_int(v, &n) < 0 || n < 1 || n > 256)
+                                config_error(cfg, file, line, NULL, "jobs = '%s': expected a number from 1 to 256", v);
+                        else
+                                s->jobs = (unsigned) n;
+                } else if (strcmp(*key, "timeout") == 0 || strcmp(*key, "grace") == 0) {
+                        uint64_t ms;
+                        if (parse_duration_ms(v, &ms) < 0 || ms == 0)
+                                config_error(cfg, file, line, NULL, "%s = '%s': expected a duration such as 500ms, 30s or 2m",
+                                             *key, v);
+                        else
+                                *(strcmp(*key, "timeout") == 0 ? &s->timeout_ms : &s->grace_ms) = ms;
+                } else if (strcmp(*key, "service_manager") == 0 || strcmp(*key, "pass_env") == 0) {
+                        char **items;
+                        size_t n_items;
+                        split_list(v, &items, &n_items);
+                        if (strcmp(*key, "service_manager") == 0 && n_items == 0) {
+                                config_error(cfg, file, line, NULL, "service_manager is empty: name a program, e.g. systemctl");
+                                strv_free(items);
+                                continue;
+                        }
+                        if (strcmp(*key, "service_manager") == 0) {
+                                strv_free(s->service_manager);
+                                s->service_manager = items;
+                        } else {
+                                strv_free(s->pass_env);
+                                s->pass_env = items;
+                        }
+                } else {
+                        char **dst = strcmp(*key, "conf_d") == 0      ? &s->conf_d :
+                                     strcmp(*key, "plugin_path") == 0 ? &s->plugin_path :
+                                     strcmp(*key, "state_dir") == 0   ? &s->state_dir : &s->path;
+                        if (!*v)
+                                config_error(cfg, file, line, NULL, "%s is empty: remove the line for the default", *key);
+                        else if (dst != &s->plugin_path && dst != &s->path && v[0] != '/')
+                                config_error(cfg, file, line, NULL, "%s = '%s': expected an absolute path", *key, v);
+                        else
+                                set_str(dst, v);
+                }
+        }
+        iniparser_freedict(d);
+        locations_free(&loc);
+}
+
+/* ---- steps ---- */
+
+void step_free(struct xhafw_step *st)
+{
+        if (!st)
+                return;
+        for (size_t i = 0; i < st->n_opts; i++) {
+                free(st->opts[i].value);
+                strv_free(st->opts[i].items);
+        }
+        free(st->opts);
+        strv_free(st->after);
+        free(st->after_idx);
+        free(st->name);
+        free(st->plugin_name);
+        free(st->file);
+        free(st);
+}
+
+struct xhafw_step *config_find_step(const struct config *cfg, const char *name)
+{
+        ssize_t i = config_step_index(cfg, name);
+        return i < 0 ? NULL : cfg->steps[i];
+}
+
+ssize_t config_step_index(const struct config *cfg, const char *name)
+{
+        for (size_t i = 0; i < cfg->n_steps; i++)
+                if (strcmp(cfg->steps[i]->name, name) == 0)
+                        return (ssize_t) i;
+        return -1;
+}
+
+/* Check one value against its declared type; NULL if fine, else what is expected. */
+static const char *type_problem(enum xhafw_option_type t, const char *v)
+{
+        long long n;
+        bool b;
+        uint64_t ms;
+
+        switch (t) {
+        case XHAFW_OPT_STRING:
+        case XHAFW_OPT_LIST:
+                return NULL;
+        case XHAFW_OPT_INT:
+                return parse_int(v, &n) < 0 ? "an integer" : NULL;
+        case XHAFW_OPT_BOOL:
+                return parse_bool(v, &b) < 0 ? "yes or no" : NULL;
+        case XHAFW_OPT_PATH:
+                return v[0] != '/' ? "an absolute path" : NULL;
+        case XHAFW_OPT_ADDRESS:
+                return parse_address(v, NULL) < 0 ? "an IPv4 or IPv6 address, optionally with /prefix" : NULL;
+        case XHAFW_OPT_INTERFACE:
+                return !valid_interface_name(v) ? "a network interface name (at most 15 characters, no '/' or blanks)" : NULL;
+        case XHAFW_OPT_DURATION:
+                return parse_duration_ms(v, &ms) < 0 ? "a duration such as 500ms, 30s or 2m" : NULL;
+        }
+        return "a known type";
+}
+
+static void step_options(struct config *cfg, struct xhafw_step *st, dictionary *d, const char *sec,
+                         const struct locations *loc)
+{
+        const struct xhafw_option *schema = st->plugin->def->options;
+        size_t n = 0;
+
+        while (schema && schema[n].name)
+                n++;
+        st->opts = xcalloc(n, sizeof *st->opts);
+        st->n_opts = n;
+        for (size_t i = 0; i < n; i++) {
+                struct step_option *o = &st->opts[i];
+                const char *v = ini_get(d, sec, schema[i].name);
+                unsigned line = line_of(loc, sec, schema[i].name);
+                const char *problem;
+
+                o->schema = &schema[i];
+                o->line = v ? line : 0;
+                if (v && !*v && schema[i].type != XHAFW_OPT_STRING && schema[i].type != XHAFW_OPT_LIST)
+                        v = NULL; /* "key =" with nothing: take the default (or report a required one) */
+                if (v && !*v && schema[i].required)
+                        v = NULL;
+                if (!v && schema[i].default_value)
+                        v = schema[i].default_value;
+                if (!v) {
+                        if (schema[i].required && st->enabled)
+                                config_error(cfg, st->file, line ? line : st->line, st->name,
+                                             "required option '%s' (%s) is %s: set it (`xhafw describe %s` explains it)",
+                                             schema[i].name, option_type_name(schema[i].type),
+                                             line ? "empty" : "missing", st->plugin_name);
+                        continue;
+                }
+                problem = type_problem(schema[i].type, v);
+                if (problem && st->enabled) {
+                        config_error(cfg, st->file, o->line ? o->line : st->line, st->name,
+                                     "%s = '%s': expected %s", schema[i].name, v, problem);
+                        continue;
+                }
+                o->value = strdup_or_die(v);
+        }
+}
+
+static void step_load(struct config *cfg, dictionary *d, const char *sec, const char *file,
+                      const struct locations *loc)
+{
+        unsigned line = line_of(loc, sec, NULL);
+        struct xhafw_step *st, *dup, **grown;
+        const char *v;
+
+        if (!valid_step_name(sec)) {
+                config_error(cfg, file, line, NULL, "'%s' is not a valid step name: use letters, digits, '-', '_' "
+                             "and '.' (at most 64)", sec);
+                return;
+        }
+        dup = config_find_step(cfg, sec);
+        if (dup) {
+                config_error(cfg, file, line, sec, "defined twice: also in %s:%u; rename one or remove it",
+                             dup->file, dup->line);
+                return;
+        }
+        if (cfg->n_steps >= XHAFW_MAX_STEPS) {
+                if (cfg->n_ignored++ == 0)
+                        config_error(cfg, file, line, sec, "more than %d steps: not supported", XHAFW_MAX_STEPS);
+                return;
+        }
+        st = xcalloc(1, sizeof *st);
+        st->name = strdup_or_die(sec);
+        st->file = strdup_or_die(file);
+        st->line = line;
+        st->critical = st->enabled = true;
+        st->timeout_ms = cfg->settings.timeout_ms;
+        grown = realloc(cfg->steps, (cfg->n_steps + 1) * sizeof *grown);
+        if (!grown)
+                abort();
+        cfg->steps = grown;
+        cfg->steps[cfg->n_steps++] = st;
+
+        v = ini_get(d, sec, "plugin");
+        st->plugin_name = strdup_or_die(v && *v ? v : sec);
+        if ((v = ini_get(d, sec, "enabled")) && parse_bool(v, &st->enabled) < 0)
+                config_error(cfg, file, line_of(loc, sec, "enabled"), sec, "enabled = '%s': expected yes or no", v);
+        if ((v = ini_get(d, sec, "critical")) && parse_bool(v, &st->critical) < 0)
+                config_error(cfg, file, line_of(loc, sec, "critical"), sec, "critical = '%s': expected yes or no", v);
+        if ((v = ini_get(d, sec, "timeout")) && (parse_duration_ms(v, &st->timeout_ms) < 0 || st->timeout_ms == 0))
+                config_error(cfg, file, line_of(loc, sec, "timeout"), sec,
+                             "timeout = '%s': expected a duration such as 500ms, 30s or 2m", v);
+        split_list(ini_get(d, sec, "after"), &st->after, &st->n_after);
+
+        if (!valid_plugin_name(st->plugin_name)) {
+                config_error(cfg, file, line_of(loc, sec, "plugin"), sec, "plugin = '%s': not a valid plugin name "
+                             "(letters, digits, '-', '_', '.'; no '/' or '..')", st->plugin_name);
+                return;
+        }
+        st->plugin = plugin_get(cfg, st->plugin_name);
+        if (st->plugin->error) {
+                if (st->enabled && cfg->lenient_plugins)
+                        log_full(sec, LOG_WARNING, "%s:%u: %s", file, line, st->plugin->error);
+                else if (st->enabled)
+                        config_error(cfg, file, line_of(loc, sec, "plugin") ? line_of(loc, sec, "plugin") : line, sec,
+                                     "%s", st->plugin->error);
+                return;
+        }
+        /* Every key must be the core's or in the plugin's schema: a typo must not pass silently. */
+        for (size_t i = 0; i < loc->n; i++) {
+                const struct located *k = &loc->v[i];
+                const struct xhafw_option *o;
+                bool known = false;
+                if (!k->key || strcmp(k->section, sec) != 0 || in_list(step_keys, k->key))
+                        continue;
+                for (o = st->plugin->def->options; o && o->name; o++)
+                        if (strcmp(o->name, k->key) == 0)
+                                known = true;
+                if (!known) {
+                        char list[1024] = "";
+                        size_t used = 0;
+                        for (o = st->plugin->def->options; o && o->name && used < sizeof list - 70; o++)
+                                used += (size_t) snprintf(list + used, sizeof list - used, "%s%s",
+                                                          used ? ", " : "", o->name);
+                        config_error(cfg, file, k->line, sec, "unknown key '%s' for plugin %s (its options: %s; "
+                                     "core keys: plugin, after, timeout, critical, enabled)",
+                                     k->key, st->plugin_name, *list ? list : "none");
+                }
+        }
+        step_options(cfg, st, d, sec, loc);
+}
+
+static int conf_file_filter(const struct dirent *de)
+{
+        size_t n = strlen(de->d_name);
+        return de->d_name[0] != '.' && n > 5 && strcmp(de->d_name + n - 5, ".conf") == 0;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+        return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static void conf_d_load(struct config *cfg)
+{
+        const char *dir = cfg->settings.conf_d;
+        struct dirent **names = NULL;
+        char *reason = NULL;
+        struct stat st;
+        int n;
+
+        if (stat(dir, &st) < 0) {
+                config_error(cfg, dir, 0, NULL, "conf.d directory: %s (set conf_d or --conf-d)", strerror(errno));
+                return;
+        }
+        if (!S_ISDIR(st.st_mode)) {
+                config_error(cfg, dir, 0, NULL, "conf.d is not a directory");
+                return;
+        }
+        if (check_owner_mode(dir, &reason) < 0) {
+                config_error(cfg, dir, 0, NULL, "conf.d refused: %s", reason);
+                free(reason);
+                return;
+        }
+        n = scandir(dir, &names, conf_file_filter, by_name);
+        if (n < 0) {
+                config_error(cfg, dir, 0, NULL, "cannot list: %s", strerror(errno));
+                return;
+        }
+        if (n > MAX_CONF_FILES)
+                config_error(cfg, dir, 0, NULL, "more than %d files: not supported", MAX_CONF_FILES);
+        for (int i = 0; i < n && i < MAX_CONF_FILES; i++) {
+                char *file = xasprintf("%s/%s", dir, names[i]->d_name);
+                struct locations loc = { 0 };
+                dictionary *d = ini_open(cfg, file, &loc);
+                if (d) {
+                        int nsec = iniparser_getnsec(d);
+                        /* iniparser merges a section written twice; a step must be defined once. */
+                        for (size_t a = 0; a < loc.n; a++)
+                                for (size_t b = a + 1; b < loc.n; b++)
+                                        if (!loc.v[a].key && !loc.v[b].key &&
+                                            strcmp(loc.v[a].section, loc.v[b].section) == 0)
+                                                config_error(cfg, file, loc.v[b].line, loc.v[b].section,
+                                                             "defined twice: also on line %u of this file",
+                                                             loc.v[a].line);
+                        for (size_t a = 0; a < loc.n; a++)
+                                if (loc.v[a].key && !*loc.v[a].section)
+                                        config_error(cfg, file, loc.v[a].line, NULL, "key '%s' outside a section: "
+                                                     "each [section] is a step", loc.v[a].key);
+                        for (int s = 0; s < nsec && cfg->n_errors < 1000; s++)
+                                step_load(cfg, d, iniparser_getsecname(d, s), file, &loc);
+                        iniparser_freedict(d);
+                }
+                locations_free(&loc);
+                free(file);
+        }
+        for (int i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+}
+
+int config_load(struct config *cfg, const struct overrides *ov)
+{
+        const char *file = ov && ov->config_file ? ov->config_file : XHAFW_CONFIG_FILE;
+
+        memset(cfg, 0, sizeof *cfg);
+        cfg->lenient_plugins = ov && ov->lenient_plugins;
+        settings_defaults(&cfg->settings);
+        settings_load(cfg, file, ov && ov->config_file);
+        if (ov) {
+                if (ov->conf_d)
+                        set_str(&cfg->settings.conf_d, ov->conf_d);
+                if (ov->plugin_path)
+                        set_str(&cfg->settings.plugin_path, ov->plugin_path);
+                if (ov->state_dir)
+                        set_str(&cfg->settings.state_dir, ov->state_dir);
+                if (ov->jobs)
+                        cfg->settings.jobs = ov->jobs;
+        }
+        if (cfg->n_errors == 0)
+                conf_d_load(cfg);
+        if (cfg->n_errors == 0 && cfg->n_steps == 0)
+                config_error(cfg, cfg->settings.conf_d, 0, NULL, "no steps: add *.conf files with one [section] per step");
+        if (cfg->n_errors == 0)
+                graph_build(cfg);
+        return cfg->n_errors ? -EINVAL : 0;
+}
+
+void config_free(struct config *cfg)
+{
+        struct settings *s = &cfg->settings;
+        for (size_t i = 0; i < cfg->n_steps; i++)
+                step_free(cfg->steps[i]);
+        free(cfg->steps);
+        for (size_t i = 0; i < cfg->n_plugins; i++)
+                plugin_free(cfg->plugins[i]);
+        free(cfg->plugins);
+        free(cfg->order);
+        free(cfg->level);
+        free(s->config_file);
+        free(s->conf_d);
+        free(s->plugin_path);
+        free(s->state_dir);
+        free(s->path);
+        strv_free(s->service_manager);
+        strv_free(s->pass_env);
+        memset(cfg, 0, sizeof *cfg);
+}

@@ -1,0 +1,62 @@
+/* The loaded configuration: settings, steps, plugins and the step graph. */
+#ifndef XHAFW_CONFIG_H
+#define XHAFW_CONFIG_H
+
+#include <sys/types.h>
+
+#include "core.h"
+
+struct config {
+        struct settings settings;
+        struct xhafw_step **steps;
+        size_t n_steps;
+        size_t n_ignored;         /* steps beyond XHAFW_MAX_STEPS, reported once */
+        struct plugin **plugins;  /* loader cache, one per plugin name asked for */
+        size_t n_plugins;
+        unsigned n_errors;        /* configuration errors reported so far */
+        bool lenient_plugins;
+        size_t *order;            /* a topological order of the steps (after first) */
+        unsigned *level;          /* per step: 0 for steps with no after, else 1 + max level of its after */
+        unsigned n_levels;
+};
+
+/* Command-line overrides of the global settings; NULL: not given. */
+struct overrides {
+        const char *config_file;
+        const char *conf_d;
+        const char *plugin_path;
+        const char *state_dir;
+        unsigned jobs;            /* 0: not given */
+        bool lenient_plugins;     /* a step's plugin that cannot load is a warning, not an error (status) */
+};
+
+/* Report a configuration error (the admin's to fix): "FILE:LINE: step S: message". Counts it. */
+void config_error(struct config *cfg, const char *file, unsigned line, const char *step, const char *fmt, ...)
+        __attribute__((format(printf, 5, 6)));
+
+/* Load xhafw.conf and conf.d, load the plugins the enabled steps use, check every option against
+ * its plugin's schema and build the graph. Returns 0, or -EINVAL after reporting every error found
+ * (cfg->n_errors). */
+int config_load(struct config *cfg, const struct overrides *ov);
+void config_free(struct config *cfg);
+struct xhafw_step *config_find_step(const struct config *cfg, const char *name);
+ssize_t config_step_index(const struct config *cfg, const char *name);
+void step_free(struct xhafw_step *st);
+
+/* ---- graph.c ---- */
+/* Resolve `after` names, order the steps and compute levels; reports unknown names and cycles. */
+int graph_build(struct config *cfg);
+
+/* ---- loader.c ---- */
+/* The plugin NAME along cfg's plugin path, loaded once; ->error says why it cannot be used. */
+struct plugin *plugin_get(struct config *cfg, const char *name);
+/* Load one file as a plugin (for list-plugins); fills p (name from the file), returns 0 or -errno
+ * with p->error set. */
+int plugin_load_file(const char *file, struct plugin *p);
+void plugin_free(struct plugin *p);
+bool valid_plugin_name(const char *s);
+/* The plugin's validate(), or NULL when it has none or was built before the member existed. */
+int (*plugin_validate_fn(const struct plugin *p))(struct xhafw_step *);
+const char *option_type_name(enum xhafw_option_type t);
+
+#endif

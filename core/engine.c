@@ -1,0 +1,1002 @@
+/* The engine: walks the step graph, runs each action (check, apply, revert, describe, validate) in
+ * a forked child with its own process group and timeout, verifies every change, rolls back on a
+ * critical failure and journals every state change. The core stays single-threaded: one poll()
+ * loop over the children's pipes and a signalfd. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "engine.h"
+
+enum action_kind { ACT_CHECK, ACT_APPLY, ACT_REVERT, ACT_DESCRIBE, ACT_VALIDATE };
+
+static const char *const action_names[] = { "check", "apply", "revert", "describe", "validate" };
+
+/* Exit codes of an action's child: a state (0..2), or one of these. */
+#define EXIT_REFUSED 99
+#define EXIT_BAD_RESULT 98
+#define EXIT_ERRNO_BASE 100
+
+/* What a step is doing in this run. */
+enum phase {
+        PH_WAIT,         /* not started */
+        PH_RUNNING,      /* an action of it runs now */
+        PH_DONE,         /* outcome final */
+};
+
+struct child {
+        pid_t pid;                /* 0: slot free */
+        size_t step;
+        enum action_kind kind;
+        bool dry_run;
+        int msg_fd, out_fd;
+        char msg_buf[4096], out_buf[4096];
+        size_t msg_len, out_len;
+        uint64_t start_us;
+        uint64_t deadline_ms, kill_ms;
+        bool term_sent, timed_out;
+};
+
+struct engine {
+        struct config *cfg;
+        const struct run_options *o;
+        struct run_report *rep;
+        enum phase *phase;
+        int *stage;               /* per step: which action runs or ran last (enum action_kind) */
+        bool *attempted;          /* per step: apply (or revert) was started in this run */
+        bool *rollback_set;       /* per step: to be reverted by the rollback */
+        size_t **rdeps;           /* per step: the steps that are after it */
+        size_t *n_rdeps;
+        size_t *done_order;       /* steps in the order their apply was verified */
+        size_t n_done_order;
+        struct child *children;
+        unsigned n_children;      /* slots = jobs */
+        unsigned running;
+        int sigfd;
+        bool aborting;            /* a critical step failed or a signal came: start nothing new */
+        bool rolling_back;
+        bool verbose_progress;
+        uint64_t t0;
+        enum run_mode mode;       /* of the current pass: RUN_ACTIVATE, RUN_DEACTIVATE (also rollback), ... */
+};
+
+const char *step_outcome_name(enum step_outcome o)
+{
+        static const char *const names[] = {
+                [OUT_NONE] = "not-selected", [OUT_DISABLED] = "disabled", [OUT_ACTIVE] = "active",
+                [OUT_INACTIVE] = "inactive", [OUT_PARTIAL] = "partial", [OUT_UNKNOWN] = "unknown",
+                [OUT_APPLIED] = "applied", [OUT_REVERTED] = "reverted", [OUT_WOULD_APPLY] = "would-apply",
+                [OUT_WOULD_REVERT] = "would-revert", [OUT_FAILED] = "failed", [OUT_REFUSED] = "refused",
+                [OUT_BLOCKED] = "not-started", [OUT_ROLLED_BACK] = "rolled-back",
+                [OUT_ROLLBACK_FAILED] = "rollback-failed",
+        };
+        return (unsigned) o < sizeof names / sizeof names[0] ? names[o] : "?";
+}
+
+static bool selected(const struct engine *e, size_t i)
+{
+        return !e->o->selected || e->o->selected[i];
+}
+
+static bool enabled(const struct engine *e, size_t i)
+{
+        return e->cfg->steps[i]->enabled;
+}
+
+static void set_reason(struct step_report *r, char *reason)
+{
+        free(r->reason);
+        r->reason = reason;
+}
+
+/* ---- the child side ---- */
+
+static int encode_result(int r)
+{
+        if (r >= 0 && r <= 2)
+                return r;
+        if (r == XHAFW_REFUSED)
+                return EXIT_REFUSED;
+        if (r < 0 && -r < 255 - EXIT_ERRNO_BASE)
+                return EXIT_ERRNO_BASE - r;
+        if (r < 0)
+                return EXIT_ERRNO_BASE + EIO;
+        return EXIT_BAD_RESULT;
+}
+
+static void run_in_child(struct engine *e, struct child *c, int msg_fd, int out_fd)
+{
+        struct xhafw_step *st = e->cfg->steps[c->step];
+        const struct xhafw_plugin *p = st->plugin->def;
+        struct action a = {
+                .settings = &e->cfg->settings, .dry_run = c->dry_run, .force = e->o->force, .msg_fd = msg_fd,
+        };
+        int devnull, r = 0;
+        sigset_t none;
+
+        /* Die with the core: an action must never go on unsupervised. */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        setpgid(0, 0);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGPIPE, SIG_DFL);
+        devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (devnull >= 0)
+                dup2(devnull, STDIN_FILENO);
+        dup2(out_fd, STDOUT_FILENO);
+        dup2(out_fd, STDERR_FILENO);
+        lock_close_in_child();
+        st->action = &a;
+        switch (c->kind) {
+        case ACT_CHECK:
+                r = p->check(st);
+                break;
+        case ACT_APPLY:
+                r = p->apply(st);
+                break;
+        case ACT_REVERT:
+                r = p->revert(st);
+                break;
+        case ACT_VALIDATE: {
+                int (*fn)(struct xhafw_step *) = plugin_validate_fn(st->plugin);
+                r = fn ? fn(st) : 0;
+                break;
+        }
+        case ACT_DESCRIBE: {
+                char *buf = NULL;
+                size_t len = 0;
+                FILE *f = open_memstream(&buf, &len);
+                if (!f)
+                        _exit(EXIT_ERRNO_BASE + ENOMEM);
+                r = p->describe ? p->describe(st, f) : 0;
+                if (!p->describe)
+                        fprintf(f, "(plugin %s has no describe)\n", st->plugin_name);
+                fclose(f);
+                if (len)
+                        msg_send(msg_fd, 'O', buf);
+                free(buf);
+                if (r > 0)
+                        r = 0;
+                break;
+        }
+        }
+        fflush(stdout);
+        fflush(stderr);
+        _exit(encode_result(r));
+}
+
+/* ---- the core side ---- */
+
+static void progress(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void progress(struct engine *e, const char *fmt, ...)
+{
+        va_list ap;
+        if (e->o->quiet || e->o->json || !e->verbose_progress)
+                return;
+        fprintf(stdout, "[%7.3fs] ", (double) (now_us() - e->t0) / 1e6);
+        va_start(ap, fmt);
+        vfprintf(stdout, fmt, ap);
+        va_end(ap);
+        fputc('\n', stdout);
+        fflush(stdout);
+}
+
+static int start_action(struct engine *e, size_t i, enum action_kind kind, bool dry_run)
+{
+        struct xhafw_step *st = e->cfg->steps[i];
+        struct child *c = NULL;
+        int msg[2], out[2];
+        pid_t pid;
+
+        for (unsigned k = 0; k < e->n_children; k++)
+                if (!e->children[k].pid) {
+                        c = &e->children[k];
+                        break;
+                }
+        if (!c)
+                return -EAGAIN;
+        if (pipe2(msg, O_CLOEXEC) < 0)
+                return -errno;
+        if (pipe2(out, O_CLOEXEC) < 0) {
+                int r = -errno;
+                close(msg[0]);
+                close(msg[1]);
+                return r;
+        }
+        memset(c, 0, sizeof *c);
+        c->step = i;
+        c->kind = kind;
+        /* check, describe and validate are read-only by contract: run them as dry-run so that a
+         * plugin's slip (a command not flagged read-only) cannot change anything */
+        c->dry_run = dry_run || (kind != ACT_APPLY && kind != ACT_REVERT);
+        c->start_us = now_us();
+        c->deadline_ms = now_ms() + st->timeout_ms;
+        fflush(stdout);
+        fflush(stderr);
+        pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+                close(msg[0]), close(msg[1]), close(out[0]), close(out[1]);
+                log_full(st->name, LOG_ERR, "cannot fork for %s: %m", action_names[kind]);
+                return r;
+        }
+        if (pid == 0) {
+                close(msg[0]);
+                close(out[0]);
+                close(e->sigfd);
+                for (unsigned k = 0; k < e->n_children; k++)
+                        if (e->children[k].pid && &e->children[k] != c) {
+                                close(e->children[k].msg_fd);
+                                close(e->children[k].out_fd);
+                        }
+                run_in_child(e, c, msg[1], out[1]);
+        }
+        setpgid(pid, pid); /* also in the child: whichever runs first, the group exists before a kill */
+        close(msg[1]);
+        close(out[1]);
+        fcntl(msg[0], F_SETFL, O_NONBLOCK);
+        fcntl(out[0], F_SETFL, O_NONBLOCK);
+        c->pid = pid;
+        c->msg_fd = msg[0];
+        c->out_fd = out[0];
+        e->running++;
+        e->phase[i] = PH_RUNNING;
+        e->stage[i] = (int) kind;
+        if (kind == ACT_APPLY || kind == ACT_REVERT) {
+                if (!dry_run) {
+                        e->attempted[i] = true;
+                        journal_event(kind == ACT_APPLY ? "step-apply" : "step-revert", st->name, NULL);
+                }
+                progress(e, "%s: %s", st->name, kind == ACT_APPLY ? "applying" : e->rolling_back ? "rolling back" :
+                         "reverting");
+        }
+        return 0;
+}
+
+static void append(char **dst, const char *text, size_t len)
+{
+        size_t old = *dst ? strlen(*dst) : 0;
+        char *n;
+        if (old > XHAFW_MAX_OUTPUT)
+                return;
+        n = realloc(*dst, old + len + 2);
+        if (!n)
+                abort();
+        memcpy(n + old, text, len);
+        n[old + len] = '\n';
+        n[old + len + 1] = 0;
+        *dst = n;
+}
+
+static void handle_line(struct engine *e, struct child *c, bool is_msg, char *line, size_t len)
+{
+        struct xhafw_step *st = e->cfg->steps[c->step];
+        struct step_report *r = &e->rep->steps[c->step];
+
+        line[len] = 0;
+        if (!is_msg) {
+                /* A plugin should log through xhafw_log; stray output is kept, not lost. */
+                log_full(st->name, LOG_INFO, "%s: %s", action_names[c->kind], line);
+                return;
+        }
+        if (len == 0)
+                return;
+        if (line[0] == 'O')
+                append(&r->output, line + 1, len - 1);
+        else if (line[0] >= '0' && line[0] <= '7') {
+                int prio = line[0] - '0';
+                /* In a dry-run apply or revert, a notice is what the plugin would do: part of the plan. */
+                if (prio == LOG_NOTICE && c->dry_run && (c->kind == ACT_APPLY || c->kind == ACT_REVERT)) {
+                        append(&r->output, line + 1, len - 1);
+                        return;
+                }
+                log_full(st->name, prio, "%s", line + 1);
+                /* The last error a step logged is its reason in the summary. */
+                if (prio <= LOG_ERR && (c->kind == ACT_APPLY || c->kind == ACT_REVERT || c->kind == ACT_CHECK ||
+                                        c->kind == ACT_VALIDATE))
+                        set_reason(r, strdup_or_die(line + 1));
+        }
+}
+
+static void drain(struct engine *e, struct child *c, bool is_msg)
+{
+        int fd = is_msg ? c->msg_fd : c->out_fd;
+        char *buf = is_msg ? c->msg_buf : c->out_buf;
+        size_t *len = is_msg ? &c->msg_len : &c->out_len;
+        size_t cap = sizeof c->msg_buf - 1;
+
+        if (fd < 0)
+                return;
+        for (;;) {
+                ssize_t n = read(fd, buf + *len, cap - *len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0) {
+                        if (n == 0 || errno != EAGAIN) {
+                                if (*len)
+                                        handle_line(e, c, is_msg, buf, *len);
+                                *len = 0;
+                                close(fd);
+                                if (is_msg)
+                                        c->msg_fd = -1;
+                                else
+                                        c->out_fd = -1;
+                        }
+                        return;
+                }
+                *len += (size_t) n;
+                for (;;) {
+                        char *nl = memchr(buf, '\n', *len);
+                        size_t used;
+                        if (!nl) {
+                                if (*len == cap) { /* an overlong line: cut it */
+                                        handle_line(e, c, is_msg, buf, *len);
+                                        *len = 0;
+                                }
+                                break;
+                        }
+                        used = (size_t) (nl - buf);
+                        handle_line(e, c, is_msg, buf, used);
+                        memmove(buf, nl + 1, *len - used - 1);
+                        *len -= used + 1;
+                }
+        }
+}
+
+static void action_done(struct engine *e, struct child *c, int status);
+
+static void reap(struct engine *e)
+{
+        for (;;) {
+                int status;
+                pid_t pid = waitpid(-1, &status, WNOHANG);
+                if (pid <= 0)
+                        return;
+                for (unsigned k = 0; k < e->n_children; k++) {
+                        struct child *c = &e->children[k];
+                        if (c->pid != pid)
+                                continue;
+                        /* What the child wrote is in the pipes; do not wait for EOF: a grandchild
+                         * that kept them open must not hold the run. */
+                        drain(e, c, true);
+                        drain(e, c, false);
+                        if (c->msg_fd >= 0)
+                                close(c->msg_fd);
+                        if (c->out_fd >= 0)
+                                close(c->out_fd);
+                        if (c->timed_out)
+                                kill(-pid, SIGKILL); /* what is left of its process group */
+                        c->pid = 0;
+                        e->running--;
+                        action_done(e, c, status);
+                        break;
+                }
+        }
+}
+
+/* Decode a child's end: the plugin's result, or why there is none (crash, timeout). */
+static int action_result(struct engine *e, struct child *c, int status, char **ret_why)
+{
+        uint64_t secs_ms = e->cfg->steps[c->step]->timeout_ms;
+        *ret_why = NULL;
+        if (c->timed_out) {
+                *ret_why = xasprintf("%s timed out after %llu.%03llus and was killed; raise `timeout` of the step if "
+                                     "it needs longer", action_names[c->kind], (unsigned long long) secs_ms / 1000,
+                                     (unsigned long long) secs_ms % 1000);
+                return -ETIME;
+        }
+        if (WIFSIGNALED(status)) {
+                *ret_why = xasprintf("%s crashed with signal %d (%s): a bug in plugin %s", action_names[c->kind],
+                                     WTERMSIG(status), strsignal(WTERMSIG(status)),
+                                     e->cfg->steps[c->step]->plugin_name);
+                return -ECHILD;
+        }
+        if (!WIFEXITED(status))
+                return -ECHILD;
+        switch (WEXITSTATUS(status)) {
+        case 0: case 1: case 2:
+                return WEXITSTATUS(status);
+        case EXIT_REFUSED:
+                return XHAFW_REFUSED;
+        case EXIT_BAD_RESULT:
+                *ret_why = xasprintf("%s returned a value outside its contract: a bug in plugin %s",
+                                     action_names[c->kind], e->cfg->steps[c->step]->plugin_name);
+                return -EPROTO;
+        default:
+                if (WEXITSTATUS(status) > EXIT_ERRNO_BASE)
+                        return -(WEXITSTATUS(status) - EXIT_ERRNO_BASE);
+                *ret_why = xasprintf("%s exited with status %d: a plugin must return, not exit()",
+                                     action_names[c->kind], WEXITSTATUS(status));
+                return -EPROTO;
+        }
+}
+
+static const char *state_word(int s)
+{
+        return s == XHAFW_ACTIVE ? "ACTIVE" : s == XHAFW_INACTIVE ? "INACTIVE" : s == XHAFW_PARTIAL ? "PARTIAL" : "unknown";
+}
+
+static void finish(struct engine *e, size_t i, enum step_outcome out)
+{
+        struct step_report *r = &e->rep->steps[i];
+        struct xhafw_step *st = e->cfg->steps[i];
+        const char *ev = NULL;
+
+        e->phase[i] = PH_DONE;
+        r->outcome = out;
+        if (out == OUT_APPLIED)
+                e->done_order[e->n_done_order++] = i;
+        if (e->mode != RUN_ACTIVATE && e->mode != RUN_DEACTIVATE)
+                return;
+        switch (out) {
+        case OUT_APPLIED: ev = "step-applied"; break;
+        case OUT_REVERTED: ev = "step-reverted"; break;
+        case OUT_ROLLED_BACK: ev = "step-rolled-back"; break;
+        case OUT_FAILED: ev = "step-failed"; break;
+        case OUT_ROLLBACK_FAILED: ev = "step-rollback-failed"; break;
+        case OUT_REFUSED: ev = "step-refused"; break;
+        default: break;
+        }
+        if (ev && !e->o->dry_run)
+                journal_event(ev, st->name, out == OUT_APPLIED || out == OUT_REVERTED || out == OUT_ROLLED_BACK ?
+                              NULL : r->reason);
+        if (out == OUT_FAILED || out == OUT_REFUSED || out == OUT_ROLLBACK_FAILED)
+                progress(e, "%s: %s after %.3fs: %s", st->name, out == OUT_REFUSED ? "REFUSED" :
+                         out == OUT_FAILED ? "FAILED" : "ROLLBACK FAILED", (double) r->elapsed_us / 1e6,
+                         r->reason ? r->reason : "no reason given");
+        else if (out == OUT_ACTIVE || out == OUT_INACTIVE)
+                progress(e, "%s: already %s (%.3fs)", st->name, out == OUT_ACTIVE ? "active" : "inactive",
+                         (double) r->elapsed_us / 1e6);
+        else
+                progress(e, "%s: %s (%.3fs)", st->name, step_outcome_name(out), (double) r->elapsed_us / 1e6);
+}
+
+static void fail_step(struct engine *e, size_t i, enum step_outcome out)
+{
+        struct xhafw_step *st = e->cfg->steps[i];
+        finish(e, i, out);
+        if (e->rolling_back)
+                return;
+        e->rep->steps[i].was_failed = true;
+        if (out == OUT_REFUSED)
+                e->rep->n_refused++;
+        e->rep->n_failed++;
+        if (st->critical && e->mode == RUN_ACTIVATE && !e->aborting) {
+                e->aborting = true;
+                progress(e, "  %s failed: starting nothing new%s", st->name,
+                         e->running ? ", waiting for the steps that run" : "");
+        }
+}
+
+static void action_done(struct engine *e, struct child *c, int status)
+{
+        size_t i = c->step;
+        struct step_report *r = &e->rep->steps[i];
+        char *why = NULL;
+        int res = action_result(e, c, status, &why);
+
+        r->elapsed_us += now_us() - c->start_us;
+        if (why) {
+                log_full(e->cfg->steps[i]->name, LOG_ERR, "%s", why);
+                set_reason(r, why);
+        }
+        switch (c->kind) {
+        case ACT_DESCRIBE:
+        case ACT_VALIDATE:
+                r->check_result = res;
+                if (res < 0 && !r->reason)
+                        set_reason(r, xasprintf("%s failed: %s", action_names[c->kind], strerror(-res)));
+                finish(e, i, res < 0 ? OUT_FAILED : OUT_NONE);
+                if (res < 0)
+                        e->rep->n_failed++;
+                return;
+        case ACT_CHECK:
+                if (e->stage[i] == ACT_CHECK && !e->attempted[i]) {
+                        /* the first check: what the step's state is before anything is done */
+                        r->check_result = res;
+                        if (res < 0 && res != -ETIME && res != -ECHILD && res != -EPROTO) {
+                                set_reason(r, r->reason ? r->reason : xasprintf("check failed: %s", strerror(-res)));
+                        }
+                        if (e->mode == RUN_STATUS) {
+                                finish(e, i, res == XHAFW_ACTIVE ? OUT_ACTIVE : res == XHAFW_INACTIVE ? OUT_INACTIVE :
+                                             res == XHAFW_PARTIAL ? OUT_PARTIAL : OUT_UNKNOWN);
+                                return;
+                        }
+                        if (res == -ETIME || res == -ECHILD || res == -EPROTO) {
+                                fail_step(e, i, OUT_FAILED);
+                                return;
+                        }
+                        if (e->mode == RUN_ACTIVATE) {
+                                if (res == XHAFW_ACTIVE) {
+                                        finish(e, i, OUT_ACTIVE);
+                                        return;
+                                }
+                                if (res < 0)
+                                        log_full(e->cfg->steps[i]->name, LOG_INFO,
+                                                 "check cannot tell (%s): applying, apply is idempotent", strerror(-res));
+                                set_reason(r, NULL);
+                                if (start_action(e, i, ACT_APPLY, e->o->dry_run) < 0)
+                                        fail_step(e, i, OUT_FAILED);
+                                return;
+                        }
+                        return;
+                }
+                /* verification after apply or revert */
+                {
+                        bool want_active = e->mode == RUN_ACTIVATE;
+                        int want = want_active ? XHAFW_ACTIVE : XHAFW_INACTIVE;
+                        if (res == want) {
+                                if (!r->was_failed)
+                                        set_reason(r, NULL);
+                                finish(e, i, want_active ? OUT_APPLIED : e->rolling_back ? OUT_ROLLED_BACK : OUT_REVERTED);
+                                return;
+                        }
+                        if (!why)
+                                set_reason(r, xasprintf("%s reported success but check then says %s%s%s: "
+                                                        "%s did not take effect", want_active ? "apply" : "revert",
+                                                        state_word(res), res < 0 ? " " : "", res < 0 ? strerror(-res) : "",
+                                                        want_active ? "apply" : "revert"));
+                        log_full(e->cfg->steps[i]->name, LOG_ERR, "%s", r->reason);
+                        fail_step(e, i, e->rolling_back ? OUT_ROLLBACK_FAILED : OUT_FAILED);
+                        return;
+                }
+        case ACT_APPLY:
+        case ACT_REVERT:
+                if (res == 0) {
+                        if (c->dry_run) {
+                                finish(e, i, c->kind == ACT_APPLY ? OUT_WOULD_APPLY : OUT_WOULD_REVERT);
+                                return;
+                        }
+                        if (start_action(e, i, ACT_CHECK, false) < 0)
+                                fail_step(e, i, OUT_FAILED);
+                        return;
+                }
+                if (!r->reason)
+                        set_reason(r, res == XHAFW_REFUSED ? xasprintf("%s refused by a safety check",
+                                                                      action_names[c->kind]) :
+                                                 xasprintf("%s failed: %s", action_names[c->kind],
+                                                           res < 0 ? strerror(-res) : "unexpected result"));
+                if (res == XHAFW_REFUSED && !e->rolling_back) {
+                        /* A refusal acted on nothing: it is not reverted. */
+                        e->attempted[i] = false;
+                        fail_step(e, i, OUT_REFUSED);
+                } else
+                        fail_step(e, i, e->rolling_back ? OUT_ROLLBACK_FAILED : OUT_FAILED);
+                return;
+        }
+}
+
+/* ---- scheduling ---- */
+
+static bool satisfied_active(const struct engine *e, size_t j)
+{
+        enum step_outcome o = e->rep->steps[j].outcome;
+        return !enabled(e, j) || !selected(e, j) ||
+               (e->phase[j] == PH_DONE && (o == OUT_ACTIVE || o == OUT_APPLIED || o == OUT_WOULD_APPLY));
+}
+
+static bool satisfied_inactive(const struct engine *e, size_t j)
+{
+        enum step_outcome o = e->rep->steps[j].outcome;
+        if (e->rolling_back)
+                return !e->rollback_set[j] || (e->phase[j] == PH_DONE && o == OUT_ROLLED_BACK);
+        return !enabled(e, j) || !selected(e, j) ||
+               (e->phase[j] == PH_DONE && (o == OUT_INACTIVE || o == OUT_REVERTED || o == OUT_WOULD_REVERT));
+}
+
+static bool dead_end(const struct engine *e, size_t j)
+{
+        return e->phase[j] == PH_DONE && !satisfied_active(e, j) && !satisfied_inactive(e, j);
+}
+
+/* Start what can start; mark as blocked what never can. Returns whether anything is left to do. */
+static bool schedule(struct engine *e)
+{
+        struct config *cfg = e->cfg;
+        bool pending = false;
+
+        for (size_t k = 0; k < cfg->n_steps; k++) {
+                size_t i = e->mode == RUN_DEACTIVATE ? cfg->order[cfg->n_steps - 1 - k] : cfg->order[k];
+                struct xhafw_step *st = cfg->steps[i];
+                bool ready = true, blocked = false;
+                const char *blocker = NULL;
+
+                if (e->phase[i] != PH_WAIT)
+                        continue;
+                if (e->mode == RUN_ACTIVATE) {
+                        for (size_t a = 0; a < st->n_after; a++) {
+                                size_t j = st->after_idx[a];
+                                if (!satisfied_active(e, j)) {
+                                        ready = false;
+                                        if (dead_end(e, j) || e->rep->steps[j].outcome == OUT_BLOCKED)
+                                                blocked = true, blocker = cfg->steps[j]->name;
+                                }
+                        }
+                } else if (e->mode == RUN_DEACTIVATE) {
+                        for (size_t a = 0; a < e->n_rdeps[i]; a++) {
+                                size_t j = e->rdeps[i][a];
+                                if (!satisfied_inactive(e, j)) {
+                                        ready = false;
+                                        if (dead_end(e, j) || e->rep->steps[j].outcome == OUT_BLOCKED)
+                                                blocked = true, blocker = cfg->steps[j]->name;
+                                }
+                        }
+                }
+                if (blocked) {
+                        e->phase[i] = PH_DONE;
+                        e->rep->steps[i].outcome = OUT_BLOCKED;
+                        set_reason(&e->rep->steps[i], xasprintf(e->mode == RUN_ACTIVATE ?
+                                                                "not started: %s, which it is after, did not become active" :
+                                                                "left active: %s, which is after it, is still active", blocker));
+                        continue;
+                }
+                if (e->aborting) {
+                        pending = pending || false;
+                        continue;
+                }
+                pending = true;
+                if (!ready || e->running >= e->n_children)
+                        continue;
+                if (e->mode == RUN_DEACTIVATE) {
+                        /* the state is known from the status pass, or this is a rollback */
+                        if (e->rolling_back || e->rep->steps[i].outcome != OUT_INACTIVE) {
+                                if (start_action(e, i, ACT_REVERT, e->o->dry_run) < 0)
+                                        fail_step(e, i, OUT_FAILED);
+                        } else {
+                                e->phase[i] = PH_DONE;
+                        }
+                        continue;
+                }
+                if (start_action(e, i, e->mode == RUN_DESCRIBE ? ACT_DESCRIBE : e->mode == RUN_VALIDATE ? ACT_VALIDATE :
+                                        ACT_CHECK, e->mode == RUN_DESCRIBE || e->o->dry_run) < 0)
+                        fail_step(e, i, OUT_FAILED);
+        }
+        return pending || e->running > 0;
+}
+
+static void kill_all(struct engine *e, int sig)
+{
+        for (unsigned k = 0; k < e->n_children; k++)
+                if (e->children[k].pid)
+                        kill(-e->children[k].pid, sig);
+}
+
+static void check_timeouts(struct engine *e, int *ret_timeout)
+{
+        uint64_t now = now_ms();
+        int next = -1;
+        for (unsigned k = 0; k < e->n_children; k++) {
+                struct child *c = &e->children[k];
+                uint64_t at;
+                if (!c->pid)
+                        continue;
+                if (!c->term_sent && now >= c->deadline_ms) {
+                        c->term_sent = c->timed_out = true;
+                        c->kill_ms = now + e->cfg->settings.grace_ms;
+                        log_full(e->cfg->steps[c->step]->name, LOG_WARNING, "%s timed out, sending SIGTERM",
+                                 action_names[c->kind]);
+                        kill(-c->pid, SIGTERM);
+                } else if (c->term_sent && now >= c->kill_ms) {
+                        kill(-c->pid, SIGKILL);
+                        c->kill_ms = now + 1000; /* until it is reaped */
+                }
+                at = c->term_sent ? c->kill_ms : c->deadline_ms;
+                if (next < 0 || at - now < (uint64_t) next)
+                        next = at > now ? (int) (at - now) : 0;
+        }
+        *ret_timeout = next;
+}
+
+static void on_signal(struct engine *e)
+{
+        struct signalfd_siginfo si;
+        while (read(e->sigfd, &si, sizeof si) == (ssize_t) sizeof si) {
+                if (si.ssi_signo == SIGCHLD)
+                        continue;
+                if (e->rolling_back) {
+                        log_warning("got %s during the rollback: finishing the rollback first",
+                                    strsignal((int) si.ssi_signo));
+                        continue;
+                }
+                if (!e->rep->interrupted)
+                        log_warning("got %s: stopping, ending the running actions%s", strsignal((int) si.ssi_signo),
+                                    e->mode == RUN_ACTIVATE && !e->o->no_rollback ? ", then rolling back" : "");
+                e->rep->interrupted = true;
+                e->aborting = true;
+                kill_all(e, SIGTERM);
+                for (unsigned k = 0; k < e->n_children; k++)
+                        if (e->children[k].pid && !e->children[k].term_sent) {
+                                e->children[k].term_sent = e->children[k].timed_out = true;
+                                e->children[k].kill_ms = now_ms() + e->cfg->settings.grace_ms;
+                        }
+        }
+}
+
+static void loop(struct engine *e)
+{
+        struct pollfd *pfd = xcalloc(2 * e->n_children + 1, sizeof *pfd);
+
+        while (schedule(e)) {
+                nfds_t n = 0;
+                if (e->running == 0) {
+                        log_error("internal error: steps wait but nothing runs; stopping");
+                        e->aborting = true;
+                        break;
+                }
+                int timeout;
+                struct child *map[2 * 256 + 1];
+                bool is_msg[2 * 256 + 1];
+
+                pfd[n++] = (struct pollfd) { .fd = e->sigfd, .events = POLLIN };
+                for (unsigned k = 0; k < e->n_children; k++) {
+                        struct child *c = &e->children[k];
+                        if (!c->pid)
+                                continue;
+                        if (c->msg_fd >= 0) {
+                                map[n] = c, is_msg[n] = true;
+                                pfd[n++] = (struct pollfd) { .fd = c->msg_fd, .events = POLLIN };
+                        }
+                        if (c->out_fd >= 0) {
+                                map[n] = c, is_msg[n] = false;
+                                pfd[n++] = (struct pollfd) { .fd = c->out_fd, .events = POLLIN };
+                        }
+                }
+                check_timeouts(e, &timeout);
+                if (poll(pfd, n, timeout) < 0 && errno != EINTR) {
+                        log_error("poll: %m");
+                        break;
+                }
+                for (nfds_t k = 1; k < n; k++)
+                        if (pfd[k].revents)
+                                drain(e, map[k], is_msg[k]);
+                if (pfd[0].revents)
+                        on_signal(e);
+                reap(e);
+        }
+        free(pfd);
+}
+
+static void engine_init(struct engine *e, struct config *cfg, const struct run_options *o, struct run_report *rep)
+{
+        size_t n = cfg->n_steps;
+        memset(e, 0, sizeof *e);
+        e->cfg = cfg;
+        e->o = o;
+        e->rep = rep;
+        e->phase = xcalloc(n, sizeof *e->phase);
+        e->stage = xcalloc(n, sizeof *e->stage);
+        e->attempted = xcalloc(n, sizeof *e->attempted);
+        e->rollback_set = xcalloc(n, sizeof *e->rollback_set);
+        e->done_order = xcalloc(n, sizeof *e->done_order);
+        e->n_rdeps = xcalloc(n, sizeof *e->n_rdeps);
+        e->rdeps = xcalloc(n, sizeof *e->rdeps);
+        for (size_t i = 0; i < n; i++)
+                for (size_t a = 0; a < cfg->steps[i]->n_after; a++)
+                        e->n_rdeps[cfg->steps[i]->after_idx[a]]++;
+        for (size_t i = 0; i < n; i++) {
+                e->rdeps[i] = xcalloc(e->n_rdeps[i], sizeof **e->rdeps);
+                e->n_rdeps[i] = 0;
+        }
+        for (size_t i = 0; i < n; i++)
+                for (size_t a = 0; a < cfg->steps[i]->n_after; a++) {
+                        size_t j = cfg->steps[i]->after_idx[a];
+                        e->rdeps[j][e->n_rdeps[j]++] = i;
+                }
+        e->n_children = cfg->settings.jobs ? cfg->settings.jobs : 1;
+        if (e->n_children > 256)
+                e->n_children = 256;
+        e->children = xcalloc(e->n_children, sizeof *e->children);
+        e->sigfd = -1;
+        rep->steps = xcalloc(n, sizeof *rep->steps);
+}
+
+static void engine_free(struct engine *e)
+{
+        for (size_t i = 0; i < e->cfg->n_steps; i++)
+                free(e->rdeps[i]);
+        free(e->rdeps);
+        free(e->n_rdeps);
+        free(e->phase);
+        free(e->stage);
+        free(e->attempted);
+        free(e->rollback_set);
+        free(e->done_order);
+        free(e->children);
+}
+
+/* Reset phases for another pass over the same steps (status pass, then deactivate; rollback). */
+static void new_pass(struct engine *e, enum run_mode mode)
+{
+        e->mode = mode;
+        for (size_t i = 0; i < e->cfg->n_steps; i++) {
+                struct xhafw_step *st = e->cfg->steps[i];
+                e->phase[i] = (!enabled(e, i) || !selected(e, i)) ? PH_DONE : PH_WAIT;
+                if (e->phase[i] == PH_WAIT && (!st->plugin || st->plugin->error)) {
+                        /* only in a lenient load (status): the step cannot be looked at */
+                        e->phase[i] = PH_DONE;
+                        e->rep->steps[i].outcome = OUT_UNKNOWN;
+                        e->rep->steps[i].check_result = -ENOEXEC;
+                        set_reason(&e->rep->steps[i], xasprintf("plugin cannot be used: %s",
+                                                                st->plugin ? st->plugin->error : "no plugin"));
+                }
+        }
+}
+
+/* The status rule: a check that cannot tell while a step it is after is inactive means inactive. */
+static void derive_states(struct engine *e)
+{
+        struct config *cfg = e->cfg;
+        for (size_t k = 0; k < cfg->n_steps; k++) {
+                size_t i = cfg->order[k];
+                struct step_report *r = &e->rep->steps[i];
+                if (r->outcome != OUT_UNKNOWN || r->check_result == -ETIME || r->check_result == -ECHILD)
+                        continue;
+                for (size_t a = 0; a < cfg->steps[i]->n_after; a++) {
+                        size_t j = cfg->steps[i]->after_idx[a];
+                        if (enabled(e, j) && e->rep->steps[j].outcome == OUT_INACTIVE) {
+                                r->outcome = OUT_INACTIVE;
+                                set_reason(r, xasprintf("cannot be checked while %s is inactive", cfg->steps[j]->name));
+                                break;
+                        }
+                }
+        }
+}
+
+static int setup_signals(struct engine *e, sigset_t *old)
+{
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &mask, old) < 0)
+                return -errno;
+        e->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+        if (e->sigfd < 0) {
+                int r = -errno;
+                sigprocmask(SIG_SETMASK, old, NULL);
+                return r;
+        }
+        return 0;
+}
+
+static void rollback(struct engine *e)
+{
+        struct config *cfg = e->cfg;
+        unsigned n = 0;
+
+        for (size_t i = 0; i < cfg->n_steps; i++) {
+                enum step_outcome o = e->rep->steps[i].outcome;
+                e->rollback_set[i] = e->attempted[i] && (o == OUT_APPLIED || o == OUT_FAILED);
+                n += e->rollback_set[i];
+        }
+        if (!n)
+                return;
+        progress(e, "rolling back %u step%s", n, n == 1 ? "" : "s");
+        journal_event("rollback-start", NULL, NULL);
+        e->rolling_back = true;
+        e->aborting = false;
+        e->mode = RUN_DEACTIVATE;
+        for (size_t i = 0; i < cfg->n_steps; i++)
+                if (e->rollback_set[i]) {
+                        e->phase[i] = PH_WAIT;
+                        e->attempted[i] = false;
+                        e->rep->steps[i].elapsed_us = 0;
+                } else
+                        e->phase[i] = PH_DONE;
+        loop(e);
+        e->rolling_back = false;
+        for (size_t i = 0; i < cfg->n_steps; i++)
+                if (e->rollback_set[i] && e->rep->steps[i].outcome == OUT_ROLLED_BACK)
+                        e->rep->n_rolled_back++;
+}
+
+int engine_run(struct config *cfg, const struct run_options *o, struct run_report *rep)
+{
+        struct engine e;
+        sigset_t old;
+        uint64_t t0 = now_us();
+        int r;
+
+        memset(rep, 0, sizeof *rep);
+        engine_init(&e, cfg, o, rep);
+        e.t0 = t0;
+        e.verbose_progress = (o->mode == RUN_ACTIVATE || o->mode == RUN_DEACTIVATE) && !o->dry_run;
+        r = setup_signals(&e, &old);
+        if (r < 0) {
+                log_error("cannot set up signal handling: %s", strerror(-r));
+                engine_free(&e);
+                return r;
+        }
+        for (size_t i = 0; i < cfg->n_steps; i++)
+                if (!cfg->steps[i]->enabled)
+                        rep->steps[i].outcome = OUT_DISABLED;
+
+        switch (o->mode) {
+        case RUN_STATUS:
+        case RUN_DESCRIBE:
+        case RUN_VALIDATE:
+                new_pass(&e, o->mode);
+                /* These actions do not depend on each other: no ordering, all in parallel. */
+                for (size_t i = 0; i < cfg->n_steps; i++)
+                        if (e.phase[i] == PH_WAIT && o->mode == RUN_VALIDATE && !plugin_validate_fn(cfg->steps[i]->plugin))
+                                e.phase[i] = PH_DONE;
+                {
+                        enum run_mode m = o->mode;
+                        /* schedule() orders by `after` only for activate/deactivate */
+                        e.mode = m;
+                        loop(&e);
+                }
+                if (o->mode == RUN_STATUS)
+                        derive_states(&e);
+                break;
+        case RUN_ACTIVATE:
+                new_pass(&e, RUN_ACTIVATE);
+                loop(&e);
+                rep->aborted = e.aborting;
+                if (!o->dry_run && e.aborting && !o->no_rollback)
+                        rollback(&e);
+                break;
+        case RUN_DEACTIVATE:
+                /* The skip test needs the status rule, which needs every check: one parallel pass. */
+                new_pass(&e, RUN_STATUS);
+                loop(&e);
+                derive_states(&e);
+                for (size_t i = 0; i < cfg->n_steps; i++) {
+                        struct step_report *sr = &rep->steps[i];
+                        if (sr->outcome == OUT_UNKNOWN && (sr->check_result == -ETIME || sr->check_result == -ECHILD)) {
+                                /* A check that crashed or hung: the step cannot be trusted to be down. */
+                                sr->outcome = OUT_FAILED;
+                                rep->n_failed++;
+                        }
+                }
+                new_pass(&e, RUN_DEACTIVATE);
+                for (size_t i = 0; i < cfg->n_steps; i++)
+                        if (rep->steps[i].outcome == OUT_FAILED)
+                                e.phase[i] = PH_DONE;
+                loop(&e);
+                break;
+        }
+
+        /* Anything still waiting was never started (abort or interruption). */
+        for (size_t i = 0; i < cfg->n_steps; i++)
+                if (e.phase[i] == PH_WAIT && rep->steps[i].outcome != OUT_DISABLED) {
+                        rep->steps[i].outcome = OUT_BLOCKED;
+                        if (!rep->steps[i].reason)
+                                set_reason(&rep->steps[i], strdup_or_die(rep->interrupted ? "not started: interrupted" :
+                                                                         "not started: the run stopped at a failure"));
+                }
+        for (size_t i = 0; i < cfg->n_steps; i++) {
+                enum step_outcome so = rep->steps[i].outcome;
+                if (so == OUT_APPLIED || so == OUT_REVERTED)
+                        rep->n_changed++;
+                if (so == OUT_APPLIED || so == OUT_FAILED || so == OUT_ROLLBACK_FAILED ||
+                    (o->mode == RUN_DEACTIVATE && (so == OUT_BLOCKED || so == OUT_ACTIVE || so == OUT_PARTIAL ||
+                                                   so == OUT_UNKNOWN)))
+                        rep->n_left++;
+        }
+        close(e.sigfd);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        engine_free(&e);
+        rep->elapsed_us = now_us() - t0;
+        return 0;
+}
+
+void run_report_free(struct run_report *rep, size_t n_steps)
+{
+        if (!rep->steps)
+                return;
+        for (size_t i = 0; i < n_steps; i++) {
+                free(rep->steps[i].reason);
+                free(rep->steps[i].output);
+        }
+        free(rep->steps);
+        rep->steps = NULL;
+}

@@ -1,0 +1,76 @@
+/* The engine: runs check/apply/revert/describe/validate of steps in forked children along the graph. */
+#ifndef XHAFW_ENGINE_H
+#define XHAFW_ENGINE_H
+
+#include "config.h"
+
+struct json_object;
+
+enum run_mode { RUN_ACTIVATE, RUN_DEACTIVATE, RUN_STATUS, RUN_DESCRIBE, RUN_VALIDATE };
+
+/* Where a step ended up in a run. */
+enum step_outcome {
+        OUT_NONE = 0,      /* not looked at (not selected) */
+        OUT_DISABLED,
+        OUT_ACTIVE,        /* was active already (activate) / status ACTIVE */
+        OUT_INACTIVE,      /* was inactive already (deactivate) / status INACTIVE */
+        OUT_PARTIAL,       /* status PARTIAL */
+        OUT_UNKNOWN,       /* status: check could not tell */
+        OUT_APPLIED,
+        OUT_REVERTED,
+        OUT_WOULD_APPLY,   /* dry-run */
+        OUT_WOULD_REVERT,  /* dry-run */
+        OUT_FAILED,
+        OUT_REFUSED,
+        OUT_BLOCKED,       /* not started: a step it depends on failed (or, deactivate: one after it) */
+        OUT_ROLLED_BACK,   /* applied, then reverted by the rollback */
+        OUT_ROLLBACK_FAILED,
+};
+
+const char *step_outcome_name(enum step_outcome o);
+
+struct run_options {
+        enum run_mode mode;
+        bool dry_run;
+        bool force;
+        bool no_rollback;
+        bool json;
+        bool quiet;
+        const bool *selected;     /* --only: per step; NULL: all */
+};
+
+struct step_report {
+        enum step_outcome outcome;
+        int check_result;         /* first check: enum xhafw_state or -errno */
+        char *reason;             /* why it failed / why its state is derived */
+        char *output;             /* 'O' lines: dry-run plan, describe text */
+        uint64_t elapsed_us;
+        bool was_failed;          /* failed in this run (even if the rollback then reverted it) */
+};
+
+struct run_report {
+        struct step_report *steps; /* one per cfg step */
+        uint64_t elapsed_us;
+        unsigned n_failed, n_refused, n_changed, n_rolled_back, n_left;
+        bool interrupted;          /* by SIGINT/SIGTERM */
+        bool aborted;              /* a critical step failed (or a signal came): the activation stopped */
+        int exit_code;
+};
+
+int engine_run(struct config *cfg, const struct run_options *o, struct run_report *rep);
+void run_report_free(struct run_report *rep, size_t n_steps);
+
+/* ---- journal.c ---- */
+int journal_open(const struct settings *s);
+void journal_close(void);
+void journal_event(const char *event, const char *step, const char *detail);
+/* The last run recorded in the journal that started but never ended: its start line, or NULL. */
+char *journal_unfinished_run(const struct settings *s);
+/* Take state_dir/lock or say who holds it: 0, -EBUSY (holder's pid in *ret_holder) or -errno. */
+int lock_take(const struct settings *s, long *ret_holder);
+/* Whether another process holds the lock now (for status). */
+bool lock_held(const struct settings *s, long *ret_holder);
+/* In an action's child: drop our descriptor of the lock (the core's keeps it). */
+void lock_close_in_child(void);
+
+#endif

@@ -1,0 +1,200 @@
+/* xhafw: command-line parsing and dispatch. */
+#include <getopt.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "config-build.h"
+
+static const char usage_main[] =
+        "usage: xhafw [GLOBAL OPTIONS] COMMAND [OPTIONS]\n"
+        "Move the role of the active xCAT management node to this host, or away from it.\n"
+        "\n"
+        "commands:\n"
+        "  activate     apply every step in dependency order; roll back on failure\n"
+        "  deactivate   revert every step in reverse dependency order\n"
+        "  status       check every step; exit 0 active, 3 inactive, 4 mixed\n"
+        "  list-plugins the plugins on the plugin path, and the steps using them\n"
+        "  describe     a step's resolved configuration, or a plugin's options\n"
+        "  validate     load and check everything, print the plan; change nothing\n"
+        "\n"
+        "global options:\n"
+        "  --config FILE       instead of " XHAFW_CONFIG_FILE "\n"
+        "  --conf-d DIR        step directory (conf_d)\n"
+        "  --plugin-path PATH  colon-separated plugin directories (plugin_path)\n"
+        "  --state-dir DIR     journal, lock and step state (state_dir)\n"
+        "  --json              machine-readable output\n"
+        "  -v, --verbose       more log output (twice: debug)\n"
+        "  -q, --quiet         errors only\n"
+        "  -h, --help          this help; `xhafw COMMAND --help` for a command's options\n"
+        "  --version\n"
+        "\n"
+        "exit codes: 0 done (status: active), 1 a step failed, 2 usage or configuration error (nothing\n"
+        "changed), 3 status: inactive, 4 status: mixed, 5 another run holds the lock, 6 refused by a\n"
+        "safety check. See xhafw(8).\n";
+
+static const char usage_activate[] =
+        "usage: xhafw activate [--dry-run] [-y|--yes] [--only STEP,...] [--jobs N] [--no-rollback] [--force]\n"
+        "Apply every enabled step in dependency order, verifying each; on a critical failure start nothing\n"
+        "new, then revert what this run applied, in reverse order.\n"
+        "  --dry-run      run the checks, print what apply would do; change nothing\n"
+        "  -y, --yes      do not ask on a terminal\n"
+        "  --only LIST    only these steps (the others are left as they are)\n"
+        "  --jobs N       steps run at once when the graph allows\n"
+        "  --no-rollback  leave applied steps in place after a failure\n"
+        "  --force        skip safety refusals (a VIP answering elsewhere, a foreign postmaster)\n";
+
+static const char usage_deactivate[] =
+        "usage: xhafw deactivate [--dry-run] [-y|--yes] [--only STEP,...] [--jobs N]\n"
+        "Revert every active step in reverse dependency order, verifying each. A step that fails to revert\n"
+        "keeps the steps it depends on in place (storage is never unmounted under a running database).\n"
+        "  --dry-run      run the checks, print what revert would do; change nothing\n"
+        "  -y, --yes      do not ask on a terminal\n"
+        "  --only LIST    only these steps\n"
+        "  --jobs N       steps run at once when the graph allows\n";
+
+static const char usage_status[] = "usage: xhafw status\nRun every step's check in parallel and print the state of each.\n"
+                                   "Exit 0: all critical steps ACTIVE; 3: all INACTIVE; 4: mixed or unknown.\n";
+static const char usage_validate[] = "usage: xhafw validate\nLoad the configuration and the plugins, check every "
+                                     "option, print the plan; run nothing.\n";
+static const char usage_describe[] = "usage: xhafw describe STEP|PLUGIN\nA step's resolved configuration and what "
+                                     "it manages, or a plugin's options.\n";
+static const char usage_list[] = "usage: xhafw list-plugins\nEvery plugin on the plugin path: name, version, ABI, "
+                                 "file, summary, the steps using it; broken ones with the reason.\n";
+
+static int parse_jobs(const char *s, unsigned *ret)
+{
+        long long v;
+        if (parse_int(s, &v) < 0 || v < 1 || v > 256) {
+                log_error("--jobs %s: expected a number from 1 to 256", s);
+                return -1;
+        }
+        *ret = (unsigned) v;
+        return 0;
+}
+
+static int bad_usage(const char *usage)
+{
+        fputs(usage, stderr);
+        return XHAFW_EXIT_CONFIG;
+}
+
+static int run_command(struct global_options *g, const char *cmd, int argc, char **argv)
+{
+        enum { OPT_DRY = 256, OPT_ONLY, OPT_JOBS, OPT_NO_ROLLBACK, OPT_FORCE };
+        static const struct option run_opts[] = {
+                { "dry-run", no_argument, NULL, OPT_DRY },     { "yes", no_argument, NULL, 'y' },
+                { "only", required_argument, NULL, OPT_ONLY }, { "jobs", required_argument, NULL, OPT_JOBS },
+                { "no-rollback", no_argument, NULL, OPT_NO_ROLLBACK }, { "force", no_argument, NULL, OPT_FORCE },
+                { "help", no_argument, NULL, 'h' },            { 0 },
+        };
+        bool is_run = strcmp(cmd, "activate") == 0 || strcmp(cmd, "deactivate") == 0;
+        const char *usage = strcmp(cmd, "activate") == 0 ? usage_activate : strcmp(cmd, "deactivate") == 0 ?
+                            usage_deactivate : strcmp(cmd, "status") == 0 ? usage_status :
+                            strcmp(cmd, "validate") == 0 ? usage_validate : strcmp(cmd, "describe") == 0 ?
+                            usage_describe : usage_list;
+        struct run_command rc = { .deactivate = strcmp(cmd, "deactivate") == 0 };
+        static const struct option no_opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+        int c;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, is_run ? "+yh" : "+h", is_run ? run_opts : no_opts, NULL)) != -1) {
+                switch (c) {
+                case OPT_DRY: rc.dry_run = true; break;
+                case 'y': rc.yes = true; break;
+                case OPT_ONLY: rc.only = optarg; break;
+                case OPT_JOBS:
+                        if (parse_jobs(optarg, &g->jobs) < 0)
+                                return XHAFW_EXIT_CONFIG;
+                        break;
+                case OPT_NO_ROLLBACK:
+                        if (rc.deactivate)
+                                return bad_usage(usage);
+                        rc.no_rollback = true;
+                        break;
+                case OPT_FORCE:
+                        if (rc.deactivate)
+                                return bad_usage(usage);
+                        rc.force = true;
+                        break;
+                case 'h':
+                        fputs(usage, stdout);
+                        return XHAFW_EXIT_OK;
+                default:
+                        return bad_usage(usage);
+                }
+        }
+        if (strcmp(cmd, "describe") == 0) {
+                if (optind != argc - 1)
+                        return bad_usage(usage);
+                return cmd_describe(g, argv[optind]);
+        }
+        if (optind != argc) {
+                log_error("%s: unexpected argument '%s'", cmd, argv[optind]);
+                return bad_usage(usage);
+        }
+        if (is_run)
+                return cmd_run(g, &rc);
+        if (strcmp(cmd, "status") == 0)
+                return cmd_status(g);
+        if (strcmp(cmd, "validate") == 0)
+                return cmd_validate(g);
+        return cmd_list_plugins(g);
+}
+
+int main(int argc, char **argv)
+{
+        enum { OPT_CONFIG = 256, OPT_CONF_D, OPT_PLUGIN_PATH, OPT_STATE_DIR, OPT_JSON, OPT_VERSION };
+        static const struct option opts[] = {
+                { "config", required_argument, NULL, OPT_CONFIG },
+                { "conf-d", required_argument, NULL, OPT_CONF_D },
+                { "plugin-path", required_argument, NULL, OPT_PLUGIN_PATH },
+                { "state-dir", required_argument, NULL, OPT_STATE_DIR },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "verbose", no_argument, NULL, 'v' },
+                { "quiet", no_argument, NULL, 'q' },
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, OPT_VERSION },
+                { 0 },
+        };
+        static const char *const commands[] = { "activate", "deactivate", "status", "list-plugins", "describe",
+                                                "validate", NULL };
+        struct global_options g = { 0 };
+        int c, verbose = 0;
+        const char *cmd;
+
+        while ((c = getopt_long(argc, argv, "+vqh", opts, NULL)) != -1) {
+                switch (c) {
+                case OPT_CONFIG: g.config_file = optarg; break;
+                case OPT_CONF_D: g.conf_d = optarg; break;
+                case OPT_PLUGIN_PATH: g.plugin_path = optarg; break;
+                case OPT_STATE_DIR: g.state_dir = optarg; break;
+                case OPT_JSON: g.json = true; break;
+                case 'v': verbose++; break;
+                case 'q': g.quiet = true; break;
+                case 'h':
+                        fputs(usage_main, stdout);
+                        return XHAFW_EXIT_OK;
+                case OPT_VERSION:
+                        printf("xhafw %s (plugin ABI %d)\n", XHAFW_VERSION, XHAFW_PLUGIN_ABI);
+                        return XHAFW_EXIT_OK;
+                default:
+                        fputs(usage_main, stderr);
+                        return XHAFW_EXIT_CONFIG;
+                }
+        }
+        log_max_priority = g.quiet ? LOG_ERR : verbose >= 2 ? LOG_DEBUG : verbose ? LOG_INFO : LOG_NOTICE;
+        if (optind >= argc) {
+                fputs(usage_main, stderr);
+                return XHAFW_EXIT_CONFIG;
+        }
+        cmd = argv[optind];
+        for (const char *const *k = commands; *k; k++)
+                if (strcmp(*k, cmd) == 0) {
+                        log_open(true);
+                        return run_command(&g, cmd, argc - optind, argv + optind);
+                }
+        log_error("unknown command '%s'", cmd);
+        fputs(usage_main, stderr);
+        return XHAFW_EXIT_CONFIG;
+}

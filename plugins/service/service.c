@@ -1,0 +1,111 @@
+/* service: a unit started (and answering its readiness command) on apply, stopped on revert. */
+#include <errno.h>
+#include <stdlib.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <xhafw/plugin.h>
+
+static const struct xhafw_option service_options[] = {
+        { "unit", XHAFW_OPT_STRING, true, NULL, "unit the service manager starts and stops, e.g. xcatd" },
+        { "ready_command", XHAFW_OPT_LIST, false, NULL,
+          "argv of a read-only query polled after start until it exits 0, e.g. lsxcatd, -a" },
+        { "ready_timeout", XHAFW_OPT_DURATION, false, "60s", "how long to wait for ready_command" },
+        { "ready_interval", XHAFW_OPT_DURATION, false, "100ms", "between two tries of ready_command" },
+        { .name = NULL },
+};
+
+static int ready(struct xhafw_step *step)
+{
+        const char *const *argv;
+        if (xhafw_opt_list(step, "ready_command", &argv) == 0)
+                return 1;
+        return xhafw_run(step, argv, XHAFW_RUN_READONLY, NULL) == 0;
+}
+
+static int service_check(struct xhafw_step *step)
+{
+        int r = xhafw_service(step, "is-active", xhafw_opt_string(step, "unit"));
+        if (r < 0)
+                return r;
+        if (r != 0)
+                return XHAFW_INACTIVE;
+        /* Running but not answering is not the role: xcatd up without its port is of no use. */
+        return ready(step) ? XHAFW_ACTIVE : XHAFW_PARTIAL;
+}
+
+static void sleep_ms(uint64_t ms)
+{
+        struct timespec ts = { .tv_sec = (time_t) (ms / 1000), .tv_nsec = (long) (ms % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+static uint64_t mono_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+static int service_apply(struct xhafw_step *step)
+{
+        const char *unit = xhafw_opt_string(step, "unit");
+        const char *const *argv;
+        uint64_t deadline;
+        int r;
+
+        r = xhafw_service(step, "start", unit);
+        if (r < 0)
+                return r;
+        if (r != 0) {
+                xhafw_log(step, LOG_ERR, "starting %s failed (service manager exit status %d): see its log", unit, r);
+                return -EIO;
+        }
+        if (xhafw_dry_run(step) || xhafw_opt_list(step, "ready_command", &argv) == 0)
+                return 0;
+        deadline = mono_ms() + xhafw_opt_duration_ms(step, "ready_timeout");
+        for (;;) {
+                if (ready(step))
+                        return 0;
+                if (mono_ms() >= deadline)
+                        break;
+                sleep_ms(xhafw_opt_duration_ms(step, "ready_interval"));
+        }
+        xhafw_log(step, LOG_ERR, "%s started but %s did not answer within ready_timeout (%llums)", unit, argv[0],
+                  (unsigned long long) xhafw_opt_duration_ms(step, "ready_timeout"));
+        return -ETIMEDOUT;
+}
+
+static int service_revert(struct xhafw_step *step)
+{
+        const char *unit = xhafw_opt_string(step, "unit");
+        int r = xhafw_service(step, "stop", unit);
+        if (r < 0)
+                return r;
+        if (r != 0) {
+                xhafw_log(step, LOG_ERR, "stopping %s failed (service manager exit status %d)", unit, r);
+                return -EIO;
+        }
+        return 0;
+}
+
+static int service_describe(struct xhafw_step *step, FILE *out)
+{
+        const char *const *argv;
+        size_t n = xhafw_opt_list(step, "ready_command", &argv);
+        fprintf(out, "service %s", xhafw_opt_string(step, "unit"));
+        if (n) {
+                fprintf(out, "; ready when");
+                for (size_t i = 0; i < n; i++)
+                        fprintf(out, " %s", argv[i]);
+                fprintf(out, " exits 0 (within %llums)", (unsigned long long) xhafw_opt_duration_ms(step, "ready_timeout"));
+        }
+        fputc('\n', out);
+        return 0;
+}
+
+XHAFW_PLUGIN_DEFINE(.name = "service", .version = "1.0",
+                    .summary = "a service started and answering on activate, stopped on deactivate",
+                    .options = service_options, .describe = service_describe, .check = service_check,
+                    .apply = service_apply, .revert = service_revert);

@@ -1,0 +1,167 @@
+/* Test-only plugin: a step whose actions succeed, fail, hang, crash, lie or refuse on demand. Its
+ * state is a marker file (`target`) or, without one, a key of its state store. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include <xhafw/plugin.h>
+
+static const struct xhafw_option fake_options[] = {
+        { "target", XHAFW_OPT_PATH, false, NULL, "marker file: the step is active while it exists" },
+        { "check_mode", XHAFW_OPT_STRING, false, "ok", "ok, fail (-EIO), crash, hang" },
+        { "apply_mode", XHAFW_OPT_STRING, false, "ok", "ok, fail, hang, crash, lie (success without effect), refuse, exit" },
+        { "revert_mode", XHAFW_OPT_STRING, false, "ok", "ok, fail, hang, crash, lie, refuse" },
+        { "trigger", XHAFW_OPT_PATH, false, NULL, "the modes apply only while this file exists" },
+        { "ignore_term", XHAFW_OPT_BOOL, false, "no", "a hang ignores SIGTERM" },
+        { "sleep", XHAFW_OPT_DURATION, false, "0ms", "apply and revert take this long" },
+        { "command", XHAFW_OPT_LIST, false, NULL, "argv run by apply through xhafw_run" },
+        { "file", XHAFW_OPT_PATH, false, NULL, "file apply writes `content` to through xhafw_file_replace" },
+        { "content", XHAFW_OPT_STRING, false, "", "see file" },
+        { "count", XHAFW_OPT_INT, false, "0", "unused: an int option for the schema tests" },
+        { "address", XHAFW_OPT_ADDRESS, false, NULL, "unused: an address option for the schema tests" },
+        { "interface", XHAFW_OPT_INTERFACE, false, NULL, "unused: an interface option for the schema tests" },
+        { "invalid", XHAFW_OPT_BOOL, false, "no", "validate() refuses the step" },
+        { .name = NULL },
+};
+
+static const char *mode(struct xhafw_step *step, const char *name)
+{
+        const char *trigger = xhafw_opt_string(step, "trigger");
+        if (trigger && access(trigger, F_OK) < 0)
+                return "ok";
+        return xhafw_opt_string(step, name);
+}
+
+static void sleep_ms(uint64_t ms)
+{
+        struct timespec ts = { .tv_sec = (time_t) (ms / 1000), .tv_nsec = (long) (ms % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+static bool active(struct xhafw_step *step)
+{
+        const char *target = xhafw_opt_string(step, "target");
+        if (target)
+                return access(target, F_OK) == 0;
+        return xhafw_state_get(step, "active") != NULL;
+}
+
+static int set_active(struct xhafw_step *step, bool on)
+{
+        const char *target = xhafw_opt_string(step, "target");
+        if (xhafw_dry_run(step)) {
+                xhafw_log(step, LOG_NOTICE, "would %s %s", on ? "create" : "remove", target ? target : "the marker");
+                return 0;
+        }
+        if (!target)
+                return xhafw_state_set(step, "active", on ? "1" : NULL);
+        if (on) {
+                int fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+                if (fd < 0)
+                        return -errno;
+                close(fd);
+        } else if (unlink(target) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
+}
+
+static int misbehave(struct xhafw_step *step, const char *m)
+{
+        if (strcmp(m, "fail") == 0) {
+                xhafw_log(step, LOG_ERR, "injected failure");
+                return -EIO;
+        }
+        if (strcmp(m, "refuse") == 0) {
+                xhafw_log(step, LOG_ERR, "injected refusal: the resource answers elsewhere");
+                return XHAFW_REFUSED;
+        }
+        if (strcmp(m, "crash") == 0) {
+                raise(SIGSEGV);
+                return -EIO;
+        }
+        if (strcmp(m, "exit") == 0)
+                _exit(7);
+        if (strcmp(m, "hang") == 0) {
+                if (xhafw_opt_bool(step, "ignore_term"))
+                        signal(SIGTERM, SIG_IGN);
+                for (int i = 0; i < 36000; i++)
+                        sleep_ms(100);
+                return -ETIMEDOUT;
+        }
+        return 1; /* ok or lie: go on */
+}
+
+static int fake_check(struct xhafw_step *step)
+{
+        const char *m = mode(step, "check_mode");
+        if (strcmp(m, "fail") == 0)
+                return -EIO;
+        if (strcmp(m, "ok") != 0) {
+                int r = misbehave(step, m);
+                if (r <= 0)
+                        return r;
+        }
+        return active(step) ? XHAFW_ACTIVE : XHAFW_INACTIVE;
+}
+
+static int act(struct xhafw_step *step, const char *mode_name, bool on)
+{
+        const char *m = mode(step, mode_name);
+        int r = misbehave(step, m);
+        if (r <= 0)
+                return r;
+        sleep_ms(xhafw_opt_duration_ms(step, "sleep"));
+        if (strcmp(m, "lie") == 0)
+                return 0;
+        if (on) {
+                const char *const *argv;
+                const char *file = xhafw_opt_string(step, "file");
+                if (xhafw_opt_list(step, "command", &argv)) {
+                        r = xhafw_run(step, argv, 0, NULL);
+                        if (r != 0)
+                                return r < 0 ? r : -EIO;
+                }
+                if (file) {
+                        r = xhafw_file_replace(step, file, xhafw_opt_string(step, "content"));
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return set_active(step, on);
+}
+
+static int fake_apply(struct xhafw_step *step)
+{
+        return act(step, "apply_mode", true);
+}
+
+static int fake_revert(struct xhafw_step *step)
+{
+        return act(step, "revert_mode", false);
+}
+
+static int fake_describe(struct xhafw_step *step, FILE *out)
+{
+        const char *target = xhafw_opt_string(step, "target");
+        fprintf(out, "fake step, marker %s\n", target ? target : "in the state store");
+        return 0;
+}
+
+static int fake_validate(struct xhafw_step *step)
+{
+        if (xhafw_opt_bool(step, "invalid")) {
+                xhafw_log(step, LOG_ERR, "invalid = yes: the plugin refuses this step");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+XHAFW_PLUGIN_DEFINE(.name = "fake", .version = "1.0", .summary = "test plugin: succeeds, fails, hangs or crashes on demand",
+                    .options = fake_options, .describe = fake_describe, .check = fake_check, .apply = fake_apply,
+                    .revert = fake_revert, .validate = fake_validate);
