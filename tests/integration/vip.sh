@@ -1,0 +1,217 @@
+#!/bin/bash
+# Integration test of the vip plugin: this node, a peer and an observer as network namespaces on a bridge.
+# xhafw runs inside "this node"; only RFC 5737 addresses (192.0.2.0/24), only in namespaces made here.
+source "$(dirname "$0")/lib.sh"
+
+need_root
+need_cmd ip iproute2
+
+P=xhvip-$$
+BR=$P-br   # holds the bridge
+A=$P-a     # this node: runs xhafw
+B=$P-b     # the peer: the other management node
+C=$P-c     # the observer: a client whose ARP cache must follow the VIP
+VIP=192.0.2.100
+
+ip netns add "$P-try" 2>/dev/null && ip netns del "$P-try" 2>/dev/null ||
+        skip "ip netns is unusable here (needs CAP_SYS_ADMIN and network namespaces)"
+
+for ns in "$BR" "$A" "$B" "$C"; do
+        at_exit "ip netns del $ns 2>/dev/null"
+done
+ip netns add "$BR"
+ip -n "$BR" link add br0 type bridge
+ip -n "$BR" link set br0 up
+i=1
+for ns in "$A" "$B" "$C"; do
+        ip netns add "$ns"
+        ip -n "$BR" link add "p$i" type veth peer name eth0 netns "$ns"
+        ip -n "$BR" link set "p$i" master br0 up
+        ip -n "$ns" link set lo up
+        ip -n "$ns" link set eth0 up
+        ip -n "$ns" addr add "192.0.2.$i/24" dev eth0
+        i=$((i + 1))
+done
+
+# The observer learns a new neighbour from a gratuitous ARP only with arp_accept (an existing
+# entry is overridden by one either way on current kernels). Set it so the test proves the
+# announcement itself, not how long the observer happened to keep its stale entry.
+ip netns exec "$C" sysctl -q -w net.ipv4.conf.all.arp_accept=1 net.ipv4.conf.eth0.arp_accept=1
+
+mac() { ip -n "$1" -br link show dev eth0 | awk '{ print $3 }'; }
+MAC_A=$(mac "$A")
+MAC_B=$(mac "$B")
+
+# wait_carrier NS: a veth end that was set down needs a moment before it carries traffic again.
+wait_carrier() {
+        local i
+        for ((i = 0; i < 50; i++)); do
+                ip -n "$1" link show dev eth0 | grep -q 'LOWER_UP' && return 0
+                sleep 0.1
+        done
+        fail "eth0 in $1 has no carrier"
+}
+wait_carrier "$A"
+
+xh_config
+# xa ARGS...: xhafw inside this node's namespace.
+xa() { ip netns exec "$A" "$XHAFW" --config "$T/xhafw.conf" "$@"; }
+# vip_conf LINE...: the [vip] step with exactly these option lines.
+vip_conf() {
+        {
+                echo "[vip]"
+                local l
+                for l in "$@"; do echo "$l"; done
+        } > "$T/conf.d/vip.conf"
+}
+vip_conf_default() { vip_conf "address = $VIP/24" "interface = eth0" "$@"; }
+
+# The VIP as the kernel reports it on this node (ip -o: one line per address, the label last).
+vip_lines() { ip -n "$A" -4 -o addr show dev eth0 | grep -F " $VIP/" || true; }
+has_vip() {
+        vip_lines | grep -Eq "inet $VIP/24 brd 192\.0\.2\.255 .*eth0:0" || { vip_lines >&2; fail "$*: $VIP/24 is not on eth0 as eth0:0 with its broadcast"; }
+}
+no_vip() { [ -z "$(vip_lines)" ] || { vip_lines >&2; fail "$*: $VIP is on eth0"; }; }
+
+# observer_sees MAC: the observer's entry for the VIP points at MAC within 2 s.
+observer_sees() {
+        local i
+        for ((i = 0; i < 20; i++)); do
+                ip -n "$C" neigh show "$VIP" dev eth0 | grep -qi "lladdr $1" && return 0
+                sleep 0.1
+        done
+        ip -n "$C" neigh show "$VIP" dev eth0 >&2
+        return 1
+}
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# --- validate, describe, status on a node without the VIP ---
+vip_conf_default
+expect_exit 0 xa validate
+expect_exit 0 xa describe vip
+expect_output "VIP $VIP/24 on eth0 as eth0:0; probe 3×50ms; 5 gratuitous ARPs"
+expect_exit 3 xa status
+pass "validate, describe, status INACTIVE"
+
+# --- dry-run probes but adds nothing and announces nothing ---
+ip -n "$C" neigh flush dev eth0
+expect_exit 0 xa activate --dry-run --yes
+expect_output "$VIP is free"
+expect_output "would add $VIP/24 on eth0 as eth0:0"
+sleep 0.3
+no_vip "after a dry-run"
+[ -z "$(ip -n "$C" neigh show "$VIP")" ] || fail "a dry-run announced $VIP to the observer"
+pass "dry-run: probe reported, nothing added, no gratuitous ARP"
+
+# --- activate, status, activate again, deactivate, deactivate again ---
+t0=$(now_ms)
+expect_exit 0 xa activate --yes
+t1=$(now_ms)
+has_vip "after activate"
+# The gratuitous ARPs after the first (4 × 200 ms) come from a detached sender: the run must not wait for them.
+[ $((t1 - t0)) -lt 800 ] || fail "activate took $((t1 - t0)) ms: is it waiting for the gratuitous ARP sender?"
+expect_exit 0 xa status
+expect_exit 0 xa activate --yes
+[ "$(vip_lines | wc -l)" = 1 ] || { vip_lines >&2; fail "activate twice left $(vip_lines | wc -l) addresses"; }
+has_vip "after a second activate"
+expect_exit 0 xa deactivate --yes
+no_vip "after deactivate"
+expect_exit 3 xa status
+expect_exit 0 xa deactivate --yes
+no_vip "after a second deactivate"
+pass "activate adds $VIP/24 as eth0:0 (in $((t1 - t0)) ms), idempotent; deactivate removes it, idempotent"
+
+# --- the address without its label: PARTIAL; activate relabels it; deactivate removes only it ---
+ip -n "$A" addr add "$VIP/24" dev eth0
+ip -n "$A" addr add 192.0.2.101/24 dev eth0 label eth0:1
+expect_exit 4 xa status
+expect_exit 0 xa activate --yes
+has_vip "after relabelling"
+expect_exit 0 xa deactivate --yes
+no_vip "after deactivate"
+ip -n "$A" -4 -o addr show dev eth0 | grep -q "192.0.2.101/24" || fail "deactivate removed another address"
+ip -n "$A" -4 -o addr show dev eth0 | grep -q "192.0.2.1/24" || fail "deactivate removed the node's own address"
+ip -n "$A" addr del 192.0.2.101/24 dev eth0
+pass "unlabelled VIP reported PARTIAL and relabelled; deactivate leaves other addresses alone"
+
+# --- the peer still holds the VIP: refused, nothing added; --force takes it ---
+ip -n "$B" addr add "$VIP/24" dev eth0
+expect_exit 6 xa activate --yes
+expect_output "$VIP is in use by $MAC_B on eth0"
+expect_output "is the other management node still active\? deactivate it or cut it off the network; --force overrides"
+no_vip "after a refusal"
+# A dry-run reports the refusal it foresees (its exit status is the engine's business: 0 or 6).
+rc=0
+xa activate --dry-run --yes > "$T/out" 2>&1 || rc=$?
+[ "$rc" = 0 ] || [ "$rc" = 6 ] || { cat "$T/out" >&2; fail "activate --dry-run exited $rc"; }
+expect_output "refused: $VIP is in use by $MAC_B"
+no_vip "after a refused dry-run"
+expect_exit 0 xa activate --yes --force
+has_vip "after --force"
+expect_exit 0 xa deactivate --yes
+ip -n "$B" addr del "$VIP/24" dev eth0
+pass "peer holding $VIP: exit 6 naming $MAC_B, nothing added; --force adds it"
+
+# --- the observer's stale entry follows the VIP (gratuitous ARP request, then reply) ---
+for mode in request reply; do
+        vip_conf_default "arp_mode = $mode"
+        ip -n "$C" neigh replace "$VIP" lladdr "$MAC_B" dev eth0 nud stale
+        ip -n "$C" neigh show "$VIP" dev eth0 | grep -qi "lladdr $MAC_B" || fail "cannot plant the stale entry"
+        capture=
+        if command -v tcpdump >/dev/null 2>&1; then
+                # A packet capture (when tcpdump is installed) proves the ARP operation on the wire.
+                ip netns exec "$C" timeout 5 tcpdump --immediate-mode -l -n -i eth0 arp > "$T/arp-$mode" 2>/dev/null &
+                capture=$!
+                sleep 0.5
+        fi
+        expect_exit 0 xa activate --yes
+        observer_sees "$MAC_A" || fail "arp_mode=$mode: the observer still maps $VIP to $MAC_B, not $MAC_A"
+        if [ -n "$capture" ]; then
+                sleep 0.3
+                kill "$capture" 2>/dev/null || true
+                wait "$capture" 2>/dev/null || true
+                if [ "$mode" = request ]; then
+                        grep -q "Request who-has $VIP tell $VIP" "$T/arp-$mode" ||
+                                { cat "$T/arp-$mode" >&2; fail "no gratuitous ARP request seen"; }
+                else
+                        grep -q "Reply $VIP is-at $MAC_A" "$T/arp-$mode" ||
+                                { cat "$T/arp-$mode" >&2; fail "no gratuitous ARP reply seen"; }
+                fi
+                grep -q "Request who-has $VIP tell 0.0.0.0" "$T/arp-$mode" ||
+                        { cat "$T/arp-$mode" >&2; fail "no RFC 5227 probe (sender 0.0.0.0) seen"; }
+        fi
+        expect_exit 0 xa deactivate --yes
+        pass "arp_mode=$mode: the observer's stale entry now points at this node ($MAC_A)"
+done
+
+# --- bad input: exit 2 from validate and from activate, nothing added ---
+bad() {
+        local what=$1 want=$2
+        shift 2
+        vip_conf "$@"
+        expect_exit 2 xa validate
+        expect_output "$want"
+        expect_exit 2 xa activate --yes
+        no_vip "after $what"
+        pass "bad input ($what): exit 2, nothing added"
+}
+bad "missing interface" "interface" "address = $VIP/24"
+bad "malformed address" "address" "address = 192.0.2.300/24" "interface = eth0"
+bad "address without prefix" "lacks a prefix length" "address = $VIP" "interface = eth0"
+bad "IPv6 address" "IPv6" "address = 2001:db8::100/64" "interface = eth0"
+bad "long label" "longer than 15" "address = $VIP/24" "interface = eth0" "label = eth0:abcdefghijk"
+bad "label of another interface" "must be 'eth0' or start with 'eth0:'" "address = $VIP/24" "interface = eth0" \
+        "label = eth1:0"
+bad "missing interface on this host" "nosuch0 does not exist" "address = $VIP/24" "interface = nosuch0"
+bad "bad arp_mode" "arp_mode" "address = $VIP/24" "interface = eth0" "arp_mode = both"
+
+# --- interface down: activate fails cleanly (exit 1), nothing added ---
+vip_conf_default
+ip -n "$A" link set eth0 down
+expect_exit 1 xa activate --yes
+expect_output "eth0 is down: refusing to take $VIP/24"
+no_vip "after activate on a down interface"
+ip -n "$A" link set eth0 up
+wait_carrier "$A"
+pass "interface down: exit 1 with the reason, nothing added"
