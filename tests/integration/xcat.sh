@@ -1,0 +1,314 @@
+#!/bin/bash
+# The xCAT plugins (hosts, xcat-networks, dns, dhcp, ntp, conserver, goconserver) through xhafw,
+# against the fake xCAT commands and the test service manager; and the shipped conf.d's validation.
+source "$(dirname "$0")/lib.sh"
+
+SRC=${XHAFW_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+FX=$SRC/tests/fake-xcat
+NET=192_0_2_0-255_255_255_0
+export XHAFW_FAKE_XCAT_STATE=$T/xcat.state
+unset XHAFW_FAKE_XCAT_FAIL
+
+xh_config "path = $FX:/usr/sbin:/usr/bin:/sbin:/bin" \
+        "service_manager = /bin/bash, $SRC/tests/integration/svcman.sh, $T/svc" \
+        "pass_env = XHAFW_FAKE_XCAT_STATE, XHAFW_FAKE_XCAT_FAIL"
+mkdir -p "$T/svc" "$T/files"
+
+# fresh: an xCAT as after installation: the site domain, one provision network, xcatd running.
+fresh() {
+        rm -rf "$T/state" "$T/svc" "$XHAFW_FAKE_XCAT_STATE"*
+        mkdir -p "$T/svc"
+        cat > "$XHAFW_FAKE_XCAT_STATE" <<EOF
+site.clustersite.domain=cluster.example
+site.clustersite.master=192.0.2.7
+network.$NET.net=192.0.2.0
+network.$NET.mask=255.255.255.0
+network.$NET.mgtifname=veth0
+fake.xcatd_active_file=$T/svc/xcatd.active
+EOF
+        touch "$T/svc/xcatd.active"
+        printf '127.0.0.1\tlocalhost\n# the static address of this node\n198.51.100.5 mn-a mn-a.cluster.example\n' \
+                > "$T/files/hosts"
+        printf 'search cluster.example\nnameserver 198.51.100.53\noptions timeout:1\n' > "$T/files/resolv.conf"
+        chmod 0644 "$T/files/hosts" "$T/files/resolv.conf"
+}
+
+# step SECTION-BODY: the test's conf.d becomes that one step.
+step() {
+        rm -f "$T/conf.d"/*.conf
+        printf '%s\n' "$1" > "$T/conf.d/10-step.conf"
+}
+
+fx_get() { grep -m1 "^$1=" "$XHAFW_FAKE_XCAT_STATE" | cut -d= -f2-; }
+fx_set() { grep -v "^$1=" "$XHAFW_FAKE_XCAT_STATE" > "$T/fx.tmp" || true; echo "$1=$2" >> "$T/fx.tmp"; mv "$T/fx.tmp" "$XHAFW_FAKE_XCAT_STATE"; }
+active() { [ -e "$T/svc/$1.active" ]; }
+calls() { grep -c " start $1" "$XHAFW_FAKE_XCAT_STATE.log" 2>/dev/null || true; }
+
+# snapshot: everything a run may change (files, xCAT state, services, step state), not the logs of
+# calls that read-only queries leave behind.
+snapshot() {
+        (cd "$T" && find files svc state -type f ! -name calls ! -name lock ! -name 'journal*' 2>/dev/null |
+                sort | xargs -r md5sum
+         # What a failed run generated before failing (makedhcp -n before makedhcp -a) stays.
+         if [ "${1:-}" = --not-generated ]; then grep -v '^generated\.' xcat.state; else cat xcat.state; fi | md5sum)
+}
+
+# writes: how many xCAT commands that change something have run so far.
+writes() { grep ' start ' "$XHAFW_FAKE_XCAT_STATE.log" 2>/dev/null | grep -vc ' start lsdef' || true; }
+
+# cycle NAME ON OFF: activate, status, activate again (nothing more runs), deactivate, status,
+# deactivate again; the shell conditions ON and OFF hold after activate and deactivate.
+cycle() {
+        local name=$1 on=$2 off=$3 before nw
+        expect_exit 0 xh activate --yes
+        eval "$on" || fail "$name: after activate: $on does not hold"
+        expect_exit 0 xh status
+        before=$(snapshot)
+        nw=$(writes)
+        expect_exit 0 xh activate --yes
+        [ "$(snapshot)" = "$before" ] || fail "$name: a second activate changed something"
+        [ "$(writes)" = "$nw" ] || fail "$name: a second activate ran xCAT commands again"
+        expect_exit 0 xh deactivate --yes
+        eval "$off" || fail "$name: after deactivate: $off does not hold"
+        expect_exit 3 xh status
+        before=$(snapshot)
+        nw=$(writes)
+        expect_exit 0 xh deactivate --yes
+        [ "$(snapshot)" = "$before" ] || fail "$name: a second deactivate changed something"
+        [ "$(writes)" = "$nw" ] || fail "$name: a second deactivate ran xCAT commands again"
+        pass "$name: activate, status, activate again; deactivate, status, deactivate again"
+}
+
+# dry_run NAME WHAT REGEX...: dry-run of WHAT (activate|deactivate) prints each REGEX, changes nothing.
+dry_run() {
+        local name=$1 what=$2 before
+        shift 2
+        before=$(snapshot)
+        expect_exit 0 xh "$what" --dry-run
+        for re in "$@"; do expect_output "$re"; done
+        [ "$(snapshot)" = "$before" ] || fail "$name: $what --dry-run changed something"
+        pass "$name: $what --dry-run prints what it would do and changes nothing"
+}
+
+# fails NAME COMMAND REGEX: with the fake COMMAND failing, activate exits 1 naming it and its status,
+# and leaves nothing behind (rolled back).
+fails() {
+        local name=$1 cmd=$2 re=$3 before
+        before=$(snapshot --not-generated)
+        XHAFW_FAKE_XCAT_FAIL=$cmd expect_exit 1 xh activate --yes
+        expect_output "$re"
+        expect_output "exit status 1"
+        [ "$(snapshot --not-generated)" = "$before" ] || fail "$name: a failed activate left changes behind"
+        pass "$name: $cmd failing fails the step, named with its exit status, rolled back"
+}
+
+need_cmd md5sum coreutils
+need_cmd flock util-linux
+
+# ---- hosts ----
+fresh
+step "[hosts]
+file = $T/files/hosts
+address = 192.0.2.7
+names = xcatmn1, xcatmn1.cluster.example"
+orig=$(md5sum < "$T/files/hosts")
+dry_run hosts activate '\+192\.0\.2\.7 xcatmn1 xcatmn1\.cluster\.example'
+cycle hosts 'grep -qx "192.0.2.7 xcatmn1 xcatmn1.cluster.example" "$T/files/hosts"' \
+        '[ "$(md5sum < "$T/files/hosts")" = "$orig" ]'
+expect_exit 0 xh activate --yes
+dry_run hosts deactivate '[-]192\.0\.2\.7 xcatmn1 xcatmn1\.cluster\.example'
+[ "$(head -3 "$T/files/hosts" | md5sum)" = "$orig" ] || fail "hosts: lines before ours changed"
+expect_exit 0 xh deactivate --yes
+# A line that was there before is not the step's: deactivate leaves it.
+echo "192.0.2.7   xcatmn1 xcatmn1.cluster.example # by hand" >> "$T/files/hosts"
+orig=$(md5sum < "$T/files/hosts")
+expect_exit 3 xh status
+expect_exit 0 xh activate --yes
+[ "$(md5sum < "$T/files/hosts")" = "$orig" ] || fail "hosts: activate rewrote a line already there"
+expect_exit 0 xh deactivate --yes
+[ "$(md5sum < "$T/files/hosts")" = "$orig" ] || fail "hosts: deactivate removed a line it did not add"
+pass "hosts: a line already present is left alone both ways"
+# Someone else's line added while active stays; only ours goes.
+fresh
+orig=$(md5sum < "$T/files/hosts")
+expect_exit 0 xh activate --yes
+echo "198.51.100.9 other" >> "$T/files/hosts"
+expect_exit 0 xh deactivate --yes
+grep -qx "198.51.100.9 other" "$T/files/hosts" || fail "hosts: deactivate removed another line"
+grep -q "xcatmn1" "$T/files/hosts" && fail "hosts: deactivate left our line"
+pass "hosts: deactivate removes only its own line"
+
+# hostname: only inside a UTS namespace of our own.
+if [ "$(id -u)" = 0 ] && unshare -u true 2>/dev/null; then
+        fresh
+        step "[hosts]
+file = $T/files/hosts
+address = 192.0.2.7
+names = xcatmn1
+hostname = xcatmn1"
+        # shellcheck disable=SC2016
+        unshare -u bash -c '
+                set -e
+                hostname mn-a
+                "$XHAFW" --config "$1/xhafw.conf" activate --dry-run > "$1/out.dry" 2>&1
+                [ "$(hostname)" = mn-a ] || { echo "dry-run changed the hostname"; exit 1; }
+                "$XHAFW" --config "$1/xhafw.conf" activate --yes > "$1/out" 2>&1
+                [ "$(hostname)" = xcatmn1 ] || { echo "hostname not set: $(hostname)"; exit 1; }
+                "$XHAFW" --config "$1/xhafw.conf" status > /dev/null 2>&1
+                "$XHAFW" --config "$1/xhafw.conf" deactivate --yes >> "$1/out" 2>&1
+                [ "$(hostname)" = mn-a ] || { echo "hostname not restored: $(hostname)"; exit 1; }
+                "$XHAFW" --config "$1/xhafw.conf" deactivate --yes >> "$1/out" 2>&1
+                [ "$(hostname)" = mn-a ]
+        ' _ "$T" || { cat "$T/out" "$T/out.dry" >&2 2>/dev/null; fail "hosts: hostname"; }
+        grep -q "would set the hostname to xcatmn1" "$T/out.dry" || { cat "$T/out.dry" >&2; fail "hosts: dry-run does not say it would set the hostname"; }
+        pass "hosts: hostname set and restored (in a UTS namespace), dry-run leaves it"
+else
+        echo "# hostname part skipped: needs root and unshare -u"
+fi
+
+# ---- xcat-networks ----
+fresh
+fx_set fake.lsdef_noise 1
+step "[xcat-networks]
+network = $NET
+mgtifname = veth0:0"
+dry_run xcat-networks activate "would run: chdef -t network -o $NET mgtifname=veth0:0"
+cycle xcat-networks '[ "$(fx_get network.$NET.mgtifname)" = veth0:0 ]' '[ "$(fx_get network.$NET.mgtifname)" = veth0 ]'
+expect_exit 0 xh activate --yes
+dry_run xcat-networks deactivate "would run: chdef -t network -o $NET mgtifname=veth0\$"
+expect_exit 0 xh deactivate --yes
+fails xcat-networks lsdef "lsdef -t network -o $NET -i mgtifname failed"
+fails xcat-networks chdef "chdef -t network -o $NET mgtifname=veth0:0 failed"
+# Found already set (the other node failed while active): nothing remembered to restore.
+fx_set "network.$NET.mgtifname" veth0:0
+rm -rf "$T/state"
+expect_exit 0 xh activate --yes
+expect_exit 1 xh deactivate --yes
+expect_output "no value of mgtifname to restore.*fallback_mgtifname"
+step "[xcat-networks]
+network = $NET
+mgtifname = veth0:0
+fallback_mgtifname = veth0"
+expect_exit 0 xh deactivate --yes
+[ "$(fx_get network.$NET.mgtifname)" = veth0 ] || fail "xcat-networks: fallback_mgtifname not restored"
+pass "xcat-networks: a value found already set needs fallback_mgtifname to be restored"
+# Status on a standby: xcatd down, lsdef cannot answer: the check cannot tell.
+rm -f "$T/svc/xcatd.active"
+expect_exit 4 xh status
+touch "$T/svc/xcatd.active"
+step "[xcat-networks]
+network = no_such_network
+mgtifname = veth0:0"
+expect_exit 1 xh activate --yes
+expect_output "Could not find an object named 'no_such_network'"
+pass "xcat-networks: an unknown network object fails with lsdef's message"
+
+# ---- dns ----
+fresh
+step "[dns]
+service = named
+nameserver = 192.0.2.7
+resolv_conf = $T/files/resolv.conf"
+orig=$(md5sum < "$T/files/resolv.conf")
+dry_run dns activate "would run: makedns -n" "would run: .*svcman.sh $T/svc start named" '\+nameserver 192\.0\.2\.7'
+n=$(calls makedns)
+cycle dns 'active named && [ "$(sed -n 2p "$T/files/resolv.conf")" = "nameserver 192.0.2.7" ]' \
+        '! active named && [ "$(md5sum < "$T/files/resolv.conf")" = "$orig" ]'
+[ "$(calls makedns)" = $((n + 1)) ] || fail "dns: makedns ran $(($(calls makedns) - n)) times for one activation"
+expect_exit 0 xh activate --yes
+dry_run dns deactivate "would run: .*svcman.sh $T/svc stop named" '[-]nameserver 192\.0\.2\.7'
+expect_exit 0 xh deactivate --yes
+fails dns makedns "makedns -n failed"
+fails dns lsdef "lsdef -t site -i domain failed"
+grep -v '^site.clustersite.domain=' "$XHAFW_FAKE_XCAT_STATE" > "$T/fx.tmp" && mv "$T/fx.tmp" "$XHAFW_FAKE_XCAT_STATE"
+expect_exit 1 xh activate --yes
+expect_output "site table has no domain"
+active named && fail "dns: named started without a domain"
+pass "dns: no site domain fails clearly before makedns"
+# named left running on a standby shows as active; the resolv.conf line alone (not ours) does not.
+fresh
+touch "$T/svc/named.active"
+expect_exit 4 xh status
+rm "$T/svc/named.active"
+echo "nameserver 192.0.2.7" >> "$T/files/resolv.conf"
+expect_exit 3 xh status
+pass "dns: status believes named, not a resolv.conf line it did not add"
+
+# ---- dhcp ----
+fresh
+fx_set fake.makedhcp_warning "node cn7 has no MAC address, skipped"
+step "[dhcp]
+service = dhcpd"
+dry_run dhcp activate "would run: makedhcp -n" "would run: makedhcp -a" "would run: .*start dhcpd"
+cycle dhcp 'active dhcpd && [ "$(fx_get generated.makedhcp-a)" = 1 ]' '! active dhcpd'
+expect_exit 0 xh activate --yes
+expect_output "Warning.*node cn7 has no MAC address"
+expect_exit 0 xh deactivate --yes
+pass "dhcp: makedhcp warnings are shown as warnings"
+fails dhcp makedhcp-n "makedhcp -n failed"
+fails dhcp makedhcp-a "makedhcp -a failed"
+
+# ---- ntp ----
+fresh
+step "[ntp]
+service = chronyd"
+dry_run ntp activate "would run: .*start chronyd"
+cycle ntp 'active chronyd' '! active chronyd'
+touch "$T/svc/chronyd.fail-start"
+expect_exit 1 xh activate --yes
+expect_output "start chronyd failed"
+pass "ntp: a service that fails to start fails the step"
+
+# ---- conserver, goconserver ----
+for pair in conserver:goconserver:makeconservercf goconserver:conserver:makegocons; do
+        IFS=: read -r name other gen <<< "$pair"
+        fresh
+        [ "$name" = goconserver ] && fx_set site.clustersite.consoleservice goconserver
+        step "[$name]
+service = $name
+other_service = $other"
+        dry_run "$name" activate "would run: $gen" "would run: .*start $name"
+        cycle "$name" "active $name && [ \"\$(fx_get generated.$gen)\" = 1 ]" "! active $name"
+        fails "$name" "$gen" "$gen failed"
+        touch "$T/svc/$other.active"
+        expect_exit 6 xh activate --yes
+        expect_output "refusing to start $name: $other is active"
+        active "$name" && fail "$name: started while $other is active"
+        expect_exit 0 xh activate --yes --force
+        active "$name" || fail "$name: --force did not start it"
+        expect_exit 0 xh deactivate --yes
+        rm "$T/svc/$other.active"
+        pass "$name: refuses (exit 6) while $other is active; --force overrides"
+        fx_set site.clustersite.consoleservice "$other"
+        expect_exit 0 xh activate --yes
+        expect_output "consoleservice is $other, not $name"
+        expect_exit 0 xh deactivate --yes
+        pass "$name: warns when the site table's consoleservice names $other"
+done
+
+# ---- the shipped conf.d ----
+# Against a copy, so the file names in messages are stable and its mode is ours to check.
+cp -r "$SRC/conf.d" "$T/shipped"
+rm -f "$T/shipped/meson.build"
+chmod 0644 "$T/shipped"/*.conf
+sed -i "s|^conf_d = .*|conf_d = $T/shipped|" "$T/xhafw.conf"
+expect_exit 2 xh validate
+want=0
+for f in "$T/shipped"/*.conf; do
+        sec=""
+        lineno=0
+        while IFS= read -r l; do
+                lineno=$((lineno + 1))
+                case "$l" in
+                "["*"]") sec=${l#[}; sec=${sec%]} ;;
+                *" =") grep -F "$f:$lineno: step $sec: required option '${l% =}' " "$T/out" | grep -q "is empty" ||
+                        { cat "$T/out" >&2; fail "validate does not list ${f##*/}:$lineno ($sec: ${l% =})"; }
+                        want=$((want + 1)) ;;
+                esac
+        done < "$f"
+done
+got=$(grep -c "required option .* is empty" "$T/out")
+[ "$got" = "$want" ] || { cat "$T/out" >&2; fail "validate lists $got empty required options, the files leave $want empty"; }
+[ "$want" -ge 8 ] || fail "the shipped conf.d leaves only $want values empty"
+expect_exit 2 xh activate --yes
+pass "shipped conf.d: validate exits 2 listing the $want empty site values (file, line, step); activate refuses"
