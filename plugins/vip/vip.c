@@ -219,8 +219,9 @@ static int parse_address(struct xhafw_step *step, const char *s, struct vip *v)
         return 0;
 }
 
-/* The label rules the kernel's alias handling and iproute2 rely on: the interface name itself, or
- * the interface name, ':' and a suffix; at most IFNAMSIZ-1 characters; no blanks or '/'. */
+/* An IPv4 label is the interface name itself, or the interface name, ':' and a suffix, at most
+ * IFNAMSIZ-1 characters. Netlink would store any string, but iproute2 refuses other labels and the
+ * alias ioctls (ifconfig eth0:0, xCAT's mgtifname) find an address by this convention only. */
 static int check_label(struct xhafw_step *step, const char *label, const char *interface, bool is_default)
 {
         size_t n = strlen(interface);
@@ -504,12 +505,146 @@ static bool arp_conflict_pending(int fd, const struct vip *v, const unsigned cha
         return false;
 }
 
+static void close_fds(unsigned from, unsigned to)
+{
+        struct rlimit rl;
+
+        if (from > to || close_range(from, to, 0) == 0)
+                return;
+        /* Kernels before 5.9 lack close_range: close one by one, up to the descriptor limit. */
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < to)
+                to = (unsigned) rl.rlim_cur;
+        if (to > 65536)
+                to = 65536;
+        for (unsigned i = from; i <= to; i++)
+                close((int) i);
+}
+
+/* Closes every inherited descriptor but a and b (both >= 3), stdin/stdout/stderr on /dev/null.
+ * The engine reads the action's output pipes to EOF: a sender holding them would make the step
+ * last as long as the sender. */
+static void close_all_but(int a, int b)
+{
+        int lo = a < b ? a : b, hi = a < b ? b : a;
+        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+        if (null >= 0)
+                for (int i = 0; i < 3; i++)
+                        dup2(null, i);
+        close_fds(3, (unsigned) lo - 1);
+        close_fds((unsigned) lo + 1, (unsigned) hi - 1);
+        close_fds((unsigned) hi + 1, ~0u);
+}
+
+/* The gratuitous ARPs after the first come from a detached sender. It is forked while the probe
+ * window runs (the forks cost milliseconds that would otherwise delay the takeover) and waits on
+ * a pipe: one byte arms it once the address is added, EOF (a refusal, an error, the action's
+ * death) dismisses it. */
+struct garp_sender {
+        int go;         /* write end of the pipe; -1 when no sender waits */
+        bool started;
+};
+
+static void garp_sender_dismiss(struct garp_sender *s)
+{
+        if (s->go >= 0)
+                close(s->go);
+        s->go = -1;
+}
+
+/* The sender's body: wait to be armed, then the remaining gratuitous ARPs, each only while the
+ * address is still on the interface (a rollback that removed it must not be contradicted). */
+static _Noreturn void garp_sender_run(int fd, int go, int ifindex, const struct vip *v,
+                                      const unsigned char mac[ETH_ALEN])
+{
+        sigset_t none;
+        char c;
+        ssize_t n;
+
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        if (chdir("/") < 0) {
+                /* Not fatal: the sender would only keep its directory busy for a second. */
+        }
+        while ((n = read(go, &c, 1)) < 0 && errno == EINTR)
+                ;
+        if (n != 1 || c != 'g')
+                _exit(0);
+        close(go);
+        for (unsigned i = 1; i < v->garp_count; i++) {
+                _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+
+                sleep_ns(v->garp_interval_ms * 1000000u);
+                if (nl_open(NULL, &sk) < 0 || addr_find(NULL, sk, v, ifindex, NULL) == ADDR_ABSENT)
+                        _exit(0);
+                if (garp_send(fd, ifindex, v, mac) < 0)
+                        _exit(1);
+        }
+        _exit(0);
+}
+
+/* Double fork and setsid: the sender belongs to no session or process group of the engine, so the
+ * step ends at once and a timeout's kill of the step's group does not cut the announcements short. */
+static void garp_sender_start(struct xhafw_step *step, struct garp_sender *s, int fd, int ifindex,
+                              const struct vip *v, const unsigned char mac[ETH_ALEN])
+{
+        int p[2], status;
+        pid_t pid;
+
+        if (!s || s->started || v->garp_count < 2)
+                return;
+        s->started = true;
+        if (pipe2(p, O_CLOEXEC) < 0) {
+                xhafw_log(step, LOG_WARNING, "cannot start the gratuitous ARP sender: %s; only 1 of %u will be "
+                          "sent", strerror(errno), v->garp_count);
+                return;
+        }
+        fflush(NULL);
+        pid = fork();
+        if (pid < 0) {
+                xhafw_log(step, LOG_WARNING, "cannot start the gratuitous ARP sender: %s; only 1 of %u will be "
+                          "sent", strerror(errno), v->garp_count);
+                close(p[0]);
+                close(p[1]);
+                return;
+        }
+        if (pid == 0) {
+                pid_t grandchild;
+
+                close_all_but(fd, p[0]);
+                if (setsid() < 0)
+                        _exit(1);
+                grandchild = fork();
+                if (grandchild != 0)
+                        _exit(grandchild < 0);
+                garp_sender_run(fd, p[0], ifindex, v, mac);
+        }
+        close(p[0]);
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                xhafw_log(step, LOG_WARNING, "cannot start the gratuitous ARP sender; only 1 of %u will be sent",
+                          v->garp_count);
+                close(p[1]);
+                return;
+        }
+        s->go = p[1];
+}
+
+static void garp_sender_arm(struct garp_sender *s)
+{
+        if (s->go >= 0 && write(s->go, "g", 1) != 1) {
+                /* The sender is gone: nothing to arm. */
+        }
+        garp_sender_dismiss(s);
+}
+
 /* RFC 5227 probe: probe_count requests from 0.0.0.0, probe_interval apart, then probe_timeout of
  * listening. 0 when nobody answered (*ret_window_end_ns: when the window closed), 1 with the
  * answering MAC on a conflict, or -errno. */
 static int arp_probe(struct xhafw_step *step, int fd, int ifindex, const struct vip *v,
-                     const unsigned char mac[ETH_ALEN], unsigned char ret_mac[ETH_ALEN], bool *ret_probe,
-                     uint64_t *ret_window_end_ns)
+                     const unsigned char mac[ETH_ALEN], struct garp_sender *sender, unsigned char ret_mac[ETH_ALEN],
+                     bool *ret_probe, uint64_t *ret_window_end_ns)
 {
         uint64_t next = now_ns(), end = 0;
         unsigned sent = 0;
@@ -532,6 +667,9 @@ static int arp_probe(struct xhafw_step *step, int fd, int ifindex, const struct 
                         next += v->probe_interval_ms * 1000000u;
                         if (sent == v->probe_count)
                                 end = now + v->probe_timeout_ms * 1000000u;
+                        /* Answers queue on the socket meanwhile; none is lost. */
+                        if (sent == 1)
+                                garp_sender_start(step, sender, fd, ifindex, v, mac);
                         continue;
                 }
                 if (sent == v->probe_count && now >= end) {
@@ -555,88 +693,6 @@ static int arp_probe(struct xhafw_step *step, int fd, int ifindex, const struct 
                         return 1;
         }
         return -ETIME;
-}
-
-/* Closes every inherited descriptor but keep, stdin/stdout/stderr on /dev/null. The engine reads
- * the action's output pipes to EOF: a sender holding them would make the step last as long as it. */
-static void close_all_but(int keep)
-{
-        struct rlimit rl;
-        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-        if (null >= 0) {
-                for (int i = 0; i < 3; i++)
-                        if (i != keep)
-                                dup2(null, i);
-                if (null > 2 && null != keep)
-                        close(null);
-        }
-        if (keep >= 3 && (keep == 3 || close_range(3, (unsigned) keep - 1, 0) == 0) &&
-            close_range((unsigned) keep + 1, ~0u, 0) == 0)
-                return;
-        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur > 65536)
-                rl.rlim_cur = 65536;
-        for (int i = 3; i < (int) rl.rlim_cur; i++)
-                if (i != keep)
-                        close(i);
-}
-
-/* The detached sender's body: the remaining gratuitous ARPs, each only while the address is still
- * on the interface (a rollback that removed it must not be contradicted by a late announcement). */
-static _Noreturn void garp_sender(int fd, int ifindex, const struct vip *v, const unsigned char mac[ETH_ALEN])
-{
-        sigset_t none;
-
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        if (chdir("/") < 0) {
-                /* Not fatal: only a busy-mount nuisance. */
-        }
-        for (unsigned i = 1; i < v->garp_count; i++) {
-                _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
-
-                sleep_ns(v->garp_interval_ms * 1000000u);
-                if (nl_open(NULL, &sk) < 0 || addr_find(NULL, sk, v, ifindex, NULL) == ADDR_ABSENT)
-                        _exit(0);
-                if (garp_send(fd, ifindex, v, mac) < 0)
-                        _exit(1);
-        }
-        _exit(0);
-}
-
-/* Double fork and setsid: the sender belongs to no session or process group of the engine, so
- * the step ends now and a timeout's kill of the step's group does not cut the announcements short. */
-static void garp_detach(struct xhafw_step *step, int fd, int ifindex, const struct vip *v,
-                        const unsigned char mac[ETH_ALEN])
-{
-        pid_t pid;
-        int status;
-
-        if (v->garp_count < 2)
-                return;
-        fflush(NULL);
-        pid = fork();
-        if (pid < 0) {
-                xhafw_log(step, LOG_WARNING, "cannot start the gratuitous ARP sender: %s; only 1 of %u sent",
-                          strerror(errno), v->garp_count);
-                return;
-        }
-        if (pid == 0) {
-                pid_t grandchild;
-
-                close_all_but(fd);
-                if (setsid() < 0)
-                        _exit(1);
-                grandchild = fork();
-                if (grandchild != 0)
-                        _exit(grandchild < 0);
-                garp_sender(fd, ifindex, v, mac);
-        }
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                xhafw_log(step, LOG_WARNING, "cannot start the gratuitous ARP sender; only 1 of %u sent",
-                          v->garp_count);
 }
 
 static int addr_add(struct xhafw_step *step, struct nl_sock *sk, const struct vip *v, int ifindex)
@@ -780,6 +836,7 @@ static int vip_apply(struct xhafw_step *step)
         _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
         _cleanup_(rtnl_addr_putp) struct rtnl_addr *old = NULL;
         _cleanup_(closep) int fd = -1;
+        _cleanup_(garp_sender_dismiss) struct garp_sender sender = { .go = -1 };
         struct link_info link;
         struct vip v;
         uint64_t window_end = 0, woke = 0, added = 0, announced;
@@ -819,7 +876,9 @@ static int vip_apply(struct xhafw_step *step)
         if (presence == ADDR_ABSENT && v.probe && xhafw_force(step))
                 xhafw_log(step, LOG_WARNING, "--force: taking %s without a duplicate-address probe", v.address);
         else if (presence == ADDR_ABSENT && v.probe) {
-                r = arp_probe(step, fd, ifindex, &v, link.mac, other, &conflict_probe, &window_end);
+                /* A dry-run probes (read-only) but announces nothing: no sender. */
+                r = arp_probe(step, fd, ifindex, &v, link.mac, dry ? NULL : &sender, other, &conflict_probe,
+                              &window_end);
                 if (r < 0)
                         return r;
                 if (r > 0) {
@@ -889,7 +948,10 @@ static int vip_apply(struct xhafw_step *step)
                           v.interface, v.label);
         else
                 xhafw_log(step, LOG_NOTICE, "added %s to %s as %s", v.address, v.interface, v.label);
-        garp_detach(step, fd, ifindex, &v, link.mac);
+        if (v.garp_count > 1) {
+                garp_sender_start(step, &sender, fd, ifindex, &v, link.mac);
+                garp_sender_arm(&sender);
+        }
         return 0;
 }
 
