@@ -1136,14 +1136,26 @@ static int apply_preflight(struct xhafw_step *step, const struct config *c, stru
         }
         for (size_t i = 0; i < c->n_paths; i++) {
                 struct stat st;
+                bool exists = lstat(c->paths[i], &st) == 0;
 
                 if (path_state(c, tb, loc, i, why, sizeof(why)) == PATH_FOREIGN) {
                         xhafw_log(step, LOG_ERR, "%s has %s: refusing to %s it", c->paths[i], why,
                                   c->link == LINK_BIND ? "bind over" : "replace");
                         r = -EBUSY;
-                } else if (lstat(c->paths[i], &st) == 0 && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) {
+                } else if (exists && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) {
                         xhafw_log(step, LOG_ERR, "%s exists and is not a directory", c->paths[i]);
                         r = -ENOTDIR;
+                } else if (exists && c->link == LINK_SYMLINK && S_ISDIR(st.st_mode)) {
+                        char *aside = suffixed(c->paths[i], LOCAL_SUFFIX);
+
+                        if (!aside)
+                                return -ENOMEM;
+                        if (lstat(aside, &st) == 0) {
+                                xhafw_log(step, LOG_ERR, "%s exists already: refusing to move %s aside over it "
+                                          "(restore or remove it first)", aside, c->paths[i]);
+                                r = -EEXIST;
+                        }
+                        free(aside);
                 }
         }
         return r;
