@@ -137,7 +137,9 @@ static int parse_only(struct config *cfg, const char *only, bool **ret)
         return r;
 }
 
-static void report_unfinished(const struct config *cfg, struct json_object *j)
+/* A run that started and never ended (a crash, SIGKILL, a reboot). `ours`: we hold the lock, so
+ * no other run can be in progress. */
+static void report_unfinished(const struct config *cfg, struct json_object *j, bool ours)
 {
         char *line = journal_unfinished_run(&cfg->settings);
         long holder = 0;
@@ -146,7 +148,7 @@ static void report_unfinished(const struct config *cfg, struct json_object *j)
         if (!line)
                 return;
         o = json_tokener_parse(line);
-        if (lock_held(&cfg->settings, &holder)) {
+        if (!ours && lock_held(&cfg->settings, &holder)) {
                 if (j)
                         json_object_object_add(j, "run_in_progress", json_object_new_int64(holder));
                 else
@@ -352,7 +354,7 @@ int cmd_run(const struct global_options *g, const struct run_command *rc_opts)
                         r = XHAFW_EXIT_FAILED;
                         goto out;
                 }
-                report_unfinished(&cfg, NULL);
+                report_unfinished(&cfg, NULL, true);
                 journal_event("run-start", NULL, rc_opts->deactivate ? "deactivate" : "activate");
         }
         if (engine_run(&cfg, &ro, &rep) < 0) {
@@ -432,7 +434,7 @@ int cmd_status(const struct global_options *g)
                                                         "INACTIVE" : "MIXED"));
                 json_object_object_add(o, "exit", json_object_new_int(r));
                 json_object_object_add(o, "steps", steps_json(&cfg, &rep, true));
-                report_unfinished(&cfg, o);
+                report_unfinished(&cfg, o, false);
                 json_print(o);
         } else {
                 printf("%-20s %-14s %-9s %s\n", "STEP", "PLUGIN", "STATE", "DETAIL");
@@ -447,7 +449,7 @@ int cmd_status(const struct global_options *g)
                 printf("node: %s (%u active, %u inactive, %u other)\n",
                        r == XHAFW_EXIT_OK ? "ACTIVE" : r == XHAFW_EXIT_INACTIVE ? "INACTIVE" : "MIXED",
                        n_active, n_inactive, n_other);
-                report_unfinished(&cfg, NULL);
+                report_unfinished(&cfg, NULL, false);
         }
         run_report_free(&rep, cfg.n_steps);
         config_free(&cfg);

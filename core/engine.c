@@ -63,6 +63,7 @@ struct engine {
         bool rolling_back;
         bool verbose_progress;
         uint64_t t0;
+        pid_t core_pid;
         enum run_mode mode;       /* of the current pass: RUN_ACTIVATE, RUN_DEACTIVATE (also rollback), ... */
 };
 
@@ -120,8 +121,11 @@ static void run_in_child(struct engine *e, struct child *c, int msg_fd, int out_
         int devnull, r = 0;
         sigset_t none;
 
-        /* Die with the core: an action must never go on unsupervised. */
+        /* Die with the core: an action must never go on unsupervised. The core may have died
+         * between fork() and prctl(): then we are orphaned already. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != e->core_pid)
+                _exit(EXIT_ERRNO_BASE + ECHILD);
         setpgid(0, 0);
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
@@ -793,6 +797,7 @@ static void engine_init(struct engine *e, struct config *cfg, const struct run_o
                 e->n_children = 256;
         e->children = xcalloc(e->n_children, sizeof *e->children);
         e->sigfd = -1;
+        e->core_pid = getpid();
         rep->steps = xcalloc(n, sizeof *rep->steps);
 }
 

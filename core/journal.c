@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -172,9 +173,12 @@ bool lock_held(const struct settings *s, long *ret_holder)
         if (fd < 0)
                 return false;
         if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
-                held = true;
+                long pid = read_holder(fd);
+                /* The lock outlives a killed core for as long as its actions take to die: only a
+                 * live core counts as a run in progress. */
+                held = pid <= 0 || kill((pid_t) pid, 0) == 0 || errno != ESRCH;
                 if (ret_holder)
-                        *ret_holder = read_holder(fd);
+                        *ret_holder = pid;
         } else
                 flock(fd, LOCK_UN);
         close(fd);

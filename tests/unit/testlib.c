@@ -3,6 +3,9 @@
 #include <ftw.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -111,4 +114,123 @@ int tl_run(Suite *s)
         failed = srunner_ntests_failed(sr);
         srunner_free(sr);
         return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+void tl_conf(const char *dir, const char *extra)
+{
+        const char *pp = getenv("XHAFW_TEST_PLUGIN_PATH");
+        char *conf = xasprintf("[xhafw]\nconf_d = %s/conf.d\nplugin_path = %s\nstate_dir = %s/state\n"
+                               "timeout = 10s\ngrace = 300ms\njobs = 4\n%s\n", dir,
+                               pp ? pp : getenv("XHAFW_TEST_PLUGIN_DIR"), dir, extra ? extra : "");
+        char *cd = xasprintf("%s/conf.d", dir);
+        tl_write(dir, "xhafw.conf", conf);
+        ck_assert_int_eq(mkdir_p(cd, 0755), 0);
+        free(conf);
+        free(cd);
+}
+
+static char **build_argv(const char *dir, va_list ap)
+{
+        size_t n = 0, cap = 8;
+        char **argv = xcalloc(cap, sizeof *argv);
+        const char *a;
+        argv[n++] = strdup_or_die(getenv("XHAFW_BIN"));
+        argv[n++] = strdup_or_die("--config");
+        argv[n++] = xasprintf("%s/xhafw.conf", dir);
+        while ((a = va_arg(ap, const char *))) {
+                if (n + 2 >= cap) {
+                        cap *= 2;
+                        argv = realloc(argv, cap * sizeof *argv);
+                        ck_assert_ptr_nonnull(argv);
+                }
+                argv[n++] = strdup_or_die(a);
+        }
+        argv[n] = NULL;
+        return argv;
+}
+
+int tl_xhafw(const char *dir, char **ret_out, ...)
+{
+        char *out_file = xasprintf("%s/.xhafw-out", dir);
+        char **argv;
+        va_list ap;
+        pid_t pid;
+        int status;
+
+        ck_assert_ptr_nonnull(getenv("XHAFW_BIN"));
+        va_start(ap, ret_out);
+        argv = build_argv(dir, ap);
+        va_end(ap);
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                int fd = open(out_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+                int nul = open("/dev/null", O_RDONLY);
+                dup2(nul, 0);
+                dup2(fd, 1);
+                dup2(fd, 2);
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        if (ret_out) {
+                *ret_out = tl_read(out_file);
+                if (!*ret_out)
+                        *ret_out = strdup_or_die("");
+        }
+        unlink(out_file);
+        free(out_file);
+        strv_free(argv);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+pid_t tl_xhafw_bg(const char *dir, const char *out_file, ...)
+{
+        char **argv;
+        va_list ap;
+        pid_t pid;
+
+        va_start(ap, out_file);
+        argv = build_argv(dir, ap);
+        va_end(ap);
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                int fd = open(out_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+                int nul = open("/dev/null", O_RDONLY);
+                dup2(nul, 0);
+                dup2(fd, 1);
+                dup2(fd, 2);
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        strv_free(argv);
+        return pid;
+}
+
+bool tl_contains(const char *path, const char *needle)
+{
+        char *t = tl_read(path);
+        bool r = t && strstr(t, needle);
+        free(t);
+        return r;
+}
+
+int tl_journal_index(const char *dir, const char *event, const char *step)
+{
+        char *path = xasprintf("%s/state/journal", dir);
+        char *t = tl_read(path), *save = NULL;
+        char *ev = xasprintf("\"event\":\"%s\"", event), *st = step ? xasprintf("\"step\":\"%s\"", step) : NULL;
+        int idx = 0, found = -1;
+
+        free(path);
+        for (char *line = t ? strtok_r(t, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save), idx++)
+                if (strstr(line, ev) && (!st || strstr(line, st))) {
+                        found = idx;
+                        break;
+                }
+        free(t);
+        free(ev);
+        free(st);
+        return found;
 }

@@ -3,6 +3,7 @@
 #define XHAFW_TESTLIB_H
 
 #include <check.h>
+#include <sys/types.h>
 
 #include "core.h"
 
@@ -22,3 +23,17 @@ void tl_step_free(struct xhafw_step *st);
 int tl_run(Suite *s);
 
 #endif
+
+/* ---- driving the built binary (XHAFW_BIN) against a temporary tree ---- */
+/* Write DIR/xhafw.conf (conf_d DIR/conf.d, state_dir DIR/state, the test plugins, short timeouts)
+ * plus EXTRA lines under [xhafw] (may be NULL). */
+void tl_conf(const char *dir, const char *extra);
+/* Run xhafw --config DIR/xhafw.conf ARGS... (NULL-terminated); stdout+stderr in *ret_out (may be
+ * NULL). Returns the exit status, or 128+N when killed by signal N. */
+int tl_xhafw(const char *dir, char **ret_out, ...) __attribute__((sentinel));
+/* Start it in the background; returns the pid. */
+pid_t tl_xhafw_bg(const char *dir, const char *out_file, ...) __attribute__((sentinel));
+/* Whether FILE contains NEEDLE. */
+bool tl_contains(const char *path, const char *needle);
+/* Index of the first line of the journal with this event (and step, if not NULL); -1 if none. */
+int tl_journal_index(const char *dir, const char *event, const char *step);
