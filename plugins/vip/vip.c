@@ -588,8 +588,8 @@ static _Noreturn void garp_sender_run(int fd, int go, int ifindex, const struct 
 static void garp_sender_start(struct xhafw_step *step, struct garp_sender *s, int fd, int ifindex,
                               const struct vip *v, const unsigned char mac[ETH_ALEN])
 {
-        int p[2], status;
-        pid_t pid;
+        int p[2], status = 0;
+        pid_t pid, w;
 
         if (!s || s->started || v->garp_count < 2)
                 return;
@@ -620,9 +620,12 @@ static void garp_sender_start(struct xhafw_step *step, struct garp_sender *s, in
                 garp_sender_run(fd, p[0], ifindex, v, mac);
         }
         close(p[0]);
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        do
+                w = waitpid(pid, &status, 0);
+        while (w < 0 && errno == EINTR);
+        /* w < 0 (ECHILD): something else reaped it; the sender cannot be told apart from a
+         * failed start then, and the pipe says the rest (EOF on its end if it is gone). */
+        if (w == pid && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
                 xhafw_log(step, LOG_WARNING, "cannot start the gratuitous ARP sender; only 1 of %u will be sent",
                           v->garp_count);
                 close(p[1]);
@@ -820,15 +823,43 @@ static int vip_check(struct xhafw_step *step)
         return XHAFW_ACTIVE;
 }
 
-static void log_conflict(struct xhafw_step *step, const struct vip *v, const unsigned char mac[ETH_ALEN],
-                         bool probe, int priority)
+/* Finds the local interface with this MAC, if any: Linux answers ARP for any local address on any
+ * interface, so the "other" owner may be this host itself (the VIP left on another interface on
+ * the same segment), which calls for another remedy. */
+static bool local_mac_owner(struct nl_sock *sk, const unsigned char mac[ETH_ALEN], char ret_name[IFNAMSIZ])
 {
-        char m[18];
+        _cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+
+        if (rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache) < 0)
+                return false;
+        for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+                struct rtnl_link *link = (struct rtnl_link *) o;
+                struct nl_addr *a = rtnl_link_get_addr(link);
+                const char *name = rtnl_link_get_name(link);
+
+                if (a && name && nl_addr_get_len(a) == ETH_ALEN &&
+                    memcmp(nl_addr_get_binary_addr(a), mac, ETH_ALEN) == 0 && strlen(name) < IFNAMSIZ) {
+                        memcpy(ret_name, name, strlen(name) + 1);
+                        return true;
+                }
+        }
+        return false;
+}
+
+static void log_conflict(struct xhafw_step *step, struct nl_sock *sk, const struct vip *v,
+                         const unsigned char mac[ETH_ALEN], bool probe)
+{
+        char m[18], local[IFNAMSIZ];
 
         format_mac(mac, m, sizeof m);
-        xhafw_log(step, priority, "%s %s %s on %s: is the other management node still active? deactivate it or "
-                  "cut it off the network; --force overrides", inet_ntoa(v->addr),
-                  probe ? "is being probed for by" : "is in use by", m, v->interface);
+        if (local_mac_owner(sk, mac, local))
+                xhafw_log(step, LOG_ERR, "%s %s %s, this host's own %s, on %s: remove the address from %s (or "
+                          "from whatever answers through it); --force overrides", inet_ntoa(v->addr),
+                          probe ? "is being probed for by" : "is in use by", m, local, v->interface, local);
+        else
+                xhafw_log(step, LOG_ERR, "%s %s %s on %s: is the other management node still active? deactivate "
+                          "it or cut it off the network; --force overrides", inet_ntoa(v->addr),
+                          probe ? "is being probed for by" : "is in use by", m, v->interface);
 }
 
 static int vip_apply(struct xhafw_step *step)
@@ -882,7 +913,7 @@ static int vip_apply(struct xhafw_step *step)
                 if (r < 0)
                         return r;
                 if (r > 0) {
-                        log_conflict(step, &v, other, conflict_probe, LOG_ERR);
+                        log_conflict(step, sk, &v, other, conflict_probe);
                         return XHAFW_REFUSED;
                 }
                 probed = true;

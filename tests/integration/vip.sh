@@ -153,6 +153,44 @@ expect_exit 0 xa deactivate --yes
 ip -n "$B" addr del "$VIP/24" dev eth0
 pass "peer holding $VIP: exit 6 naming $MAC_B, nothing added; --force adds it"
 
+# --- the VIP left on another interface of this very host: refused, and the message says so ---
+ip -n "$BR" link add p9 type veth peer name eth1 netns "$A"
+ip -n "$BR" link set p9 master br0 up
+ip -n "$A" link set eth1 up
+ip -n "$A" addr add "$VIP/24" dev eth1
+MAC_A1=$(ip -n "$A" -br link show dev eth1 | awk '{ print $3 }')
+for ((i = 0; i < 50; i++)); do
+        ip -n "$A" link show dev eth1 | grep -q LOWER_UP && break
+        sleep 0.1
+done
+expect_exit 6 xa activate --yes
+expect_output "$VIP is in use by $MAC_A1, this host's own eth1, on eth0: remove the address from eth1"
+no_vip "after a refusal caused by eth1"
+ip -n "$A" link del eth1
+pass "VIP on this host's other interface: exit 6 naming eth1"
+
+# --- probe = no takes the address without asking (the peer holds it here) ---
+ip -n "$B" addr add "$VIP/24" dev eth0
+vip_conf_default "probe = no" "garp_count = 0"
+expect_exit 0 xa describe vip
+expect_output "VIP $VIP/24 on eth0 as eth0:0; no probe; 0 gratuitous ARPs"
+expect_exit 0 xa activate --yes
+has_vip "with probe = no"
+expect_exit 0 xa deactivate --yes
+ip -n "$B" addr del "$VIP/24" dev eth0
+vip_conf_default
+pass "probe = no: added without a probe"
+
+# --- the VIP on a down interface is PARTIAL ---
+expect_exit 0 xa activate --yes
+ip -n "$A" link set eth0 down
+expect_exit 4 xa status
+ip -n "$A" link set eth0 up
+wait_carrier "$A"
+expect_exit 0 xa status
+expect_exit 0 xa deactivate --yes
+pass "VIP on a down interface: status PARTIAL (exit 4)"
+
 # --- the observer's stale entry follows the VIP (gratuitous ARP request, then reply) ---
 for mode in request reply; do
         vip_conf_default "arp_mode = $mode"
