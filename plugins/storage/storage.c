@@ -22,6 +22,8 @@
 /* A dead NFS server makes stat() wait forever: paths on the shared filesystem are only looked at
  * from a child process that is abandoned after this long. */
 #define PROBE_TIMEOUT_MS 5000
+/* validate only looks at what kind of file the mount point and the device are */
+#define VALIDATE_PROBE_TIMEOUT_MS 1000
 /* kill_holders: how long holders get to exit after SIGTERM, then after SIGKILL. */
 #define TERM_WAIT_MS 5000
 #define KILL_WAIT_MS 2000
@@ -264,7 +266,8 @@ static int config_load(struct xhafw_step *step, struct config *c)
 
 /* stat() each path in a child so that a dead server cannot hang the step. Returns 0 with a
  * result per path, or -ETIMEDOUT with *ret_stuck the index of the path that did not answer. */
-static int probe(const char *const *paths, size_t n, struct probe_result *res, size_t *ret_stuck)
+static int probe(const char *const *paths, size_t n, unsigned timeout_ms, struct probe_result *res,
+                 size_t *ret_stuck)
 {
         size_t got = 0, off = 0;
         uint64_t deadline;
@@ -297,7 +300,7 @@ static int probe(const char *const *paths, size_t n, struct probe_result *res, s
                 _exit(0);
         }
         close(p[1]);
-        deadline = now_ms() + PROBE_TIMEOUT_MS;
+        deadline = now_ms() + timeout_ms;
         while (got < n) {
                 uint64_t now = now_ms();
                 struct pollfd pfd = { .fd = p[0], .events = POLLIN };
@@ -1022,11 +1025,11 @@ static int storage_validate(struct xhafw_step *step)
         probes[np++] = c.mountpoint;
         if (c.device && c.device[0] == '/')
                 probes[np++] = c.device;
-        r = probe(probes, np, res, &stuck);
+        r = probe(probes, np, VALIDATE_PROBE_TIMEOUT_MS, res, &stuck);
         if (r == -ETIMEDOUT) {
                 /* a dead server: not a configuration error, and deactivate must still be possible */
                 xhafw_log(step, LOG_WARNING, "%s does not answer within %d ms, not checked", probes[stuck],
-                          PROBE_TIMEOUT_MS);
+                          VALIDATE_PROBE_TIMEOUT_MS);
                 r = 0;
                 goto out;
         }
@@ -1177,7 +1180,7 @@ static int probe_sources(struct xhafw_step *step, const struct config *c)
         p[0] = c->mountpoint;
         for (size_t i = 0; i < c->n_paths; i++)
                 p[i + 1] = c->sources[i];
-        r = probe(p, c->n_paths + 1, res, &stuck);
+        r = probe(p, c->n_paths + 1, PROBE_TIMEOUT_MS, res, &stuck);
         if (r == -ETIMEDOUT)
                 xhafw_log(step, LOG_ERR, "%s does not answer within %d ms: is the server of the shared "
                           "filesystem down?", p[stuck], PROBE_TIMEOUT_MS);

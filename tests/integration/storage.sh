@@ -159,6 +159,41 @@ ls -d "$LOCAL"/*.xhafw-local "$LOCAL"/*/*.xhafw-local 2>/dev/null && fail "a .xh
 pass "link = symlink moves local data aside and restores it byte-identical"
 storage_conf
 
+# ---- a dead server: a FUSE filesystem whose daemon is stopped stands in for a dead NFS server ----
+if command -v bindfs >/dev/null 2>&1 && [ -c /dev/fuse ]; then
+        mkdir -p "$T/server$LOCAL/install" "$T/srv"
+        # no attribute or entry caching: every lookup reaches the (stopped) daemon
+        bindfs -f -o attr_timeout=0,entry_timeout=0 "$T/server" "$T/srv" &
+        fusepid=$!
+        at_exit "kill -CONT $fusepid 2>/dev/null; umount $T/srv 2>/dev/null; kill $fusepid 2>/dev/null"
+        for _ in $(seq 50); do grep -q " $T/srv " /proc/self/mountinfo && break; sleep 0.1; done
+        grep -q " $T/srv " /proc/self/mountinfo || fail "bindfs did not mount $T/srv"
+        echo "local install" > "$LOCAL/install/from-local"
+        storage_conf device= options= mountpoint="$T/srv" paths="$LOCAL/install"
+        expect_exit 0 xh activate --yes
+        kill -STOP "$fusepid"
+        t0=$(date +%s%N)
+        expect_exit 0 timeout 20 "$XHAFW" --config "$T/xhafw.conf" status
+        [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 2000 ] || fail "status took over 2 s with a dead server"
+        pass "status answers at once while the shared filesystem's server is dead"
+        expect_exit 0 timeout 20 "$XHAFW" --config "$T/xhafw.conf" deactivate --yes
+        grep -q " $LOCAL/install " /proc/self/mountinfo && fail "$LOCAL/install still mounted"
+        pass "deactivate unmounts the binds while the server is dead"
+        t0=$(date +%s%N)
+        expect_exit 1 timeout 30 "$XHAFW" --config "$T/xhafw.conf" activate --yes
+        expect_output "does not answer within"
+        [ $(( ($(date +%s%N) - t0) / 1000000 )) -lt 15000 ] || fail "activate took over 15 s with a dead server"
+        grep -q " $LOCAL/install " /proc/self/mountinfo && fail "$LOCAL/install mounted from a dead server"
+        pass "activate against a dead server fails in bounded time and binds nothing"
+        kill -CONT "$fusepid"
+        umount "$T/srv"
+        wait "$fusepid" 2>/dev/null || true
+        storage_conf
+        [ "$(cat "$LOCAL/install/from-local")" = "local install" ] || fail "local data lost"
+else
+        echo "# skipped the dead-server case: needs bindfs (package bindfs) and /dev/fuse"
+fi
+
 # ---- bad input: exit 2, nothing changed ----
 bad() {
         local what=$1
