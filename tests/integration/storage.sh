@@ -159,6 +159,32 @@ ls -d "$LOCAL"/*.xhafw-local "$LOCAL"/*/*.xhafw-local 2>/dev/null && fail "a .xh
 pass "link = symlink moves local data aside and restores it byte-identical"
 storage_conf
 
+# ---- a block device (a loop device with ext4), its type found by libmount ----
+loopdev=
+if command -v losetup >/dev/null 2>&1 && command -v mkfs.ext4 >/dev/null 2>&1 && [ -e /dev/loop-control ]; then
+        truncate -s 16M "$T/disk.img"
+        mkfs.ext4 -q -F "$T/disk.img"
+        loopdev=$(losetup -f --show "$T/disk.img" 2>/dev/null) || loopdev=
+fi
+if [ -n "$loopdev" ]; then
+        at_exit "losetup -d $loopdev"
+        mkdir -p "$T/fill"
+        mount "$loopdev" "$T/fill"
+        for p in "${PATHS[@]}"; do mkdir -p "$T/fill$p"; echo "on ext4" > "$T/fill$p/from-ext4"; done
+        umount "$T/fill"
+        storage_conf device="$loopdev" options=
+        expect_exit 0 xh activate --yes
+        [ "$(cat "$LOCAL/etc/xcat/from-ext4")" = "on ext4" ] || fail "$LOCAL/etc/xcat is not served from $loopdev"
+        expect_exit 0 xh status
+        expect_exit 0 xh deactivate --yes
+        [ -z "$(mounts_under_t)" ] || fail "left mounted: $(mounts_under_t)"
+        [ "$(local_snapshot)" = "$before" ] || fail "the local directories changed"
+        storage_conf
+        pass "a block device is mounted (type auto), served and unmounted"
+else
+        echo "# skipped the block device case: no loop device"
+fi
+
 # ---- a dead server: a FUSE filesystem whose daemon is stopped stands in for a dead NFS server ----
 if command -v bindfs >/dev/null 2>&1 && [ -c /dev/fuse ]; then
         mkdir -p "$T/server$LOCAL/install" "$T/srv"
