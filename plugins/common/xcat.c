@@ -181,8 +181,16 @@ int xc_service_active(struct xhafw_step *step, const char *unit)
                 xhafw_log(step, LOG_NOTICE, "cannot ask the service manager about %s: %s", unit, strerror(-r));
                 return r;
         }
-        /* systemctl: 0 active; 3 inactive or failed; 4 no such unit. All but 0 mean "not running here". */
-        return r == 0;
+        /* systemctl is-active: 0 active; 3 not active (inactive, failed, activating); 4 no such
+         * unit, which is not running here either. Anything else is the service manager failing
+         * (no bus, no permission): that cannot tell, and a check must not guess. */
+        if (r == 0)
+                return 1;
+        if (r == 3 || r == 4)
+                return 0;
+        xhafw_log(step, LOG_NOTICE, "cannot tell whether %s is active: the service manager exited with status %d",
+                  unit, r);
+        return -EIO;
 }
 
 int xc_service_state(struct xhafw_step *step, const char *unit)

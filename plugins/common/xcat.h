@@ -25,8 +25,8 @@ void xc_log_warnings(struct xhafw_step *step, const char *argv0, const char *out
 int xc_lsdef_get(struct xhafw_step *step, const char *const argv[], const char *object, const char *attr,
                  unsigned flags, char **ret_value);
 
-/* 1 when the service manager says UNIT is active, 0 when it says anything else, -errno when it
- * cannot be asked. Read-only. */
+/* 1 when the service manager says UNIT is active (is-active exits 0), 0 when it says it is not
+ * (3, or 4: no such unit), -errno when it cannot tell. Read-only. */
 int xc_service_active(struct xhafw_step *step, const char *unit);
 /* Start/stop UNIT unless it already is/is not active; dry-run aware. 0 or -errno after logging. */
 int xc_service_start(struct xhafw_step *step, const char *unit);

@@ -258,6 +258,10 @@ touch "$T/svc/chronyd.fail-start"
 expect_exit 1 xh activate --yes
 expect_output "start chronyd failed"
 pass "ntp: a service that fails to start fails the step"
+touch "$T/svc/chronyd.fail-is-active"
+expect_exit 4 xh status
+expect_output "cannot tell whether chronyd is active"
+pass "ntp: a service manager that fails is-active makes the check unable to tell, not inactive"
 
 # ---- conserver, goconserver ----
 for pair in conserver:goconserver:makeconservercf goconserver:conserver:makegocons; do
