@@ -331,7 +331,7 @@ static int gpfs_apply(struct xhafw_step *step)
                 else if (b == 0) {
                         if (mkdir(paths[i], 0755) < 0 && errno != EEXIST) {
                                 r = -errno;
-                                xhafw_log(step, LOG_ERR, "cannot create %s: %m", paths[i]);
+                                xhafw_log(step, LOG_ERR, "cannot create %s: %s", paths[i], strerror(-r));
                         } else if ((r = bind_path(src, paths[i])) < 0)
                                 xhafw_log(step, LOG_ERR, "cannot bind %s on %s: %s", src, paths[i], strerror(-r));
                 }

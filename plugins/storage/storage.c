@@ -923,7 +923,7 @@ static int make_dir(struct xhafw_step *step, const char *path)
                         }
                 } else if (errno != EEXIST) {
                         r = -errno;
-                        xhafw_log(step, LOG_ERR, "cannot create directory %s: %m", tmp);
+                        xhafw_log(step, LOG_ERR, "cannot create directory %s: %s", tmp, strerror(-r));
                         break;
                 }
                 *s = save;
@@ -954,7 +954,7 @@ static void remove_created(struct xhafw_step *step, const char *path)
         if (path_under(tmp, top)) {
                 for (;;) {
                         if (rmdir(tmp) < 0 && errno != ENOENT) {
-                                xhafw_log(step, LOG_WARNING, "leaving directory %s: %m", tmp);
+                                xhafw_log(step, LOG_WARNING, "leaving directory %s: %s", tmp, strerror(errno));
                                 break;
                         }
                         if (strcmp(tmp, top) == 0)
@@ -1245,7 +1245,7 @@ static int link_path(struct xhafw_step *step, const struct config *c, size_t i)
                         r = state_set_path(step, "moved", path, aside);
                         if (r == 0 && rename(path, aside) < 0) {
                                 r = -errno;
-                                xhafw_log(step, LOG_ERR, "cannot move %s aside to %s: %m", path, aside);
+                                xhafw_log(step, LOG_ERR, "cannot move %s aside to %s: %s", path, aside, strerror(-r));
                                 state_set_path(step, "moved", path, NULL);
                         }
                         if (r < 0) {
@@ -1261,7 +1261,7 @@ static int link_path(struct xhafw_step *step, const struct config *c, size_t i)
         }
         if (symlink(src, path) < 0) {
                 r = -errno;
-                xhafw_log(step, LOG_ERR, "cannot link %s -> %s: %m", path, src);
+                xhafw_log(step, LOG_ERR, "cannot link %s -> %s: %s", path, src, strerror(-r));
                 return r;
         }
         xhafw_log(step, LOG_INFO, "linked %s -> %s", path, src);
@@ -1405,7 +1405,7 @@ static int unlink_path(struct xhafw_step *step, const struct config *c, struct l
                         xhafw_log(step, LOG_NOTICE, "would remove link %s -> %s", path, c->sources[i]);
                 else if (unlink(path) < 0 && errno != ENOENT) {
                         r = -errno;
-                        xhafw_log(step, LOG_ERR, "cannot remove link %s: %m", path);
+                        xhafw_log(step, LOG_ERR, "cannot remove link %s: %s", path, strerror(-r));
                         return r;
                 }
         } else if (st == PATH_FOREIGN)
@@ -1427,7 +1427,7 @@ static int unlink_path(struct xhafw_step *step, const struct config *c, struct l
                                 xhafw_log(step, LOG_NOTICE, "would move %s back to %s", aside, path);
                         else if (rename(aside, path) < 0) {
                                 r = -errno;
-                                xhafw_log(step, LOG_ERR, "cannot move %s back to %s: %m", aside, path);
+                                xhafw_log(step, LOG_ERR, "cannot move %s back to %s: %s", aside, path, strerror(-r));
                         } else
                                 state_set_path(step, "moved", path, NULL);
                 }
