@@ -193,6 +193,24 @@ int xc_service_active(struct xhafw_step *step, const char *unit)
         return -EIO;
 }
 
+int xc_validate_unit(struct xhafw_step *step, const char *name, bool empty_ok)
+{
+        const char *v = xhafw_opt_string(step, name);
+
+        if (!v || !*v) {
+                if (empty_ok)
+                        return 0;
+                xhafw_log(step, LOG_ERR, "%s is empty: name the unit (or remove the line for the default)", name);
+                return -EINVAL;
+        }
+        for (const char *p = v; *p; p++)
+                if (*p <= ' ' || *p == '/' || *p == 0x7f) {
+                        xhafw_log(step, LOG_ERR, "%s = '%s': a unit name has no blanks or '/'", name, v);
+                        return -EINVAL;
+                }
+        return 0;
+}
+
 int xc_service_state(struct xhafw_step *step, const char *unit)
 {
         int r = xc_service_active(step, unit);
@@ -249,6 +267,21 @@ static void warn_site_consoleservice(struct xhafw_step *step, const struct xc_co
                           "the site table's consoleservice is %s, not %s: rcons will not use the consoles this step "
                           "serves (chdef -t site consoleservice=%s)", v && *v ? v : "unset (conserver)", c->name, c->name);
         free(v);
+}
+
+int xc_console_validate(struct xhafw_step *step)
+{
+        const char *unit = xhafw_opt_string(step, "service");
+        const char *other = xhafw_opt_string(step, "other_service");
+
+        if (xc_validate_unit(step, "service", false) < 0 || xc_validate_unit(step, "other_service", true) < 0)
+                return -EINVAL;
+        if (other && strcmp(unit, other) == 0) {
+                xhafw_log(step, LOG_ERR, "service and other_service are both %s: other_service is the console "
+                                         "service that must not run at the same time", unit);
+                return -EINVAL;
+        }
+        return 0;
 }
 
 int xc_console_apply(struct xhafw_step *step, const struct xc_console *c)

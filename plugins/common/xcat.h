@@ -32,6 +32,10 @@ int xc_service_active(struct xhafw_step *step, const char *unit);
 int xc_service_start(struct xhafw_step *step, const char *unit);
 int xc_service_stop(struct xhafw_step *step, const char *unit);
 
+/* validate(): the option NAME names a unit: not empty, no blanks or '/'. 0 or -EINVAL after
+ * logging why. */
+int xc_validate_unit(struct xhafw_step *step, const char *name, bool empty_ok);
+
 /* For check(): ACTIVE/INACTIVE from xc_service_active(), or its -errno. */
 int xc_service_state(struct xhafw_step *step, const char *unit);
 
@@ -46,5 +50,6 @@ struct xc_console {
         const char *generator;   /* the command that writes its configuration: "makeconservercf" */
 };
 int xc_console_apply(struct xhafw_step *step, const struct xc_console *c);
+int xc_console_validate(struct xhafw_step *step);
 
 #endif

@@ -48,4 +48,5 @@ static int conserver_revert(struct xhafw_step *step)
 XHAFW_PLUGIN_DEFINE(.name = "conserver", .version = "1.0",
                     .summary = "console service: makeconservercf, conserver started",
                     .options = conserver_options, .describe = conserver_describe, .check = conserver_check,
-                    .apply = conserver_apply, .revert = conserver_revert);
+                    .apply = conserver_apply, .revert = conserver_revert,
+                    .validate = xc_console_validate);

@@ -24,6 +24,11 @@ static int dhcp_describe(struct xhafw_step *step, FILE *out)
         return 0;
 }
 
+static int dhcp_validate(struct xhafw_step *step)
+{
+        return xc_validate_unit(step, "service", false);
+}
+
 static int dhcp_check(struct xhafw_step *step)
 {
         return xc_service_state(step, unit(step));
@@ -63,4 +68,4 @@ static int dhcp_revert(struct xhafw_step *step)
 XHAFW_PLUGIN_DEFINE(.name = "dhcp", .version = "1.0",
                     .summary = "DHCP for the cluster: makedhcp -n, makedhcp -a, dhcpd started",
                     .options = dhcp_options, .describe = dhcp_describe, .check = dhcp_check,
-                    .apply = dhcp_apply, .revert = dhcp_revert);
+                    .apply = dhcp_apply, .revert = dhcp_revert, .validate = dhcp_validate);

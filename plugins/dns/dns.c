@@ -45,6 +45,8 @@ static int dns_validate(struct xhafw_step *step)
 {
         const char *ns = xhafw_opt_string(step, "nameserver");
 
+        if (xc_validate_unit(step, "service", false) < 0)
+                return -EINVAL;
         if (ns && strchr(ns, '/')) {
                 xhafw_log(step, LOG_ERR, "nameserver = %s: a resolv.conf nameserver is an address without a /prefix", ns);
                 return -EINVAL;

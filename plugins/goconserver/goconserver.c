@@ -48,4 +48,5 @@ static int goconserver_revert(struct xhafw_step *step)
 XHAFW_PLUGIN_DEFINE(.name = "goconserver", .version = "1.0",
                     .summary = "console service: makegocons, goconserver started",
                     .options = goconserver_options, .describe = goconserver_describe, .check = goconserver_check,
-                    .apply = goconserver_apply, .revert = goconserver_revert);
+                    .apply = goconserver_apply, .revert = goconserver_revert,
+                    .validate = xc_console_validate);

@@ -22,6 +22,11 @@ static int ntp_describe(struct xhafw_step *step, FILE *out)
         return 0;
 }
 
+static int ntp_validate(struct xhafw_step *step)
+{
+        return xc_validate_unit(step, "service", false);
+}
+
 static int ntp_check(struct xhafw_step *step)
 {
         return xc_service_state(step, unit(step));
@@ -40,4 +45,4 @@ static int ntp_revert(struct xhafw_step *step)
 XHAFW_PLUGIN_DEFINE(.name = "ntp", .version = "1.0",
                     .summary = "time service for the cluster, active on the management node only",
                     .options = ntp_options, .describe = ntp_describe, .check = ntp_check,
-                    .apply = ntp_apply, .revert = ntp_revert);
+                    .apply = ntp_apply, .revert = ntp_revert, .validate = ntp_validate);

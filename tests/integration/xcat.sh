@@ -290,6 +290,25 @@ other_service = $other"
         pass "$name: warns when the site table's consoleservice names $other"
 done
 
+# ---- plugin validation: nothing runs ----
+fresh
+step "[conserver]
+other_service = conserver"
+expect_exit 2 xh activate --yes
+expect_output "service and other_service are both conserver"
+step "[ntp]
+service ="
+expect_exit 2 xh validate
+expect_output "service is empty"
+step "[hosts]
+file = $T/files/hosts
+address = 192.0.2.7/24
+names = xcatmn1"
+expect_exit 2 xh validate
+expect_output "without /prefix"
+[ "$(writes)" = 0 ] && [ ! -e "$T/svc/calls" ] || fail "validation ran something"
+pass "validation: conflicting console units, an empty unit, an address with a prefix: exit 2, nothing run"
+
 # ---- the shipped conf.d ----
 # Against a copy, so the file names in messages are stable and its mode is ours to check.
 cp -r "$SRC/conf.d" "$T/shipped"
