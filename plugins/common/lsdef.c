@@ -57,7 +57,7 @@ void lsdef_result_free(struct lsdef_result *r)
                 object_free(&r->objects[i]);
         free(r->objects);
         r->objects = NULL;
-        r->n_objects = 0;
+        r->n_objects = r->n_alloc = 0;
 }
 
 static int add_object(struct lsdef_result *r, const char *name, size_t n)
@@ -66,10 +66,16 @@ static int add_object(struct lsdef_result *r, const char *name, size_t n)
 
         if (r->n_objects >= LSDEF_MAX_OBJECTS)
                 return -E2BIG;
-        objs = realloc(r->objects, (r->n_objects + 1) * sizeof *objs);
-        if (!objs)
-                return -ENOMEM;
-        r->objects = objs;
+        /* Doubling: a long listing (every node) must not cost quadratic time. */
+        if (r->n_objects == r->n_alloc) {
+                size_t want = r->n_alloc ? r->n_alloc * 2 : 8;
+                objs = realloc(r->objects, want * sizeof *objs);
+                if (!objs)
+                        return -ENOMEM;
+                r->objects = objs;
+                r->n_alloc = want;
+        }
+        objs = r->objects;
         objs[r->n_objects] = (struct lsdef_object) { .name = dup_trimmed(name, n) };
         if (!objs[r->n_objects].name)
                 return -ENOMEM;
@@ -100,10 +106,15 @@ static int add_attr(struct lsdef_object *o, const char *line, size_t n)
                         return 0;
         if (o->n_attrs >= LSDEF_MAX_ATTRS)
                 return -E2BIG;
-        attrs = realloc(o->attrs, (o->n_attrs + 1) * sizeof *attrs);
-        if (!attrs)
-                return -ENOMEM;
-        o->attrs = attrs;
+        if (o->n_attrs == o->n_alloc) {
+                size_t want = o->n_alloc ? o->n_alloc * 2 : 8;
+                attrs = realloc(o->attrs, want * sizeof *attrs);
+                if (!attrs)
+                        return -ENOMEM;
+                o->attrs = attrs;
+                o->n_alloc = want;
+        }
+        attrs = o->attrs;
         attrs[o->n_attrs].name = dup_trimmed(name, name_len);
         /* Values keep inner blanks (a description, a comma list); only the line's ends go. */
         attrs[o->n_attrs].value = dup_trimmed(eq + 1, n - name_len - 1);

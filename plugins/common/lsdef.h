@@ -17,12 +17,12 @@ struct lsdef_attr {
 struct lsdef_object {
         char *name;
         struct lsdef_attr *attrs;
-        size_t n_attrs;
+        size_t n_attrs, n_alloc;
 };
 
 struct lsdef_result {
         struct lsdef_object *objects;
-        size_t n_objects;
+        size_t n_objects, n_alloc;
 };
 
 /* Parse TEXT (LEN bytes, need not be NUL-terminated) as lsdef prints it:
