@@ -1,4 +1,4 @@
-/* vip plugin: takes a virtual IPv4 address over netlink after an RFC 5227 ARP probe and announces it by gratuitous ARP. */
+/* vip plugin: a virtual IPv4 address taken over netlink after an RFC 5227 probe, announced by gratuitous ARP. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

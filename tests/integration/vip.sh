@@ -69,7 +69,8 @@ vip_conf_default() { vip_conf "address = $VIP/24" "interface = eth0" "$@"; }
 # The VIP as the kernel reports it on this node (ip -o: one line per address, the label last).
 vip_lines() { ip -n "$A" -4 -o addr show dev eth0 | grep -F " $VIP/" || true; }
 has_vip() {
-        vip_lines | grep -Eq "inet $VIP/24 brd 192\.0\.2\.255 .*eth0:0" || { vip_lines >&2; fail "$*: $VIP/24 is not on eth0 as eth0:0 with its broadcast"; }
+        vip_lines | grep -Eq "inet $VIP/24 brd 192\.0\.2\.255 .*eth0:0" ||
+                { vip_lines >&2; fail "$*: $VIP/24 is not on eth0 as eth0:0 with its broadcast"; }
 }
 no_vip() { [ -z "$(vip_lines)" ] || { vip_lines >&2; fail "$*: $VIP is on eth0"; }; }
 
