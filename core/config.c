@@ -52,6 +52,7 @@ struct located {
 struct locations {
         struct located *v;
         size_t n;
+        size_t from, to;  /* the window line_of() searches: one section's entries, or all */
 };
 
 static void locations_free(struct locations *l)
@@ -121,7 +122,7 @@ static void locate(const char *text, struct locations *l)
 static unsigned line_of(const struct locations *l, const char *section, const char *key)
 {
         unsigned found = 0;
-        for (size_t i = 0; i < l->n; i++)
+        for (size_t i = l->from; i < l->to && i < l->n; i++)
                 if (strcmp(l->v[i].section, section) == 0 &&
                     (key ? l->v[i].key && strcmp(l->v[i].key, key) == 0 : !l->v[i].key))
                         found = l->v[i].line; /* the last one: iniparser keeps the last value */
@@ -132,6 +133,7 @@ static unsigned line_of(const struct locations *l, const char *section, const ch
 
 static char ini_error_buf[1024];
 
+static int ini_error_cb(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int ini_error_cb(const char *fmt, ...)
 {
         va_list ap;
@@ -188,6 +190,8 @@ static dictionary *ini_open(struct config *cfg, const char *file, struct locatio
                 return NULL;
         }
         locate(text, loc);
+        loc->from = 0;
+        loc->to = loc->n;
         free(text);
         return d;
 }
@@ -198,6 +202,12 @@ static const char *ini_get(dictionary *d, const char *section, const char *key)
         const char *v = iniparser_getstring(d, k, NULL);
         free(k);
         return v;
+}
+
+/* iniparser's lookup is a linear scan of the whole file: ask it only for keys that are there. */
+static const char *sec_get(dictionary *d, const struct locations *loc, const char *section, const char *key)
+{
+        return line_of(loc, section, key) ? ini_get(d, section, key) : NULL;
 }
 
 static bool in_list(const char *const *list, const char *s)
@@ -382,7 +392,7 @@ static void step_options(struct config *cfg, struct xhafw_step *st, dictionary *
         st->n_opts = n;
         for (size_t i = 0; i < n; i++) {
                 struct step_option *o = &st->opts[i];
-                const char *v = ini_get(d, sec, schema[i].name);
+                const char *v = sec_get(d, loc, sec, schema[i].name);
                 unsigned line = line_of(loc, sec, schema[i].name);
                 const char *problem;
 
@@ -447,16 +457,16 @@ static void step_load(struct config *cfg, dictionary *d, const char *sec, const 
         cfg->steps = grown;
         cfg->steps[cfg->n_steps++] = st;
 
-        v = ini_get(d, sec, "plugin");
+        v = sec_get(d, loc, sec, "plugin");
         st->plugin_name = strdup_or_die(v && *v ? v : sec);
-        if ((v = ini_get(d, sec, "enabled")) && parse_bool(v, &st->enabled) < 0)
+        if ((v = sec_get(d, loc, sec, "enabled")) && parse_bool(v, &st->enabled) < 0)
                 config_error(cfg, file, line_of(loc, sec, "enabled"), sec, "enabled = '%s': expected yes or no", v);
-        if ((v = ini_get(d, sec, "critical")) && parse_bool(v, &st->critical) < 0)
+        if ((v = sec_get(d, loc, sec, "critical")) && parse_bool(v, &st->critical) < 0)
                 config_error(cfg, file, line_of(loc, sec, "critical"), sec, "critical = '%s': expected yes or no", v);
-        if ((v = ini_get(d, sec, "timeout")) && (parse_duration_ms(v, &st->timeout_ms) < 0 || st->timeout_ms == 0))
+        if ((v = sec_get(d, loc, sec, "timeout")) && (parse_duration_ms(v, &st->timeout_ms) < 0 || st->timeout_ms == 0))
                 config_error(cfg, file, line_of(loc, sec, "timeout"), sec,
                              "timeout = '%s': expected a duration such as 500ms, 30s or 2m", v);
-        split_list(ini_get(d, sec, "after"), &st->after, &st->n_after);
+        split_list(sec_get(d, loc, sec, "after"), &st->after, &st->n_after);
 
         if (!valid_plugin_name(st->plugin_name)) {
                 config_error(cfg, file, line_of(loc, sec, "plugin"), sec, "plugin = '%s': not a valid plugin name "
@@ -473,7 +483,7 @@ static void step_load(struct config *cfg, dictionary *d, const char *sec, const 
                 return;
         }
         /* Every key must be the core's or in the plugin's schema: a typo must not pass silently. */
-        for (size_t i = 0; i < loc->n; i++) {
+        for (size_t i = loc->from; i < loc->to; i++) {
                 const struct located *k = &loc->v[i];
                 const struct xhafw_option *o;
                 bool known = false;
@@ -541,20 +551,41 @@ static void conf_d_load(struct config *cfg)
                 dictionary *d = ini_open(cfg, file, &loc);
                 if (d) {
                         int nsec = iniparser_getnsec(d);
+                        size_t cursor = 0;
                         /* iniparser merges a section written twice; a step must be defined once. */
+                        size_t *hdr = xcalloc(loc.n, sizeof *hdr), n_hdr = 0;
                         for (size_t a = 0; a < loc.n; a++)
-                                for (size_t b = a + 1; b < loc.n; b++)
-                                        if (!loc.v[a].key && !loc.v[b].key &&
-                                            strcmp(loc.v[a].section, loc.v[b].section) == 0)
-                                                config_error(cfg, file, loc.v[b].line, loc.v[b].section,
+                                if (!loc.v[a].key)
+                                        hdr[n_hdr++] = a;
+                        for (size_t a = 0; a < n_hdr; a++)
+                                for (size_t b = a + 1; b < n_hdr; b++)
+                                        if (strcmp(loc.v[hdr[a]].section, loc.v[hdr[b]].section) == 0)
+                                                config_error(cfg, file, loc.v[hdr[b]].line, loc.v[hdr[b]].section,
                                                              "defined twice: also on line %u of this file",
-                                                             loc.v[a].line);
+                                                             loc.v[hdr[a]].line);
+                        free(hdr);
                         for (size_t a = 0; a < loc.n; a++)
                                 if (loc.v[a].key && !*loc.v[a].section)
                                         config_error(cfg, file, loc.v[a].line, NULL, "key '%s' outside a section: "
                                                      "each [section] is a step", loc.v[a].key);
-                        for (int s = 0; s < nsec && cfg->n_errors < 1000; s++)
-                                step_load(cfg, d, iniparser_getsecname(d, s), file, &loc);
+                        for (int s = 0; s < nsec && cfg->n_errors < 1000; s++) {
+                                const char *sec = iniparser_getsecname(d, s);
+                                /* iniparser keeps sections in file order: find this one's entries
+                                 * from where the last one ended, so that big files stay linear */
+                                size_t from = cursor;
+                                while (from < loc.n && (loc.v[from].key || strcmp(loc.v[from].section, sec) != 0))
+                                        from++;
+                                if (from == loc.n) {
+                                        loc.from = 0; /* out of order (a repeated header): search all */
+                                        loc.to = loc.n;
+                                } else {
+                                        loc.from = from;
+                                        for (loc.to = from + 1; loc.to < loc.n && loc.v[loc.to].key; loc.to++)
+                                                ;
+                                        cursor = loc.to;
+                                }
+                                step_load(cfg, d, sec, file, &loc);
+                        }
                         iniparser_freedict(d);
                 }
                 locations_free(&loc);

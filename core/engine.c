@@ -147,11 +147,27 @@ static void run_in_child(struct engine *e, struct child *c, int msg_fd, int out_
         case ACT_REVERT:
                 r = p->revert(st);
                 break;
-        case ACT_VALIDATE: {
-                int (*fn)(struct xhafw_step *) = plugin_validate_fn(st->plugin);
-                r = fn ? fn(st) : 0;
+        case ACT_VALIDATE:
+                /* Every step's validate() in this one child: validation runs before every command
+                 * and must stay cheap for big graphs. "S<index>" attributes the lines that follow
+                 * (and a crash) to a step; "R<index> <result>" gives its result. */
+                for (size_t i = 0; i < e->cfg->n_steps; i++) {
+                        struct xhafw_step *vs = e->cfg->steps[i];
+                        int (*fn)(struct xhafw_step *) = plugin_validate_fn(vs->plugin);
+                        char buf[64];
+                        if (e->phase[i] != PH_WAIT || !fn)
+                                continue;
+                        snprintf(buf, sizeof buf, "%zu", i);
+                        msg_send(msg_fd, 'S', buf);
+                        vs->action = &a;
+                        r = fn(vs);
+                        vs->action = NULL;
+                        snprintf(buf, sizeof buf, "%zu %d", i, r < 0 ? r : 0);
+                        msg_send(msg_fd, 'R', buf);
+                        action_state_free(&a);
+                }
+                r = 0;
                 break;
-        }
         case ACT_DESCRIBE: {
                 char *buf = NULL;
                 size_t len = 0;
@@ -291,6 +307,27 @@ static void handle_line(struct engine *e, struct child *c, bool is_msg, char *li
         }
         if (len == 0)
                 return;
+        if (c->kind == ACT_VALIDATE && (line[0] == 'S' || line[0] == 'R')) {
+                unsigned long long idx = strtoull(line + 1, NULL, 10);
+                if (idx >= e->cfg->n_steps)
+                        return;
+                if (line[0] == 'S') {
+                        c->step = (size_t) idx;
+                } else {
+                        const char *sp = strchr(line + 1, ' ');
+                        int res = sp ? (int) strtol(sp + 1, NULL, 10) : -EPROTO;
+                        struct step_report *vr = &e->rep->steps[idx];
+                        vr->check_result = res;
+                        e->phase[idx] = PH_DONE;
+                        if (res < 0) {
+                                vr->outcome = OUT_FAILED;
+                                if (!vr->reason)
+                                        set_reason(vr, xasprintf("validate failed: %s", strerror(-res)));
+                                e->rep->n_failed++;
+                        }
+                }
+                return;
+        }
         if (line[0] == 'O')
                 append(&r->output, line + 1, len - 1);
         else if (line[0] >= '0' && line[0] <= '7') {
@@ -491,8 +528,18 @@ static void action_done(struct engine *e, struct child *c, int status)
                 set_reason(r, why);
         }
         switch (c->kind) {
-        case ACT_DESCRIBE:
         case ACT_VALIDATE:
+                /* results came as "R" lines; what is left is a crash in the step being validated */
+                if (res < 0 && e->phase[i] != PH_DONE) {
+                        r->outcome = OUT_FAILED;
+                        e->phase[i] = PH_DONE;
+                        e->rep->n_failed++;
+                }
+                for (size_t k = 0; k < e->cfg->n_steps; k++)
+                        if (e->phase[k] == PH_RUNNING || e->phase[k] == PH_WAIT)
+                                e->phase[k] = PH_DONE;
+                return;
+        case ACT_DESCRIBE:
                 r->check_result = res;
                 if (res < 0 && !r->reason)
                         set_reason(r, xasprintf("%s failed: %s", action_names[c->kind], strerror(-res)));
@@ -752,6 +799,7 @@ static void loop(struct engine *e)
                         }
                 }
                 check_timeouts(e, &timeout);
+                journal_sync();
                 if (poll(pfd, n, timeout) < 0 && errno != EINTR) {
                         log_error("poll: %m");
                         break;
@@ -897,6 +945,7 @@ static void rollback(struct engine *e)
                 } else
                         e->phase[i] = PH_DONE;
         loop(e);
+        journal_sync();
         e->rolling_back = false;
         for (size_t i = 0; i < cfg->n_steps; i++)
                 if (e->rollback_set[i] && e->rep->steps[i].outcome == OUT_ROLLED_BACK)
@@ -933,6 +982,19 @@ int engine_run(struct config *cfg, const struct run_options *o, struct run_repor
                 for (size_t i = 0; i < cfg->n_steps; i++)
                         if (e.phase[i] == PH_WAIT && o->mode == RUN_VALIDATE && !plugin_validate_fn(cfg->steps[i]->plugin))
                                 e.phase[i] = PH_DONE;
+                if (o->mode == RUN_VALIDATE) {
+                        size_t first = cfg->n_steps;
+                        for (size_t i = 0; i < cfg->n_steps && first == cfg->n_steps; i++)
+                                if (e.phase[i] == PH_WAIT)
+                                        first = i;
+                        if (first < cfg->n_steps && start_action(&e, first, ACT_VALIDATE, true) == 0) {
+                                /* the one child validates them all: the loop only waits for it */
+                                for (size_t i = 0; i < cfg->n_steps; i++)
+                                        if (e.phase[i] == PH_WAIT)
+                                                e.phase[i] = PH_RUNNING;
+                                e.phase[first] = PH_RUNNING;
+                        }
+                }
                 {
                         enum run_mode m = o->mode;
                         /* schedule() orders by `after` only for activate/deactivate */

@@ -63,6 +63,8 @@ void run_report_free(struct run_report *rep, size_t n_steps);
 /* ---- journal.c ---- */
 int journal_open(const struct settings *s);
 void journal_close(void);
+/* fdatasync what was written since the last sync: the engine calls it before it waits. */
+void journal_sync(void);
 void journal_event(const char *event, const char *step, const char *detail);
 /* The last run recorded in the journal that started but never ended: its start line, or NULL. */
 char *journal_unfinished_run(const struct settings *s);

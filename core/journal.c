@@ -13,6 +13,14 @@
 #include "engine.h"
 
 static int journal_fd = -1;
+static bool journal_dirty;
+
+void journal_sync(void)
+{
+        if (journal_fd >= 0 && journal_dirty && fdatasync(journal_fd) < 0)
+                log_warning("cannot sync the journal: %m, ignoring");
+        journal_dirty = false;
+}
 static int lock_fd = -1;
 
 int journal_open(const struct settings *s)
@@ -31,6 +39,7 @@ int journal_open(const struct settings *s)
 
 void journal_close(void)
 {
+        journal_sync();
         if (journal_fd >= 0)
                 close(journal_fd);
         journal_fd = -1;
@@ -65,8 +74,13 @@ void journal_event(const char *event, const char *step, const char *detail)
                 char *buf = xcalloc(n + 2, 1);
                 memcpy(buf, line, n);
                 buf[n] = '\n';
-                if (write_all(journal_fd, buf, n + 1) < 0 || fdatasync(journal_fd) < 0)
+                if (write_all(journal_fd, buf, n + 1) < 0)
                         log_warning("cannot write the journal: %m, ignoring");
+                journal_dirty = true;
+                /* The start and end of a run are synced at once; step lines are synced by
+                 * journal_sync() before the engine waits again (group commit). */
+                if (strcmp(event, "run-start") == 0 || strcmp(event, "run-end") == 0)
+                        journal_sync();
                 free(buf);
         }
         json_object_put(o);
