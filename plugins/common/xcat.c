@@ -99,7 +99,7 @@ static char *output_tail(const char *output)
 int xc_run(struct xhafw_step *step, const char *const argv[], unsigned flags, char **ret_output)
 {
         char *output = NULL, *line, *tail;
-        int prio = (flags & XC_RUN_QUIET) ? LOG_NOTICE : LOG_ERR;
+        int prio = (flags & XC_RUN_QUIET) ? LOG_INFO : LOG_ERR;
         int r = xhafw_run(step, argv, flags & ~XC_RUN_QUIET, &output);
 
         if (r == 0) {

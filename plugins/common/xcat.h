@@ -7,7 +7,7 @@
 
 #include "xhafw/plugin.h"
 
-/* xc_run() flag, next to XHAFW_RUN_*: a failure is only worth a notice (a check that cannot
+/* xc_run() flag, next to XHAFW_RUN_*: a failure is only worth an info line (a check that cannot
  * tell, a query whose answer is optional), not an error. */
 #define XC_RUN_QUIET (1u << 16)
 

@@ -145,6 +145,11 @@ for ((i = 0; i < REPS; i++)); do
         [ "$i" = 0 ] && cp "$T/act.out" "$T/act.parallel"
         ser+=("$(one 1)")
 done
+# A standby after deactivate: every step inactive, the xCAT ones because xcatd is.
+rc=0
+run status > "$T/status.out" 2>&1 || rc=$?
+[ "$rc" = 3 ] || { cat "$T/status.out" >&2; fail "status after deactivate exited $rc, not 3"; }
+[ -n "${BENCH_SHOW_STATUS:-}" ] && cat "$T/status.out"
 P=$(printf '%s\n' "${par[@]}" | median)
 S=$(printf '%s\n' "${ser[@]}" | median)
 V=$(printf '%s\n' "${vip[@]}" | median)
