@@ -27,6 +27,8 @@
 #define PG_CONNECT_TIMEOUT "2"
 /* How long a postmaster that says "ready" may stay unreachable at check_host before we give up. */
 #define PG_READY_GRACE_MS 1000
+/* How long after service start a postmaster may take to appear: it writes postmaster.pid first thing. */
+#define PG_APPEAR_MS 5000
 #define PG_MAX_PASSWORD 1024
 #define PG_MAX_FILE (16 * 1024 * 1024)
 
@@ -239,15 +241,32 @@ static PGPing pg_ping(const struct pg_cfg *c, const char *host, const char *port
         return PQpingParams(k, v, 0);
 }
 
-/* libpq's message on one line, without the trailing newline. */
+/* A libpq message ("...\n\tHint...\n") on one line: blanks squeezed, no trailing newline. */
+static void pg_one_line(char *buf)
+{
+        char *w = buf;
+        bool blank = false;
+
+        for (char *r = buf; *r; r++) {
+                if (*r == '\n' || *r == '\r' || *r == '\t' || *r == ' ') {
+                        blank = true;
+                        continue;
+                }
+                if (blank && w != buf)
+                        *w++ = ' ';
+                blank = false;
+                *w++ = *r;
+        }
+        *w = '\0';
+}
+
+/* libpq's message on one line. */
 static void pg_error_line(PGconn *conn, char *buf, size_t size)
 {
         const char *m = conn ? PQerrorMessage(conn) : "out of memory";
 
         snprintf(buf, size, "%s", m && *m ? m : "no message");
-        for (char *p = buf; *p; p++)
-                if (*p == '\n' || *p == '\r')
-                        *p = (p[1] ? ' ' : '\0');
+        pg_one_line(buf);
 }
 
 /* Why nothing answers at host: libpq's own words, from one connection attempt. */
@@ -260,38 +279,6 @@ static void pg_why_not(const struct pg_cfg *c, const char *host, const char *pas
         else
                 pg_error_line(conn, buf, size);
         PQfinish(conn);
-}
-
-/*
- * Run one query without parameters at check_host and keep the first row's columns (up to 2).
- * 0, or -ECONNREFUSED (no connection) / -EIO (the query failed) with libpq's message in err.
- */
-static int pg_query(const struct pg_cfg *c, const char *password, const char *sql, char vals[2][1024], char *err,
-                    size_t err_size)
-{
-        PGconn *conn = pg_connect(c, c->check_host, c->port, password);
-        PGresult *res;
-        int r = 0;
-
-        if (!conn || PQstatus(conn) != CONNECTION_OK) {
-                pg_error_line(conn, err, err_size);
-                PQfinish(conn);
-                return -ECONNREFUSED;
-        }
-        res = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0);
-        if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) < 1) {
-                snprintf(err, err_size, "%s", res ? PQresultErrorMessage(res) : "out of memory");
-                for (char *p = err; *p; p++)
-                        if (*p == '\n')
-                                *p = p[1] ? ' ' : '\0';
-                r = -EIO;
-        } else if (vals) {
-                for (int i = 0; i < 2; i++)
-                        snprintf(vals[i], sizeof vals[i], "%s", i < PQnfields(res) ? PQgetvalue(res, 0, i) : "");
-        }
-        PQclear(res);
-        PQfinish(conn);
-        return r;
 }
 
 /* The parent pid of a process from /proc/PID/stat, or -1. */
@@ -353,6 +340,52 @@ static bool pg_is_local_postgres(long pid, const char *data_dir)
         return ok;
 }
 
+/*
+ * Run one query without parameters at check_host and keep the first row's columns (up to 2).
+ * With postmaster > 0 the first column is a backend pid that must be a child of that postmaster for
+ * data_dir, checked while the connection (and so the backend) still lives.
+ * 0, or -ECONNREFUSED (no connection) / -EIO (the query failed) / -EXDEV (another server answered)
+ * with the reason in err.
+ */
+static int pg_query(const struct pg_cfg *c, const char *password, const char *sql, long postmaster, char vals[2][1024],
+                    char *err, size_t err_size)
+{
+        PGconn *conn = pg_connect(c, c->check_host, c->port, password);
+        PGresult *res;
+        int r = 0;
+
+        if (!conn || PQstatus(conn) != CONNECTION_OK) {
+                pg_error_line(conn, err, err_size);
+                PQfinish(conn);
+                return -ECONNREFUSED;
+        }
+        res = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+        if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) < 1) {
+                snprintf(err, err_size, "%s", res ? PQresultErrorMessage(res) : "out of memory");
+                pg_one_line(err);
+                r = -EIO;
+        } else if (vals) {
+                for (int i = 0; i < 2; i++)
+                        snprintf(vals[i], sizeof vals[i], "%s", i < PQnfields(res) ? PQgetvalue(res, 0, i) : "");
+                if (postmaster > 0) {
+                        char *end;
+                        long backend;
+
+                        errno = 0;
+                        backend = strtol(vals[0], &end, 10);
+                        if (errno || *end || !pg_is_local_postgres(backend, c->data_dir) || pg_ppid(backend) != postmaster) {
+                                snprintf(err, err_size, "the query was answered by backend pid %s, which is not a "
+                                         "child of this node's postmaster pid %ld for %s", vals[0], postmaster,
+                                         c->data_dir);
+                                r = -EXDEV;
+                        }
+                }
+        }
+        PQclear(res);
+        PQfinish(conn);
+        return r;
+}
+
 /* postmaster.pid of the data directory: 0, -ENOENT when there is none, -EINVAL when unreadable as one. */
 static int pg_read_pidfile(const struct pg_cfg *c, struct pgconf_pidfile *ret)
 {
@@ -408,11 +441,11 @@ static void pg_list_add_all(struct pgconf_buf *b, const char *list)
 
         while (p && *p) {
                 const char *comma = strchr(p, ',');
-                size_t m = comma ? (size_t) (comma - p) : strlen(p);
+                size_t m = comma ? (size_t) (comma - p) : strlen(p), n = m;
                 const char *item = p;
 
-                pgconf_trim(&item, &m);
-                pg_list_add(b, item, m);
+                pgconf_trim(&item, &n);
+                pg_list_add(b, item, n);
                 p = comma ? comma + 1 : p + m;
         }
 }
@@ -578,6 +611,7 @@ static int pg_edit(struct xhafw_step *step, const struct pg_cfg *c, const char *
 static int pg_wait_ready(struct xhafw_step *step, const struct pg_cfg *c, const char *password, uint64_t start)
 {
         uint64_t deadline = start + c->ready_timeout_ms, poll = pg_poll_ms(), ready_since = 0, now;
+        uint64_t started = pg_now_ms();
         long seen_pid = 0;
         char err[1024];
 
@@ -587,7 +621,7 @@ static int pg_wait_ready(struct xhafw_step *step, const struct pg_cfg *c, const 
                 int r;
 
                 if (ping == PQPING_OK) {
-                        r = pg_query(c, password, "SELECT 1", NULL, err, sizeof err);
+                        r = pg_query(c, password, "SELECT 1", 0, NULL, err, sizeof err);
                         if (r == 0) {
                                 xhafw_log(step, LOG_INFO, "ready after %llu ms: SELECT 1 answered at %s port %s",
                                           (unsigned long long) (pg_now_ms() - start), c->check_host, c->port);
@@ -621,6 +655,10 @@ static int pg_wait_ready(struct xhafw_step *step, const struct pg_cfg *c, const 
                 } else if (seen_pid && !pg_is_local_postgres(seen_pid, c->data_dir)) {
                         xhafw_log(step, LOG_ERR, "the postmaster (pid %ld) exited while starting; see the server's log",
                                   seen_pid);
+                        return -ESRCH;
+                } else if (!seen_pid && now - started >= PG_APPEAR_MS) {
+                        xhafw_log(step, LOG_ERR, "no postmaster runs for %s %llu ms after service start %s; see the "
+                                  "server's log", c->data_dir, (unsigned long long) (now - started), c->service);
                         return -ESRCH;
                 }
                 if (now >= deadline) {
@@ -721,7 +759,7 @@ static bool pg_server_listens(struct xhafw_step *step, const struct pg_cfg *c, c
 {
         char vals[2][1024], err[1024];
 
-        if (pg_query(c, password, "SELECT current_setting('listen_addresses')", vals, err, sizeof err) < 0) {
+        if (pg_query(c, password, "SELECT current_setting('listen_addresses')", 0, vals, err, sizeof err) < 0) {
                 xhafw_log(step, LOG_INFO, "cannot ask the running server for its listen_addresses: %s", err);
                 return true;
         }
@@ -812,7 +850,7 @@ static int pg_check(struct xhafw_step *step)
         struct pg_cfg c;
         struct pgconf_pidfile pf;
         char vals[2][1024], err[1024], *password = NULL, *hba_text = NULL, *new_text = NULL, *added = NULL;
-        long pid, backend;
+        long pid;
         PGPing ping;
         int r, state = XHAFW_PARTIAL;
 
@@ -842,16 +880,11 @@ static int pg_check(struct xhafw_step *step)
                 state = r;
                 goto out;
         }
-        r = pg_query(&c, password, "SELECT pg_backend_pid(), current_setting('listen_addresses')", vals, err, sizeof err);
+        r = pg_query(&c, password, "SELECT pg_backend_pid(), current_setting('listen_addresses')", pid, vals, err,
+                     sizeof err);
         if (r < 0) {
                 xhafw_log(step, LOG_WARNING, "postmaster pid %ld runs, but the query at %s port %s failed: %s", pid,
                           c.check_host, c.port, err);
-                goto out;
-        }
-        backend = strtol(vals[0], NULL, 10);
-        if (!pg_is_local_postgres(backend, c.data_dir) || pg_ppid(backend) != pid) {
-                xhafw_log(step, LOG_WARNING, "the query at %s port %s was answered by backend pid %s, which is not a child "
-                          "of this node's postmaster pid %ld for %s", c.check_host, c.port, vals[0], pid, c.data_dir);
                 goto out;
         }
         for (size_t i = 0; i < c.n_listen; i++)
