@@ -81,7 +81,7 @@ struct xhafw_step {
 extern int log_max_priority; /* messages above it (less important) are not shown on stderr */
 void log_open(bool use_syslog);
 void log_full(const char *step, int priority, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void log_fullv(const char *step, int priority, const char *fmt, va_list ap);
+void log_fullv(const char *step, int priority, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 #define log_error(...) log_full(NULL, LOG_ERR, __VA_ARGS__)
 #define log_warning(...) log_full(NULL, LOG_WARNING, __VA_ARGS__)
 #define log_notice(...) log_full(NULL, LOG_NOTICE, __VA_ARGS__)
