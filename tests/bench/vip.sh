@@ -44,7 +44,7 @@ for ns in "$A" "$C"; do
         i=$((i + 1))
 done
 for ((i = 0; i < 50; i++)); do
-        ip -n "$A" link show dev eth0 | grep -q LOWER_UP && break
+        ip -n "$A" link show dev eth0 | grep LOWER_UP >/dev/null && break
         sleep 0.1
 done
 

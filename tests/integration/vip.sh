@@ -46,7 +46,7 @@ MAC_B=$(mac "$B")
 wait_carrier() {
         local i
         for ((i = 0; i < 50; i++)); do
-                ip -n "$1" link show dev eth0 | grep -q 'LOWER_UP' && return 0
+                ip -n "$1" link show dev eth0 | grep 'LOWER_UP' >/dev/null && return 0
                 sleep 0.1
         done
         fail "eth0 in $1 has no carrier"
@@ -67,9 +67,10 @@ vip_conf() {
 vip_conf_default() { vip_conf "address = $VIP/24" "interface = eth0" "$@"; }
 
 # The VIP as the kernel reports it on this node (ip -o: one line per address, the label last).
+# (No "| grep -q" in this file: with pipefail, grep quitting early can fail the writer with SIGPIPE.)
 vip_lines() { ip -n "$A" -4 -o addr show dev eth0 | grep -F " $VIP/" || true; }
 has_vip() {
-        vip_lines | grep -Eq "inet $VIP/24 brd 192\.0\.2\.255 .*eth0:0" ||
+        vip_lines | grep -E "inet $VIP/24 brd 192\.0\.2\.255 .*eth0:0" >/dev/null ||
                 { vip_lines >&2; fail "$*: $VIP/24 is not on eth0 as eth0:0 with its broadcast"; }
 }
 no_vip() { [ -z "$(vip_lines)" ] || { vip_lines >&2; fail "$*: $VIP is on eth0"; }; }
@@ -78,7 +79,7 @@ no_vip() { [ -z "$(vip_lines)" ] || { vip_lines >&2; fail "$*: $VIP is on eth0";
 observer_sees() {
         local i
         for ((i = 0; i < 20; i++)); do
-                ip -n "$C" neigh show "$VIP" dev eth0 | grep -qi "lladdr $1" && return 0
+                ip -n "$C" neigh show "$VIP" dev eth0 | grep -i "lladdr $1" >/dev/null && return 0
                 sleep 0.1
         done
         ip -n "$C" neigh show "$VIP" dev eth0 >&2
@@ -131,8 +132,8 @@ expect_exit 0 xa activate --yes
 has_vip "after relabelling"
 expect_exit 0 xa deactivate --yes
 no_vip "after deactivate"
-ip -n "$A" -4 -o addr show dev eth0 | grep -q "192.0.2.101/24" || fail "deactivate removed another address"
-ip -n "$A" -4 -o addr show dev eth0 | grep -q "192.0.2.1/24" || fail "deactivate removed the node's own address"
+ip -n "$A" -4 -o addr show dev eth0 | grep "192.0.2.101/24" >/dev/null || fail "deactivate removed another address"
+ip -n "$A" -4 -o addr show dev eth0 | grep "192.0.2.1/24" >/dev/null || fail "deactivate removed the node's own address"
 ip -n "$A" addr del 192.0.2.101/24 dev eth0
 pass "unlabelled VIP reported PARTIAL and relabelled; deactivate leaves other addresses alone"
 
@@ -161,7 +162,7 @@ ip -n "$A" link set eth1 up
 ip -n "$A" addr add "$VIP/24" dev eth1
 MAC_A1=$(ip -n "$A" -br link show dev eth1 | awk '{ print $3 }')
 for ((i = 0; i < 50; i++)); do
-        ip -n "$A" link show dev eth1 | grep -q LOWER_UP && break
+        ip -n "$A" link show dev eth1 | grep LOWER_UP >/dev/null && break
         sleep 0.1
 done
 expect_exit 6 xa activate --yes
@@ -196,7 +197,7 @@ pass "VIP on a down interface: status PARTIAL (exit 4)"
 for mode in request reply; do
         vip_conf_default "arp_mode = $mode"
         ip -n "$C" neigh replace "$VIP" lladdr "$MAC_B" dev eth0 nud stale
-        ip -n "$C" neigh show "$VIP" dev eth0 | grep -qi "lladdr $MAC_B" || fail "cannot plant the stale entry"
+        ip -n "$C" neigh show "$VIP" dev eth0 | grep -i "lladdr $MAC_B" >/dev/null || fail "cannot plant the stale entry"
         capture=
         if command -v tcpdump >/dev/null 2>&1; then
                 # A packet capture (when tcpdump is installed) proves the ARP operation on the wire.
