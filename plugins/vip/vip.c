@@ -301,12 +301,17 @@ static int vip_load(struct xhafw_step *step, struct vip *v)
         v->probe_interval_ms = xhafw_opt_duration_ms(step, "probe_interval");
         v->probe_timeout_ms = xhafw_opt_duration_ms(step, "probe_timeout");
         v->garp_interval_ms = xhafw_opt_duration_ms(step, "garp_interval");
-        if (check_range(step, "probe_count", probe_count, 1, VIP_MAX_COUNT) < 0 ||
-            check_range(step, "garp_count", garp_count, 0, VIP_MAX_COUNT) < 0 ||
-            check_range(step, "probe_interval (ms)", (long long) v->probe_interval_ms, 0, VIP_MAX_INTERVAL_MS) < 0 ||
-            check_range(step, "probe_timeout (ms)", (long long) v->probe_timeout_ms, VIP_MIN_PROBE_TIMEOUT_MS,
-                        VIP_MAX_INTERVAL_MS) < 0 ||
-            check_range(step, "garp_interval (ms)", (long long) v->garp_interval_ms, 0, VIP_MAX_INTERVAL_MS) < 0)
+        /* Each on its own (no short circuit): the admin sees every mistake at once. */
+        if (check_range(step, "probe_count", probe_count, 1, VIP_MAX_COUNT) < 0)
+                r = -EINVAL;
+        if (check_range(step, "garp_count", garp_count, 0, VIP_MAX_COUNT) < 0)
+                r = -EINVAL;
+        if (check_range(step, "probe_interval (ms)", (long long) v->probe_interval_ms, 0, VIP_MAX_INTERVAL_MS) < 0)
+                r = -EINVAL;
+        if (check_range(step, "probe_timeout (ms)", (long long) v->probe_timeout_ms, VIP_MIN_PROBE_TIMEOUT_MS,
+                        VIP_MAX_INTERVAL_MS) < 0)
+                r = -EINVAL;
+        if (check_range(step, "garp_interval (ms)", (long long) v->garp_interval_ms, 0, VIP_MAX_INTERVAL_MS) < 0)
                 r = -EINVAL;
         v->probe_count = (unsigned) probe_count;
         v->garp_count = (unsigned) garp_count;
