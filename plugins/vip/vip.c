@@ -378,6 +378,8 @@ static int addr_find(struct xhafw_step *step, struct nl_sock *sk, const struct v
 {
         _cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
         struct rtnl_addr *match = NULL;
+        const char *label;
+        bool ours;
         int r;
 
         r = rtnl_addr_alloc_cache(sk, &cache);
@@ -388,7 +390,6 @@ static int addr_find(struct xhafw_step *step, struct nl_sock *sk, const struct v
         for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
                 struct rtnl_addr *a = (struct rtnl_addr *) o;
                 struct nl_addr *local = rtnl_addr_get_local(a);
-                const char *label;
 
                 if (rtnl_addr_get_family(a) != AF_INET || rtnl_addr_get_ifindex(a) != ifindex || !local ||
                     nl_addr_get_len(local) != sizeof v->addr ||
@@ -402,14 +403,13 @@ static int addr_find(struct xhafw_step *step, struct nl_sock *sk, const struct v
         }
         if (!match)
                 return ADDR_ABSENT;
+        label = rtnl_addr_get_label(match);
+        ours = label && strcmp(label, v->label) == 0;
         if (ret_addr) {
                 nl_object_get((struct nl_object *) match);
                 *ret_addr = match;
         }
-        {
-                const char *label = rtnl_addr_get_label(match);
-                return label && strcmp(label, v->label) == 0 ? ADDR_OURS : ADDR_OTHER_LABEL;
-        }
+        return ours ? ADDR_OURS : ADDR_OTHER_LABEL;
 }
 
 /* A packet socket for ARP on one interface, bound before the first probe goes out so that no
