@@ -175,11 +175,15 @@ static int pg_read_file(const char *path, char **ret)
 static int pg_read_password(struct xhafw_step *step, const struct pg_cfg *c, char **ret)
 {
         char *text = NULL, *nl;
+        struct stat st;
         int r;
 
         *ret = NULL;
         if (!c->password_file)
                 return 0;
+        if (stat(c->password_file, &st) == 0 && (st.st_mode & 0077))
+                xhafw_log(step, LOG_WARNING, "password_file %s can be read by others than its owner (mode %04o)",
+                          c->password_file, (unsigned) (st.st_mode & 07777));
         r = pg_read_file(c->password_file, &text);
         if (r < 0) {
                 xhafw_log(step, LOG_ERR, "cannot read password_file %s: %s", c->password_file, strerror(-r));
@@ -688,14 +692,17 @@ static int pg_stop(struct xhafw_step *step, const struct pg_cfg *c, long pid)
                 return 0;
         for (;;) {
                 bool alive = pid > 0 && pg_is_local_postgres(pid, c->data_dir);
+                const char *answering = NULL;
                 PGPing ping = pg_ping(c, c->check_host, c->port);
-                bool answers = ping == PQPING_OK || ping == PQPING_REJECT;
 
-                if (!answers && sock[0]) {
+                if (ping == PQPING_OK || ping == PQPING_REJECT)
+                        answering = c->check_host;
+                else if (sock[0]) {
                         ping = pg_ping(c, sock, c->port);
-                        answers = ping == PQPING_OK || ping == PQPING_REJECT;
+                        if (ping == PQPING_OK || ping == PQPING_REJECT)
+                                answering = sock;
                 }
-                if (!alive && !answers) {
+                if (!alive && !answering) {
                         if (rc != 0)
                                 xhafw_log(step, LOG_WARNING, "service stop %s exited %d, but the server is down", c->service, rc);
                         xhafw_log(step, LOG_INFO, "stopped after %llu ms: no postmaster for %s, nothing answers at %s port %s",
@@ -710,8 +717,7 @@ static int pg_stop(struct xhafw_step *step, const struct pg_cfg *c, long pid)
                                           c->service, rc, pid);
                         else
                                 xhafw_log(step, LOG_ERR, "a server still answers at %s port %s after service stop %s (exit %d)",
-                                          answers && sock[0] && ping != PQPING_NO_RESPONSE ? sock : c->check_host,
-                                          c->port, c->service, rc);
+                                          answering, c->port, c->service, rc);
                         return rc != 0 ? -EIO : -ETIMEDOUT;
                 }
                 pg_sleep_ms(20);

@@ -1,0 +1,81 @@
+#!/bin/bash
+# Benchmark of the postgres plugin: time from apply start to the first successful query, against
+# `pg_ctl -w start` on the same cluster (which polls ten times a second), and the effect of the
+# readiness polling interval. Run as root with XHAFW and XHAFW_TEST_PLUGIN_PATH set as for the
+# integration tests; ROUNDS (default 9) runs per figure; prints medians in milliseconds.
+source "$(dirname "$0")/../integration/lib.sh"
+need_root
+need_cmd ip iproute2
+need_cmd runuser util-linux
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -n 1)
+[ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] || skip "needs the PostgreSQL server binaries (package postgresql)"
+SRC=${XHAFW_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
+ROUNDS=${ROUNDS:-9}
+
+PGD=$(mktemp -d /tmp/xhafw-pgbench.XXXXXX)
+at_exit "rm -rf '$PGD'"
+chmod 0755 "$PGD"
+DATA=$PGD/data
+mkdir -p "$PGD/sock" "$PGD/log" "$DATA"
+chown postgres: "$PGD/sock" "$PGD/log" "$DATA"
+NS=xhafw-pgb-$$
+ip netns add "$NS"
+at_exit "ip netns del '$NS'"
+ip -n "$NS" link set lo up
+inns() { ip netns exec "$NS" "$@"; }
+PORT=5432 # the namespace is ours: every port is free
+
+pg_ctl() { (cd / && inns runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DATA" "$@"); }
+at_exit "pg_ctl -m immediate stop > /dev/null 2>&1 || true"
+(cd / && runuser -u postgres -- "$PGBIN/initdb" -D "$DATA" -U postgres -A trust -N -E UTF8 --locale=C > "$PGD/initdb.log" 2>&1) ||
+        { cat "$PGD/initdb.log" >&2; fail "initdb failed"; }
+printf "port = %s\nunix_socket_directories = '%s'\nlisten_addresses = 'localhost'\nshared_buffers = 16MB\n" \
+        "$PORT" "$PGD/sock" >> "$DATA/postgresql.conf"
+
+xh_config "service_manager=$SRC/tests/integration/pg-svcman.sh, $PGBIN, $DATA, $PGD/log/server.log"
+cat > "$T/conf.d/50-postgres.conf" << EOF
+[postgres]
+data_dir = $DATA
+service = postgresql-bench
+port = $PORT
+listen_addresses = localhost
+check_host = 127.0.0.1
+ready_timeout = 30s
+EOF
+xhn() { inns "$XHAFW" --config "$T/xhafw.conf" "$@"; }
+
+now_ms() { date +%s%3N; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] " (min " v[1] ", max " v[NR] ")" }'; }
+stop() { pg_ctl -m fast -w stop > /dev/null 2>&1 || true; }
+
+# The cluster's first start writes more than later ones do: once, untimed.
+pg_ctl -l "$PGD/log/server.log" -w start > /dev/null && stop
+
+echo "postgres benchmark: $ROUNDS rounds per figure, PostgreSQL $("$PGBIN/postgres" --version | awk '{ print $3 }'), medians in ms"
+
+for _ in $(seq 1 "$ROUNDS"); do
+        t0=$(now_ms)
+        pg_ctl -l "$PGD/log/server.log" -w start > /dev/null || fail "pg_ctl -w start failed"
+        echo $(($(now_ms) - t0))
+        stop
+done | median | sed 's/^/pg_ctl -w start (returns when postmaster.pid says ready):  /'
+
+# The plugin's own figure is from the start of apply to the first successful SELECT 1; the wall
+# time of the whole activation adds the check before and after and the process handling.
+bench_apply() {
+        local poll=$1 i t0 ready wall
+        : > "$PGD/ready" && : > "$PGD/wall"
+        for i in $(seq 1 "$ROUNDS"); do
+                t0=$(now_ms)
+                XHAFW_POSTGRES_POLL_MS=$poll xhn -v activate --yes > "$T/out" 2>&1 || { cat "$T/out" >&2; fail "activate failed"; }
+                wall=$(($(now_ms) - t0))
+                ready=$(sed -n 's/.*ready after \([0-9]*\) ms.*/\1/p' "$T/out")
+                [ -n "$ready" ] || { cat "$T/out" >&2; fail "no 'ready after' line"; }
+                echo "$ready" >> "$PGD/ready"
+                echo "$wall" >> "$PGD/wall"
+                xhn deactivate --yes > "$T/out" 2>&1 || { cat "$T/out" >&2; fail "deactivate failed"; }
+        done
+        printf 'apply, poll every %3s ms: first query after %s; whole activate %s\n' "$poll" \
+                "$(median < "$PGD/ready")" "$(median < "$PGD/wall")"
+}
+for poll in 10 1 5 20 50 100; do bench_apply "$poll"; done
