@@ -139,6 +139,25 @@ run 0 xhn activate --yes
 [ "$(starts)" = "$n" ] || fail "apply again started the server"
 pass "apply again changes nothing"
 
+# --- up but not as configured: PARTIAL; apply restarts for listen_addresses, reloads for pg_hba.conf ---
+pgctl_ns() { (cd / && inns runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DATA" -l "$PGD/log/server.log" "$@") > /dev/null; }
+install -o postgres -g postgres -m 0600 "$GOLD/postgresql.conf.in" "$DATA/postgresql.conf"
+pgctl_ns -w restart
+run 4 xhn status
+run 0 xhn -v activate --yes
+expect_output "restarting postgres: listen_addresses changes only at start"
+same_as_golden
+[ "$(psqln -c 'SELECT count(*) FROM t')" = 3 ] || fail "rows not readable at 192.0.2.7 after the restart"
+install -o postgres -g postgres -m 0600 "$GOLD/pg_hba.conf.in" "$DATA/pg_hba.conf"
+pgctl_ns reload
+run 4 xhn status
+n=$(starts)
+run 0 xhn -v activate --yes
+expect_output "postmaster pid [0-9]+ reloads"
+[ "$(starts)" = "$n" ] || fail "a pg_hba.conf change restarted the server"
+same_as_golden
+pass "up without a listen address or an access line: PARTIAL, then restart or reload"
+
 # --- revert: down and INACTIVE; the shared access lines stay; rows survive; adding twice adds once ---
 run 0 xhn deactivate --yes
 server_up && fail "server still up after deactivate"
