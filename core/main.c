@@ -81,12 +81,14 @@ static int bad_usage(const char *usage)
 
 static int run_command(struct global_options *g, const char *cmd, int argc, char **argv)
 {
-        enum { OPT_DRY = 256, OPT_ONLY, OPT_JOBS, OPT_NO_ROLLBACK, OPT_FORCE };
+        enum { OPT_DRY = 256, OPT_ONLY, OPT_JOBS, OPT_NO_ROLLBACK, OPT_FORCE, OPT_JSON };
         static const struct option run_opts[] = {
                 { "dry-run", no_argument, NULL, OPT_DRY },     { "yes", no_argument, NULL, 'y' },
                 { "only", required_argument, NULL, OPT_ONLY }, { "jobs", required_argument, NULL, OPT_JOBS },
                 { "no-rollback", no_argument, NULL, OPT_NO_ROLLBACK }, { "force", no_argument, NULL, OPT_FORCE },
-                { "help", no_argument, NULL, 'h' },            { 0 },
+                { "help", no_argument, NULL, 'h' },            { "json", no_argument, NULL, OPT_JSON },
+                { "verbose", no_argument, NULL, 'v' },         { "quiet", no_argument, NULL, 'q' },
+                { 0 },
         };
         bool is_run = strcmp(cmd, "activate") == 0 || strcmp(cmd, "deactivate") == 0;
         const char *usage = strcmp(cmd, "activate") == 0 ? usage_activate : strcmp(cmd, "deactivate") == 0 ?
@@ -94,12 +96,23 @@ static int run_command(struct global_options *g, const char *cmd, int argc, char
                             strcmp(cmd, "validate") == 0 ? usage_validate : strcmp(cmd, "describe") == 0 ?
                             usage_describe : usage_list;
         struct run_command rc = { .deactivate = strcmp(cmd, "deactivate") == 0 };
-        static const struct option no_opts[] = { { "help", no_argument, NULL, 'h' }, { 0 } };
+        /* -v, -q and --json are global options, also accepted after the command */
+        static const struct option no_opts[] = { { "help", no_argument, NULL, 'h' }, { "json", no_argument, NULL, OPT_JSON },
+                                                  { "verbose", no_argument, NULL, 'v' }, { "quiet", no_argument, NULL, 'q' },
+                                                  { 0 } };
         int c;
 
         optind = 1;
-        while ((c = getopt_long(argc, argv, is_run ? "+yh" : "+h", is_run ? run_opts : no_opts, NULL)) != -1) {
+        while ((c = getopt_long(argc, argv, is_run ? "+yhvq" : "+hvq", is_run ? run_opts : no_opts, NULL)) != -1) {
                 switch (c) {
+                case OPT_JSON: g->json = true; break;
+                case 'q':
+                        g->quiet = true;
+                        log_max_priority = LOG_ERR;
+                        break;
+                case 'v':
+                        log_max_priority = log_max_priority >= LOG_INFO ? LOG_DEBUG : LOG_INFO;
+                        break;
                 case OPT_DRY: rc.dry_run = true; break;
                 case 'y': rc.yes = true; break;
                 case OPT_ONLY: rc.only = optarg; break;
