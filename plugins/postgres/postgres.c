@@ -19,7 +19,7 @@
 
 /*
  * Readiness is polled: a refused local connection costs well under a millisecond, so 10 ms keeps
- * the detection lag small (pg_ctl -w polls every 100 ms) at about 1% of a CPU while waiting.
+ * the detection lag small (pg_ctl -w polls every 100 ms) for under 2% of one CPU while waiting.
  * XHAFW_POSTGRES_POLL_MS overrides it, only so that the benchmark can show the effect.
  */
 #define PG_POLL_MS 10

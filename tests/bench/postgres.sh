@@ -79,3 +79,16 @@ bench_apply() {
                 "$(median < "$PGD/ready")" "$(median < "$PGD/wall")"
 }
 for poll in 10 1 5 20 50 100; do bench_apply "$poll"; done
+
+# The cost of waiting: a service manager that starts nothing, so apply polls for all of
+# ready_timeout (2 s) and fails; CPU time of xhafw and everything it waited for.
+sed -e "s|^service_manager = .*|service_manager = $SRC/tests/integration/svcman.sh, $T/svc|" "$T/xhafw.conf" > "$T/idle.conf"
+sed -i 's/^ready_timeout = .*/ready_timeout = 2s/' "$T/conf.d/50-postgres.conf"
+TIMEFORMAT='%3U %3S %3R'
+for poll in 1 10 100; do
+        { time XHAFW_POSTGRES_POLL_MS=$poll inns "$XHAFW" --config "$T/idle.conf" activate --yes > /dev/null 2>&1; } 2> "$T/time" || true
+        read -r u s r < "$T/time"
+        awk -v p="$poll" -v u="$u" -v s="$s" -v r="$r" 'BEGIN {
+                printf "waiting %.1f s for a server that never comes, poll every %3d ms: %4.0f ms CPU (%.1f%% of one CPU)\n",
+                        r, p, (u + s) * 1000, (u + s) / r * 100 }'
+done
