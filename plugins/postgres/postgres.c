@@ -803,7 +803,8 @@ static int pg_apply(struct xhafw_step *step)
                 goto out;
         if (pid > 0) {
                 if (listen_changed || !pg_server_listens(step, &c, password)) {
-                        xhafw_log(step, LOG_NOTICE, "restarting postgres: listen_addresses changes only at start");
+                        xhafw_log(step, LOG_NOTICE, "%s postgres: listen_addresses changes only at start",
+                                  xhafw_dry_run(step) ? "would restart" : "restarting");
                         r = pg_stop(step, &c, pid);
                         if (r == 0)
                                 r = pg_start(step, &c);
@@ -867,7 +868,7 @@ static int pg_check(struct xhafw_step *step)
         ping = pg_ping(&c, c.check_host, c.port);
         if (ping != PQPING_OK) {
                 if (pid > 0) {
-                        xhafw_log(step, LOG_INFO, "postmaster pid %ld runs for %s (%s), but %s port %s %s", pid,
+                        xhafw_log(step, LOG_NOTICE, "postmaster pid %ld runs for %s (%s), but %s port %s %s", pid,
                                   c.data_dir, pf.status[0] ? pf.status : "status unknown", c.check_host, c.port,
                                   ping == PQPING_REJECT ? "refuses connections" : "does not answer");
                         state = XHAFW_PARTIAL;
@@ -895,18 +896,18 @@ static int pg_check(struct xhafw_step *step)
         }
         for (size_t i = 0; i < c.n_listen; i++)
                 if (!pgconf_listen_covers(vals[1], c.listen[i])) {
-                        xhafw_log(step, LOG_INFO, "the server's listen_addresses '%s' lacks %s", vals[1], c.listen[i]);
+                        xhafw_log(step, LOG_NOTICE, "the server's listen_addresses '%s' lacks %s", vals[1], c.listen[i]);
                         goto out;
                 }
         r = pg_read_file(c.hba, &hba_text);
         if (r < 0) {
-                xhafw_log(step, LOG_INFO, "cannot read %s: %s", c.hba, strerror(-r));
+                xhafw_log(step, LOG_NOTICE, "cannot read %s: %s", c.hba, strerror(-r));
                 goto out;
         }
         r = pgconf_hba_add(hba_text, c.allow, c.n_allow, c.method, &new_text, &added);
         if (r != 0) {
                 if (r > 0)
-                        xhafw_log(step, LOG_INFO, "%s lacks access for %s", c.hba, added);
+                        xhafw_log(step, LOG_NOTICE, "%s lacks access for %s", c.hba, added);
                 goto out;
         }
         state = XHAFW_ACTIVE;
