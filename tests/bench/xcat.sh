@@ -41,6 +41,7 @@ source "$(dirname "$0")/../integration/lib.sh"
 need_root
 need_cmd ip iproute2
 need_cmd unshare util-linux
+need_cmd nsenter util-linux
 need_cmd flock util-linux
 
 SRC=${XHAFW_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -118,8 +119,16 @@ EOF
 }
 
 # In the namespaces: the vip plugin acts on the network namespace it runs in, storage on the
-# mount namespace.
-run() { ip netns exec "$NS" unshare -m --propagation private "$XHAFW" --config "$T/xhafw.conf" "$@"; }
+# mount namespace. One mount namespace for every run (held by a sleeping process), so that
+# deactivate finds what activate mounted; ip netns exec would make a new one each time.
+unshare -m --propagation private sleep 3600 &
+HOLDER=$!
+at_exit "kill $HOLDER"
+for ((i = 0; i < 100; i++)); do
+        [ "$(readlink /proc/$HOLDER/ns/mnt)" != "$(readlink /proc/self/ns/mnt)" ] && break
+        sleep 0.01
+done
+run() { nsenter --mount="/proc/$HOLDER/ns/mnt" --net="/run/netns/$NS" "$XHAFW" --config "$T/xhafw.conf" "$@"; }
 
 # one JOBS: activate (timed), then deactivate; prints the wall time in seconds and keeps the output.
 one() {
@@ -129,7 +138,38 @@ one() {
         run activate --yes --jobs "$1" > "$T/act.out" 2>&1 || { cat "$T/act.out" >&2; fail "activate --jobs $1 failed"; }
         t1=$EPOCHREALTIME
         run deactivate --yes > "$T/deact.out" 2>&1 || { cat "$T/deact.out" >&2; fail "deactivate failed"; }
+        cp "$T/deact.out" "$T/deact.last"
+        check_order "$1"
         awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f\n", b - a }'
+}
+
+# before FILE A B: the engine printed "A" before "B" (fixed strings).
+before() {
+        local a b
+        a=$(grep -nF -m1 -- "$2" "$1" | cut -d: -f1)
+        b=$(grep -nF -m1 -- "$3" "$1" | cut -d: -f1)
+        [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ] || { cat "$1" >&2; fail "${1##*/}: '$2' not before '$3'"; }
+}
+
+# The graph's order, and its parallelism once xcatd is up; deactivate in reverse.
+check_order() {
+        local f=$T/act.out s
+        before "$f" "storage: applied" "postgres: applying"
+        before "$f" "vip: applied" "postgres: applying"
+        before "$f" "postgres: applied" "xcatd: applying"
+        before "$f" "hosts: applied" "xcatd: applying"
+        for s in xcat-networks dns conserver; do before "$f" "xcatd: applied" "$s: applying"; done
+        before "$f" "xcat-networks: applied" "dhcp: applying"
+        if [ "$1" != 1 ]; then
+                before "$f" "dhcp: applying" "dns: applied"
+                before "$f" "conserver: applying" "dns: applied"
+                before "$f" "ntp: applying" "postgres: applied"
+        fi
+        f=$T/deact.out
+        for s in xcat-networks dns dhcp conserver; do before "$f" "$s: reverted" "xcatd: reverting"; done
+        before "$f" "xcatd: reverted" "postgres: reverting"
+        before "$f" "postgres: reverted" "storage: reverting"
+        before "$f" "postgres: reverted" "vip: reverting"
 }
 
 # The duration the engine printed for STEP's apply in the last activation.
@@ -150,6 +190,7 @@ rc=0
 run status > "$T/status.out" 2>&1 || rc=$?
 [ "$rc" = 3 ] || { cat "$T/status.out" >&2; fail "status after deactivate exited $rc, not 3"; }
 [ -n "${BENCH_SHOW_STATUS:-}" ] && cat "$T/status.out"
+[ -n "${BENCH_SHOW_STATUS:-}" ] && cat "$T/deact.last"
 P=$(printf '%s\n' "${par[@]}" | median)
 S=$(printf '%s\n' "${ser[@]}" | median)
 V=$(printf '%s\n' "${vip[@]}" | median)
@@ -159,6 +200,7 @@ CP=$(awk -v p="$PG_START" -v x="$XCATD_START" -v l="$LSDEF" -v d="$MAKEDNS_N" -v
 
 echo "# activation log of the parallel run:"
 sed 's/^/#   /' "$T/act.parallel"
+pass "activate follows the graph (dns, dhcp, the console service in parallel once xcatd is up; ntp at once), deactivate the reverse, status after it 3"
 echo "runs: $REPS each; medians"
 echo "critical path: storage|vip ($ST|$V s) + postgresql $PG_START + xcatd $XCATD_START + lsdef $LSDEF + makedns -n $MAKEDNS_N = $CP s"
 echo "activate, jobs 8: ${par[*]} -> $P s ($(awk -v a="$P" -v b="$CP" 'BEGIN { printf "%+.1f%%", (a - b) / b * 100 }') of the critical path)"
