@@ -361,7 +361,10 @@ int cmd_run(const struct global_options *g, const struct run_command *rc_opts)
                 r = XHAFW_EXIT_FAILED;
                 goto out;
         }
-        r = ro.dry_run ? XHAFW_EXIT_OK : run_exit_code(&ro, &rep);
+        /* A dry-run exits as the run would, as far as it can tell: 6 if a safety check would
+         * refuse, 1 if a step would fail. */
+        r = ro.dry_run ? (rep.n_refused ? XHAFW_EXIT_REFUSED : rep.n_failed ? XHAFW_EXIT_FAILED : XHAFW_EXIT_OK) :
+                         run_exit_code(&ro, &rep);
         if (!ro.dry_run) {
                 char detail[64];
                 snprintf(detail, sizeof detail, "%s exit=%d", rc_opts->deactivate ? "deactivate" : "activate", r);

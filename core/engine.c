@@ -508,7 +508,8 @@ static void fail_step(struct engine *e, size_t i, enum step_outcome out)
         if (out == OUT_REFUSED)
                 e->rep->n_refused++;
         e->rep->n_failed++;
-        if (st->critical && e->mode == RUN_ACTIVATE && !e->aborting) {
+        /* A dry-run goes on: the whole plan is shown, with what would fail. */
+        if (st->critical && e->mode == RUN_ACTIVATE && !e->aborting && !e->o->dry_run) {
                 e->aborting = true;
                 progress(e, "  %s failed: starting nothing new%s", st->name,
                          e->running ? ", waiting for the steps that run" : "");
@@ -625,11 +626,16 @@ static void action_done(struct engine *e, struct child *c, int status)
 
 /* ---- scheduling ---- */
 
+/* A step outside --only is never touched: it satisfies the others only in the state its check
+ * found in the run's first pass (activate: ACTIVE; deactivate: INACTIVE). */
 static bool satisfied_active(const struct engine *e, size_t j)
 {
         enum step_outcome o = e->rep->steps[j].outcome;
-        return !enabled(e, j) || !selected(e, j) ||
-               (e->phase[j] == PH_DONE && (o == OUT_ACTIVE || o == OUT_APPLIED || o == OUT_WOULD_APPLY));
+        if (!enabled(e, j))
+                return true;
+        if (!selected(e, j))
+                return o == OUT_ACTIVE;
+        return e->phase[j] == PH_DONE && (o == OUT_ACTIVE || o == OUT_APPLIED || o == OUT_WOULD_APPLY);
 }
 
 static bool satisfied_inactive(const struct engine *e, size_t j)
@@ -637,8 +643,11 @@ static bool satisfied_inactive(const struct engine *e, size_t j)
         enum step_outcome o = e->rep->steps[j].outcome;
         if (e->rolling_back)
                 return !e->rollback_set[j] || (e->phase[j] == PH_DONE && o == OUT_ROLLED_BACK);
-        return !enabled(e, j) || !selected(e, j) ||
-               (e->phase[j] == PH_DONE && (o == OUT_INACTIVE || o == OUT_REVERTED || o == OUT_WOULD_REVERT));
+        if (!enabled(e, j))
+                return true;
+        if (!selected(e, j))
+                return o == OUT_INACTIVE;
+        return e->phase[j] == PH_DONE && (o == OUT_INACTIVE || o == OUT_REVERTED || o == OUT_WOULD_REVERT);
 }
 
 static bool dead_end(const struct engine *e, size_t j)
@@ -665,7 +674,7 @@ static bool schedule(struct engine *e)
                                 size_t j = st->after_idx[a];
                                 if (!satisfied_active(e, j)) {
                                         ready = false;
-                                        if (dead_end(e, j) || e->rep->steps[j].outcome == OUT_BLOCKED)
+                                        if (dead_end(e, j) || e->rep->steps[j].outcome == OUT_BLOCKED || !selected(e, j))
                                                 blocked = true, blocker = cfg->steps[j]->name;
                                 }
                         }
@@ -674,17 +683,25 @@ static bool schedule(struct engine *e)
                                 size_t j = e->rdeps[i][a];
                                 if (!satisfied_inactive(e, j)) {
                                         ready = false;
-                                        if (dead_end(e, j) || e->rep->steps[j].outcome == OUT_BLOCKED)
+                                        if (dead_end(e, j) || e->rep->steps[j].outcome == OUT_BLOCKED ||
+                                            (!selected(e, j) && !e->rolling_back))
                                                 blocked = true, blocker = cfg->steps[j]->name;
                                 }
                         }
                 }
                 if (blocked) {
-                        e->phase[i] = PH_DONE;
-                        e->rep->steps[i].outcome = OUT_BLOCKED;
+                        bool outside = !selected(e, (size_t) config_step_index(cfg, blocker));
                         set_reason(&e->rep->steps[i], xasprintf(e->mode == RUN_ACTIVATE ?
-                                                                "not started: %s, which it is after, did not become active" :
-                                                                "left active: %s, which is after it, is still active", blocker));
+                                                                "not started: %s, which it is after, is not active%s" :
+                                                                "left active: %s, which is after it, is still active%s",
+                                                                blocker, outside ? " and not in --only" : ""));
+                        if (outside) {
+                                /* asked for, and impossible: a failure of the run, not a consequence */
+                                fail_step(e, i, OUT_FAILED);
+                        } else {
+                                e->phase[i] = PH_DONE;
+                                e->rep->steps[i].outcome = OUT_BLOCKED;
+                        }
                         continue;
                 }
                 if (e->aborting) {
@@ -864,12 +881,15 @@ static void engine_free(struct engine *e)
 }
 
 /* Reset phases for another pass over the same steps (status pass, then deactivate; rollback). */
-static void new_pass(struct engine *e, enum run_mode mode)
+enum pass_scope { SCOPE_SELECTED, SCOPE_ALL, SCOPE_UNSELECTED };
+
+static void new_pass(struct engine *e, enum run_mode mode, enum pass_scope scope)
 {
         e->mode = mode;
         for (size_t i = 0; i < e->cfg->n_steps; i++) {
                 struct xhafw_step *st = e->cfg->steps[i];
-                e->phase[i] = (!enabled(e, i) || !selected(e, i)) ? PH_DONE : PH_WAIT;
+                bool in = scope == SCOPE_ALL || (scope == SCOPE_SELECTED) == selected(e, i);
+                e->phase[i] = (!enabled(e, i) || !in) ? PH_DONE : PH_WAIT;
                 if (e->phase[i] == PH_WAIT && (!st->plugin || st->plugin->error)) {
                         /* only in a lenient load (status): the step cannot be looked at */
                         e->phase[i] = PH_DONE;
@@ -977,7 +997,7 @@ int engine_run(struct config *cfg, const struct run_options *o, struct run_repor
         case RUN_STATUS:
         case RUN_DESCRIBE:
         case RUN_VALIDATE:
-                new_pass(&e, o->mode);
+                new_pass(&e, o->mode, SCOPE_SELECTED);
                 /* These actions do not depend on each other: no ordering, all in parallel. */
                 for (size_t i = 0; i < cfg->n_steps; i++)
                         if (e.phase[i] == PH_WAIT && o->mode == RUN_VALIDATE && !plugin_validate_fn(cfg->steps[i]->plugin))
@@ -1005,7 +1025,13 @@ int engine_run(struct config *cfg, const struct run_options *o, struct run_repor
                         derive_states(&e);
                 break;
         case RUN_ACTIVATE:
-                new_pass(&e, RUN_ACTIVATE);
+                if (o->selected) {
+                        /* the steps outside --only are looked at, not touched: their state gates */
+                        new_pass(&e, RUN_STATUS, SCOPE_UNSELECTED);
+                        loop(&e);
+                        derive_states(&e);
+                }
+                new_pass(&e, RUN_ACTIVATE, SCOPE_SELECTED);
                 loop(&e);
                 rep->aborted = e.aborting;
                 if (!o->dry_run && e.aborting && !o->no_rollback)
@@ -1013,7 +1039,7 @@ int engine_run(struct config *cfg, const struct run_options *o, struct run_repor
                 break;
         case RUN_DEACTIVATE:
                 /* The skip test needs the status rule, which needs every check: one parallel pass. */
-                new_pass(&e, RUN_STATUS);
+                new_pass(&e, RUN_STATUS, SCOPE_ALL);
                 loop(&e);
                 derive_states(&e);
                 for (size_t i = 0; i < cfg->n_steps; i++) {
@@ -1024,7 +1050,7 @@ int engine_run(struct config *cfg, const struct run_options *o, struct run_repor
                                 rep->n_failed++;
                         }
                 }
-                new_pass(&e, RUN_DEACTIVATE);
+                new_pass(&e, RUN_DEACTIVATE, SCOPE_SELECTED);
                 for (size_t i = 0; i < cfg->n_steps; i++)
                         if (rep->steps[i].outcome == OUT_FAILED)
                                 e.phase[i] = PH_DONE;
@@ -1032,6 +1058,12 @@ int engine_run(struct config *cfg, const struct run_options *o, struct run_repor
                 break;
         }
 
+        /* Steps outside --only were looked at only to gate the others: not part of the report. */
+        for (size_t i = 0; i < cfg->n_steps; i++)
+                if (!selected(&e, i) && rep->steps[i].outcome != OUT_DISABLED) {
+                        rep->steps[i].outcome = OUT_NONE;
+                        set_reason(&rep->steps[i], NULL);
+                }
         /* Anything still waiting was never started (abort or interruption). */
         for (size_t i = 0; i < cfg->n_steps; i++)
                 if (e.phase[i] == PH_WAIT && rep->steps[i].outcome != OUT_DISABLED) {

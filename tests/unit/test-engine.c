@@ -283,7 +283,7 @@ START_TEST(test_dry_run_changes_nothing)
         char *extra = xasprintf("file = %s\ncontent = new line\ncommand = /bin/touch, %s/touched", file, dir);
         tl_write(dir, "managed.txt", "old line\n");
         step("a", extra);
-        step("b", "after = a");
+        step("b", NULL);
         /* a first real run creates the state dir, so that dry-run is compared against a used node */
         ck_assert_int_eq(tl_xhafw(dir, &out, "activate", "--yes", "--only", "b", NULL), 0);
         free(out);
@@ -302,6 +302,19 @@ START_TEST(test_dry_run_changes_nothing)
         free(after);
         free(file);
         free(extra);
+}
+END_TEST
+
+/* A dry-run exits as the run would: 6 when a safety check would refuse, and shows the whole plan. */
+START_TEST(test_dry_run_foresees_refusal)
+{
+        char *out;
+        step("a", "apply_mode = refuse");
+        step("b", NULL);
+        ck_assert_int_eq(tl_xhafw(dir, &out, "activate", "--dry-run", NULL), 6);
+        ck_assert_msg(strstr(out, "a (fake): INACTIVE -> refused") && strstr(out, "b (fake): INACTIVE -> would apply"),
+                      "%s", out);
+        free(out);
 }
 END_TEST
 
@@ -395,6 +408,22 @@ START_TEST(test_only)
         ck_assert_int_eq(tl_xhafw(dir, &out, "activate", "--yes", "--only", "b", NULL), 0);
         ck_assert(!on("a") && on("b"));
         free(out);
+        /* a step outside --only gates the selected ones in its current state, and is not touched */
+        step("c", "after = a");
+        ck_assert_int_eq(tl_xhafw(dir, &out, "activate", "--yes", "--only", "c", NULL), 1);
+        ck_assert_msg(strstr(out, "a, which it is after, is not active and not in --only"), "%s", out);
+        ck_assert(!on("a") && !on("c"));
+        free(out);
+        ck_assert_int_eq(tl_xhafw(dir, &out, "activate", "--yes", "--only", "a,c", NULL), 0);
+        ck_assert(on("a") && on("c"));
+        free(out);
+        ck_assert_int_eq(tl_xhafw(dir, &out, "deactivate", "--yes", "--only", "a", NULL), 1);
+        ck_assert_msg(strstr(out, "c, which is after it, is still active and not in --only"), "%s", out);
+        ck_assert(on("a") && on("c") && on("b"));
+        free(out);
+        ck_assert_int_eq(tl_xhafw(dir, &out, "deactivate", "--yes", "--only", "c,a", NULL), 0);
+        ck_assert(!on("a") && !on("c") && on("b"));
+        free(out);
         ck_assert_int_eq(tl_xhafw(dir, &out, "activate", "--yes", "--only", "nosuch", NULL), 2);
         ck_assert_msg(strstr(out, "no step is named 'nosuch'"), "%s", out);
         free(out);
@@ -415,6 +444,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_lock);
         tcase_add_test(tc, test_dry_run_changes_nothing);
         tcase_add_test(tc, test_status_derived_inactive);
+        tcase_add_test(tc, test_dry_run_foresees_refusal);
         tcase_add_test(tc, test_sigkill_mid_step);
         tcase_add_test(tc, test_sigterm_rolls_back);
         tcase_add_test(tc, test_only);
