@@ -39,7 +39,7 @@ static const char usage_activate[] =
         "new, then revert what this run applied, in reverse order.\n"
         "  --dry-run      run the checks, print what apply would do; change nothing\n"
         "  -y, --yes      do not ask on a terminal\n"
-        "  --only LIST    only these steps (the others are left as they are)\n"
+        "  --only LIST    only these steps (the others are checked, never touched)\n"
         "  --jobs N       steps run at once when the graph allows\n"
         "  --no-rollback  leave applied steps in place after a failure\n"
         "  --force        skip safety refusals (a VIP answering elsewhere, a foreign postmaster)\n";
