@@ -388,6 +388,11 @@ static bool pgconf_line_sets(const char *line, size_t len, const char *name, str
                 s->quoted = true;
         } else {
                 while (i < len && !pgconf_blank(line[i]) && line[i] != '#') {
+                        unsigned char c = (unsigned char) line[i];
+
+                        /* what the server's lexer takes unquoted; anything else is a line it rejects */
+                        if (!(isalnum(c) || c >= 0x80 || strchr("_-.:/$+", c)))
+                                return false;
                         if (k + 1 < sizeof s->value)
                                 s->value[k++] = line[i];
                         i++;

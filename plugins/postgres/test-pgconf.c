@@ -83,6 +83,8 @@ static const struct {
         { "listen_addresses = 'a''b,localhost'  # 'q'\n", "listen_addresses = 'a''b,localhost, 192.0.2.7'  # 'q'\n", 1 },
         /* an unterminated string is not a setting: a new line is added */
         { "listen_addresses = 'localhost\n", "listen_addresses = 'localhost\nlisten_addresses = 'localhost, 192.0.2.7'\t# added by xhafw\n", 1 },
+        /* a bare value the server would reject is not a setting to extend */
+        { "listen_addresses = a'b\n", "listen_addresses = a'b\nlisten_addresses = 'localhost, 192.0.2.7'\t# added by xhafw\n", 1 },
         /* CRLF line ends survive */
         { "listen_addresses = 'localhost'\r\nport = 1\r\n", "listen_addresses = 'localhost, 192.0.2.7'\r\nport = 1\r\n", 1 },
 };
