@@ -1,0 +1,46 @@
+#!/bin/bash
+# The lab as a test (meson suite `lab`): `xhafw-lab demo` against the built tree, non-interactively,
+# asserting that every check passed, no row was lost and nothing was left behind; prints the figures.
+# Skipped (exit 77, with the reason) where the lab cannot run. XHAFW and XHAFW_TEST_PLUGIN_PATH (set by
+# meson test) name the binary and plugins to use; without them the lab builds its own.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+[ "$(id -u)" = 0 ] || skip "needs root"
+for c in ip nsenter unshare setsid runuser perl psql; do
+        command -v "$c" > /dev/null 2>&1 || skip "needs $c (contrib/install-deps installs it)"
+done
+ls /usr/lib/postgresql/*/bin/initdb > /dev/null 2>&1 || skip "needs the PostgreSQL server (package postgresql)"
+id postgres > /dev/null 2>&1 || skip "needs the postgres user"
+ip netns add xhlab-try-$$ 2> /dev/null && ip netns del xhlab-try-$$ 2> /dev/null || skip "ip netns is unusable here"
+unshare -p -f --mount-proc true 2> /dev/null || skip "needs PID namespaces (unshare -p)"
+# Someone's lab is up: do not tear it down under them.
+[ ! -e /run/xhlab/env ] || skip "a lab is up (xhafw-lab down removes it)"
+
+out=$(mktemp /tmp/xhafw-lab-test.XXXXXX)
+trap 'rm -f "$out"' EXIT
+rc=0
+# The lab's own bound: well under the meson timeout, so that its teardown always runs (SIGTERM).
+timeout 280 "$here/xhafw-lab" demo > "$out" 2>&1 || rc=$?
+cat "$out"
+echo
+echo "---- figures"
+grep -E '^  ----  ' "$out" | sed 's/^  ----  /  /'
+echo "----"
+
+[ "$rc" = 0 ] || fail "xhafw-lab demo exited $rc"
+grep -q '^LAB PASSED: ' "$out" || fail "no LAB PASSED verdict"
+! grep -q '^  FAIL  ' "$out" || fail "a check failed: $(grep -m1 '^  FAIL  ' "$out")"
+grep -Eq '^  ok    teardown left no namespace, mount, process or directory behind$' "$out" || fail "teardown check missing"
+grep -Eq 'rows: written 300, read 300, lost 0$' "$out" || fail "rows written and read differ"
+grep -Eq 'VIP outage seen by cn1 .*: [0-9]+ ms' "$out" || fail "no VIP outage figure"
+grep -Eq 'unplanned failover \(cut-off to the VIP answering cn1\): [0-9]+ ms' "$out" || fail "no unplanned failover figure"
+n=$(grep -c '^  ok    ' "$out")
+[ "$n" -ge 40 ] || fail "only $n checks ran"
+# Nothing of the lab is left.
+! ip netns list | grep -q '^xhlab-' || fail "a lab namespace is left"
+! grep -q -e ' /var/tmp/xhlab' -e ' /run/xhlab' /proc/self/mountinfo || fail "a lab mount is left"
+[ ! -e /var/tmp/xhlab ] && [ ! -e /run/xhlab ] || fail "a lab directory is left"
+echo "ok - the lab: $n checks passed"
