@@ -129,6 +129,9 @@ psqln -c "CREATE TABLE t (i int); INSERT INTO t VALUES (1), (2), (3);"
 [ "$(psqln -c 'SELECT count(*) FROM t')" = 3 ] || fail "rows not readable"
 [ "$(HOST=192.0.2.70 psqln -c 'SELECT sum(i) FROM t')" = 6 ] || fail "rows not readable at 192.0.2.70"
 run 0 xhn status
+write_step check_host="$PGD/sock"
+run 0 xhn status
+write_step
 pass "apply from cold: edits equal the golden files, a client reads rows"
 
 # --- apply again changes nothing ---
