@@ -174,9 +174,10 @@ static int pg_read_file(const char *path, char **ret)
 /* The first line of password_file; the caller wipes and frees it. Never logged. */
 static int pg_read_password(struct xhafw_step *step, const struct pg_cfg *c, char **ret)
 {
-        char *text = NULL, *nl;
+        char *text = NULL;
         struct stat st;
-        int r;
+        size_t len, n;
+        int r = 0;
 
         *ret = NULL;
         if (!c->password_file)
@@ -189,18 +190,18 @@ static int pg_read_password(struct xhafw_step *step, const struct pg_cfg *c, cha
                 xhafw_log(step, LOG_ERR, "cannot read password_file %s: %s", c->password_file, strerror(-r));
                 return r;
         }
-        nl = strpbrk(text, "\r\n");
-        if (nl)
-                *nl = '\0';
-        if (!*text || strlen(text) > PG_MAX_PASSWORD) {
+        len = strlen(text);
+        n = strcspn(text, "\r\n");
+        if (n == 0 || n > PG_MAX_PASSWORD) {
                 xhafw_log(step, LOG_ERR, "password_file %s: the first line must hold the password (1 to %d bytes)",
                           c->password_file, PG_MAX_PASSWORD);
-                explicit_bzero(text, strlen(text) + (nl ? 1 : 0));
-                free(text);
-                return -EINVAL;
-        }
-        *ret = text;
-        return 0;
+                r = -EINVAL;
+        } else if (!(*ret = strndup(text, n)))
+                r = -ENOMEM;
+        /* the whole file: its other lines may be secrets too */
+        explicit_bzero(text, len);
+        free(text);
+        return r;
 }
 
 static void pg_free_password(char *p)
