@@ -53,32 +53,29 @@ pg_ctl -l "$PGD/log/server.log" -w start > /dev/null && stop
 
 echo "postgres benchmark: $ROUNDS rounds per figure, PostgreSQL $("$PGBIN/postgres" --version | awk '{ print $3 }'), medians in ms"
 
+# One round times every variant once, so that load from elsewhere on the machine spreads evenly.
+# The plugin's own figure is from the start of apply to the first successful SELECT 1; the wall
+# time of the whole activation adds the check before and after and the process handling.
+POLLS="1 5 10 20 50 100"
 for _ in $(seq 1 "$ROUNDS"); do
         t0=$(now_ms)
         pg_ctl -l "$PGD/log/server.log" -w start > /dev/null || fail "pg_ctl -w start failed"
-        echo $(($(now_ms) - t0))
+        echo $(($(now_ms) - t0)) >> "$PGD/pg_ctl"
         stop
-done | median | sed 's/^/pg_ctl -w start (returns when postmaster.pid says ready):  /'
-
-# The plugin's own figure is from the start of apply to the first successful SELECT 1; the wall
-# time of the whole activation adds the check before and after and the process handling.
-bench_apply() {
-        local poll=$1 i t0 ready wall
-        : > "$PGD/ready" && : > "$PGD/wall"
-        for i in $(seq 1 "$ROUNDS"); do
+        for poll in $POLLS; do
                 t0=$(now_ms)
                 XHAFW_POSTGRES_POLL_MS=$poll xhn -v activate --yes > "$T/out" 2>&1 || { cat "$T/out" >&2; fail "activate failed"; }
-                wall=$(($(now_ms) - t0))
-                ready=$(sed -n 's/.*ready after \([0-9]*\) ms.*/\1/p' "$T/out")
-                [ -n "$ready" ] || { cat "$T/out" >&2; fail "no 'ready after' line"; }
-                echo "$ready" >> "$PGD/ready"
-                echo "$wall" >> "$PGD/wall"
+                echo $(($(now_ms) - t0)) >> "$PGD/wall.$poll"
+                sed -n 's/.*ready after \([0-9]*\) ms.*/\1/p' "$T/out" >> "$PGD/ready.$poll"
                 xhn deactivate --yes > "$T/out" 2>&1 || { cat "$T/out" >&2; fail "deactivate failed"; }
         done
+done
+echo "pg_ctl -w start (returns when postmaster.pid says ready): $(median < "$PGD/pg_ctl")"
+for poll in $POLLS; do
+        [ "$(wc -l < "$PGD/ready.$poll")" = "$ROUNDS" ] || fail "a 'ready after' line is missing"
         printf 'apply, poll every %3s ms: first query after %s; whole activate %s\n' "$poll" \
-                "$(median < "$PGD/ready")" "$(median < "$PGD/wall")"
-}
-for poll in 10 1 5 20 50 100; do bench_apply "$poll"; done
+                "$(median < "$PGD/ready.$poll")" "$(median < "$PGD/wall.$poll")"
+done
 
 # The cost of waiting: a service manager that starts nothing, so apply polls for all of
 # ready_timeout (2 s) and fails; CPU time of xhafw and everything it waited for.
