@@ -398,10 +398,8 @@ static void step_options(struct config *cfg, struct xhafw_step *st, dictionary *
 
                 o->schema = &schema[i];
                 o->line = v ? line : 0;
-                if (v && !*v && schema[i].type != XHAFW_OPT_STRING && schema[i].type != XHAFW_OPT_LIST)
-                        v = NULL; /* "key =" with nothing: take the default (or report a required one) */
-                if (v && !*v && schema[i].required)
-                        v = NULL;
+                if (v && !*v)
+                        v = NULL; /* "key =" with nothing: the default (or, for a required one, an error) */
                 if (!v && schema[i].default_value)
                         v = schema[i].default_value;
                 if (!v) {

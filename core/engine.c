@@ -41,6 +41,7 @@ struct child {
         uint64_t start_us;
         uint64_t deadline_ms, kill_ms;
         bool term_sent, timed_out;
+        bool deadline_passed;     /* timed_out because of the deadline, not an interruption */
 };
 
 struct engine {
@@ -426,6 +427,10 @@ static int action_result(struct engine *e, struct child *c, int status, char **r
 {
         uint64_t secs_ms = e->cfg->steps[c->step]->timeout_ms;
         *ret_why = NULL;
+        if (c->timed_out && e->rep->interrupted && !c->deadline_passed) {
+                *ret_why = xasprintf("%s was ended: xhafw was interrupted", action_names[c->kind]);
+                return -EINTR;
+        }
         if (c->timed_out) {
                 *ret_why = xasprintf("%s timed out after %llu.%03llus and was killed; raise `timeout` of the step if "
                                      "it needs longer", action_names[c->kind], (unsigned long long) secs_ms / 1000,
@@ -552,7 +557,7 @@ static void action_done(struct engine *e, struct child *c, int status)
                 if (e->stage[i] == ACT_CHECK && !e->attempted[i]) {
                         /* the first check: what the step's state is before anything is done */
                         r->check_result = res;
-                        if (res < 0 && res != -ETIME && res != -ECHILD && res != -EPROTO) {
+                        if (res < 0 && res != -ETIME && res != -ECHILD && res != -EPROTO && res != -EINTR) {
                                 set_reason(r, r->reason ? r->reason : xasprintf("check failed: %s", strerror(-res)));
                         }
                         if (e->mode == RUN_STATUS) {
@@ -567,6 +572,11 @@ static void action_done(struct engine *e, struct child *c, int status)
                         if (e->mode == RUN_ACTIVATE) {
                                 if (res == XHAFW_ACTIVE) {
                                         finish(e, i, OUT_ACTIVE);
+                                        return;
+                                }
+                                if (e->aborting) {
+                                        /* the run is stopping: the step stays as it was */
+                                        e->phase[i] = PH_WAIT;
                                         return;
                                 }
                                 if (res < 0)
@@ -745,7 +755,7 @@ static void check_timeouts(struct engine *e, int *ret_timeout)
                 if (!c->pid)
                         continue;
                 if (!c->term_sent && now >= c->deadline_ms) {
-                        c->term_sent = c->timed_out = true;
+                        c->term_sent = c->timed_out = c->deadline_passed = true;
                         c->kill_ms = now + e->cfg->settings.grace_ms;
                         log_full(e->cfg->steps[c->step]->name, LOG_WARNING, "%s timed out, sending SIGTERM",
                                  action_names[c->kind]);
@@ -950,6 +960,13 @@ static void rollback(struct engine *e)
                 e->rollback_set[i] = e->attempted[i] && (o == OUT_APPLIED || o == OUT_FAILED);
                 n += e->rollback_set[i];
         }
+        for (size_t i = 0; i < cfg->n_steps; i++)
+                if (e->phase[i] == PH_WAIT) {
+                        e->rep->steps[i].outcome = OUT_BLOCKED;
+                        if (!e->rep->steps[i].reason)
+                                set_reason(&e->rep->steps[i], strdup_or_die(e->rep->interrupted ? "not started: interrupted" :
+                                                                            "not started: the run stopped at a failure"));
+                }
         if (!n)
                 return;
         progress(e, "rolling back %u step%s", n, n == 1 ? "" : "s");

@@ -18,7 +18,8 @@ static const struct xhafw_option fake_options[] = {
         { "revert_mode", XHAFW_OPT_STRING, false, "ok", "ok, fail, hang, crash, lie, refuse" },
         { "trigger", XHAFW_OPT_PATH, false, NULL, "the modes apply only while this file exists" },
         { "ignore_term", XHAFW_OPT_BOOL, false, "no", "a hang ignores SIGTERM" },
-        { "sleep", XHAFW_OPT_DURATION, false, "0ms", "apply and revert take this long" },
+        { "sleep", XHAFW_OPT_DURATION, false, "0ms", "apply takes this long" },
+        { "revert_sleep", XHAFW_OPT_DURATION, false, "0ms", "revert takes this long" },
         { "command", XHAFW_OPT_LIST, false, NULL, "argv run by apply through xhafw_run" },
         { "file", XHAFW_OPT_PATH, false, NULL, "file apply writes `content` to through xhafw_file_replace" },
         { "content", XHAFW_OPT_STRING, false, "", "see file" },
@@ -116,7 +117,7 @@ static int act(struct xhafw_step *step, const char *mode_name, bool on)
         int r = misbehave(step, m);
         if (r <= 0)
                 return r;
-        sleep_ms(xhafw_opt_duration_ms(step, "sleep"));
+        sleep_ms(xhafw_opt_duration_ms(step, on ? "sleep" : "revert_sleep"));
         if (strcmp(m, "lie") == 0)
                 return 0;
         if (on) {
