@@ -960,19 +960,21 @@ static int pg_describe(struct xhafw_step *step, FILE *out)
         fprintf(out, "revert: service stop %s, then waits until the postmaster is gone and nothing answers; the access "
                 "lines and listen addresses stay (the configuration is shared: both nodes need them)\n", c.service);
 
-        if (pg_read_file(c.hba, &text) == 0 && pgconf_hba_add(text, c.allow, c.n_allow, c.method, &new_text, &added) >= 0)
+        if ((r = pg_read_file(c.hba, &text)) == 0 &&
+            (r = pgconf_hba_add(text, c.allow, c.n_allow, c.method, &new_text, &added)) >= 0)
                 fprintf(out, "would add to %s now: %s\n", c.hba, *added ? added : "nothing");
         else
-                fprintf(out, "cannot read %s now\n", c.hba);
+                fprintf(out, "cannot tell what it would add to %s now: %s\n", c.hba, strerror(-r));
         free(text);
         free(new_text);
         free(added);
         text = new_text = added = NULL;
-        if (pg_read_file(c.conf, &text) == 0 && pgconf_listen_add(text, c.listen, c.n_listen, &new_text, &added) >= 0) {
+        if ((r = pg_read_file(c.conf, &text)) == 0 &&
+            (r = pgconf_listen_add(text, c.listen, c.n_listen, &new_text, &added)) >= 0) {
                 pgconf_listen_value(text, listen, sizeof listen);
                 fprintf(out, "would add to listen_addresses '%s' now: %s\n", listen, *added ? added : "nothing");
         } else
-                fprintf(out, "cannot read %s now\n", c.conf);
+                fprintf(out, "cannot tell what it would add to %s now: %s\n", c.conf, strerror(-r));
         free(text);
         free(new_text);
         free(added);
