@@ -13,7 +13,6 @@
 static char *dir;
 static struct settings settings;
 static struct xhafw_step *step;
-static int msg_pipe[2] = { -1, -1 };
 
 static void setup(void)
 {
@@ -30,41 +29,13 @@ static void teardown(void)
         tl_settings_free(&settings);
         tl_rmtree(dir);
         free(dir);
-        for (int i = 0; i < 2; i++)
-                if (msg_pipe[i] >= 0)
-                        close(msg_pipe[i]);
-        msg_pipe[0] = msg_pipe[1] = -1;
-}
-
-static void capture_messages(void)
-{
-        ck_assert_int_eq(pipe2(msg_pipe, O_CLOEXEC), 0);
-        ck_assert_int_eq(fcntl(msg_pipe[0], F_SETFL, O_NONBLOCK), 0);
-        step->action->msg_fd = msg_pipe[1];
-}
-
-static char *messages(void)
-{
-        char *buf = xcalloc(1, 1);
-        size_t n = 0;
-        for (;;) {
-                char tmp[4096];
-                ssize_t r = read(msg_pipe[0], tmp, sizeof tmp);
-                if (r <= 0)
-                        break;
-                buf = realloc(buf, n + (size_t) r + 1);
-                ck_assert_ptr_nonnull(buf);
-                memcpy(buf + n, tmp, (size_t) r);
-                n += (size_t) r;
-                buf[n] = 0;
-        }
-        return buf;
+        tl_capture_end();
 }
 
 /* The user output among the framed messages, frames removed. */
 static char *printed(void)
 {
-        char *m = messages(), *out = xcalloc(strlen(m) + 1, 1), *q = out;
+        char *m = tl_messages(), *out = xcalloc(strlen(m) + 1, 1), *q = out;
         for (char *line = m; *line;) {
                 char *nl = strchr(line, '\n');
                 ck_assert_ptr_nonnull(nl);
@@ -319,7 +290,7 @@ START_TEST(dry_run_diff)
                 ck_assert_int_eq(stat(p, &before), 0);
         }
         step->action->dry_run = true;
-        capture_messages();
+        tl_capture(step);
         ck_assert_int_eq(xhafw_file_replace(step, p, diff_cases[_i].new), 0);
         got = printed();
         if (diff_cases[_i].diff)
@@ -370,12 +341,10 @@ static void check_with_patch(const char *old, const char *new)
 
         tl_write(dir, "etc/f", old);
         step->action->dry_run = true;
-        capture_messages();
+        tl_capture(step);
         ck_assert_int_eq(xhafw_file_replace(step, p, new), 0);
         diff = printed();
-        close(msg_pipe[0]);
-        close(msg_pipe[1]);
-        msg_pipe[0] = msg_pipe[1] = -1;
+        tl_capture_end();
         step->action->msg_fd = -1;
         if (strcmp(old, new) == 0) {
                 ck_assert_str_eq(diff, "");

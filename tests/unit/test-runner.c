@@ -11,7 +11,6 @@
 static char *dir;
 static struct settings settings;
 static struct xhafw_step *step;
-static int msg_pipe[2] = { -1, -1 };
 
 static void setup(void)
 {
@@ -26,36 +25,7 @@ static void teardown(void)
         tl_settings_free(&settings);
         tl_rmtree(dir);
         free(dir);
-        for (int i = 0; i < 2; i++)
-                if (msg_pipe[i] >= 0)
-                        close(msg_pipe[i]);
-        msg_pipe[0] = msg_pipe[1] = -1;
-}
-
-/* Framed lines sent by the step land in a pipe, as in an action's child. */
-static void capture_messages(void)
-{
-        ck_assert_int_eq(pipe2(msg_pipe, O_CLOEXEC), 0);
-        ck_assert_int_eq(fcntl(msg_pipe[0], F_SETFL, O_NONBLOCK), 0);
-        step->action->msg_fd = msg_pipe[1];
-}
-
-static char *messages(void)
-{
-        char *buf = xcalloc(1, 1);
-        size_t n = 0;
-        for (;;) {
-                char tmp[4096];
-                ssize_t r = read(msg_pipe[0], tmp, sizeof tmp);
-                if (r <= 0)
-                        break;
-                buf = realloc(buf, n + (size_t) r + 1);
-                ck_assert_ptr_nonnull(buf);
-                memcpy(buf + n, tmp, (size_t) r);
-                n += (size_t) r;
-                buf[n] = 0;
-        }
-        return buf;
+        tl_capture_end();
 }
 
 static void write_script(const char *name, const char *body)
@@ -117,9 +87,9 @@ START_TEST(output_logged)
         const char *argv[] = { "sh", "-c", "echo one; echo two >&2; exit 4", NULL };
         char *m;
 
-        capture_messages();
+        tl_capture(step);
         ck_assert_int_eq(xhafw_run(step, argv, 0, NULL), 4);
-        m = messages();
+        m = tl_messages();
         ck_assert_str_eq(m, "6running: sh -c 'echo one; echo two >&2; exit 4'\n"
                             "7  one\n"
                             "7  two\n"
@@ -190,10 +160,10 @@ START_TEST(not_found)
         const char *argv2[] = { "/nonexistent/tool", NULL };
         char *out = NULL, *m;
 
-        capture_messages();
+        tl_capture(step);
         ck_assert_int_eq(xhafw_run(step, argv, 0, &out), -ENOENT);
         ck_assert_ptr_null(out);
-        m = messages();
+        m = tl_messages();
         ck_assert_str_eq(m, "3command xhafw-no-such-command not found in PATH /usr/sbin:/usr/bin:/sbin:/bin\n");
         free(m);
         ck_assert_int_eq(xhafw_run(step, argv2, 0, &out), -ENOENT);
@@ -332,13 +302,13 @@ START_TEST(dry_run_prints)
         char *out = NULL, *m, *expect;
 
         step->action->dry_run = true;
-        capture_messages();
+        tl_capture(step);
         ck_assert_int_eq(xhafw_run(step, argv, 0, &out), 0);
         ck_assert_str_eq(out, "");
         free(out);
         ck_assert_int_eq(access(file, F_OK), -1);
         ck_assert_int_eq(xhafw_run(step, argv2, 0, NULL), 0);
-        m = messages();
+        m = tl_messages();
         expect = xasprintf("Owould run: touch %s\nOwould run: echo 'a b' 'it'\\''s' '' x=1,y/z '$HOME'\n", file);
         ck_assert_str_eq(m, expect);
         free(expect);
@@ -396,11 +366,11 @@ START_TEST(service_argv)
         char *calls = fake_service_manager(), *got, *m;
 
         step->action->dry_run = service_cases[_i].dry_run;
-        capture_messages();
+        tl_capture(step);
         ck_assert_int_eq(xhafw_service(step, service_cases[_i].verb, service_cases[_i].unit),
                          service_cases[_i].result);
         got = tl_read(calls);
-        m = messages();
+        m = tl_messages();
         if (service_cases[_i].calls) {
                 ck_assert_ptr_nonnull(got);
                 ck_assert_str_eq(got, service_cases[_i].calls);
@@ -421,12 +391,12 @@ START_TEST(service_manager_empty)
 {
         char *m;
 
-        capture_messages();
+        tl_capture(step);
         ck_assert_int_eq(xhafw_service(step, "start", "xcatd"), -EINVAL);
         settings.service_manager = xcalloc(1, sizeof(char *));
         ck_assert_int_eq(xhafw_service(step, "start", "xcatd"), -EINVAL);
         ck_assert_int_eq(xhafw_service(step, NULL, "xcatd"), -EINVAL);
-        m = messages();
+        m = tl_messages();
         ck_assert_ptr_nonnull(strstr(m, "3service_manager is empty"));
         free(m);
 }

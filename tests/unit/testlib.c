@@ -234,3 +234,38 @@ int tl_journal_index(const char *dir, const char *event, const char *step)
         free(st);
         return found;
 }
+
+static int capture_pipe[2] = { -1, -1 };
+
+void tl_capture(struct xhafw_step *st)
+{
+        ck_assert_int_eq(pipe2(capture_pipe, O_CLOEXEC), 0);
+        ck_assert_int_eq(fcntl(capture_pipe[0], F_SETFL, O_NONBLOCK), 0);
+        st->action->msg_fd = capture_pipe[1];
+}
+
+char *tl_messages(void)
+{
+        char *buf = xcalloc(1, 1);
+        size_t n = 0;
+        for (;;) {
+                char tmp[4096];
+                ssize_t r = read(capture_pipe[0], tmp, sizeof tmp);
+                if (r <= 0)
+                        break;
+                buf = realloc(buf, n + (size_t) r + 1);
+                ck_assert_ptr_nonnull(buf);
+                memcpy(buf + n, tmp, (size_t) r);
+                n += (size_t) r;
+                buf[n] = 0;
+        }
+        return buf;
+}
+
+void tl_capture_end(void)
+{
+        for (int i = 0; i < 2; i++)
+                if (capture_pipe[i] >= 0)
+                        close(capture_pipe[i]);
+        capture_pipe[0] = capture_pipe[1] = -1;
+}

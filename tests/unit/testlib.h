@@ -19,6 +19,11 @@ void tl_settings_free(struct settings *s);
 /* A bare step named NAME with an action context (not dry-run, msg_fd -1). */
 struct xhafw_step *tl_step(const char *name, const struct settings *s, bool dry_run);
 void tl_step_free(struct xhafw_step *st);
+/* Send the framed lines of STEP's action into a pipe, as in an action's child; tl_messages()
+ * returns what arrived since (free it), tl_capture_end() closes the pipe. */
+void tl_capture(struct xhafw_step *st);
+char *tl_messages(void);
+void tl_capture_end(void);
 /* Run a suite, return the process exit status. */
 int tl_run(Suite *s);
 
