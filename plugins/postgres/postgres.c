@@ -24,8 +24,11 @@
  * XHAFW_POSTGRES_POLL_MS overrides it, only so that the benchmark can show the effect.
  */
 #define PG_POLL_MS 10
-/* libpq's smallest connect timeout; an unreachable address costs this much per attempt. */
+/* libpq's smallest connect timeout, for pings: an unreachable address costs this much per attempt. */
 #define PG_CONNECT_TIMEOUT "2"
+/* For a query's connection, which includes authentication (SCRAM is slow on purpose) on a node that
+ * may be busy: a flapping check is worse than a slow one, and the step's timeout still applies. */
+#define PG_QUERY_CONNECT_TIMEOUT "10"
 /* How long a postmaster that says "ready" may stay unreachable at check_host before we give up. */
 #define PG_READY_GRACE_MS 1000
 /* How long after service start a postmaster may take to appear: it writes postmaster.pid first thing. */
@@ -220,7 +223,8 @@ static void pg_notice_ignore(void *arg, const char *message)
 }
 
 /* Connection parameters as keyword arrays: never a conninfo string, which would need quoting. */
-static PGconn *pg_connect(const struct pg_cfg *c, const char *host, const char *port, const char *password)
+static PGconn *pg_connect(const struct pg_cfg *c, const char *host, const char *port, const char *password,
+                          const char *timeout)
 {
         const char *k[8], *v[8];
         size_t n = 0;
@@ -230,7 +234,7 @@ static PGconn *pg_connect(const struct pg_cfg *c, const char *host, const char *
         k[n] = "port", v[n++] = port;
         k[n] = "dbname", v[n++] = c->dbname;
         k[n] = "user", v[n++] = c->user;
-        k[n] = "connect_timeout", v[n++] = PG_CONNECT_TIMEOUT;
+        k[n] = "connect_timeout", v[n++] = timeout;
         k[n] = "application_name", v[n++] = "xhafw";
         if (password)
                 k[n] = "password", v[n++] = password;
@@ -280,7 +284,7 @@ static void pg_error_line(PGconn *conn, char *buf, size_t size)
 /* Why nothing answers at host: libpq's own words, from one connection attempt. */
 static void pg_why_not(const struct pg_cfg *c, const char *host, const char *password, char *buf, size_t size)
 {
-        PGconn *conn = pg_connect(c, host, c->port, password);
+        PGconn *conn = pg_connect(c, host, c->port, password, PG_CONNECT_TIMEOUT);
 
         if (conn && PQstatus(conn) == CONNECTION_OK)
                 snprintf(buf, size, "it answers now");
@@ -358,7 +362,7 @@ static bool pg_is_local_postgres(long pid, const char *data_dir)
 static int pg_query(const struct pg_cfg *c, const char *password, const char *sql, long postmaster, char vals[2][1024],
                     char *err, size_t err_size)
 {
-        PGconn *conn = pg_connect(c, c->check_host, c->port, password);
+        PGconn *conn = pg_connect(c, c->check_host, c->port, password, PG_QUERY_CONNECT_TIMEOUT);
         PGresult *res;
         int r = 0;
 

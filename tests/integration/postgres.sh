@@ -248,6 +248,7 @@ write_step
 run 0 xhn activate --yes
 run 0 xhn deactivate --yes
 # No secret anywhere: outputs, journal, step state, backups of edited files, the service log.
+[ -s "$T/state/journal" ] || fail "no journal in $T/state"
 if grep -rqF -e "$PW" -e "$WRONG" "$T/all.out" "$T/state" "$PGD/log/server.log" "$PGD/log/server.log.calls"; then
         fail "a password leaked into an output or the state directory"
 fi
