@@ -18,7 +18,7 @@ GOLD=$SRC/plugins/postgres/testdata
 # The cluster lives outside $T (0700, root's) so that the postgres user can reach it; registered
 # first, it is removed last, after every server is stopped.
 PGD=$(mktemp -d /tmp/xhafw-pg.XXXXXX)
-at_exit "[ -n "${KEEP:-}" ] || rm -rf '$PGD'"
+at_exit "rm -rf '$PGD'"
 chmod 0755 "$PGD"
 DATA=$PGD/data
 mkdir -p "$PGD/sock" "$PGD/log" "$DATA"
