@@ -147,11 +147,22 @@ start_ka() {
         ka_pid[$n]=$!
         at_exit "kill $! 2>/dev/null; for w in \$(seq 1 40); do kill -0 $! 2>/dev/null || break; sleep 0.25; done"
 }
+# stop_ka NODE: stop its keepalived and wait until it exited (its pid file goes with it), so that it
+# can be started again.
+stop_ka() {
+        local pid=${ka_pid[$1]} k
+        kill "$pid"
+        for ((k = 0; k < 80; k++)); do
+                [ -e "/proc/$pid" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$pid/stat" 2>/dev/null || break
+                sleep 0.25
+        done
+        wait "$pid" 2>/dev/null || true
+}
 wait_until() {
         local limit=$1 what=$2 k
         shift 2
         for ((k = 0; k < limit * 4; k++)); do "$@" && return 0; sleep 0.25; done
-        tail -20 "$T/a/keepalived.log" "$T/b/keepalived.log" >&2
+        tail -n 20 "$T/a/keepalived.log" "$T/b/keepalived.log" "$T/notify.log" >&2
         fail "timed out after ${limit}s waiting for $what"
 }
 
@@ -166,7 +177,7 @@ pass "keepalived: a became master and activated in $(awk -v a="$t0" -v b="$t1" '
 
 # The master stops (an admin, or the node going down): a deactivates (notify stop), b takes over.
 t0=$(date +%s.%N)
-kill "${ka_pid[a]}"
+stop_ka a
 wait_until 20 "node b to become master and activate" is_active b
 t1=$(date +%s.%N)
 wait_until 10 "node a to deactivate" is_inactive a
@@ -179,9 +190,9 @@ is_active b && is_inactive a || fail "the returning node took the role back (nop
 pass "keepalived: a returned as backup; b keeps the role (nopreempt)"
 
 # b stops: the role goes back to a; then a stops too, and no node keeps any of it.
-kill "${ka_pid[b]}"
+stop_ka b
 wait_until 20 "node a to become master again and activate" is_active a
 wait_until 10 "node b to deactivate" is_inactive b
-kill "${ka_pid[a]}"
+stop_ka a
 wait_until 10 "node a to deactivate on stop" is_inactive a
 pass "keepalived: back to a when b stops; every node inactive once both are stopped"
