@@ -219,6 +219,9 @@ static void print_dry_run(const struct config *cfg, const struct run_report *rep
                 case OUT_WOULD_REVERT: printf(" -> would revert:\n"); break;
                 case OUT_ACTIVE: printf(reverse ? "\n" : ": nothing to do\n"); break;
                 case OUT_INACTIVE: printf(reverse ? ": nothing to do\n" : "\n"); break;
+                case OUT_BLOCKED:
+                        printf(" -> %s\n", r->reason ? r->reason : "not started");
+                        break;
                 default:
                         printf(" -> %s%s%s\n", step_outcome_name(r->outcome), r->reason ? ": " : "",
                                r->reason ? r->reason : "");

@@ -645,6 +645,9 @@ static bool satisfied_active(const struct engine *e, size_t j)
                 return true;
         if (!selected(e, j))
                 return o == OUT_ACTIVE;
+        /* a dry-run assumes earlier steps succeed, so that the whole plan is shown */
+        if (e->o->dry_run && e->phase[j] == PH_DONE && (o == OUT_FAILED || o == OUT_REFUSED))
+                return true;
         return e->phase[j] == PH_DONE && (o == OUT_ACTIVE || o == OUT_APPLIED || o == OUT_WOULD_APPLY);
 }
 

@@ -310,7 +310,7 @@ START_TEST(test_dry_run_foresees_refusal)
 {
         char *out;
         step("a", "apply_mode = refuse");
-        step("b", NULL);
+        step("b", "after = a");
         ck_assert_int_eq(tl_xhafw(dir, &out, "activate", "--dry-run", NULL), 6);
         ck_assert_msg(strstr(out, "a (fake): INACTIVE -> refused") && strstr(out, "b (fake): INACTIVE -> would apply"),
                       "%s", out);
