@@ -19,10 +19,11 @@ conf() { # conf NAME JOBS
         printf '[xhafw]\nconf_d = %s\nplugin_path = %s\nstate_dir = %s\njobs = %s\n' \
                 "$T/$1/conf.d" "$build/tests/plugins" "$T/$1/state" "$2" > "$T/$1/xhafw.conf"
 }
-timed() { # timed CMD... -> seconds on stdout
-        local t0 t1
-        t0=$(now); "$@" > "$T/last.out" 2>&1 || { cat "$T/last.out" >&2; return 1; }; t1=$(now)
-        echo "$t1 - $t0" | bc -l
+timed() { # timed CMD... -> wall seconds on stdout; CPU seconds (user+sys, children included) in $T/cpu
+        local TIMEFORMAT='%R %U %S' t
+        t=$( { time "$@" > "$T/last.out" 2>&1; } 2>&1 ) || { cat "$T/last.out" >&2; return 1; }
+        echo "$t" | awk '{ print $2 + $3 }' > "$T/cpu"
+        echo "$t" | awk '{ print $1 }'
 }
 gen() { # gen NAME N SHAPE [SLEEP]: N no-op steps as a chain or a fan-out (all after one root)
         local name=$1 n=$2 shape=$3 sleep=${4:-0ms} i
@@ -37,15 +38,18 @@ gen() { # gen NAME N SHAPE [SLEEP]: N no-op steps as a chain or a fan-out (all a
 }
 
 echo "xhafw core benchmark ($(nproc) cores, state dir on $(df --output=fstype "$T" | tail -1))"
-printf '%-34s %10s %10s %14s\n' "case" "activate" "deactivate" "per step (act)"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) (wall times grow with load; CPU time does not)"
+printf '%-34s %10s %10s %14s %14s\n' "case" "activate" "deactivate" "per step (act)" "CPU per step"
 for n in 10 100 1000; do
         for shape in chain fanout; do
                 name=$shape-$n
                 conf "$name" 4
                 gen "$name" "$n" "$shape"
                 a=$(timed "$xhafw" --config "$T/$name/xhafw.conf" -q activate --yes)
+                cpu=$(cat "$T/cpu")
                 d=$(timed "$xhafw" --config "$T/$name/xhafw.conf" -q deactivate --yes)
-                printf '%-34s %9.3fs %9.3fs %12.3fms\n' "$n no-op steps, $shape" "$a" "$d" "$(echo "$a * 1000 / $n" | bc -l)"
+                printf '%-34s %9.3fs %9.3fs %12.3fms %12.3fms\n' "$n no-op steps, $shape" "$a" "$d" \
+                        "$(echo "$a * 1000 / $n" | bc -l)" "$(echo "$cpu * 1000 / $n" | bc -l)"
         done
 done
 
