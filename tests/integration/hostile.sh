@@ -11,11 +11,14 @@
 # to fail: a bug reported and not fixed yet; it is then counted apart, and reported when it passes).
 #
 # HOSTILE_CORPUS=DIR runs another corpus of the same form; arguments name cases to run (default all).
+# XHAFW_WRAPPER runs xhafw under a tool, e.g. "valgrind -q --leak-check=full --error-exitcode=99"
+# (then HOSTILE_TIME_LIMIT, in seconds, may need raising from 10).
 source "$(dirname "$0")/lib.sh"
 
 corpus=${HOSTILE_CORPUS:-$(cd "$(dirname "$0")/../data/bad-conf" && pwd)}
 [ -d "$corpus" ] || fail "no corpus at $corpus"
-time_limit=10                   # seconds per command
+time_limit=${HOSTILE_TIME_LIMIT:-10} # seconds per command
+read -r -a wrapper <<< "${XHAFW_WRAPPER:-}"
 mem_limit=$((1024 * 1024))      # KiB of address space per command
 # ASan reserves terabytes of address space: bound its resident size instead.
 asan=no
@@ -39,7 +42,8 @@ run_bounded() {
         local out=$1 rc=0
         shift
         (
-                [ "$asan" = yes ] || ulimit -v "$mem_limit"
+                # Valgrind and ASan manage their own address space.
+                [ "$asan" = yes ] || [ "${#wrapper[@]}" -gt 0 ] || ulimit -v "$mem_limit"
                 exec timeout -k 2 "$time_limit" "$@"
         ) > "$out" 2>&1 < /dev/null || rc=$?
         echo "$rc"
@@ -97,7 +101,7 @@ for name in "${cases[@]}"; do
         for c in "${commands[@]}"; do
                 read -r -a argv <<< "$c"
                 out=$T/out
-                rc=$(run_bounded "$out" "$XHAFW" --config "$work/xhafw.conf" "${argv[@]}")
+                rc=$(run_bounded "$out" "${wrapper[@]}" "$XHAFW" --config "$work/xhafw.conf" "${argv[@]}")
                 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
                         problems+=("$c: took more than ${time_limit}s")
                 elif [ "$rc" -ge 128 ]; then
@@ -105,8 +109,8 @@ for name in "${cases[@]}"; do
                 elif [ "$rc" != 2 ]; then
                         problems+=("$c: exited $rc, expected 2")
                 fi
-                if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:|MemorySanitizer' "$out"; then
-                        problems+=("$c: sanitizer report")
+                if grep -Eq 'AddressSanitizer|LeakSanitizer|runtime error:|MemorySanitizer|ERROR SUMMARY: [1-9]' "$out"; then
+                        problems+=("$c: sanitizer or valgrind report")
                 fi
                 if ! grep -qF -- "$expect" "$out"; then
                         problems+=("$c: no message naming '$expect'")
