@@ -1,6 +1,8 @@
 /* postgres plugin: access configuration, start and stop, readiness by a real libpq query, split-brain guard. */
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,7 +26,8 @@
  * XHAFW_POSTGRES_POLL_MS overrides it, only so that the benchmark can show the effect.
  */
 #define PG_POLL_MS 10
-/* libpq's smallest connect timeout, for pings: an unreachable address costs this much per attempt. */
+/* libpq's smallest connect timeout, for blocking pings (readiness, revert): an unreachable address costs
+ * this much per attempt. The guard does not block: it asks all its places at once (guard_timeout). */
 #define PG_CONNECT_TIMEOUT "2"
 /* For a query's connection, which includes authentication (SCRAM is slow on purpose) on a node that
  * may be busy: a flapping check is worse than a slow one, and the step's timeout still applies. */
@@ -35,6 +38,13 @@
 #define PG_APPEAR_MS 5000
 /* How often the readiness poll looks at postmaster.pid and /proc: dying servers are rare, pings are not. */
 #define PG_PIDCHECK_MS 100
+/*
+ * The guard sends a fresh connection attempt to a numeric address that has neither answered nor
+ * refused this often within guard_timeout: Linux resends a lost SYN only after a second, so one lost
+ * packet would otherwise make a live server look silent. At most PG_GUARD_ATTEMPTS per address.
+ */
+#define PG_GUARD_RETRY_MS 150
+#define PG_GUARD_ATTEMPTS 8
 #define PG_MAX_PASSWORD 1024
 #define PG_MAX_FILE (16 * 1024 * 1024)
 
@@ -53,6 +63,8 @@ static const struct xhafw_option pg_options[] = {
         { "check_dbname", XHAFW_OPT_STRING, false, "postgres", "database of the readiness query" },
         { "password_file", XHAFW_OPT_PATH, false, NULL, "file whose first line is check_user's password; read at run time, never logged" },
         { "ready_timeout", XHAFW_OPT_DURATION, false, "60s", "how long apply waits for a query to succeed (and revert for the server to go)" },
+        { "guard_timeout", XHAFW_OPT_DURATION, false, "500ms",
+          "how long the split-brain guard waits for an answer from the places a server of this cluster could answer at, all asked at once" },
         { .name = NULL },
 };
 
@@ -66,7 +78,7 @@ struct pg_cfg {
         size_t n_listen;
         const char *const *allow;
         size_t n_allow;
-        uint64_t ready_timeout_ms;
+        uint64_t ready_timeout_ms, guard_timeout_ms;
 };
 
 static char *pg_path_join(const char *dir, const char *name)
@@ -102,6 +114,7 @@ static int pg_cfg_load(struct xhafw_step *step, struct pg_cfg *c)
         c->n_listen = xhafw_opt_list(step, "listen_addresses", &c->listen);
         c->n_allow = xhafw_opt_list(step, "allow", &c->allow);
         c->ready_timeout_ms = xhafw_opt_duration_ms(step, "ready_timeout");
+        c->guard_timeout_ms = xhafw_opt_duration_ms(step, "guard_timeout");
         if (!c->data_dir || !*c->data_dir || !c->service || !c->method || !c->check_host || !c->user || !c->dbname)
                 return -EINVAL;
         s = xhafw_opt_string(step, "pg_hba");
@@ -462,19 +475,280 @@ static void pg_list_add_all(struct pgconf_buf *b, const char *list)
         }
 }
 
+/* What the guard learned of one place. */
+enum pg_probe_state { PG_PROBE_PENDING, PG_PROBE_ANSWERED, PG_PROBE_REFUSED, PG_PROBE_SILENT };
+
+/* One connection attempt of the guard. */
+struct pg_probe {
+        PGconn *conn;
+        size_t host;
+        PostgresPollingStatusType last;
+};
+
+/*
+ * Whether libpq got past connect(): the server's kernel completed the handshake (or the socket
+ * accepted), so something listens there; what it says next (authentication wanted or failed, "the
+ * database system is starting up") is an answer too, as for PQping.
+ */
+static bool pg_conn_accepted(PGconn *conn)
+{
+        ConnStatusType s = PQstatus(conn);
+
+        return s != CONNECTION_BAD && s != CONNECTION_STARTED && s != CONNECTION_NEEDED;
+}
+
+/* Only a numeric address is asked again: a host name would be looked up again, and the lookup blocks. */
+static bool pg_numeric_host(const char *host)
+{
+        unsigned char addr[sizeof(struct in6_addr)];
+
+        return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
+}
+
+/* Start one attempt; the place's new state: answered, refused (libpq gave up at once) or pending. */
+static enum pg_probe_state pg_probe_start(const struct pg_cfg *c, const char *host, const char *port, size_t i,
+                                          struct pg_probe *p)
+{
+        /* No TLS: it would only add round trips, and nothing secret is sent (no password). */
+        const char *k[] = { "host", "port", "dbname", "user", "sslmode", "application_name", NULL };
+        const char *v[] = { host, port, c->dbname, c->user, "disable", "xhafw", NULL };
+
+        *p = (struct pg_probe) { .conn = PQconnectStartParams(k, v, 0), .host = i, .last = PGRES_POLLING_WRITING };
+        if (p->conn && PQstatus(p->conn) != CONNECTION_BAD)
+                PQsetNoticeProcessor(p->conn, pg_notice_ignore, NULL);
+        if (p->conn && pg_conn_accepted(p->conn))
+                return PG_PROBE_ANSWERED;
+        if (!p->conn || PQstatus(p->conn) == CONNECTION_BAD) {
+                PQfinish(p->conn);
+                p->conn = NULL;
+                return PG_PROBE_REFUSED;
+        }
+        return PG_PROBE_PENDING;
+}
+
+/* Let the attempt that answered finish (within the deadline) and say what the server said, for the log. */
+static void pg_probe_finish(PGconn *conn, PostgresPollingStatusType last, uint64_t deadline, char *how, size_t size)
+{
+        uint64_t now;
+
+        while (last != PGRES_POLLING_OK && last != PGRES_POLLING_FAILED && (now = pg_now_ms()) < deadline) {
+                struct pollfd pfd = { .fd = PQsocket(conn), .events = last == PGRES_POLLING_READING ? POLLIN : POLLOUT };
+                int n;
+
+                if (pfd.fd < 0)
+                        break;
+                n = poll(&pfd, 1, (int) (deadline - now));
+                if (n < 0 && errno != EINTR)
+                        break;
+                if (n > 0)
+                        last = PQconnectPoll(conn);
+        }
+        if (PQstatus(conn) == CONNECTION_OK)
+                snprintf(how, size, "it accepts connections");
+        else if (last == PGRES_POLLING_FAILED)
+                pg_error_line(conn, how, size);
+        else
+                snprintf(how, size, "it accepted the connection and had not said more within guard_timeout");
+}
+
+/* Hang up every attempt at place i: it has its answer. */
+static void pg_probe_close(struct pg_probe *probes, size_t np, size_t i)
+{
+        for (size_t j = 0; j < np; j++)
+                if (probes[j].host == i && probes[j].conn) {
+                        PQfinish(probes[j].conn);
+                        probes[j].conn = NULL;
+                }
+}
+
+/*
+ * Ask every host at once whether a server listens at port, like PQping but without blocking:
+ * non-blocking libpq connections driven by poll(), until one is accepted or timeout_ms passes.
+ * st[i] is each host's outcome (a place still pending at the deadline is PG_PROBE_SILENT); how says
+ * what the one that answered said. The index of that host, -1 when none answered, or -ENOMEM.
+ */
+static ssize_t pg_probe_all(const struct pg_cfg *c, char *const *hosts, size_t n, const char *port,
+                            uint64_t timeout_ms, enum pg_probe_state *st, char *how, size_t how_size)
+{
+        uint64_t start = pg_now_ms(), deadline = start + timeout_ms, next_round = start, now;
+        size_t cap = n * PG_GUARD_ATTEMPTS + 1, np = 0, round = 0, answered = SIZE_MAX;
+        struct pg_probe *probes = calloc(cap, sizeof *probes);
+        struct pollfd *fds = calloc(cap, sizeof *fds);
+        size_t *which = calloc(cap, sizeof *which);
+        ssize_t r = -1;
+
+        how[0] = '\0';
+        if (!probes || !fds || !which) {
+                free(probes);
+                free(fds);
+                free(which);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < n; i++)
+                st[i] = PG_PROBE_PENDING;
+        while (answered == SIZE_MAX) {
+                size_t m = 0;
+                bool pending = false;
+                int wait, rc;
+
+                /* A round of attempts: every place at first, then the numeric addresses still silent. */
+                now = pg_now_ms();
+                if (round < PG_GUARD_ATTEMPTS && now >= next_round && now < deadline) {
+                        for (size_t i = 0; i < n && answered == SIZE_MAX; i++) {
+                                if (st[i] != PG_PROBE_PENDING || (round > 0 && !pg_numeric_host(hosts[i])))
+                                        continue;
+                                st[i] = pg_probe_start(c, hosts[i], port, i, &probes[np]);
+                                if (st[i] == PG_PROBE_ANSWERED)
+                                        answered = np;
+                                else if (st[i] == PG_PROBE_REFUSED)
+                                        pg_probe_close(probes, np, i);
+                                np++;
+                        }
+                        round++;
+                        next_round = start + round * PG_GUARD_RETRY_MS;
+                        if (answered != SIZE_MAX)
+                                break;
+                }
+                for (size_t j = 0; j < np; j++) {
+                        if (!probes[j].conn)
+                                continue;
+                        fds[m] = (struct pollfd) { .fd = PQsocket(probes[j].conn),
+                                                   .events = probes[j].last == PGRES_POLLING_READING ? POLLIN : POLLOUT };
+                        which[m++] = j;
+                }
+                for (size_t i = 0; i < n; i++)
+                        pending = pending || st[i] == PG_PROBE_PENDING;
+                now = pg_now_ms();
+                if (!pending || now >= deadline)
+                        break;
+                wait = (int) (deadline - now);
+                if (round < PG_GUARD_ATTEMPTS && next_round < deadline)
+                        wait = next_round > now ? (int) (next_round - now) : 0;
+                rc = poll(fds, m, wait);
+                if (rc < 0 && errno != EINTR)
+                        break;
+                for (size_t k = 0; rc > 0 && k < m && answered == SIZE_MAX; k++) {
+                        struct pg_probe *p = &probes[which[k]];
+
+                        if (!fds[k].revents || !p->conn)
+                                continue;
+                        p->last = PQconnectPoll(p->conn);
+                        if (p->last == PGRES_POLLING_OK || pg_conn_accepted(p->conn)) {
+                                st[p->host] = PG_PROBE_ANSWERED;
+                                answered = which[k];
+                        } else if (p->last == PGRES_POLLING_FAILED) {
+                                /* refused, unreachable, no such host: the place has its answer */
+                                st[p->host] = PG_PROBE_REFUSED;
+                                pg_probe_close(probes, np, p->host);
+                        }
+                }
+        }
+        if (answered != SIZE_MAX) {
+                r = (ssize_t) probes[answered].host;
+                pg_probe_finish(probes[answered].conn, probes[answered].last, deadline, how, how_size);
+        }
+        for (size_t j = 0; j < np; j++)
+                PQfinish(probes[j].conn);
+        for (size_t i = 0; i < n; i++)
+                if (st[i] == PG_PROBE_PENDING)
+                        st[i] = PG_PROBE_SILENT;
+        free(probes);
+        free(fds);
+        free(which);
+        return r;
+}
+
+/*
+ * The guard's question: does a server answer at any of the places in the comma-separated list
+ * where? All are asked at once, for at most guard_timeout. XHAFW_REFUSED (or 0 with --force) when
+ * one answers, 0 when none does (the pid file is stale), -ENOMEM.
+ */
+static int pg_guard_ask(struct xhafw_step *step, const struct pg_cfg *c, const char *where, const char *port,
+                        const struct pgconf_pidfile *pf)
+{
+        struct pgconf_buf silent = { 0 };
+        char **hosts = NULL, how[1024];
+        enum pg_probe_state *st = NULL;
+        size_t n = 0, max = 1;
+        uint64_t start = pg_now_ms(), took;
+        ssize_t answered = -1;
+        int r = 0;
+
+        for (const char *p = where; *p; p++)
+                max += *p == ',';
+        hosts = calloc(max, sizeof *hosts);
+        st = calloc(max, sizeof *st);
+        if (!hosts || !st) {
+                r = -ENOMEM;
+                goto out;
+        }
+        /* "*" is no host to ask; the addresses it stands for are in the list already */
+        for (const char *p = where; *p;) {
+                const char *comma = strchr(p, ',');
+                size_t m = comma ? (size_t) (comma - p) : strlen(p);
+
+                if (m > 0 && !(m == 1 && *p == '*') && n < max && !(hosts[n++] = strndup(p, m))) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                p = comma ? comma + 1 : p + m;
+        }
+        answered = pg_probe_all(c, hosts, n, port, c->guard_timeout_ms, st, how, sizeof how);
+        took = pg_now_ms() - start;
+        if (answered < -1) {
+                r = (int) answered;
+                goto out;
+        }
+        if (answered >= 0) {
+                const char *h = hosts[answered];
+
+                xhafw_log(step, LOG_INFO, "asked %zu place%s at once in %llu ms; %s port %s answered: %s", n,
+                          n == 1 ? "" : "s", (unsigned long long) took, h, port, how);
+                if (xhafw_force(step)) {
+                        xhafw_log(step, LOG_WARNING,
+                                  "%s/postmaster.pid names pid %ld, which is no postgres of this node, and a server "
+                                  "answers at %s port %s; going on because of --force",
+                                  c->data_dir, pf->pid, h, port);
+                        goto out;
+                }
+                xhafw_log(step, LOG_ERR,
+                          "refusing to start: a server answers at %s port %s, but pid %ld in %s/postmaster.pid is "
+                          "no postgres of this node: another node is running this cluster. Stop it there first "
+                          "(--force skips this check)",
+                          h, port, pf->pid, c->data_dir);
+                r = XHAFW_REFUSED;
+                goto out;
+        }
+        for (size_t i = 0; i < n; i++)
+                if (st[i] == PG_PROBE_SILENT)
+                        pg_list_add(&silent, hosts[i], strlen(hosts[i]));
+        xhafw_log(step, LOG_NOTICE,
+                  "%s/postmaster.pid is stale: pid %ld is no postgres of this node and nothing answers at %s "
+                  "port %s (asked at once in %llu ms%s%s%s); going on",
+                  c->data_dir, pf->pid, where, port, (unsigned long long) took,
+                  silent.data ? "; no reply from " : "", silent.data ? silent.data : "",
+                  silent.data ? " within guard_timeout" : "");
+out:
+        for (size_t i = 0; hosts && i < n; i++)
+                free(hosts[i]);
+        free(hosts);
+        free(st);
+        free(silent.data);
+        return r;
+}
+
 /*
  * The split-brain guard. No postmaster.pid: 0. Its pid is this node's postmaster for data_dir:
  * *ret_pid = pid. Otherwise ask every place a server of this cluster could answer (the recorded
  * socket directory and address, the listen addresses of the configuration and the step, and
- * check_host, at the recorded port): an answer means another node runs it, XHAFW_REFUSED (unless
- * --force); no answer means the file is stale: 0.
+ * check_host, at the recorded port), all at once for at most guard_timeout: an answer means another
+ * node runs it, XHAFW_REFUSED (unless --force); no answer means the file is stale: 0.
  */
 static int pg_guard(struct xhafw_step *step, const struct pg_cfg *c, const char *conf_text, long *ret_pid)
 {
         struct pgconf_pidfile pf;
         struct pgconf_buf where = { 0 };
         char port[16], listen[PGCONF_MAX_LINE];
-        const char *p, *answered = NULL;
         int r;
 
         *ret_pid = 0;
@@ -507,47 +781,9 @@ static int pg_guard(struct xhafw_step *step, const struct pg_cfg *c, const char 
                 free(where.data);
                 return -ENOMEM;
         }
-        /* "*" is no host to ask; the addresses it stands for are in the list already */
-        for (p = where.data; p && *p && !answered;) {
-                char host[4096];
-                const char *comma = strchr(p, ',');
-                size_t m = comma ? (size_t) (comma - p) : strlen(p);
-                PGPing ping;
-
-                if (m < sizeof host && !(m == 1 && *p == '*')) {
-                        memcpy(host, p, m);
-                        host[m] = '\0';
-                        ping = pg_ping(c, host, port);
-                        if (ping == PQPING_OK || ping == PQPING_REJECT)
-                                answered = p;
-                }
-                p = comma ? comma + 1 : p + m;
-        }
-        if (answered) {
-                size_t m = strcspn(answered, ",");
-
-                if (xhafw_force(step)) {
-                        xhafw_log(step, LOG_WARNING,
-                                  "%s/postmaster.pid names pid %ld, which is no postgres of this node, and a server "
-                                  "answers at %.*s port %s; going on because of --force",
-                                  c->data_dir, pf.pid, (int) m, answered, port);
-                        free(where.data);
-                        return 0;
-                }
-                xhafw_log(step, LOG_ERR,
-                          "refusing to start: a server answers at %.*s port %s, but pid %ld in %s/postmaster.pid is "
-                          "no postgres of this node: another node is running this cluster. Stop it there first "
-                          "(--force skips this check)",
-                          (int) m, answered, port, pf.pid, c->data_dir);
-                free(where.data);
-                return XHAFW_REFUSED;
-        }
-        xhafw_log(step, LOG_NOTICE,
-                  "%s/postmaster.pid is stale: pid %ld is no postgres of this node and nothing answers at %s "
-                  "port %s; going on",
-                  c->data_dir, pf.pid, where.data ? where.data : "", port);
+        r = pg_guard_ask(step, c, where.data ? where.data : "", port, &pf);
         free(where.data);
-        return 0;
+        return r;
 }
 
 /* Remember what apply added, merged with what earlier runs added. */
@@ -1025,6 +1261,10 @@ static int pg_validate(struct xhafw_step *step)
         }
         if (c.ready_timeout_ms == 0) {
                 xhafw_log(step, LOG_ERR, "ready_timeout must be longer than 0");
+                r = -EINVAL;
+        }
+        if (c.guard_timeout_ms == 0) {
+                xhafw_log(step, LOG_ERR, "guard_timeout must be longer than 0");
                 r = -EINVAL;
         }
         pg_cfg_free(&c);
