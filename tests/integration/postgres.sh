@@ -30,6 +30,18 @@ at_exit "ip netns del '$NS'"
 ip -n "$NS" link set lo up
 ip -n "$NS" addr add 192.0.2.7/32 dev lo
 ip -n "$NS" addr add 192.0.2.70/32 dev lo
+# Two addresses where no server can answer, for the guard: 198.51.100.99 goes out on a veth pair to a
+# neighbour that does not exist (a static entry for an unused MAC address), so its SYNs vanish
+# without a word, as towards a node that is cut off; 198.51.100.98 has a blackhole route, which
+# makes connect() fail at once (EINVAL), as a refusal does.
+ip -n "$NS" link add xhpg0 type veth peer name xhpg1
+ip -n "$NS" addr add 198.51.100.1/24 dev xhpg0
+ip -n "$NS" link set xhpg0 up
+ip -n "$NS" link set xhpg1 up
+ip -n "$NS" neigh add 198.51.100.99 lladdr 02:00:00:00:00:99 dev xhpg0 nud permanent
+ip -n "$NS" route add blackhole 198.51.100.98/32
+SILENT=198.51.100.99
+BLACKHOLE=198.51.100.98
 inns() { ip netns exec "$NS" "$@"; }
 # A free port of the namespace.
 PORT=
@@ -186,6 +198,48 @@ expect_output "postmaster.pid is stale: pid $pid"
 [ "$(psqln -c 'SELECT count(*) FROM t')" = 3 ] || fail "rows lost after the crash"
 pass "a stale postmaster.pid is reported and the server starts"
 
+# --- the guard with a place that never answers: the crashed node's address, cut off. Every place
+# is asked at once, so the wait is guard_timeout, not 2 s per silent address. The time is printed,
+# not asserted (tests/bench/postgres.sh measures it); the behaviour is asserted. ---
+# crash_with_listen ADDR: kill the postmaster and make the stale postmaster.pid record ADDR as its
+# listen address (line 6), as the other node's file would; the file keeps its owner and inode.
+crash_with_listen() {
+        pid=$(head -n 1 "$DATA/postmaster.pid")
+        kill -KILL "$pid"
+        for _ in $(seq 1 100); do [ -e "/proc/$pid" ] || break; sleep 0.1; done
+        [ -e "/proc/$pid" ] && fail "the killed postmaster $pid was not reaped"
+        wait_no_postgres
+        awk -v a="$1" 'NR == 6 { $0 = a } { print }' "$DATA/postmaster.pid" > "$T/pid.new"
+        cat "$T/pid.new" > "$DATA/postmaster.pid"
+        [ "$(sed -n 6p "$DATA/postmaster.pid")" = "$1" ] || fail "postmaster.pid has no line 6"
+}
+guard_ms() { sed -n 's/.*at once in \([0-9]*\) ms.*/\1/p' "$T/out"; }
+crash_with_listen "$SILENT"
+tx_packets() { inns cat /sys/class/net/xhpg0/statistics/tx_packets; }
+tx0=$(tx_packets)
+t0=$(date +%s%3N)
+run 0 xhn -v activate --yes
+t1=$(date +%s%3N)
+tx1=$(tx_packets)
+# A fresh attempt every 150 ms within guard_timeout (the kernel's own resend comes after 1 s):
+# four SYNs at 0, 150, 300 and 450 ms; at least three, whatever the timing.
+[ $((tx1 - tx0)) -ge 3 ] || fail "only $((tx1 - tx0)) packets went to $SILENT: no fresh attempts"
+expect_output "postmaster.pid is stale: pid $pid .*nothing answers at [^ ]*$SILENT[^ ]* port $PORT"
+expect_output "no reply from $SILENT within guard_timeout"
+[ "$(psqln -c 'SELECT count(*) FROM t')" = 3 ] || fail "rows lost after the crash"
+echo "# guard with one silent address ($SILENT): $(guard_ms) ms, $((tx1 - tx0)) packets sent to it; whole activate $((t1 - t0)) ms"
+crash_with_listen "$BLACKHOLE"
+run 0 xhn -v activate --yes
+expect_output "postmaster.pid is stale: pid $pid .*nothing answers at [^ ]*$BLACKHOLE[^ ]* port $PORT"
+grep -q "no reply from" "$T/out" && { cat "$T/out" >&2; fail "a blackhole route fails at once: no place should be silent"; }
+[ "$(psqln -c 'SELECT count(*) FROM t')" = 3 ] || fail "rows lost after the crash"
+echo "# guard with a blackholed address ($BLACKHOLE): $(guard_ms) ms"
+write_step guard_timeout=0
+run 2 xhn validate
+expect_output "guard_timeout must be longer than 0"
+write_step
+pass "a silent and a blackholed address: the pid file is stale, the server starts"
+
 # --- a live postmaster that is not local: the other node, simulated by a server in its own PID
 # namespace on the same data directory; the pid it records (1) is no postgres of this node ---
 run 0 xhn deactivate --yes
@@ -212,6 +266,14 @@ n=$(starts)
 run 3 xhn status
 run 6 xhn activate --yes
 expect_output "refusing to start: a server answers at .* port $PORT, but pid 1 in $DATA/postmaster.pid is no postgres of this node"
+[ "$(starts)" = "$n" ] || fail "the refused apply started a server"
+# A silent place among those asked does not hide the one that answers, nor delay the refusal.
+awk -v a="$SILENT" 'NR == 6 { $0 = a } { print }' "$DATA/postmaster.pid" > "$T/pid.new"
+cat "$T/pid.new" > "$DATA/postmaster.pid"
+run 6 xhn -v activate --yes
+expect_output "refusing to start: a server answers at .* port $PORT, but pid 1 in $DATA/postmaster.pid is no postgres of this node"
+expect_output "port $PORT answered: "
+echo "# guard refusing with one silent address among the places: $(guard_ms) ms"
 [ "$(starts)" = "$n" ] || fail "the refused apply started a server"
 same_as_golden
 kill -INT "$OTHER_PID"
