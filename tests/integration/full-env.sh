@@ -39,6 +39,16 @@ unset XHAFW_FAKE_XCAT_FAIL
 PGD=$(mktemp -d /tmp/xhafw-full.XXXXXX)
 at_exit "[ -n \"\${KEEP:-}\" ] || rm -rf '$PGD'"
 chmod 0755 "$PGD"
+# Whatever a failed run left mounted under $PGD goes before it is removed (after the servers).
+umount_all() {
+        local i p
+        for ((i = 0; i < 20; i++)); do
+                p=$(findmnt -rn -o TARGET | grep -F "$PGD/" | tail -n 1 || true)
+                [ -n "$p" ] || return 0
+                umount -l "$p" || return 1
+        done
+}
+at_exit umount_all
 SHSRC=$PGD/src           # the shared storage's "device" (a directory, bound)
 MNT=$PGD/shared          # its mountpoint
 LOCAL=$PGD/local         # the local paths served from it
