@@ -397,9 +397,9 @@ static void step_options(struct config *cfg, struct xhafw_step *st, dictionary *
                 const char *problem;
 
                 o->schema = &schema[i];
-                o->line = v ? line : 0;
                 if (v && !*v)
                         v = NULL; /* "key =" with nothing: the default (or, for a required one, an error) */
+                o->line = v ? line : 0;
                 if (!v && schema[i].default_value)
                         v = schema[i].default_value;
                 if (!v) {
