@@ -192,10 +192,31 @@ sleep 5
 is_active b && is_inactive a || fail "the returning node took the role back (nopreempt)"
 pass "keepalived: a returned as backup; b keeps the role (nopreempt)"
 
-# b stops: the role goes back to a; then a stops too, and no node keeps any of it.
+# a cannot take the role (its db fails to start) when b stops: a's activate rolls back, the track file
+# puts a in FAULT, and when b returns, b becomes master and takes the role again.
+touch "$T/a/svc/db.fail-start"
 stop_ka b
-wait_until 20 "node a to become master again and activate" is_active a
+wait_until 10 "node b to deactivate" is_inactive b
+a_failed() { [ "$(cat "$T/a/run/keepalived-failed" 2>/dev/null)" = 1 ]; }
+wait_until 20 "node a's failed activate to set the track file" a_failed
+wait_until 10 "node a to enter FAULT" grep -q "Entering FAULT STATE" "$T/a/keepalived.log"
+is_inactive a || fail "node a's failed activate was not rolled back"
+t0=$(date +%s.%N)
+start_ka b "$ns_b"
+wait_until 20 "node b to become master while a is in FAULT" is_active b
+t1=$(date +%s.%N)
+is_inactive a || fail "node a holds part of the role while in FAULT"
+pass "keepalived: a failed to activate -> rolled back, VRRP FAULT; b returned and took the role in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1fs", b - a }')"
+
+# The admin fixes a and resets the track file: a leaves FAULT as a backup; b keeps the role.
+rm "$T/a/svc/db.fail-start"
+notify a reset
+wait_until 10 "node a to leave FAULT" grep -q "Entering BACKUP STATE" <(sed -n '/Entering FAULT STATE/,$p' "$T/a/keepalived.log")
+sleep 3
+is_active b && is_inactive a || fail "after the reset the role moved"
+stop_ka b
+wait_until 20 "node a to become master and activate" is_active a
 wait_until 10 "node b to deactivate" is_inactive b
 stop_ka a
 wait_until 10 "node a to deactivate on stop" is_inactive a
-pass "keepalived: back to a when b stops; every node inactive once both are stopped"
+pass "keepalived: after a reset a is a backup again and takes over when b stops; all inactive once both are stopped"
