@@ -132,6 +132,7 @@ at_exit "kill $holder 2>/dev/null"
 sleep 0.3
 t0=$(date +%s)
 OCF_RESKEY_CRM_meta_timeout=6000 ra 1 stop
+grep -q "still holds the lock" "$T/ra.out" || { cat "$T/ra.out" >&2; fail "no reason for the lock"; }
 t1=$(date +%s)
 [ $((t1 - t0)) -le 8 ] || fail "stop waited ${t1}s for the lock, more than half its timeout"
 kill $holder
