@@ -350,7 +350,8 @@ int cmd_run(const struct global_options *g, const struct run_command *rc_opts)
                         goto out;
                 }
                 if (r < 0) {
-                        r = XHAFW_EXIT_FAILED;
+                        /* a state directory others could write is the admin's to fix: nothing changed */
+                        r = r == -EPERM ? XHAFW_EXIT_CONFIG : XHAFW_EXIT_FAILED;
                         goto out;
                 }
                 if (journal_open(&cfg.settings) < 0) {

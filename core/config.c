@@ -177,6 +177,25 @@ static dictionary *ini_open(struct config *cfg, const char *file, struct locatio
                 free(text);
                 return NULL;
         }
+        /* iniparser would misread these without a word: refuse them as the admin's to fix */
+        for (const char *p = text; (p = strchr(p, '\r')); p++)
+                if (p[1] != '\n') {
+                        config_error(cfg, file, 0, NULL, "has a carriage return that does not end a line: "
+                                     "convert it with dos2unix or an editor");
+                        free(text);
+                        return NULL;
+                }
+        {
+                size_t n = strlen(text);
+                while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' ' || text[n - 1] == '\t'))
+                        n--;
+                if (n > 0 && text[n - 1] == '\\') {
+                        config_error(cfg, file, 0, NULL, "the last line ends with a backslash (a continuation "
+                                     "with nothing to continue): remove it");
+                        free(text);
+                        return NULL;
+                }
+        }
         ini_error_buf[0] = 0;
         iniparser_set_error_callback(ini_error_cb);
         d = iniparser_load(file);
@@ -238,6 +257,20 @@ static void set_str(char **dst, const char *v)
 {
         free(*dst);
         *dst = strdup_or_die(v);
+}
+
+static bool all_absolute(const char *colon_list)
+{
+        for (const char *p = colon_list; *p;) {
+                const char *end = strchr(p, ':');
+                size_t len = end ? (size_t) (end - p) : strlen(p);
+                if (len > 0 && p[0] != '/')
+                        return false;
+                if (!end)
+                        break;
+                p = end + 1;
+        }
+        return true;
 }
 
 static void settings_load(struct config *cfg, const char *file, bool explicit)
@@ -312,6 +345,10 @@ static void settings_load(struct config *cfg, const char *file, bool explicit)
                                 config_error(cfg, file, line, NULL, "%s is empty: remove the line for the default", *key);
                         else if (dst != &s->plugin_path && dst != &s->path && v[0] != '/')
                                 config_error(cfg, file, line, NULL, "%s = '%s': expected an absolute path", *key, v);
+                        else if ((dst == &s->plugin_path || dst == &s->path) && !all_absolute(v))
+                                /* a relative item would be looked up from wherever xhafw is started */
+                                config_error(cfg, file, line, NULL, "%s = '%s': every directory must be an absolute "
+                                             "path", *key, v);
                         else
                                 set_str(dst, v);
                 }

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
@@ -112,6 +113,39 @@ static int encode_result(int r)
         return EXIT_BAD_RESULT;
 }
 
+/* The plugin's code (and the libraries it calls: libpq reads PGHOST, PGPASSFILE, PGSSLMODE...)
+ * sees what commands see: PATH from the configuration, LC_ALL=C, the pass_env variables, and
+ * xhafw's own XHAFW_* hooks; not the environment of whoever started xhafw. */
+static void clean_environment(const struct settings *s)
+{
+        size_t n = 0, cap = 8;
+        char **keep = xcalloc(cap, sizeof *keep);
+
+        for (char **v = environ; v && *v; v++) {
+                bool wanted = strncmp(*v, "XHAFW_", 6) == 0;
+                for (char **p = s->pass_env; p && *p && !wanted; p++) {
+                        size_t len = strlen(*p);
+                        wanted = strncmp(*v, *p, len) == 0 && (*v)[len] == '=' && strcmp(*p, "PATH") != 0;
+                }
+                if (!wanted)
+                        continue;
+                if (n + 1 >= cap) {
+                        char **grown = realloc(keep, (cap *= 2) * sizeof *keep);
+                        if (!grown)
+                                abort();
+                        keep = grown;
+                }
+                keep[n++] = strdup_or_die(*v);
+        }
+        clearenv();
+        for (size_t i = 0; i < n; i++)
+                putenv(keep[i]); /* the strings become the environment: not freed */
+        free(keep);
+        setenv("PATH", s->path, 1);
+        if (!getenv("LC_ALL"))
+                setenv("LC_ALL", "C", 1);
+}
+
 static void run_in_child(struct engine *e, struct child *c, int msg_fd, int out_fd)
 {
         struct xhafw_step *st = e->cfg->steps[c->step];
@@ -137,6 +171,7 @@ static void run_in_child(struct engine *e, struct child *c, int msg_fd, int out_
         dup2(out_fd, STDOUT_FILENO);
         dup2(out_fd, STDERR_FILENO);
         lock_close_in_child();
+        clean_environment(&e->cfg->settings);
         st->action = &a;
         switch (c->kind) {
         case ACT_CHECK:

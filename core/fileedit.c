@@ -487,11 +487,22 @@ XHAFW_API int xhafw_file_replace(struct xhafw_step *step, const char *path, cons
         /* Through a symlink, edit the file it names: replacing the link with a file would cut the
          * admin's setup in two. */
         if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+                struct stat tst;
                 target = realpath(path, NULL);
                 if (!target) {
                         r = -errno;
                         xhafw_log(step, LOG_ERR, "cannot resolve the symbolic link %s: %s", path, strerror(errno));
                         return r;
+                }
+                /* The kernel's protected_symlinks rule: whoever can place a link in a directory
+                 * (postgres in its data directory) must not make root rewrite a file of someone
+                 * else's. Follow a link only when root or the target's owner owns it. */
+                if (st.st_uid != 0 && (stat(target, &tst) < 0 || tst.st_uid != st.st_uid)) {
+                        xhafw_log(step, LOG_ERR, "refusing to edit %s: it is a symbolic link owned by uid %u to %s, "
+                                  "which that user does not own; replace the link with the file", path,
+                                  (unsigned) st.st_uid, target);
+                        free(target);
+                        return -EPERM;
                 }
         } else
                 target = strdup_or_die(path);

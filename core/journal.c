@@ -28,7 +28,7 @@ int journal_open(const struct settings *s)
         char *path = xasprintf("%s/journal", s->state_dir);
         int r = 0;
 
-        journal_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+        journal_fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (journal_fd < 0) {
                 r = -errno;
                 log_error("cannot open the journal %s: %m", path);
@@ -154,8 +154,18 @@ int lock_take(const struct settings *s, long *ret_holder)
                 log_error("cannot create the state directory %s: %s", s->state_dir, strerror(-r));
                 return r;
         }
+        /* The journal, the lock and the steps' state are root's: a directory others can write
+         * would let them plant links that root then writes through. */
+        {
+                char *reason = NULL;
+                if (check_owner_mode(s->state_dir, &reason) < 0) {
+                        log_error("state directory %s refused: %s", s->state_dir, reason);
+                        free(reason);
+                        return -EPERM;
+                }
+        }
         path = xasprintf("%s/lock", s->state_dir);
-        lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (lock_fd < 0) {
                 r = -errno;
                 log_error("cannot open the lock %s: %m", path);

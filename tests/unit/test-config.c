@@ -48,6 +48,10 @@ static const struct bad_case bad_cases[] = {
         { "syntax error", "10-a.conf", "[a]\nplugin = fake\nthis line has no equals sign\n", { "10-a.conf", "cannot parse", "" }, NULL },
         { "unknown global key", "10-a.conf", "[a]\nplugin = fake\n", { "xhafw.conf:8", "unknown key 'jbos'", "" }, "jbos = 3" },
         { "bad global jobs", "10-a.conf", "[a]\nplugin = fake\n", { "xhafw.conf", "jobs = '0'", "1 to 256" }, "jobs = 0" },
+        { "relative command path", "10-a.conf", "[a]\nplugin = fake\n", { "xhafw.conf", "path = 'rel:/bin'", "absolute" },
+          "path = rel:/bin" },
+        { "bare carriage return", "10-a.conf", "[a]\rplugin = fake\n", { "10-a.conf", "carriage return", "" }, NULL },
+        { "trailing continuation", "10-a.conf", "[a]\nplugin = fake\\\n", { "10-a.conf", "backslash", "" }, NULL },
         { "binary junk", "10-a.conf", "[a]\nplugin = fake\n\x01\x02\xff\xfe garbage\n", { "10-a.conf", "", "" }, NULL },
 };
 
@@ -121,6 +125,27 @@ START_TEST(test_unsafe_files)
 }
 END_TEST
 
+/* A state directory others can write is refused before anything is written through it. */
+START_TEST(test_unsafe_state_dir)
+{
+        char *dir = tl_mkdtemp(), *out = NULL, *cd = xasprintf("%s/conf.d", dir), *state = xasprintf("%s/state", dir);
+        char *journal = xasprintf("%s/journal", state);
+        tl_conf(dir, NULL);
+        tl_write(cd, "10-a.conf", "[a]\nplugin = fake\n");
+        ck_assert_int_eq(mkdir(state, 0777), 0);
+        ck_assert_int_eq(chmod(state, 0777), 0);
+        ck_assert_int_eq(tl_xhafw(dir, &out, "activate", "--yes", NULL), 2);
+        ck_assert_msg(strstr(out, "state directory") && strstr(out, "world-writable"), "%s", out);
+        ck_assert(access(journal, F_OK) < 0);
+        free(out);
+        tl_rmtree(dir);
+        free(dir);
+        free(cd);
+        free(state);
+        free(journal);
+}
+END_TEST
+
 /* All errors at once: a fresh install learns every line to fill in from one run. */
 START_TEST(test_all_errors_reported)
 {
@@ -168,6 +193,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_duplicate_across_files);
         tcase_add_test(tc, test_unsafe_files);
         tcase_add_test(tc, test_all_errors_reported);
+        tcase_add_test(tc, test_unsafe_state_dir);
         tcase_add_test(tc, test_valid);
         tcase_set_timeout(tc, 60);
         suite_add_tcase(s, tc);

@@ -225,6 +225,27 @@ START_TEST(symlink_followed)
 }
 END_TEST
 
+/* A link placed by someone else (postgres in its data directory) to a file of root's is refused. */
+START_TEST(foreign_symlink_refused)
+{
+        char *p = path_of("link"), *target = path_of("real");
+
+        if (geteuid() != 0)
+                return; /* lchown to another user needs root */
+        tl_write(dir, "etc/real", "root's\n");
+        ck_assert_int_eq(symlink("real", p), 0);
+        ck_assert_int_eq(lchown(p, 65534, 65534), 0);
+        ck_assert_int_eq(xhafw_file_replace(step, p, "planted\n"), -EPERM);
+        assert_content(target, "root's\n");
+        /* the same link owned by the target's owner is followed */
+        ck_assert_int_eq(lchown(p, 0, 0), 0);
+        ck_assert_int_eq(xhafw_file_replace(step, p, "new\n"), 0);
+        assert_content(target, "new\n");
+        free(target);
+        free(p);
+}
+END_TEST
+
 START_TEST(refused)
 {
         char *d = path_of("adir"), *fifo = path_of("fifo");
@@ -472,6 +493,7 @@ static Suite *fileedit_suite(void)
         tcase_add_test(tc, backup_name_escaped);
         tcase_add_test(tc, identical_content);
         tcase_add_test(tc, symlink_followed);
+        tcase_add_test(tc, foreign_symlink_refused);
         tcase_add_test(tc, refused);
         tcase_add_test(tc, missing_directory);
         suite_add_tcase(s, tc);
