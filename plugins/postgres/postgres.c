@@ -478,10 +478,19 @@ static void pg_list_add_all(struct pgconf_buf *b, const char *list)
 /* What the guard learned of one place. */
 enum pg_probe_state { PG_PROBE_PENDING, PG_PROBE_ANSWERED, PG_PROBE_REFUSED, PG_PROBE_SILENT };
 
+/* One place the guard asks. */
+struct pg_place {
+        char *host;
+        enum pg_probe_state state;
+        uint64_t first; /* when its first attempt was under way */
+        unsigned attempts;
+        char why[512]; /* libpq's words when it did not answer */
+};
+
 /* One connection attempt of the guard. */
 struct pg_probe {
         PGconn *conn;
-        size_t host;
+        struct pg_place *place;
         PostgresPollingStatusType last;
 };
 
@@ -497,7 +506,7 @@ static bool pg_conn_accepted(PGconn *conn)
         return s != CONNECTION_BAD && s != CONNECTION_STARTED && s != CONNECTION_NEEDED;
 }
 
-/* Only a numeric address is asked again: a host name would be looked up again, and the lookup blocks. */
+/* Only a numeric address is asked again: a host name would be looked up again, and a lookup blocks. */
 static bool pg_numeric_host(const char *host)
 {
         unsigned char addr[sizeof(struct in6_addr)];
@@ -505,28 +514,36 @@ static bool pg_numeric_host(const char *host)
         return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
 }
 
-/* Start one attempt; the place's new state: answered, refused (libpq gave up at once) or pending. */
-static enum pg_probe_state pg_probe_start(const struct pg_cfg *c, const char *host, const char *port, size_t i,
+/* Hang up every attempt at a place: it has its answer. */
+static void pg_probe_close(struct pg_probe *probes, size_t np, const struct pg_place *q)
+{
+        for (size_t j = 0; j < np; j++)
+                if (probes[j].place == q && probes[j].conn) {
+                        PQfinish(probes[j].conn);
+                        probes[j].conn = NULL;
+                }
+}
+
+/* Start one attempt at a place (libpq looks a host name up here, blocking); the place's new state. */
+static enum pg_probe_state pg_probe_start(const struct pg_cfg *c, const char *port, struct pg_place *q,
                                           struct pg_probe *p)
 {
         /* No TLS: it would only add round trips, and nothing secret is sent (no password). */
         const char *k[] = { "host", "port", "dbname", "user", "sslmode", "application_name", NULL };
-        const char *v[] = { host, port, c->dbname, c->user, "disable", "xhafw", NULL };
+        const char *v[] = { q->host, port, c->dbname, c->user, "disable", "xhafw", NULL };
 
-        *p = (struct pg_probe) { .conn = PQconnectStartParams(k, v, 0), .host = i, .last = PGRES_POLLING_WRITING };
-        if (p->conn && PQstatus(p->conn) != CONNECTION_BAD)
+        *p = (struct pg_probe) { .conn = PQconnectStartParams(k, v, 0), .place = q, .last = PGRES_POLLING_WRITING };
+        if (p->conn && PQstatus(p->conn) != CONNECTION_BAD) {
                 PQsetNoticeProcessor(p->conn, pg_notice_ignore, NULL);
-        if (p->conn && pg_conn_accepted(p->conn))
-                return PG_PROBE_ANSWERED;
-        if (!p->conn || PQstatus(p->conn) == CONNECTION_BAD) {
-                PQfinish(p->conn);
-                p->conn = NULL;
-                return PG_PROBE_REFUSED;
+                return pg_conn_accepted(p->conn) ? PG_PROBE_ANSWERED : PG_PROBE_PENDING;
         }
-        return PG_PROBE_PENDING;
+        pg_error_line(p->conn, q->why, sizeof q->why);
+        PQfinish(p->conn);
+        p->conn = NULL;
+        return PG_PROBE_REFUSED;
 }
 
-/* Let the attempt that answered finish (within the deadline) and say what the server said, for the log. */
+/* Let the attempt that answered go on until deadline and say what the server said, for the log. */
 static void pg_probe_finish(PGconn *conn, PostgresPollingStatusType last, uint64_t deadline, char *how, size_t size)
 {
         uint64_t now;
@@ -537,7 +554,7 @@ static void pg_probe_finish(PGconn *conn, PostgresPollingStatusType last, uint64
 
                 if (pfd.fd < 0)
                         break;
-                n = poll(&pfd, 1, (int) (deadline - now));
+                n = poll(&pfd, 1, deadline - now > 1000 ? 1000 : (int) (deadline - now));
                 if (n < 0 && errno != EINTR)
                         break;
                 if (n > 0)
@@ -548,67 +565,71 @@ static void pg_probe_finish(PGconn *conn, PostgresPollingStatusType last, uint64
         else if (last == PGRES_POLLING_FAILED)
                 pg_error_line(conn, how, size);
         else
-                snprintf(how, size, "it accepted the connection and had not said more within guard_timeout");
-}
-
-/* Hang up every attempt at place i: it has its answer. */
-static void pg_probe_close(struct pg_probe *probes, size_t np, size_t i)
-{
-        for (size_t j = 0; j < np; j++)
-                if (probes[j].host == i && probes[j].conn) {
-                        PQfinish(probes[j].conn);
-                        probes[j].conn = NULL;
-                }
+                snprintf(how, size, "it accepted the connection and said nothing more within guard_timeout");
 }
 
 /*
- * Ask every host at once whether a server listens at port, like PQping but without blocking:
- * non-blocking libpq connections driven by poll(), until one is accepted or timeout_ms passes.
- * st[i] is each host's outcome (a place still pending at the deadline is PG_PROBE_SILENT); how says
- * what the one that answered said. The index of that host, -1 when none answered, or -ENOMEM.
+ * Ask every place at once whether a server listens at port, like PQping but without blocking:
+ * non-blocking libpq connections driven by poll(). A place that neither answers nor refuses within
+ * timeout_ms of its first attempt is PG_PROBE_SILENT; one that answers ends the asking. The place
+ * that answered, or NULL; how says what it said. -ENOMEM in *ret_err.
  */
-static ssize_t pg_probe_all(const struct pg_cfg *c, char *const *hosts, size_t n, const char *port,
-                            uint64_t timeout_ms, enum pg_probe_state *st, char *how, size_t how_size)
+static struct pg_place *pg_probe_all(const struct pg_cfg *c, struct pg_place *pl, size_t n, const char *port,
+                                     uint64_t timeout_ms, char *how, size_t how_size, int *ret_err)
 {
-        uint64_t start = pg_now_ms(), deadline = start + timeout_ms, next_round = start, now;
-        size_t cap = n * PG_GUARD_ATTEMPTS + 1, np = 0, round = 0, answered = SIZE_MAX;
+        size_t cap = n * PG_GUARD_ATTEMPTS + 1, np = 0, answered = SIZE_MAX;
         struct pg_probe *probes = calloc(cap, sizeof *probes);
         struct pollfd *fds = calloc(cap, sizeof *fds);
         size_t *which = calloc(cap, sizeof *which);
-        ssize_t r = -1;
+        struct pg_place *r = NULL;
 
         how[0] = '\0';
+        *ret_err = 0;
         if (!probes || !fds || !which) {
                 free(probes);
                 free(fds);
                 free(which);
-                return -ENOMEM;
+                *ret_err = -ENOMEM;
+                return NULL;
         }
-        for (size_t i = 0; i < n; i++)
-                st[i] = PG_PROBE_PENDING;
         while (answered == SIZE_MAX) {
+                uint64_t now = pg_now_ms(), wake = UINT64_MAX;
                 size_t m = 0;
-                bool pending = false;
-                int wait, rc;
+                int rc;
 
-                /* A round of attempts: every place at first, then the numeric addresses still silent. */
-                now = pg_now_ms();
-                if (round < PG_GUARD_ATTEMPTS && now >= next_round && now < deadline) {
-                        for (size_t i = 0; i < n && answered == SIZE_MAX; i++) {
-                                if (st[i] != PG_PROBE_PENDING || (round > 0 && !pg_numeric_host(hosts[i])))
-                                        continue;
-                                st[i] = pg_probe_start(c, hosts[i], port, i, &probes[np]);
-                                if (st[i] == PG_PROBE_ANSWERED)
-                                        answered = np;
-                                else if (st[i] == PG_PROBE_REFUSED)
-                                        pg_probe_close(probes, np, i);
-                                np++;
+                for (size_t i = 0; i < n && answered == SIZE_MAX && np < cap; i++) {
+                        struct pg_place *q = &pl[i];
+                        bool again = pg_numeric_host(q->host) && q->attempts < PG_GUARD_ATTEMPTS;
+
+                        if (q->state != PG_PROBE_PENDING)
+                                continue;
+                        if (q->attempts > 0 && now - q->first >= timeout_ms) {
+                                q->state = PG_PROBE_SILENT;
+                                pg_probe_close(probes, np, q);
+                                continue;
                         }
-                        round++;
-                        next_round = start + round * PG_GUARD_RETRY_MS;
-                        if (answered != SIZE_MAX)
-                                break;
+                        /* The first attempt, or a fresh one at a numeric address still silent. */
+                        if (q->attempts == 0 || (again && now >= q->first + q->attempts * (uint64_t) PG_GUARD_RETRY_MS)) {
+                                q->state = pg_probe_start(c, port, q, &probes[np]);
+                                /* a place's time runs from when its first attempt is under way, after any lookup */
+                                if (q->attempts++ == 0)
+                                        q->first = pg_now_ms();
+                                if (q->state == PG_PROBE_ANSWERED)
+                                        answered = np;
+                                else if (q->state == PG_PROBE_REFUSED)
+                                        pg_probe_close(probes, np, q);
+                                np++;
+                                if (q->state != PG_PROBE_PENDING)
+                                        continue;
+                                again = pg_numeric_host(q->host) && q->attempts < PG_GUARD_ATTEMPTS;
+                        }
+                        if (q->first + timeout_ms < wake)
+                                wake = q->first + timeout_ms;
+                        if (again && q->first + q->attempts * (uint64_t) PG_GUARD_RETRY_MS < wake)
+                                wake = q->first + q->attempts * (uint64_t) PG_GUARD_RETRY_MS;
                 }
+                if (answered != SIZE_MAX || wake == UINT64_MAX)
+                        break; /* an answer, or every place has its own */
                 for (size_t j = 0; j < np; j++) {
                         if (!probes[j].conn)
                                 continue;
@@ -616,17 +637,12 @@ static ssize_t pg_probe_all(const struct pg_cfg *c, char *const *hosts, size_t n
                                                    .events = probes[j].last == PGRES_POLLING_READING ? POLLIN : POLLOUT };
                         which[m++] = j;
                 }
-                for (size_t i = 0; i < n; i++)
-                        pending = pending || st[i] == PG_PROBE_PENDING;
                 now = pg_now_ms();
-                if (!pending || now >= deadline)
+                rc = poll(fds, m, wake <= now ? 0 : wake - now > 1000 ? 1000 : (int) (wake - now));
+                if (rc < 0 && errno != EINTR) {
+                        *ret_err = -errno;
                         break;
-                wait = (int) (deadline - now);
-                if (round < PG_GUARD_ATTEMPTS && next_round < deadline)
-                        wait = next_round > now ? (int) (next_round - now) : 0;
-                rc = poll(fds, m, wait);
-                if (rc < 0 && errno != EINTR)
-                        break;
+                }
                 for (size_t k = 0; rc > 0 && k < m && answered == SIZE_MAX; k++) {
                         struct pg_probe *p = &probes[which[k]];
 
@@ -634,24 +650,22 @@ static ssize_t pg_probe_all(const struct pg_cfg *c, char *const *hosts, size_t n
                                 continue;
                         p->last = PQconnectPoll(p->conn);
                         if (p->last == PGRES_POLLING_OK || pg_conn_accepted(p->conn)) {
-                                st[p->host] = PG_PROBE_ANSWERED;
+                                p->place->state = PG_PROBE_ANSWERED;
                                 answered = which[k];
                         } else if (p->last == PGRES_POLLING_FAILED) {
                                 /* refused, unreachable, no such host: the place has its answer */
-                                st[p->host] = PG_PROBE_REFUSED;
-                                pg_probe_close(probes, np, p->host);
+                                p->place->state = PG_PROBE_REFUSED;
+                                pg_error_line(p->conn, p->place->why, sizeof p->place->why);
+                                pg_probe_close(probes, np, p->place);
                         }
                 }
         }
         if (answered != SIZE_MAX) {
-                r = (ssize_t) probes[answered].host;
-                pg_probe_finish(probes[answered].conn, probes[answered].last, deadline, how, how_size);
+                r = probes[answered].place;
+                pg_probe_finish(probes[answered].conn, probes[answered].last, r->first + timeout_ms, how, how_size);
         }
         for (size_t j = 0; j < np; j++)
                 PQfinish(probes[j].conn);
-        for (size_t i = 0; i < n; i++)
-                if (st[i] == PG_PROBE_PENDING)
-                        st[i] = PG_PROBE_SILENT;
         free(probes);
         free(fds);
         free(which);
@@ -660,68 +674,65 @@ static ssize_t pg_probe_all(const struct pg_cfg *c, char *const *hosts, size_t n
 
 /*
  * The guard's question: does a server answer at any of the places in the comma-separated list
- * where? All are asked at once, for at most guard_timeout. XHAFW_REFUSED (or 0 with --force) when
- * one answers, 0 when none does (the pid file is stale), -ENOMEM.
+ * where? All are asked at once, each for at most guard_timeout. XHAFW_REFUSED (or 0 with --force)
+ * when one answers, 0 when none does (the pid file is stale), -errno.
  */
 static int pg_guard_ask(struct xhafw_step *step, const struct pg_cfg *c, const char *where, const char *port,
                         const struct pgconf_pidfile *pf)
 {
         struct pgconf_buf silent = { 0 };
-        char **hosts = NULL, how[1024];
-        enum pg_probe_state *st = NULL;
+        struct pg_place *pl = NULL, *answered;
+        char how[1024];
         size_t n = 0, max = 1;
         uint64_t start = pg_now_ms(), took;
-        ssize_t answered = -1;
         int r = 0;
 
         for (const char *p = where; *p; p++)
                 max += *p == ',';
-        hosts = calloc(max, sizeof *hosts);
-        st = calloc(max, sizeof *st);
-        if (!hosts || !st) {
-                r = -ENOMEM;
-                goto out;
-        }
+        pl = calloc(max, sizeof *pl);
+        if (!pl)
+                return -ENOMEM;
         /* "*" is no host to ask; the addresses it stands for are in the list already */
         for (const char *p = where; *p;) {
                 const char *comma = strchr(p, ',');
                 size_t m = comma ? (size_t) (comma - p) : strlen(p);
 
-                if (m > 0 && !(m == 1 && *p == '*') && n < max && !(hosts[n++] = strndup(p, m))) {
+                if (m > 0 && !(m == 1 && *p == '*') && n < max && !(pl[n++].host = strndup(p, m))) {
                         r = -ENOMEM;
                         goto out;
                 }
                 p = comma ? comma + 1 : p + m;
         }
-        answered = pg_probe_all(c, hosts, n, port, c->guard_timeout_ms, st, how, sizeof how);
+        answered = pg_probe_all(c, pl, n, port, c->guard_timeout_ms, how, sizeof how, &r);
         took = pg_now_ms() - start;
-        if (answered < -1) {
-                r = (int) answered;
+        if (r < 0) {
+                xhafw_log(step, LOG_ERR, "cannot ask whether a server answers: %s", strerror(-r));
                 goto out;
         }
-        if (answered >= 0) {
-                const char *h = hosts[answered];
-
+        if (answered) {
                 xhafw_log(step, LOG_INFO, "asked %zu place%s at once in %llu ms; %s port %s answered: %s", n,
-                          n == 1 ? "" : "s", (unsigned long long) took, h, port, how);
+                          n == 1 ? "" : "s", (unsigned long long) took, answered->host, port, how);
                 if (xhafw_force(step)) {
                         xhafw_log(step, LOG_WARNING,
                                   "%s/postmaster.pid names pid %ld, which is no postgres of this node, and a server "
                                   "answers at %s port %s; going on because of --force",
-                                  c->data_dir, pf->pid, h, port);
+                                  c->data_dir, pf->pid, answered->host, port);
                         goto out;
                 }
                 xhafw_log(step, LOG_ERR,
                           "refusing to start: a server answers at %s port %s, but pid %ld in %s/postmaster.pid is "
                           "no postgres of this node: another node is running this cluster. Stop it there first "
                           "(--force skips this check)",
-                          h, port, pf->pid, c->data_dir);
+                          answered->host, port, pf->pid, c->data_dir);
                 r = XHAFW_REFUSED;
                 goto out;
         }
-        for (size_t i = 0; i < n; i++)
-                if (st[i] == PG_PROBE_SILENT)
-                        pg_list_add(&silent, hosts[i], strlen(hosts[i]));
+        for (size_t i = 0; i < n; i++) {
+                if (pl[i].state == PG_PROBE_SILENT)
+                        pg_list_add(&silent, pl[i].host, strlen(pl[i].host));
+                else
+                        xhafw_log(step, LOG_INFO, "%s port %s: %s", pl[i].host, port, pl[i].why);
+        }
         xhafw_log(step, LOG_NOTICE,
                   "%s/postmaster.pid is stale: pid %ld is no postgres of this node and nothing answers at %s "
                   "port %s (asked at once in %llu ms%s%s%s); going on",
@@ -729,10 +740,9 @@ static int pg_guard_ask(struct xhafw_step *step, const struct pg_cfg *c, const c
                   silent.data ? "; no reply from " : "", silent.data ? silent.data : "",
                   silent.data ? " within guard_timeout" : "");
 out:
-        for (size_t i = 0; hosts && i < n; i++)
-                free(hosts[i]);
-        free(hosts);
-        free(st);
+        for (size_t i = 0; i < n; i++)
+                free(pl[i].host);
+        free(pl);
         free(silent.data);
         return r;
 }
