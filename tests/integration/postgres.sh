@@ -275,6 +275,14 @@ expect_output "refusing to start: a server answers at .* port $PORT, but pid 1 i
 expect_output "port $PORT answered: "
 echo "# guard refusing with one silent address among the places: $(guard_ms) ms"
 [ "$(starts)" = "$n" ] || fail "the refused apply started a server"
+# Only TCP places left (the recorded socket directory is wrong), and each wants a password the guard
+# does not send: a server that will not let us in still answers.
+awk -v d="$PGD/nosock" 'NR == 5 { $0 = d } { print }' "$DATA/postmaster.pid" > "$T/pid.new"
+cat "$T/pid.new" > "$DATA/postmaster.pid"
+run 6 xhn -v activate --yes
+expect_output "refusing to start: a server answers at (localhost|127\.0\.0\.1|192\.0\.2\.70?) port $PORT, but pid 1"
+echo "# guard refusing, TCP only: $(guard_ms) ms; $(grep -o 'port [0-9]* answered: .*' "$T/out")"
+[ "$(starts)" = "$n" ] || fail "the refused apply started a server"
 same_as_golden
 kill -INT "$OTHER_PID"
 for _ in $(seq 1 100); do [ -e "/proc/$OTHER_PID" ] || break; sleep 0.1; done
