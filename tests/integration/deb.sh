@@ -38,6 +38,9 @@ tree=$W/xhafw-$version
 mkdir -p "$tree"
 (cd "$src" && tar --exclude='./build*' --exclude='./obj-*' --exclude=./.git --exclude=./debian -cf - .) | tar -xf - -C "$tree"
 cp -a "$src/contrib/debian" "$tree/debian"
+# xhafw refuses group- or world-writable plugins and configuration (the unit tests check it): a tree
+# checked out with umask 002 must not make the package build fail on that.
+chmod -R go-w "$tree"
 
 # install_build_deps: the only place this script installs anything from the package mirrors: the tools
 # to build a Debian package and the Build-Depends of contrib/debian/control.
