@@ -1205,8 +1205,9 @@ static int pg_describe(struct xhafw_step *step, FILE *out)
                 "password %s%s\n", c.check_host, c.port, c.user, c.dbname, (unsigned long long) c.ready_timeout_ms,
                 c.password_file ? "from " : "none", c.password_file ? c.password_file : "");
         fprintf(out, "before starting: refuses (exit 6) when %s/postmaster.pid names a postmaster that is not this "
-                "node's while a server answers at its recorded port and addresses; a pid file nobody answers for is "
-                "stale and ignored\n", c.data_dir);
+                "node's while a server answers at its recorded port and addresses (all asked at once, each for up to "
+                "%llu ms); a pid file nobody answers for is stale and ignored\n", c.data_dir,
+                (unsigned long long) c.guard_timeout_ms);
         fprintf(out, "revert: service stop %s, then waits until the postmaster is gone and nothing answers; the access "
                 "lines and listen addresses stay (the configuration is shared: both nodes need them)\n", c.service);
 
