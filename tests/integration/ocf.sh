@@ -72,8 +72,25 @@ for want in 'name="start" timeout="144s"' 'name="stop" timeout="102s"' 'name="mo
 done
 pass "meta-data: valid; start 144s, stop 102s, monitor 72s from the step timeouts"
 OCF_RESKEY_config=/nonexistent/xhafw.conf "$agent" meta-data > "$T/meta2.xml" || fail "meta-data without a configuration"
-grep -q 'name="start" timeout="1800s"' "$T/meta2.xml" || fail "meta-data fallback timeouts"
-pass "meta-data without a readable configuration: fallback timeouts"
+grep -q 'name="start" timeout="3240s"' "$T/meta2.xml" || fail "meta-data fallback timeouts"
+# The fallback is what the shipped conf.d's graph and timeouts give: the same graph with fake steps.
+mkdir -p "$T/shipped.d"
+printf '[xhafw]\nconf_d = %s\nplugin_path = %s\nstate_dir = %s\n' "$T/shipped.d" "$XHAFW_TEST_PLUGIN_PATH" "$T/shipped-state" \
+        > "$T/shipped.conf"
+for step in storage vip hosts ntp "postgres:storage, vip" "xcatd:postgres, hosts" "xcat-networks:xcatd" \
+            "dns:xcatd:10m" "dhcp:xcatd, xcat-networks:10m" "conserver:xcatd" "goconserver:xcatd"; do
+        IFS=: read -r name after timeout <<< "$step"
+        printf '[%s]\nplugin = fake\n' "$name"
+        [ -z "$after" ] || printf 'after = %s\n' "$after"
+        [ -z "$timeout" ] || printf 'timeout = %s\n' "$timeout"
+done > "$T/shipped.d/10-shipped.conf"
+OCF_RESKEY_config="$T/shipped.conf" "$agent" meta-data > "$T/meta3.xml"
+for a in start stop; do
+        grep -o "name=\"$a\" timeout=\"[0-9]*s\"" "$T/meta3.xml" > "$T/m3"
+        grep -o "name=\"$a\" timeout=\"[0-9]*s\"" "$T/meta2.xml" > "$T/m2"
+        cmp -s "$T/m2" "$T/m3" || fail "fallback $(cat "$T/m2") differs from the shipped graph's $(cat "$T/m3")"
+done
+pass "meta-data without a readable configuration: the shipped conf.d's timeouts ($(grep -o 'name="start" timeout="[0-9]*s"' "$T/meta2.xml"))"
 
 # Start, stop, and both again: idempotent, and the services really change.
 ra 7 monitor
