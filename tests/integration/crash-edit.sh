@@ -133,7 +133,12 @@ for ((i = 0; i < 20; i++)); do
         sleep "$delay"
         kill -KILL "$pid" 2>/dev/null || true
         wait "$pid" 2>/dev/null || rc=$?
-        sleep 0.05 # the action's child gets its death signal
+        # The action's child gets its death signal and must be gone before the next run.
+        for ((w = 0; w < 200; w++)); do
+                pgrep -f -- "--config $T/xhafw.conf" > /dev/null || break
+                sleep 0.05
+        done
+        ! pgrep -f -- "--config $T/xhafw.conf" > /dev/null || fail "an action outlived xhafw killed after ${delay}s"
         assert_whole "xhafw killed after ${delay}s (exit $rc)"
         expect_exit 0 xh activate --yes
         assert_whole "run after xhafw was killed after ${delay}s" new
