@@ -54,4 +54,5 @@ grep -qx /usr/include/xhafw/plugin.h "$W/devel.list" || fail "xhafw-devel lacks 
 grep -q '/pkgconfig/xhafw\.pc$' "$W/devel.list" || fail "xhafw-devel lacks xhafw.pc"
 rpm -qp --configfiles "$main" > "$W/config.list" 2>/dev/null
 grep -qx /etc/xhafw/conf.d/20-vip.conf "$W/config.list" || fail "conf.d files are not %config"
-pass "contents: binary, plugins, agent, completion, tmpfiles, state dir, man pages, guide; conf.d as %config; -devel: header and xhafw.pc"
+grep -qx /etc/xhafw/xhafw.conf "$W/config.list" || fail "xhafw.conf is not %config"
+pass "contents: binary, plugins, agent, completion, tmpfiles, state dir, man pages, guide; xhafw.conf and conf.d as %config; -devel: header and xhafw.pc"

@@ -82,7 +82,8 @@ grep -qx /usr/include/xhafw/plugin.h "$W/dev.list" || fail "package xhafw-dev la
 grep -q '/pkgconfig/xhafw\.pc$' "$W/dev.list" || fail "package xhafw-dev lacks xhafw.pc"
 dpkg-deb -I "${debs[0]}" conffiles > "$W/conffiles"
 grep -qx /etc/xhafw/conf.d/20-vip.conf "$W/conffiles" || fail "the conf.d files are not conffiles"
-pass "contents: binary, $(grep -c '\.so$' "$W/main.list") plugins, agent, completion, tmpfiles, man pages; conf.d as conffiles; -dev: header and xhafw.pc"
+grep -qx /etc/xhafw/xhafw.conf "$W/conffiles" || fail "xhafw.conf is not a conffile"
+pass "contents: binary, $(grep -c '\.so$' "$W/main.list") plugins, agent, completion, tmpfiles, man pages; xhafw.conf and conf.d as conffiles; -dev: header and xhafw.pc"
 
 # Install (twice: reinstalling the same version must work too).
 export DEBIAN_FRONTEND=noninteractive
