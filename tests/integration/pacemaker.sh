@@ -120,6 +120,9 @@ at_exit "kill $pacemakerd_pid 2>/dev/null; for w in \$(seq 1 120); do gone $pace
 wait_for 60 "node $node online" sh -c "crm_mon -1 | grep -q 'Online: \\[ $node \\]'"
 pass "corosync and pacemaker up, node $node online ($(elapsed))"
 
+crm_resource --show-metadata ocf:xhafw:xhafw > "$T/meta.xml" 2>&1 || { cat "$T/meta.xml" >&2; fail "Pacemaker does not find ocf:xhafw:xhafw"; }
+grep -q '<action name="start" timeout=' "$T/meta.xml" || fail "Pacemaker reads no start timeout from the agent"
+pass "Pacemaker reads the agent's meta-data: $(grep -o '<action name="start" timeout="[0-9]*s"' "$T/meta.xml")"
 crm_attribute -t crm_config -n stonith-enabled -v false
 cibadmin -C -o resources --xml-text "
 <primitive id='xhafw' class='ocf' provider='xhafw' type='xhafw'>
