@@ -66,11 +66,15 @@ ra() {
 ra 0 meta-data
 cp "$T/ra.out" "$T/meta.xml"
 (cd /usr/share/resource-agents && xmllint --noout --valid - < "$T/meta.xml") || fail "meta-data does not conform to ra-api-1.dtd"
+if [ -f /usr/share/resource-agents/metadata.rng ]; then
+        (cd /usr/share/resource-agents && xmllint --noout --relaxng metadata.rng - < "$T/meta.xml") 2> "$T/rng.err" ||
+                { cat "$T/rng.err" >&2; fail "meta-data does not conform to resource-agents' metadata.rng"; }
+fi
 for want in 'name="start" timeout="144s"' 'name="stop" timeout="102s"' 'name="monitor" depth="0" timeout="72s"' \
             'name="validate-all" timeout="51s"' 'parameter name="config"' 'parameter name="conf_d"'; do
         grep -q "$want" "$T/meta.xml" || { cat "$T/meta.xml" >&2; fail "meta-data lacks $want"; }
 done
-pass "meta-data: valid; start 144s, stop 102s, monitor 72s from the step timeouts"
+pass "meta-data: valid (DTD and RelaxNG schema); start 144s, stop 102s, monitor 72s from the step timeouts"
 OCF_RESKEY_config=/nonexistent/xhafw.conf "$agent" meta-data > "$T/meta2.xml" || fail "meta-data without a configuration"
 grep -q 'name="start" timeout="3240s"' "$T/meta2.xml" || fail "meta-data fallback timeouts"
 # The fallback is what the shipped conf.d's graph and timeouts give: the same graph with fake steps.
