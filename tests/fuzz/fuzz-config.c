@@ -1,6 +1,9 @@
 /* libFuzzer harness: xhafw.conf and a conf.d file through config_load (iniparser, the checks of
  * every value against the plugins' schemas, the step graph). The input is the conf.d file, or
- * "XHAFW_CONF\n%%\nCONF_D_FILE": the part before the separator is added under [xhafw]. */
+ * "XHAFW_CONF\n%%\nCONF_D_FILE": the part before the separator is added under [xhafw].
+ * Property: a configuration that loads is read as iniparser reads it, with nothing dropped or
+ * let through: every section iniparser sees is a step, and every key of an enabled step whose
+ * plugin loaded is a core key or in the plugin's schema (a typo must never pass silently). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -11,6 +14,13 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config-build.h"
+
+#ifdef HAVE_INIPARSER_SUBDIR
+#include <iniparser/iniparser.h>
+#else
+#include <iniparser.h>
+#endif
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -62,6 +72,69 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         return 0;
 }
 
+static int quiet(const char *fmt, ...)
+{
+        (void) fmt;
+        return 0;
+}
+
+static bool known_key(const struct xhafw_step *st, const char *key)
+{
+        static const char *const core_keys[] = { "plugin", "after", "timeout", "critical", "enabled" };
+
+        for (size_t i = 0; i < sizeof core_keys / sizeof core_keys[0]; i++)
+                if (strcmp(key, core_keys[i]) == 0)
+                        return true;
+        for (const struct xhafw_option *o = st->plugin->def->options; o && o->name; o++)
+                if (strcmp(key, o->name) == 0)
+                        return true;
+        return false;
+}
+
+/* The loaded configuration against iniparser's own reading of the conf.d file. */
+static void check_as_iniparser_reads(const struct config *cfg)
+{
+        dictionary *d;
+        int nsec;
+
+        iniparser_set_error_callback(quiet);
+        d = iniparser_load(conf_d_file);
+        if (!d)
+                abort(); /* loaded, yet iniparser cannot read it */
+        nsec = iniparser_getnsec(d);
+        if ((size_t) nsec != cfg->n_steps) {
+                fprintf(stderr, "iniparser sees %d sections, the configuration has %zu steps\n", nsec, cfg->n_steps);
+                abort();
+        }
+        for (int i = 0; i < nsec; i++) {
+                const char *sec = iniparser_getsecname(d, i);
+                const struct xhafw_step *st = config_find_step(cfg, sec);
+                int nkeys;
+                const char **keys;
+
+                if (!st) {
+                        fprintf(stderr, "section [%s] is no step\n", sec);
+                        abort();
+                }
+                if (!st->enabled || !st->plugin || st->plugin->error)
+                        continue;
+                nkeys = iniparser_getsecnkeys(d, sec);
+                keys = calloc((size_t) nkeys + 1, sizeof *keys);
+                if (!keys)
+                        abort();
+                iniparser_getseckeys(d, sec, keys);
+                for (int k = 0; k < nkeys; k++) {
+                        const char *key = strchr(keys[k], ':');
+                        if (key && !known_key(st, key + 1)) {
+                                fprintf(stderr, "step %s: key '%s' accepted silently\n", sec, key + 1);
+                                abort();
+                        }
+                }
+                free(keys);
+        }
+        iniparser_freedict(d);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         static const char sep[] = "\n%%\n";
@@ -84,7 +157,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ov.conf_d = conf_d;
         ov.plugin_path = plugin_path;
         ov.state_dir = state_dir;
-        (void) config_load(&cfg, &ov);
+        if (config_load(&cfg, &ov) == 0)
+                check_as_iniparser_reads(&cfg);
         config_free(&cfg);
         return 0;
 }
