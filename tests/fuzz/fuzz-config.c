@@ -3,7 +3,8 @@
  * "XHAFW_CONF\n%%\nCONF_D_FILE": the part before the separator is added under [xhafw].
  * Property: a configuration that loads is read as iniparser reads it, with nothing dropped or
  * let through: every section iniparser sees is a step, and every key of an enabled step whose
- * plugin loaded is a core key or in the plugin's schema (a typo must never pass silently). */
+ * plugin loaded is a core key or in the plugin's schema (a typo must never pass silently); and
+ * it holds nothing iniparser misreads without a word (a bare CR, a final continuation line). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -91,6 +92,24 @@ static bool known_key(const struct xhafw_step *st, const char *key)
         return false;
 }
 
+/* What iniparser drops silently: a loaded file must hold none of it. */
+static void check_not_misread(const uint8_t *text, size_t n)
+{
+        size_t end = n;
+
+        for (size_t i = 0; i < n; i++)
+                if (text[i] == '\r' && (i + 1 == n || text[i + 1] != '\n')) {
+                        fprintf(stderr, "loaded with a bare carriage return at byte %zu\n", i);
+                        abort();
+                }
+        while (end > 0 && strchr("\n\r \t", text[end - 1]))
+                end--;
+        if (end > 0 && text[end - 1] == '\\') {
+                fprintf(stderr, "loaded with a final continuation line\n");
+                abort();
+        }
+}
+
 /* The loaded configuration against iniparser's own reading of the conf.d file. */
 static void check_as_iniparser_reads(const struct config *cfg)
 {
@@ -157,8 +176,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ov.conf_d = conf_d;
         ov.plugin_path = plugin_path;
         ov.state_dir = state_dir;
-        if (config_load(&cfg, &ov) == 0)
+        if (config_load(&cfg, &ov) == 0) {
+                check_not_misread(data, global_n);
+                check_not_misread(body, body_n);
                 check_as_iniparser_reads(&cfg);
+        }
         config_free(&cfg);
         return 0;
 }
