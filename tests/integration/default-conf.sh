@@ -93,6 +93,7 @@ journal_since "$n" > "$T/run.journal"
 jtimes "$T/run.journal" > "$T/run.times"
 for s in $(steps_of); do
         r=$(t step-revert "$s")
+        [ -n "$r" ] && [ -n "$(t step-reverted "$s")" ] || { cat "$T/run.journal" >&2; fail "$s was not reverted"; }
         for d in $(after_of "$s"); do
                 rd=$(t step-revert "$d")
                 [ -n "$rd" ] || continue

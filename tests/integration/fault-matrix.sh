@@ -19,7 +19,9 @@
 #     lie     the service manager exits 0 without starting (or stopping) the unit; for
 #             xcat-networks a chdef earlier on the path exits 0 and changes nothing
 #   steps that make system calls themselves, through strace's fault injection on the run:
-#     storage mount(2) (apply), umount2(2) (revert); hosts rename(2) onto the hosts file; vip
+#     storage mount(2) (apply), umount2(2) (revert); hosts the openat(2) of the hosts file's
+#     directory, to fsync it once the new content is renamed into place (strace's -P cannot
+#     match rename's second path, and the temporary name is random); vip
 #     sendto(2) of the ARP probe (apply); the netlink sendmsg(2) deleting the VIP (revert: strace
 #     attached to xhafw once postgres is being stopped, so that the checks before are untouched)
 #     fail    the call returns EIO (vip apply: the peer's end of the link goes down: no carrier)
@@ -27,8 +29,9 @@
 #             only at the end of the delay)
 #     crash   SIGSEGV at the call (storage apply: at the second mount, after the shared
 #             filesystem is mounted: a partial apply)
-#     lie     the call is skipped and returns 0 (storage, hosts); vip: not injectable, the kernel
-#             either adds or removes the address or says why (n/a)
+#     lie     storage: umount2 or mount is skipped and returns 0; vip, hosts: n/a (the kernel
+#             either adds or removes the address or says why; the hosts file's rename cannot be
+#             singled out, see above)
 #   every step:
 #     kill    the action is held (the command, or the call, delayed 3 s); once the journal says the
 #             step started, xhafw gets SIGKILL; the commands it left run to their end; then status
@@ -56,6 +59,7 @@ set_key 50-xcatd.conf ready_timeout 4s
 cp -a "$T/conf.d" "$T/conf.pristine"
 fresh_xcat
 hosts_orig=$(md5sum < "$T/files/hosts")
+cp -p "$T/files/hosts" "$T/hosts.orig"
 
 # ---- the two clean states ----
 WHY=
@@ -117,7 +121,7 @@ arm() {
         unit=$(unit_of "$s")
         case $s in
         storage) KIND=sys; [ "$d" = activate ] && sc=mount || sc=umount2 ;;
-        hosts) KIND=sys; sc=rename,renameat,renameat2; sel=(-P "$T/files/hosts") ;;
+        hosts) KIND=sys; sc=openat; sel=(-P "$T/files") ;;
         vip) KIND=sys; if [ "$d" = activate ]; then sc=sendto; else sc=sendmsg when=2; fi ;;
         postgres | xcatd | ntp) KIND=svc ;;
         xcat-networks) KIND=fx ;;
@@ -160,11 +164,13 @@ arm() {
                 # delay is over.
                 hang) inj=delay_enter=4s; step_timeout "$s" 1s ;;
                 crash) inj=signal=SEGV; [ "$s" = storage ] && [ "$d" = activate ] && when=2 ;;
-                lie) [ "$s" = vip ] && return 1; inj=retval=0 ;;
+                lie) [ "$s" = storage ] || return 1; inj=retval=0 ;;
                 *) inj=delay_enter=${HOLD}s ;;
                 esac
                 [ -n "$when" ] && inj=$inj:when=$when
-                local args=(-f -qq -o /dev/null "${sel[@]}" -e "trace=$sc" -e "inject=$sc:$inj")
+                # -b execve: only xhafw and its actions are traced, not the commands they run nor
+                # the daemons those leave behind (the database server would keep strace alive).
+                local args=(-f -b execve -qq -o /dev/null "${sel[@]}" -e "trace=$sc" -e "inject=$sc:$inj")
                 if [ "$s" = vip ] && [ "$d" = deactivate ]; then
                         LATE=("${args[@]}")
                         echo 1 > "$T/svc/postgresql.delay-stop"
@@ -363,7 +369,8 @@ case_run() {
                 # undone by hand, as an admin would, so that one failure does not cascade.
                 xhn deactivate --yes > /dev/null 2>&1 || xhn deactivate --yes > /dev/null 2>&1 || true
                 is_standby || { stop_servers; umount_all; ip -n "$NS" addr del "$VIP/24" dev veth0 2> /dev/null || true
-                        rm -f "$T"/svc/*.active; xhn deactivate --yes > /dev/null 2>&1 || true; }
+                        rm -f "$T"/svc/*.active; cp -p "$T/hosts.orig" "$T/files/hosts"
+                        xhn deactivate --yes > /dev/null 2>&1 || true; }
         fi
         [ -z "${SHOW:-}" ] || sed 's/^/#   /' "$T/case.out"
         rm -f "$T/rerun.out"
