@@ -16,8 +16,9 @@
 #     hang    the command takes 30 s, the step's timeout is set to 2 s in the copied conf.d
 #     crash   the command is made slow, and the step's action process (the command's parent, a
 #             child of xhafw) gets SIGSEGV while it waits for it
-#     lie     the service manager exits 0 without starting (or stopping) the unit; for
-#             xcat-networks a chdef earlier on the path exits 0 and changes nothing
+#     lie     the service manager exits 0 without starting (or stopping) the unit
+#   xcat-networks: apply and its rollback both run chdef, so a chdef earlier on the path fails,
+#   sleeps (30 s, or 3 s to hold) or exits 0 doing nothing at its first call only
 #   steps that make system calls themselves, through strace's fault injection on the run:
 #     storage mount(2) (apply), umount2(2) (revert); hosts the openat(2) of the hosts file's
 #     directory, to fsync it once the new content is renamed into place (strace's -P cannot
@@ -45,9 +46,10 @@ need_cmd ps procps
 
 ALL_STEPS=(storage vip hosts postgres xcatd xcat-networks dns dhcp ntp conserver)
 ALL_FAULTS=(fail hang crash lie kill reboot)
-# The subset: one step of each kind (system calls: storage, vip; service manager: postgres, xcatd;
+# The subset: one step of each kind (system calls: storage, vip; a file edit: hosts; service
+# manager: postgres, xcatd;
 # xCAT commands: dhcp) with every fault in both directions.
-SUBSET=(storage vip postgres xcatd dhcp)
+SUBSET=(storage vip hosts postgres xcatd dhcp)
 if [ -n "${FULL:-}" ]; then read -ra STEPS_RUN <<< "${STEPS:-${ALL_STEPS[*]}}"; else read -ra STEPS_RUN <<< "${STEPS:-${SUBSET[*]}}"; fi
 read -ra FAULTS_RUN <<< "${FAULTS:-${ALL_FAULTS[*]}}"
 read -ra DIRS_RUN <<< "${DIRS:-activate deactivate}"
@@ -141,17 +143,32 @@ arm() {
                 local c
                 read -r c key <<< "$(fxcmd_of "$s")"
                 PATTERN="fake-xcat/$c( |\$)"
-                [ "$s" = xcat-networks ] && [ "$d" = deactivate ] && key=chdef
+                if [ "$s" = xcat-networks ]; then
+                        # apply and its rollback both run chdef: the fault hits the first call only
+                        PATTERN="inject/chdef( |\$)"
+                        case $f in fail) echo fail ;; hang) echo "sleep 30" ;; lie) echo lie ;; *) echo "sleep $HOLD" ;; esac \
+                                > "$T/inject/chdef.once"
+                        cat > "$T/inject/chdef" <<EOF
+#!/bin/bash
+# injected: the first call fails, sleeps or does nothing; the others are the fake's
+if [ -e "$T/inject/chdef.once" ]; then
+        read -r mode arg < "$T/inject/chdef.once"
+        rm -f "$T/inject/chdef.once"
+        case \$mode in
+        fail) echo "Error: chdef failed (injected)" >&2; exit 1 ;;
+        sleep) sleep "\$arg" ;;
+        lie) exit 0 ;;
+        esac
+fi
+exec "$FX/chdef" "\$@"
+EOF
+                        chmod 0755 "$T/inject/chdef"
+                        return 0
+                fi
                 case $f in
                 fail) export XHAFW_FAKE_XCAT_FAIL=$c ;;
                 hang) fx_delay "$key" 30 ;;
-                lie)
-                        if [ "$s" = xcat-networks ]; then
-                                printf '#!/bin/sh\n# injected: a chdef that says it worked\nexit 0\n' > "$T/inject/chdef"
-                                chmod 0755 "$T/inject/chdef"
-                        else
-                                touch "$T/svc/$unit.lie-$verb"
-                        fi ;;
+                lie) touch "$T/svc/$unit.lie-$verb" ;;
                 *) fx_delay "$key" "$HOLD" ;;
                 esac ;;
         sys)
@@ -289,6 +306,8 @@ case_run() {
                                 fail "$label: the step never started"
                         xp=$(run_pid "$n")
                         ap=$(find_action "$PATTERN" "$xp") || fail "$label: no action process runs /$PATTERN/"
+                        # its commands: what they do after the crash counts (waited for below)
+                        pids=($(tree "$ap"))
                         kill -SEGV "$ap"
                 fi ;;
         kill | reboot)
@@ -307,7 +326,11 @@ case_run() {
         [ -z "$NOTINJ" ] || { cat "$T/case.out" >&2; fail "$label: $NOTINJ"; }
         [ -z "$sp" ] || { kill "$sp" 2> /dev/null || true; wait "$sp" 2> /dev/null || true; }
         # The commands a killed xhafw left behind finish (a real service manager would finish them).
-        [ "$f" = kill ] && { wait_gone "${pids[@]}" || fail "$label: processes of the killed run still run"; }
+        # So do those of a crashed action: the engine kills an action's process group only after
+        # a timeout, so a command the crashed action was waiting for goes on.
+        if [ "$f" = kill ] || [ "$f" = crash ]; then
+                wait_gone "${pids[@]}" || fail "$label: processes of the run still run after 60 s"
+        fi
         reset_faults
         out=ok
         if [ "$f" = kill ] || [ "$f" = reboot ]; then
