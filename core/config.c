@@ -90,7 +90,9 @@ static void locate(const char *text, struct locations *l)
                 if (!buf)
                         abort();
                 s = strip(buf);
-                if (*s == '[' && (e = strchr(s, ']'))) {
+                /* iniparser's rule: a header is a whole line in brackets; "[b] x = y" is a key */
+                if (*s == '[' && s[strlen(s) - 1] == ']') {
+                        e = s + strlen(s) - 1;
                         *e = 0;
                         free(section);
                         section = strdup_or_die(strip(s + 1));
