@@ -1485,6 +1485,20 @@ static int storage_revert(struct xhafw_step *step)
                                 r = umount_busy_aware(step, &c, tb, c.mountpoint, true);
                                 if (r < 0)
                                         goto out;
+                                /* Forget that this step mounted it only once the mount table agrees:
+                                 * after an unmount that did not happen, a re-run must still unmount. */
+                                mnt_unref_table(tb);
+                                tb = table_read(step);
+                                if (!tb) {
+                                        r = -EIO;
+                                        goto out;
+                                }
+                                if (shared_present(&c, tb)) {
+                                        xhafw_log(step, LOG_ERR, "%s is still mounted on %s after unmounting it",
+                                                  c.device, c.mountpoint);
+                                        r = -EBUSY;
+                                        goto out;
+                                }
                                 xhafw_log(step, LOG_INFO, "unmounted %s from %s", c.device, c.mountpoint);
                         }
                 }
