@@ -198,6 +198,20 @@ static dictionary *ini_open(struct config *cfg, const char *file, struct locatio
                         return NULL;
                 }
         }
+        /* iniparser inserts each key with a scan of all the keys before it: count the sections
+         * first, so that a file of ten thousand steps is refused at once, not parsed in seconds */
+        locate(text, loc);
+        {
+                size_t headers = 0;
+                for (size_t i = 0; i < loc->n; i++)
+                        headers += !loc->v[i].key;
+                if (headers > XHAFW_MAX_STEPS) {
+                        config_error(cfg, file, 0, NULL, "%zu sections: more than %d steps are not supported",
+                                     headers, XHAFW_MAX_STEPS);
+                        free(text);
+                        return NULL;
+                }
+        }
         ini_error_buf[0] = 0;
         iniparser_set_error_callback(ini_error_cb);
         d = iniparser_load(file);
@@ -210,7 +224,6 @@ static dictionary *ini_open(struct config *cfg, const char *file, struct locatio
                 free(text);
                 return NULL;
         }
-        locate(text, loc);
         loc->from = 0;
         loc->to = loc->n;
         free(text);
@@ -286,8 +299,10 @@ static void settings_load(struct config *cfg, const char *file, bool explicit)
         if (!explicit && access(file, F_OK) < 0 && errno == ENOENT)
                 return; /* every key is optional, and so is the file */
         d = ini_open(cfg, file, &loc);
-        if (!d)
+        if (!d) {
+                locations_free(&loc);
                 return;
+        }
         nsec = iniparser_getnsec(d);
         for (int i = 0; i < nsec; i++) {
                 const char *sec = iniparser_getsecname(d, i);
