@@ -447,8 +447,10 @@ static void reap(struct engine *e)
                                 close(c->msg_fd);
                         if (c->out_fd >= 0)
                                 close(c->out_fd);
-                        if (c->timed_out)
-                                kill(-pid, SIGKILL); /* what is left of its process group */
+                        /* A crashed or timed-out action's commands are part of it: they must not
+                         * go on (a service start finishing after the rollback stopped it). */
+                        if (c->timed_out || WIFSIGNALED(status))
+                                kill(-pid, SIGKILL);
                         c->pid = 0;
                         e->running--;
                         action_done(e, c, status);

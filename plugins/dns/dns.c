@@ -149,13 +149,15 @@ static int add_resolv_line(struct xhafw_step *step, const char *line)
         free(text);
         if (!next)
                 return -ENOMEM;
-        r = xhafw_file_replace(step, path, next);
+        /* Recorded before the write (the line is not there now, so any copy later is ours): a
+         * write that fails after the rename is still undone by revert. */
+        r = xhafw_state_set(step, STATE_LINE, line);
+        if (r == 0)
+                r = xhafw_file_replace(step, path, next);
         free(next);
-        if (r < 0) {
+        if (r < 0)
                 xhafw_log(step, LOG_ERR, "cannot write %s: %s", path, strerror(-r));
-                return r;
-        }
-        return xhafw_state_set(step, STATE_LINE, line);
+        return r;
 }
 
 static int remove_resolv_line(struct xhafw_step *step)

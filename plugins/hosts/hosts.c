@@ -194,17 +194,21 @@ static int hosts_apply(struct xhafw_step *step)
                         r = -ENOMEM;
                         goto out;
                 }
+                /* Recorded before the write: the line is not in the file now, so whatever copy
+                 * of it is there later is ours to remove. A write that fails half-way (renamed,
+                 * then the directory sync failed) is then still undone by revert, and one that
+                 * never happened leaves revert nothing to remove. */
+                r = xhafw_state_set(step, STATE_LINE, line);
+                if (r < 0) {
+                        free(next);
+                        goto out;
+                }
                 r = xhafw_file_replace(step, path, next);
                 free(next);
                 if (r < 0) {
                         xhafw_log(step, LOG_ERR, "cannot write %s: %s", path, strerror(-r));
                         goto out;
                 }
-                /* Recorded after the write: if we die in between, a line nobody owns stays, which
-                 * is safer than removing one we did not add. */
-                r = xhafw_state_set(step, STATE_LINE, line);
-                if (r < 0)
-                        goto out;
         } else if (!xhafw_state_get(step, STATE_LINE)) {
                 xhafw_log(step, LOG_INFO, "%s already has \"%s\"; deactivate will leave it", path, line);
         }
