@@ -149,6 +149,23 @@ static char **build_argv(const char *dir, va_list ap)
         return argv;
 }
 
+/* Start the binary with ARGV, stdin /dev/null, stdout and stderr into OUT_FILE. */
+static pid_t spawn(const char *out_file, char **argv)
+{
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+                int fd = open(out_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+                int nul = open("/dev/null", O_RDONLY);
+                dup2(nul, 0);
+                dup2(fd, 1);
+                dup2(fd, 2);
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        return pid;
+}
+
 int tl_xhafw(const char *dir, char **ret_out, ...)
 {
         char *out_file = xasprintf("%s/.xhafw-out", dir);
@@ -161,17 +178,7 @@ int tl_xhafw(const char *dir, char **ret_out, ...)
         va_start(ap, ret_out);
         argv = build_argv(dir, ap);
         va_end(ap);
-        pid = fork();
-        ck_assert_int_ge(pid, 0);
-        if (pid == 0) {
-                int fd = open(out_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-                int nul = open("/dev/null", O_RDONLY);
-                dup2(nul, 0);
-                dup2(fd, 1);
-                dup2(fd, 2);
-                execv(argv[0], argv);
-                _exit(127);
-        }
+        pid = spawn(out_file, argv);
         ck_assert_int_eq(waitpid(pid, &status, 0), pid);
         if (ret_out) {
                 *ret_out = tl_read(out_file);
@@ -193,17 +200,7 @@ pid_t tl_xhafw_bg(const char *dir, const char *out_file, ...)
         va_start(ap, out_file);
         argv = build_argv(dir, ap);
         va_end(ap);
-        pid = fork();
-        ck_assert_int_ge(pid, 0);
-        if (pid == 0) {
-                int fd = open(out_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-                int nul = open("/dev/null", O_RDONLY);
-                dup2(nul, 0);
-                dup2(fd, 1);
-                dup2(fd, 2);
-                execv(argv[0], argv);
-                _exit(127);
-        }
+        pid = spawn(out_file, argv);
         strv_free(argv);
         return pid;
 }
