@@ -92,7 +92,7 @@ static void locate(const char *text, struct locations *l)
                 s = strip(buf);
                 /* iniparser's rule: a header is a whole line in brackets; "[b] x = y" is a key */
                 if (*s == '[' && s[strlen(s) - 1] == ']') {
-                        e = s + strlen(s) - 1;
+                        e = strchr(s, ']'); /* the name ends at the first ']', as iniparser's does */
                         *e = 0;
                         free(section);
                         section = strdup_or_die(strip(s + 1));
