@@ -686,6 +686,12 @@ void config_free(struct config *cfg)
         free(cfg->plugins);
         free(cfg->order);
         free(cfg->level);
+        settings_free(s);
+        memset(cfg, 0, sizeof *cfg);
+}
+
+void settings_free(struct settings *s)
+{
         free(s->config_file);
         free(s->conf_d);
         free(s->plugin_path);
@@ -693,5 +699,5 @@ void config_free(struct config *cfg)
         free(s->path);
         strv_free(s->service_manager);
         strv_free(s->pass_env);
-        memset(cfg, 0, sizeof *cfg);
+        memset(s, 0, sizeof *s);
 }

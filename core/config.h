@@ -39,6 +39,7 @@ void config_error(struct config *cfg, const char *file, unsigned line, const cha
  * (cfg->n_errors). */
 int config_load(struct config *cfg, const struct overrides *ov);
 void config_free(struct config *cfg);
+void settings_free(struct settings *s);
 struct xhafw_step *config_find_step(const struct config *cfg, const char *name);
 ssize_t config_step_index(const struct config *cfg, const char *name);
 void step_free(struct xhafw_step *st);

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "testlib.h"
 
 char *tl_mkdtemp(void)
@@ -68,14 +69,7 @@ void tl_settings(struct settings *s, const char *dir)
 
 void tl_settings_free(struct settings *s)
 {
-        free(s->config_file);
-        free(s->conf_d);
-        free(s->plugin_path);
-        free(s->state_dir);
-        free(s->path);
-        strv_free(s->service_manager);
-        strv_free(s->pass_env);
-        memset(s, 0, sizeof *s);
+        settings_free(s);
 }
 
 struct xhafw_step *tl_step(const char *name, const struct settings *s, bool dry_run)
