@@ -179,19 +179,86 @@ dry_run xcat-networks deactivate "would run: chdef -t network -o $NET mgtifname=
 expect_exit 0 xh deactivate --yes
 fails xcat-networks lsdef "lsdef -t network -o $NET -i mgtifname failed"
 fails xcat-networks chdef "chdef -t network -o $NET mgtifname=veth0:0 failed"
-# Found already set (the other node failed while active): nothing remembered to restore.
-fx_set "network.$NET.mgtifname" veth0:0
-rm -rf "$T/state"
+# Found already set: the other node failed while active and never restored it. This node has no
+# record of setting it, so the label in the table is not its work (status 3), activate has nothing
+# to remember, and deactivate restores the interface the label belongs to (veth0:0 is veth0's).
+left_by_other() { fresh; fx_set "network.$NET.mgtifname" "$1"; }
+left_by_other veth0:0
+expect_exit 3 xh status
+expect_output "^xcat-networks +xcat-networks +INACTIVE"
 expect_exit 0 xh activate --yes
-expect_exit 1 xh deactivate --yes
-expect_output "no value of mgtifname to restore.*fallback_mgtifname"
+expect_exit 0 xh status
+[ "$(fx_get network.$NET.mgtifname)" = veth0:0 ] || fail "xcat-networks: activate changed a value already right"
+expect_exit 0 xh describe xcat-networks
+expect_output "activate found mgtifname=veth0:0 set already; deactivate restores mgtifname=veth0 \\(the interface of the label veth0:0\\)"
+dry_run xcat-networks deactivate "would run: chdef -t network -o $NET mgtifname=veth0\$"
+expect_exit 0 xh deactivate --yes
+[ "$(fx_get network.$NET.mgtifname)" = veth0 ] ||
+        fail "xcat-networks: deactivate left mgtifname=$(fx_get network.$NET.mgtifname), not the label's interface veth0"
+expect_exit 3 xh status
+pass "xcat-networks: found already set by the other node: deactivate restores the label's interface (veth0:0 -> veth0)"
+
+# A label from which no interface can be derived, and no fallback_mgtifname: deactivate warns
+# what to set, leaves the value, and goes on to the steps before it (xcatd is stopped).
+for label in vip0 veth0; do
+        left_by_other "$label"
+        step "[xcatd]
+plugin = service
+unit = xcatd
+
+[xcat-networks]
+after = xcatd
+network = $NET
+mgtifname = $label"
+        expect_exit 0 xh activate --yes
+        expect_exit 0 xh deactivate --yes
+        expect_output "warning: .*network $NET: mgtifname stays $label.*set fallback_mgtifname"
+        active xcatd && fail "xcat-networks: deactivate did not go on to stop xcatd ($label)"
+        [ "$(fx_get network.$NET.mgtifname)" = "$label" ] || fail "xcat-networks: deactivate changed $label to $(fx_get network.$NET.mgtifname)"
+        expect_exit 3 xh status
+        # With xcatd running, the label in the table is still not this node's.
+        touch "$T/svc/xcatd.active"
+        step "[xcat-networks]
+network = $NET
+mgtifname = $label"
+        expect_exit 3 xh status
+        expect_exit 0 xh deactivate --yes
+done
+pass "xcat-networks: no interface in the label: deactivate warns what to set, exits 0 and stops xcatd; status 3"
+
+# fallback_mgtifname overrides the label's interface when nothing was remembered.
+for pair in veth0:0:eth9 vip0:veth0; do
+        label=${pair%:*} fb=${pair##*:}
+        left_by_other "$label"
+        step "[xcat-networks]
+network = $NET
+mgtifname = $label
+fallback_mgtifname = $fb"
+        expect_exit 0 xh activate --yes
+        expect_exit 0 xh deactivate --yes
+        [ "$(fx_get network.$NET.mgtifname)" = "$fb" ] || fail "xcat-networks: fallback_mgtifname $fb not restored ($label)"
+done
+# What activate found and replaced wins over both.
+fresh
+fx_set "network.$NET.mgtifname" eth7
+expect_exit 0 xh activate --yes
+expect_exit 0 xh deactivate --yes
+[ "$(fx_get network.$NET.mgtifname)" = eth7 ] || fail "xcat-networks: the value activate replaced was not restored"
+pass "xcat-networks: the value activate replaced, else fallback_mgtifname, else the label's interface"
+
+# Changed by someone else while active: partial; deactivate leaves their value and forgets.
+fresh
 step "[xcat-networks]
 network = $NET
-mgtifname = veth0:0
-fallback_mgtifname = veth0"
+mgtifname = veth0:0"
+expect_exit 0 xh activate --yes
+fx_set "network.$NET.mgtifname" eth5
+expect_exit 4 xh status
+expect_output "^xcat-networks +xcat-networks +PARTIAL"
 expect_exit 0 xh deactivate --yes
-[ "$(fx_get network.$NET.mgtifname)" = veth0 ] || fail "xcat-networks: fallback_mgtifname not restored"
-pass "xcat-networks: a value found already set needs fallback_mgtifname to be restored"
+[ "$(fx_get network.$NET.mgtifname)" = eth5 ] || fail "xcat-networks: deactivate overwrote a value set since"
+expect_exit 3 xh status
+pass "xcat-networks: a value changed since activate makes the step partial; deactivate leaves it"
 # Status on a standby: xcatd down, lsdef cannot answer: the check cannot tell.
 rm -f "$T/svc/xcatd.active"
 expect_exit 4 xh status
