@@ -41,12 +41,15 @@ void config_error(struct config *cfg, const char *file, unsigned line, const cha
         cfg->n_errors++;
 }
 
+static const char *list_problem(const char *v, bool argv);
+
 /* ---- where things are: iniparser does not keep line numbers, so find them for messages ---- */
 
 struct located {
         char *section;  /* lowercased, as iniparser keys them */
         char *key;      /* NULL for a section header */
         unsigned line;
+        bool quoted_tail; /* key = "a", "b": iniparser keeps the quoted part and drops the rest */
 };
 
 struct locations {
@@ -101,8 +104,15 @@ static void locate(const char *text, struct locations *l)
                         if (!grown)
                                 abort();
                         l->v = grown;
-                        l->v[l->n++] = (struct located) { strdup_or_die(section), NULL, line };
+                        l->v[l->n++] = (struct located) { strdup_or_die(section), NULL, line, false };
                 } else if (*s && *s != '#' && *s != ';' && (e = strchr(s, '='))) {
+                        char *value = strip(e + 1), *close;
+                        bool tail = false;
+                        /* iniparser reads a value that starts with a quote up to the closing quote */
+                        if ((*value == '"' || *value == '\'') && (close = strchr(value + 1, *value))) {
+                                close += 1 + strspn(close + 1, " \t");
+                                tail = *close && *close != ';' && *close != '#';
+                        }
                         *e = 0;
                         s = strip(s);
                         lower(s);
@@ -110,7 +120,7 @@ static void locate(const char *text, struct locations *l)
                         if (!grown)
                                 abort();
                         l->v = grown;
-                        l->v[l->n++] = (struct located) { strdup_or_die(section), strdup_or_die(s), line };
+                        l->v[l->n++] = (struct located) { strdup_or_die(section), strdup_or_die(s), line, tail };
                 }
                 free(buf);
                 if (!nl)
@@ -119,6 +129,43 @@ static void locate(const char *text, struct locations *l)
         }
         free(section);
         free(copy);
+}
+
+static int by_section_key_line(const void *a, const void *b)
+{
+        const struct located *x = *(const struct located *const *) a, *y = *(const struct located *const *) b;
+        int c = strcmp(x->section, y->section);
+        if (!c)
+                c = strcmp(x->key, y->key);
+        return c ? c : (x->line > y->line) - (x->line < y->line);
+}
+
+/* What iniparser would take without a word but the admin cannot have meant: a key given twice in
+ * a section (the last silently wins) and a quoted value with text after the closing quote.
+ * Sorted, not compared pairwise: a file may hold a hundred thousand keys. */
+static void locations_lint(struct config *cfg, const char *file, const struct locations *l)
+{
+        bool global = cfg->settings.config_file && strcmp(file, cfg->settings.config_file) == 0;
+        const struct located **keys = xcalloc(l->n + 1, sizeof *keys);
+        size_t n = 0;
+
+        for (size_t i = 0; i < l->n; i++) {
+                const struct located *k = &l->v[i];
+                if (!k->key)
+                        continue;
+                keys[n++] = k;
+                if (k->quoted_tail)
+                        config_error(cfg, file, k->line, global ? NULL : k->section,
+                                     "%s: text follows the closing quote, and iniparser keeps only the quoted part; "
+                                     "write the value without quotes (a list is plain: %s = a, b)", k->key, k->key);
+        }
+        qsort(keys, n, sizeof *keys, by_section_key_line);
+        for (size_t i = 1; i < n; i++)
+                if (strcmp(keys[i]->section, keys[i - 1]->section) == 0 && strcmp(keys[i]->key, keys[i - 1]->key) == 0)
+                        config_error(cfg, file, keys[i]->line, global ? NULL : keys[i]->section,
+                                     "%s is given twice in [%s] (also line %u), and only the last would count; keep one",
+                                     keys[i]->key, keys[i]->section, keys[i - 1]->line);
+        free(keys);
 }
 
 static unsigned line_of(const struct locations *l, const char *section, const char *key)
@@ -179,6 +226,12 @@ static dictionary *ini_open(struct config *cfg, const char *file, struct locatio
                 free(text);
                 return NULL;
         }
+        if (strncmp(text, "\xef\xbb\xbf", 3) == 0) {
+                config_error(cfg, file, 1, NULL, "starts with a UTF-8 byte-order mark (bytes EF BB BF), which "
+                             "iniparser would read as part of the first line; save the file without it");
+                free(text);
+                return NULL;
+        }
         /* iniparser would misread these without a word: refuse them as the admin's to fix */
         for (const char *p = text; (p = strchr(p, '\r')); p++)
                 if (p[1] != '\n') {
@@ -226,6 +279,7 @@ static dictionary *ini_open(struct config *cfg, const char *file, struct locatio
         }
         loc->from = 0;
         loc->to = loc->n;
+        locations_lint(cfg, file, loc);
         free(text);
         return d;
 }
@@ -288,6 +342,20 @@ static bool all_absolute(const char *colon_list)
         return true;
 }
 
+/* The rule for conf_d, state_dir, plugin_path and path, in xhafw.conf and on the command line
+ * alike: a relative directory would be looked up from wherever xhafw happens to be started. */
+static const char *path_setting_problem(const char *key, const char *v)
+{
+        bool is_list = strcmp(key, "plugin_path") == 0 || strcmp(key, "path") == 0;
+        if (!*v)
+                return "empty: remove the line for the default";
+        if (!is_list && v[0] != '/')
+                return "expected an absolute path";
+        if (is_list && !all_absolute(v))
+                return "every directory must be an absolute path";
+        return NULL;
+}
+
 static void settings_load(struct config *cfg, const char *file, bool explicit)
 {
         struct settings *s = &cfg->settings;
@@ -341,6 +409,11 @@ static void settings_load(struct config *cfg, const char *file, bool explicit)
                 } else if (strcmp(*key, "service_manager") == 0 || strcmp(*key, "pass_env") == 0) {
                         char **items;
                         size_t n_items;
+                        const char *problem = list_problem(v, strcmp(*key, "service_manager") == 0);
+                        if (problem) {
+                                config_error(cfg, file, line, NULL, "%s = '%s': expected %s", *key, v, problem);
+                                continue;
+                        }
                         split_list(v, &items, &n_items);
                         if (strcmp(*key, "service_manager") == 0 && n_items == 0) {
                                 config_error(cfg, file, line, NULL, "service_manager is empty: name a program, e.g. systemctl");
@@ -358,14 +431,9 @@ static void settings_load(struct config *cfg, const char *file, bool explicit)
                         char **dst = strcmp(*key, "conf_d") == 0      ? &s->conf_d :
                                      strcmp(*key, "plugin_path") == 0 ? &s->plugin_path :
                                      strcmp(*key, "state_dir") == 0   ? &s->state_dir : &s->path;
-                        if (!*v)
-                                config_error(cfg, file, line, NULL, "%s is empty: remove the line for the default", *key);
-                        else if (dst != &s->plugin_path && dst != &s->path && v[0] != '/')
-                                config_error(cfg, file, line, NULL, "%s = '%s': expected an absolute path", *key, v);
-                        else if ((dst == &s->plugin_path || dst == &s->path) && !all_absolute(v))
-                                /* a relative item would be looked up from wherever xhafw is started */
-                                config_error(cfg, file, line, NULL, "%s = '%s': every directory must be an absolute "
-                                             "path", *key, v);
+                        const char *problem = path_setting_problem(*key, v);
+                        if (problem)
+                                config_error(cfg, file, line, NULL, "%s = '%s': %s", *key, v, problem);
                         else
                                 set_str(dst, v);
                 }
@@ -407,6 +475,31 @@ ssize_t config_step_index(const struct config *cfg, const char *name)
         return -1;
 }
 
+/* Lists are comma-separated. What iniparser hands over unchanged but an admin did not mean is
+ * refused: an empty item ("a,,b", "after = , ,"), and in a list of words (not an argv) an item
+ * with a blank ("/a /b": a missing comma) or in quotes. NULL if fine, else what is expected. */
+static const char *list_problem(const char *v, bool argv)
+{
+        char **items;
+        size_t n, commas = 0;
+        const char *problem = NULL;
+
+        split_list(v, &items, &n);
+        for (const char *p = v; *p; p++)
+                commas += *p == ',';
+        if (n != commas + 1 && v[strspn(v, " \t")])
+                problem = "items separated by single commas, with no empty item (a, b)";
+        for (size_t i = 0; i < n && !problem && !argv; i++) {
+                size_t len = strlen(items[i]);
+                if (strpbrk(items[i], " \t"))
+                        problem = "items separated by commas; an item has a blank in it (a missing comma?)";
+                else if (strchr("\"'", items[i][0]) || strchr("\"'", items[i][len - 1]))
+                        problem = "items without quotes (a, b)";
+        }
+        strv_free(items);
+        return problem;
+}
+
 /* Check one value against its declared type; NULL if fine, else what is expected. */
 static const char *type_problem(enum xhafw_option_type t, const char *v)
 {
@@ -416,8 +509,10 @@ static const char *type_problem(enum xhafw_option_type t, const char *v)
 
         switch (t) {
         case XHAFW_OPT_STRING:
-        case XHAFW_OPT_LIST:
                 return NULL;
+        case XHAFW_OPT_LIST:
+        case XHAFW_OPT_ARGV:
+                return list_problem(v, t == XHAFW_OPT_ARGV);
         case XHAFW_OPT_INT:
                 return parse_int(v, &n) < 0 ? "an integer" : NULL;
         case XHAFW_OPT_BOOL:
@@ -518,7 +613,10 @@ static void step_load(struct config *cfg, dictionary *d, const char *sec, const 
         if ((v = sec_get(d, loc, sec, "timeout")) && (parse_duration_ms(v, &st->timeout_ms) < 0 || st->timeout_ms == 0))
                 config_error(cfg, file, line_of(loc, sec, "timeout"), sec,
                              "timeout = '%s': expected a duration such as 500ms, 30s or 2m", v);
-        split_list(sec_get(d, loc, sec, "after"), &st->after, &st->n_after);
+        if ((v = sec_get(d, loc, sec, "after")) && list_problem(v, false))
+                config_error(cfg, file, line_of(loc, sec, "after"), sec, "after = '%s': expected step names as %s",
+                             v, list_problem(v, false));
+        split_list(v, &st->after, &st->n_after);
 
         if (!valid_plugin_name(st->plugin_name)) {
                 config_error(cfg, file, line_of(loc, sec, "plugin"), sec, "plugin = '%s': not a valid plugin name "
@@ -657,12 +755,19 @@ int config_load(struct config *cfg, const struct overrides *ov)
         settings_defaults(&cfg->settings);
         settings_load(cfg, file, ov && ov->config_file);
         if (ov) {
-                if (ov->conf_d)
-                        set_str(&cfg->settings.conf_d, ov->conf_d);
-                if (ov->plugin_path)
-                        set_str(&cfg->settings.plugin_path, ov->plugin_path);
-                if (ov->state_dir)
-                        set_str(&cfg->settings.state_dir, ov->state_dir);
+                const struct { const char *option, *key, *value; char **dst; } given[] = {
+                        { "--conf-d", "conf_d", ov->conf_d, &cfg->settings.conf_d },
+                        { "--plugin-path", "plugin_path", ov->plugin_path, &cfg->settings.plugin_path },
+                        { "--state-dir", "state_dir", ov->state_dir, &cfg->settings.state_dir },
+                };
+                for (size_t k = 0; k < sizeof given / sizeof given[0]; k++) {
+                        const char *problem = given[k].value ? path_setting_problem(given[k].key, given[k].value) : NULL;
+                        if (problem) {
+                                log_error("%s '%s': %s", given[k].option, given[k].value, problem);
+                                cfg->n_errors++;
+                        } else if (given[k].value)
+                                set_str(given[k].dst, given[k].value);
+                }
                 if (ov->jobs)
                         cfg->settings.jobs = ov->jobs;
         }

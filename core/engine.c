@@ -92,8 +92,11 @@ static bool enabled(const struct engine *e, size_t i)
         return e->cfg->steps[i]->enabled;
 }
 
+/* Takes ownership of reason; giving back the string already stored keeps it. */
 static void set_reason(struct step_report *r, char *reason)
 {
+        if (reason == r->reason)
+                return;
         free(r->reason);
         r->reason = reason;
 }
@@ -165,6 +168,7 @@ static void run_in_child(struct engine *e, struct child *c, int msg_fd, int out_
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGPIPE, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
         devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (devnull >= 0)
                 dup2(devnull, STDIN_FILENO);
@@ -232,15 +236,23 @@ static void run_in_child(struct engine *e, struct child *c, int msg_fd, int out_
 static void progress(struct engine *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void progress(struct engine *e, const char *fmt, ...)
 {
+        char line[1024];
         va_list ap;
         if (e->o->quiet || e->o->json || !e->verbose_progress)
                 return;
-        fprintf(stdout, "[%7.3fs] ", (double) (now_us() - e->t0) / 1e6);
         va_start(ap, fmt);
-        vfprintf(stdout, fmt, ap);
+        vsnprintf(line, sizeof line, fmt, ap);
         va_end(ap);
-        fputc('\n', stdout);
-        fflush(stdout);
+        /* Without a reader the progress goes on in syslog, where the admin can follow the run. */
+        if (stdout_is_lost()) {
+                syslog(LOG_NOTICE, "%s", line);
+                return;
+        }
+        fprintf(stdout, "[%7.3fs] %s\n", (double) (now_us() - e->t0) / 1e6, line);
+        if (fflush(stdout) == EOF || ferror(stdout)) {
+                output_lost(STDOUT_FILENO, errno);
+                syslog(LOG_NOTICE, "%s", line);
+        }
 }
 
 static int start_action(struct engine *e, size_t i, enum action_kind kind, bool dry_run)
@@ -594,9 +606,9 @@ static void action_done(struct engine *e, struct child *c, int status)
                 if (e->stage[i] == ACT_CHECK && !e->attempted[i]) {
                         /* the first check: what the step's state is before anything is done */
                         r->check_result = res;
-                        if (res < 0 && res != -ETIME && res != -ECHILD && res != -EPROTO && res != -EINTR) {
-                                set_reason(r, r->reason ? r->reason : xasprintf("check failed: %s", strerror(-res)));
-                        }
+                        if (res < 0 && res != -ETIME && res != -ECHILD && res != -EPROTO && res != -EINTR &&
+                            !r->reason)
+                                set_reason(r, xasprintf("check failed: %s", strerror(-res)));
                         if (e->mode == RUN_STATUS) {
                                 finish(e, i, res == XHAFW_ACTIVE ? OUT_ACTIVE : res == XHAFW_INACTIVE ? OUT_INACTIVE :
                                              res == XHAFW_PARTIAL ? OUT_PARTIAL : OUT_UNKNOWN);
@@ -748,6 +760,10 @@ static bool schedule(struct engine *e)
                         if (outside) {
                                 /* asked for, and impossible: a failure of the run, not a consequence */
                                 fail_step(e, i, OUT_FAILED);
+                        } else if (e->mode == RUN_ACTIVATE && st->critical && !e->aborting && !e->rolling_back) {
+                                /* A non-critical failure upstream stops a critical step: the node cannot
+                                 * hold the role, so this is a critical failure (exit 1, rollback). */
+                                fail_step(e, i, OUT_FAILED);
                         } else {
                                 e->phase[i] = PH_DONE;
                                 e->rep->steps[i].outcome = OUT_BLOCKED;
@@ -817,6 +833,14 @@ static void on_signal(struct engine *e)
         while (read(e->sigfd, &si, sizeof si) == (ssize_t) sizeof si) {
                 if (si.ssi_signo == SIGCHLD)
                         continue;
+                if (si.ssi_signo == SIGHUP) {
+                        /* The terminal or the ssh session went away: a node half taken over is worse
+                         * than one fully taken over, so the run goes on (only INT and TERM stop it). */
+                        syslog(LOG_NOTICE, "got SIGHUP (terminal lost): the run goes on to its end");
+                        if (!e->o->dry_run && (e->mode == RUN_ACTIVATE || e->mode == RUN_DEACTIVATE))
+                                journal_event("hangup", NULL, "terminal lost; the run goes on");
+                        continue;
+                }
                 if (e->rolling_back) {
                         log_warning("got %s during the rollback: finishing the rollback first",
                                     strsignal((int) si.ssi_signo));

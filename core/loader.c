@@ -35,6 +35,7 @@ const char *option_type_name(enum xhafw_option_type t)
         case XHAFW_OPT_ADDRESS: return "address";
         case XHAFW_OPT_INTERFACE: return "interface";
         case XHAFW_OPT_DURATION: return "duration";
+        case XHAFW_OPT_ARGV: return "argv";
         }
         return "unknown";
 }
@@ -62,7 +63,7 @@ static int check_schema(struct plugin *p)
         const struct xhafw_option *o = p->def->options;
         for (size_t i = 0; o && o[i].name; i++) {
                 static const char *const reserved[] = { "plugin", "after", "timeout", "critical", "enabled" };
-                if ((unsigned) o[i].type > XHAFW_OPT_DURATION)
+                if ((unsigned) o[i].type > XHAFW_OPT_ARGV)
                         return fail(p, -EINVAL, xasprintf("option '%s' has an unknown type %d", o[i].name, (int) o[i].type));
                 for (size_t k = 0; k < sizeof reserved / sizeof reserved[0]; k++)
                         if (strcmp(o[i].name, reserved[k]) == 0)

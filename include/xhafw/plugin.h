@@ -30,7 +30,10 @@ enum xhafw_option_type {
         XHAFW_OPT_PATH,      /* absolute path */
         XHAFW_OPT_ADDRESS,   /* IPv4/IPv6, optional /prefix */
         XHAFW_OPT_INTERFACE, /* a network interface name (syntax only: validate() checks existence) */
-        XHAFW_OPT_DURATION   /* "500ms", "30s", "2m" */
+        XHAFW_OPT_DURATION,  /* "500ms", "30s", "2m" */
+        /* Appended (ABI 1): a command line, comma-separated argv items that may hold blanks
+         * ("psql, -c, select 1"). Items of XHAFW_OPT_LIST may not: "a b" there is a mistake. */
+        XHAFW_OPT_ARGV
 };
 
 struct xhafw_option {
@@ -86,6 +89,7 @@ XHAFW_API const char *xhafw_opt_string(const struct xhafw_step *step, const char
 XHAFW_API long long xhafw_opt_int(const struct xhafw_step *step, const char *name);
 XHAFW_API bool xhafw_opt_bool(const struct xhafw_step *step, const char *name);
 XHAFW_API uint64_t xhafw_opt_duration_ms(const struct xhafw_step *step, const char *name);
+/* XHAFW_OPT_LIST and XHAFW_OPT_ARGV options: the items, trimmed. */
 XHAFW_API size_t xhafw_opt_list(const struct xhafw_step *step, const char *name, const char *const **ret_items);
 /* syslog priorities (LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG) */
 XHAFW_API void xhafw_log(struct xhafw_step *step, int priority, const char *fmt, ...)

@@ -8,7 +8,7 @@
 
 static const struct xhafw_option service_options[] = {
         { "unit", XHAFW_OPT_STRING, true, NULL, "unit the service manager starts and stops, e.g. xcatd" },
-        { "ready_command", XHAFW_OPT_LIST, false, NULL,
+        { "ready_command", XHAFW_OPT_ARGV, false, NULL,
           "argv of a read-only query polled after start until it exits 0, e.g. lsxcatd, -a" },
         { "ready_timeout", XHAFW_OPT_DURATION, false, "60s", "how long to wait for ready_command" },
         { "ready_interval", XHAFW_OPT_DURATION, false, "100ms", "between two tries of ready_command" },

@@ -68,11 +68,12 @@ for name in "${cases[@]}"; do
         [ -d "$src/conf.d" ] && cp -a "$src/conf.d/." "$work/conf.d/"
         {
                 echo "[xhafw]"
-                echo "conf_d = $work/conf.d"
-                echo "plugin_path = $XHAFW_TEST_PLUGIN_PATH"
-                echo "state_dir = $work/state"
-                echo "timeout = 5s"
-                echo "grace = 1s"
+                # a key given twice is itself a configuration error: the case's own lines win
+                for kv in "conf_d = $work/conf.d" "plugin_path = $XHAFW_TEST_PLUGIN_PATH" "state_dir = $work/state" \
+                          "timeout = 5s" "grace = 1s"; do
+                        [ -f "$src/xhafw.conf" ] && grep -q "^${kv%% =*} *=" "$src/xhafw.conf" && continue
+                        echo "$kv"
+                done
                 if [ -f "$src/xhafw.conf" ]; then cat "$src/xhafw.conf"; fi
         } > "$work/xhafw.conf"
         { grep -rlF --null '@WORK@' "$work" || true; } | xargs -0 -r sed -i "s|@WORK@|$work|g"

@@ -31,11 +31,12 @@ xh_config() {
         mkdir -p "$T/conf.d"
         {
                 echo "[xhafw]"
-                echo "conf_d = $T/conf.d"
-                echo "plugin_path = $XHAFW_TEST_PLUGIN_PATH"
-                echo "state_dir = $T/state"
-                echo "timeout = 30s"
-                local kv
+                local kv given=" ${*%%=*} "
+                # a key given twice is a configuration error: a key given here replaces the default
+                for kv in "conf_d=$T/conf.d" "plugin_path=$XHAFW_TEST_PLUGIN_PATH" "state_dir=$T/state" "timeout=30s"; do
+                        case " ${given} " in *" ${kv%%=*} "*) continue ;; esac
+                        echo "${kv%%=*} = ${kv#*=}"
+                done
                 for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
         } > "$T/xhafw.conf"
 }

@@ -13,14 +13,19 @@
 
 static const struct xhafw_option fake_options[] = {
         { "target", XHAFW_OPT_PATH, false, NULL, "marker file: the step is active while it exists" },
-        { "check_mode", XHAFW_OPT_STRING, false, "ok", "ok, fail (-EIO), crash, hang" },
-        { "apply_mode", XHAFW_OPT_STRING, false, "ok", "ok, fail, hang, crash, lie (success without effect), refuse, exit" },
-        { "revert_mode", XHAFW_OPT_STRING, false, "ok", "ok, fail, hang, crash, lie, refuse" },
+        { "check_mode", XHAFW_OPT_STRING, false, "ok",
+          "ok, fail (-EIO, silent), logfail (logs an error, then -EIO), crash, hang, noisy (a flood of log "
+          "lines and output, then ok)" },
+        { "apply_mode", XHAFW_OPT_STRING, false, "ok",
+          "ok, fail (logs, -EIO), logfail, partial (does the change, logs, then -EIO), hang, crash, lie "
+          "(success without effect), refuse, exit, noisy" },
+        { "revert_mode", XHAFW_OPT_STRING, false, "ok", "as apply_mode" },
+        { "validate_mode", XHAFW_OPT_STRING, false, "ok", "ok, logfail (logs an error, then -EINVAL), crash, noisy" },
         { "trigger", XHAFW_OPT_PATH, false, NULL, "the modes apply only while this file exists" },
         { "ignore_term", XHAFW_OPT_BOOL, false, "no", "a hang ignores SIGTERM" },
         { "sleep", XHAFW_OPT_DURATION, false, "0ms", "apply takes this long" },
         { "revert_sleep", XHAFW_OPT_DURATION, false, "0ms", "revert takes this long" },
-        { "command", XHAFW_OPT_LIST, false, NULL, "argv run by apply through xhafw_run" },
+        { "command", XHAFW_OPT_ARGV, false, NULL, "argv run by apply through xhafw_run" },
         { "file", XHAFW_OPT_PATH, false, NULL, "file apply writes `content` to through xhafw_file_replace" },
         { "content", XHAFW_OPT_STRING, false, "", "see file" },
         { "count", XHAFW_OPT_INT, false, "0", "unused: an int option for the schema tests" },
@@ -72,8 +77,30 @@ static int set_active(struct xhafw_step *step, bool on)
         return 0;
 }
 
+/* What real plugins do before they fail or succeed: many lines, at every priority, through the
+ * host API and on stdout and stderr (a library that prints). */
+static void flood(struct xhafw_step *step)
+{
+        static const char chunk[] = "stray output of a library that prints instead of logging ..........\n";
+        for (int i = 0; i < 400; i++)
+                xhafw_log(step, i % 8, "noisy line %d of 400 at priority %d: %s", i, i % 8,
+                          "a long message that fills the framing buffer a little more than usual");
+        for (int i = 0; i < 1000; i++)
+                if (write(i % 2 ? STDOUT_FILENO : STDERR_FILENO, chunk, sizeof chunk - 1) < 0)
+                        break;
+}
+
 static int misbehave(struct xhafw_step *step, const char *m)
 {
+        if (strcmp(m, "noisy") == 0) {
+                flood(step);
+                return 1;
+        }
+        if (strcmp(m, "logfail") == 0) {
+                xhafw_log(step, LOG_WARNING, "injected: something looks wrong");
+                xhafw_log(step, LOG_ERR, "injected: logged failure of %s", xhafw_step_name(step));
+                return -EIO;
+        }
         if (strcmp(m, "fail") == 0) {
                 xhafw_log(step, LOG_ERR, "injected failure");
                 return -EIO;
@@ -120,6 +147,13 @@ static int act(struct xhafw_step *step, const char *mode_name, bool on)
         sleep_ms(xhafw_opt_duration_ms(step, on ? "sleep" : "revert_sleep"));
         if (strcmp(m, "lie") == 0)
                 return 0;
+        if (strcmp(m, "partial") == 0) {
+                /* half the work, then the failure: what revert (or the rollback) must clean up */
+                r = set_active(step, on);
+                xhafw_log(step, LOG_ERR, "injected: %s failed after doing part of its work",
+                          on ? "apply" : "revert");
+                return r < 0 ? r : -EIO;
+        }
         if (on) {
                 const char *const *argv;
                 const char *file = xhafw_opt_string(step, "file");
@@ -156,6 +190,16 @@ static int fake_describe(struct xhafw_step *step, FILE *out)
 
 static int fake_validate(struct xhafw_step *step)
 {
+        const char *m = xhafw_opt_string(step, "validate_mode");
+        if (strcmp(m, "logfail") == 0) {
+                xhafw_log(step, LOG_ERR, "injected: validate refuses after logging");
+                return -EINVAL;
+        }
+        if (strcmp(m, "crash") == 0 || strcmp(m, "noisy") == 0) {
+                int r = misbehave(step, m);
+                if (r <= 0)
+                        return r;
+        }
         if (xhafw_opt_bool(step, "invalid")) {
                 xhafw_log(step, LOG_ERR, "invalid = yes: the plugin refuses this step");
                 return -EINVAL;

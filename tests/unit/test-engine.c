@@ -180,12 +180,13 @@ START_TEST(test_no_rollback)
 }
 END_TEST
 
-/* A non-critical failure is reported; its dependents do not start; the rest goes on; exit 0. */
+/* A non-critical failure is reported; its non-critical dependents do not start; the rest goes
+ * on; exit 0. */
 START_TEST(test_non_critical)
 {
         char *out;
         step("a", "critical = no\napply_mode = fail");
-        step("b", "after = a");
+        step("b", "after = a\ncritical = no");
         step("c", NULL);
         ck_assert_int_eq(tl_xhafw(dir, &out, "activate", "--yes", NULL), 0);
         ck_assert(!on("a") && !on("b") && on("c"));
@@ -193,6 +194,89 @@ START_TEST(test_non_critical)
         free(out);
         ck_assert_int_eq(tl_xhafw(dir, &out, "--json", "activate", "--yes", NULL), 0);
         ck_assert_msg(strstr(out, "\"outcome\":\"not-started\"") || strstr(out, "\"outcome\": \"not-started\""), "%s", out);
+        free(out);
+}
+END_TEST
+
+/* Exit 0 means the node holds the role: a critical step that cannot start because a non-critical
+ * step it is after failed is a critical failure (exit 1, rollback of what was applied). */
+START_TEST(test_critical_after_non_critical)
+{
+        char *out;
+        step("a", "critical = no\napply_mode = fail");
+        step("b", "after = a");
+        step("c", "sleep = 200ms");
+        ck_assert_int_eq(tl_xhafw(dir, &out, "activate", "--yes", NULL), 1);
+        ck_assert_msg(!on("a") && !on("b") && !on("c"), "%s", out);
+        ck_assert_msg(strstr(out, "b: FAILED") && strstr(out, "a, which it is after, is not active"), "%s", out);
+        free(out);
+        ck_assert_int_eq(tl_xhafw(dir, &out, "status", NULL), 3);
+        free(out);
+}
+END_TEST
+
+/* Real plugins log before they fail. A check that logs an error and then fails must be reported
+ * with that error as its reason by every command, never crash the core (the reason string was
+ * once freed while being stored), and a run must still roll back and end in the journal. */
+static const char *const misbehaviours[] = { "check_mode = logfail", "check_mode = noisy", "apply_mode = logfail",
+                                             "apply_mode = partial", "apply_mode = noisy", "revert_mode = logfail",
+                                             "revert_mode = partial", "validate_mode = logfail" };
+
+START_TEST(test_plugin_misbehaves_like_real_ones)
+{
+        const char *m = misbehaviours[_i];
+        bool check_fails = strstr(m, "check_mode = logfail") != NULL;
+        bool apply_fails = strstr(m, "apply_mode = logfail") || strstr(m, "apply_mode = partial");
+        bool revert_fails = strstr(m, "revert_mode") && !strstr(m, "noisy");
+        bool invalid = strstr(m, "validate_mode") != NULL;
+        char *out;
+        int rc;
+
+        step("a", NULL);
+        step("b", xasprintf("after = a\n%s", m)); /* leaked: a test process */
+        step("c", "after = b");
+
+        /* status does not gate on validate(): it must always tell */
+        rc = tl_xhafw(dir, &out, "status", NULL);
+        ck_assert_msg(rc == 3, "%s: status exited %d: %s", m, rc, out);
+        ck_assert_msg(!strstr(out, "double free") && !strstr(out, "Aborted"), "%s", out);
+        free(out);
+        rc = tl_xhafw(dir, &out, "--json", "status", NULL);
+        ck_assert_msg(rc == 3 && strstr(out, "\"exit\":3"), "%s: %d %s", m, rc, out);
+        free(out);
+        /* a dry-run exits as the run would: 1 when apply would fail */
+        rc = tl_xhafw(dir, &out, "activate", "--dry-run", NULL);
+        ck_assert_msg(rc == (invalid ? 2 : apply_fails ? 1 : 0), "%s: dry-run exited %d: %s", m, rc, out);
+        free(out);
+
+        rc = tl_xhafw(dir, &out, "activate", "--yes", NULL);
+        if (invalid) {
+                ck_assert_msg(rc == 2 && strstr(out, "validate refuses after logging"), "%s", out);
+                ck_assert(!on("a") && !on("b") && !on("c"));
+        } else if (check_fails) {
+                /* b can never be verified, neither up nor down: a, which b is after, is kept, and
+                 * the summary says so */
+                ck_assert_msg(rc == 1 && !on("c") && on("a"), "%s: activate exited %d: %s", m, rc, out);
+                ck_assert_msg(strstr(out, "injected") && strstr(out, "still changed on this node:"), "%s", out);
+                ck_assert_int_ge(ev("run-end", NULL), 0);
+        } else if (apply_fails) {
+                ck_assert_msg(rc == 1, "%s: activate exited %d: %s", m, rc, out);
+                ck_assert_msg(strstr(out, "injected"), "%s: the plugin's error is not the reason: %s", m, out);
+                ck_assert_msg(!on("a") && !on("b") && !on("c"), "%s: not rolled back: %s", m, out);
+                ck_assert_int_ge(ev("run-end", NULL), 0);
+        } else {
+                ck_assert_msg(rc == 0, "%s: activate exited %d: %s", m, rc, out);
+                ck_assert(on("a") && on("b") && on("c"));
+        }
+        free(out);
+        if (invalid || check_fails || apply_fails)
+                return;
+        rc = tl_xhafw(dir, &out, "deactivate", "--yes", NULL);
+        if (revert_fails) {
+                /* b stays, and so does a, which b is after; c, after b, is reverted */
+                ck_assert_msg(rc == 1 && !on("c") && on("a") && strstr(out, "injected"), "%s: %d %s", m, rc, out);
+        } else
+                ck_assert_msg(rc == 0 && !on("a") && !on("b") && !on("c"), "%s: %d %s", m, rc, out);
         free(out);
 }
 END_TEST
@@ -440,6 +524,9 @@ static Suite *suite(void)
         tcase_add_loop_test(tc, test_failure_rolls_back, 0, (int) (sizeof failure_cases / sizeof failure_cases[0]));
         tcase_add_test(tc, test_no_rollback);
         tcase_add_test(tc, test_non_critical);
+        tcase_add_test(tc, test_critical_after_non_critical);
+        tcase_add_loop_test(tc, test_plugin_misbehaves_like_real_ones, 0,
+                            (int) (sizeof misbehaviours / sizeof misbehaviours[0]));
         tcase_add_test(tc, test_deactivate_failure);
         tcase_add_test(tc, test_lock);
         tcase_add_test(tc, test_dry_run_changes_nothing);
