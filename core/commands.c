@@ -11,10 +11,52 @@
 #include "config-build.h"
 #include "engine.h"
 
+/* Under --json a command hands its document here; json_finish() prints it once, whatever the exit
+ * path, with the exit code, its meaning and the messages. */
+static struct json_object *json_doc;
+
 static void json_print(struct json_object *o)
 {
-        puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(json_doc);
+        json_doc = o;
+}
+
+const char *exit_meaning(int rc)
+{
+        switch (rc) {
+        case XHAFW_EXIT_OK: return "ok";
+        case XHAFW_EXIT_FAILED: return "failed";
+        case XHAFW_EXIT_CONFIG: return "usage-or-configuration-error";
+        case XHAFW_EXIT_INACTIVE: return "inactive";
+        case XHAFW_EXIT_MIXED: return "mixed";
+        case XHAFW_EXIT_LOCKED: return "locked";
+        case XHAFW_EXIT_REFUSED: return "refused";
+        default: return "unknown";
+        }
+}
+
+void json_finish(const char *command, int rc)
+{
+        struct json_object *o = json_doc ? json_doc : json_object_new_object(), *v;
+        const char *text;
+
+        json_doc = NULL;
+        if (!json_object_object_get_ex(o, "command", &v))
+                json_object_object_add(o, "command", json_object_new_string(command ? command : ""));
+        json_object_object_add(o, "exit", json_object_new_int(rc));
+        json_object_object_add(o, "result", json_object_new_string(exit_meaning(rc)));
+        json_object_object_add(o, "messages", log_collected_take());
+        text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+        if (puts(text) == EOF || fflush(stdout) == EOF)
+                output_lost(STDOUT_FILENO, errno);
         json_object_put(o);
+}
+
+void json_usage(const char *usage)
+{
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "usage", json_object_new_string(usage));
+        json_print(o);
 }
 
 static struct json_object *jstr(const char *s)
@@ -336,8 +378,9 @@ int cmd_run(const struct global_options *g, const struct run_command *rc_opts)
         ro.selected = sel;
         if (!ro.dry_run && !rc_opts->yes && !g->json && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
                 if (!ask(&cfg, sel, rc_opts->deactivate, &ro.dry_run)) {
+                        /* Not a failed step (1): the admin declined, and nothing was changed. */
                         printf("cancelled: nothing was changed\n");
-                        r = XHAFW_EXIT_FAILED;
+                        r = XHAFW_EXIT_CONFIG;
                         goto out;
                 }
         }

@@ -34,6 +34,11 @@ struct run_command {
         const char *only;
 };
 
+/* --json: every exit path prints exactly one document (json_finish, called by main). */
+const char *exit_meaning(int rc);
+void json_finish(const char *command, int rc);
+void json_usage(const char *usage);   /* the document of --help under --json */
+
 int cmd_run(const struct global_options *g, const struct run_command *rc);
 int cmd_status(const struct global_options *g);
 int cmd_validate(const struct global_options *g);

@@ -80,6 +80,13 @@ struct xhafw_step {
 /* ---- log.c ---- */
 extern int log_max_priority; /* messages above it (less important) are not shown on stderr */
 void log_open(bool use_syslog);
+/* --json: keep the messages shown (as {priority, step, message}) for the run's JSON document. */
+void log_collect(bool on);
+struct json_object *log_collected_take(void); /* the kept messages (an array; the caller owns it) */
+/* A write to stdout or stderr failed (the terminal or pipe is gone): noted once in syslog; later
+ * messages go to syslog. Never a reason to stop a run. */
+void output_lost(int fd, int err);
+bool stdout_is_lost(void);
 void log_full(const char *step, int priority, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void log_fullv(const char *step, int priority, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
 #define log_error(...) log_full(NULL, LOG_ERR, __VA_ARGS__)

@@ -1,5 +1,7 @@
 /* xhafw: command-line parsing and dispatch. */
+#include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -102,8 +104,9 @@ static int run_command(struct global_options *g, const char *cmd, int argc, char
                                                   { 0 } };
         int c;
 
-        optind = 1;
-        while ((c = getopt_long(argc, argv, is_run ? "+yhvq" : "+hvq", is_run ? run_opts : no_opts, NULL)) != -1) {
+        optind = 0; /* 0, not 1: GNU getopt then forgets the global parse (and permutes afresh) */
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, is_run ? "yhvq" : "hvq", is_run ? run_opts : no_opts, NULL)) != -1) {
                 switch (c) {
                 case OPT_JSON: g->json = true; break;
                 case 'q':
@@ -121,25 +124,35 @@ static int run_command(struct global_options *g, const char *cmd, int argc, char
                                 return XHAFW_EXIT_CONFIG;
                         break;
                 case OPT_NO_ROLLBACK:
-                        if (rc.deactivate)
+                        if (rc.deactivate) {
+                                log_error("deactivate has no --no-rollback: it never rolls back");
                                 return bad_usage(usage);
+                        }
                         rc.no_rollback = true;
                         break;
                 case OPT_FORCE:
-                        if (rc.deactivate)
+                        if (rc.deactivate) {
+                                log_error("--force is an option of activate only");
                                 return bad_usage(usage);
+                        }
                         rc.force = true;
                         break;
                 case 'h':
-                        fputs(usage, stdout);
+                        if (g->json)
+                                json_usage(usage);
+                        else
+                                fputs(usage, stdout);
                         return XHAFW_EXIT_OK;
                 default:
+                        log_error("%s %s: unknown option or missing argument", cmd, argv[optind - 1]);
                         return bad_usage(usage);
                 }
         }
         if (strcmp(cmd, "describe") == 0) {
-                if (optind != argc - 1)
+                if (optind != argc - 1) {
+                        log_error("describe needs exactly one STEP or PLUGIN name");
                         return bad_usage(usage);
+                }
                 return cmd_describe(g, argv[optind]);
         }
         if (optind != argc) {
@@ -155,7 +168,26 @@ static int run_command(struct global_options *g, const char *cmd, int argc, char
         return cmd_list_plugins(g);
 }
 
-int main(int argc, char **argv)
+/* Descriptors 0..2 that are closed would be taken by the first files opened (the journal, the
+ * lock), and output meant for the terminal would land in them: point them at /dev/null. */
+static void stdio_fill(void)
+{
+        for (int fd = 0; fd <= 2; fd++)
+                if (fcntl(fd, F_GETFD) < 0) {
+                        int n = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+                        if (n >= 0 && n != fd) {
+                                dup2(n, fd);
+                                close(n);
+                        }
+                }
+}
+
+static void on_hangup(int sig)
+{
+        (void) sig; /* a lost terminal is not a request to stop: see the engine's signal handling */
+}
+
+static int dispatch(struct global_options *g, int argc, char **argv, const char **ret_cmd)
 {
         enum { OPT_CONFIG = 256, OPT_CONF_D, OPT_PLUGIN_PATH, OPT_STATE_DIR, OPT_JSON, OPT_VERSION };
         static const struct option opts[] = {
@@ -172,42 +204,76 @@ int main(int argc, char **argv)
         };
         static const char *const commands[] = { "activate", "deactivate", "status", "list-plugins", "describe",
                                                 "validate", NULL };
-        struct global_options g = { 0 };
         int c, verbose = 0;
         const char *cmd;
 
+        opterr = 0;
         while ((c = getopt_long(argc, argv, "+vqh", opts, NULL)) != -1) {
                 switch (c) {
-                case OPT_CONFIG: g.config_file = optarg; break;
-                case OPT_CONF_D: g.conf_d = optarg; break;
-                case OPT_PLUGIN_PATH: g.plugin_path = optarg; break;
-                case OPT_STATE_DIR: g.state_dir = optarg; break;
-                case OPT_JSON: g.json = true; break;
+                case OPT_CONFIG: g->config_file = optarg; break;
+                case OPT_CONF_D: g->conf_d = optarg; break;
+                case OPT_PLUGIN_PATH: g->plugin_path = optarg; break;
+                case OPT_STATE_DIR: g->state_dir = optarg; break;
+                case OPT_JSON: g->json = true; break;
                 case 'v': verbose++; break;
-                case 'q': g.quiet = true; break;
+                case 'q': g->quiet = true; break;
                 case 'h':
-                        fputs(usage_main, stdout);
+                        if (g->json)
+                                json_usage(usage_main);
+                        else
+                                fputs(usage_main, stdout);
                         return XHAFW_EXIT_OK;
                 case OPT_VERSION:
-                        printf("xhafw %s (plugin ABI %d)\n", XHAFW_VERSION, XHAFW_PLUGIN_ABI);
+                        if (g->json) {
+                                char v[64];
+                                snprintf(v, sizeof v, "xhafw %s (plugin ABI %d)", XHAFW_VERSION, XHAFW_PLUGIN_ABI);
+                                json_usage(v);
+                        } else
+                                printf("xhafw %s (plugin ABI %d)\n", XHAFW_VERSION, XHAFW_PLUGIN_ABI);
                         return XHAFW_EXIT_OK;
                 default:
+                        log_error("%s: unknown option or missing argument", argv[optind - 1]);
                         fputs(usage_main, stderr);
                         return XHAFW_EXIT_CONFIG;
                 }
         }
-        log_max_priority = g.quiet ? LOG_ERR : verbose >= 2 ? LOG_DEBUG : verbose ? LOG_INFO : LOG_NOTICE;
+        log_max_priority = g->quiet ? LOG_ERR : verbose >= 2 ? LOG_DEBUG : verbose ? LOG_INFO : LOG_NOTICE;
         if (optind >= argc) {
+                log_error("no command given");
                 fputs(usage_main, stderr);
                 return XHAFW_EXIT_CONFIG;
         }
         cmd = argv[optind];
+        *ret_cmd = cmd;
         for (const char *const *k = commands; *k; k++)
                 if (strcmp(*k, cmd) == 0) {
                         log_open(true);
-                        return run_command(&g, cmd, argc - optind, argv + optind);
+                        return run_command(g, cmd, argc - optind, argv + optind);
                 }
         log_error("unknown command '%s'", cmd);
         fputs(usage_main, stderr);
         return XHAFW_EXIT_CONFIG;
+}
+
+int main(int argc, char **argv)
+{
+        struct global_options g = { 0 };
+        struct sigaction sa = { .sa_handler = on_hangup, .sa_flags = SA_RESTART };
+        const char *cmd = NULL;
+        int rc;
+
+        stdio_fill();
+        /* A closed pipe is an error on write (EPIPE), never death half-way through a run. */
+        signal(SIGPIPE, SIG_IGN);
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGHUP, &sa, NULL);
+        /* --json anywhere, even after a word that turns out to be wrong, asks for one document. */
+        for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+                if (strcmp(argv[i], "--json") == 0)
+                        g.json = true;
+        log_collect(g.json);
+        rc = dispatch(&g, argc, argv, &cmd);
+        if (g.json)
+                json_finish(cmd, rc);
+        return rc;
 }

@@ -79,9 +79,12 @@ pass "a site plugin shadows a shipped one; a writable plugin directory is refuse
 
 # On a terminal, activate shows the plan and asks; N (the default) changes nothing, d is a dry-run.
 printf '\n' > "$T/answer"
-script -qec "$XHAFW --config $T/xhafw.conf activate" /dev/null < "$T/answer" > "$T/out" 2>&1 || true
+rc=0
+script -qec "$XHAFW --config $T/xhafw.conf activate" /dev/null < "$T/answer" > "$T/out" 2>&1 || rc=$?
 grep -q "Continue? \[y\]es/\[N\]o/\[d\]ry-run" "$T/out" || fail "no prompt: $(cat "$T/out")"
 grep -q "cancelled: nothing was changed" "$T/out" || fail "not cancelled: $(cat "$T/out")"
+# declining is not a failed step (1): nothing was changed, as with a usage error
+[ "$rc" = 2 ] || fail "answering No exited $rc, expected 2"
 [ ! -e "$T/a.on" ] || fail "cancelled activate changed something"
 printf 'd\n' > "$T/answer"
 script -qec "$XHAFW --config $T/xhafw.conf activate" /dev/null < "$T/answer" > "$T/out" 2>&1 || true
