@@ -76,10 +76,11 @@ static bool first_word_is(const char *line, size_t n, const char *word)
         return wl > 0 && wl == strlen(word) && memcmp(w, word, wl) == 0;
 }
 
-char *lines_add(const char *content, const char *want, const char *before_word)
+char *lines_add(const char *content, const char *want, const char *before_word, bool *ret_newline_added)
 {
         const char *at = before_word ? find_line(content, first_word_is, before_word) : NULL;
         size_t len = strlen(content);
+        bool newline_added = false;
         char *buf = NULL;
         size_t size = 0;
         FILE *f = open_memstream(&buf, &size);
@@ -92,22 +93,27 @@ char *lines_add(const char *content, const char *want, const char *before_word)
                 fputs(at, f);
         } else {
                 fputs(content, f);
-                if (len > 0 && content[len - 1] != '\n')
+                if (len > 0 && content[len - 1] != '\n') {
                         fputc('\n', f);
+                        newline_added = true;
+                }
                 fprintf(f, "%s\n", want);
         }
         if (fclose(f) != 0) {
                 free(buf);
                 return NULL;
         }
+        if (ret_newline_added)
+                *ret_newline_added = newline_added;
         return buf;
 }
 
-char *lines_remove(const char *content, const char *want, size_t *ret_removed)
+char *lines_remove(const char *content, const char *want, bool newline_added, size_t *ret_removed)
 {
         const char *p = content;
         char *buf = NULL;
         size_t size = 0, removed = 0;
+        bool last_removed = false;
         FILE *f = open_memstream(&buf, &size);
 
         if (!f)
@@ -115,7 +121,8 @@ char *lines_remove(const char *content, const char *want, size_t *ret_removed)
         while (*p) {
                 const char *nl = strchr(p, '\n');
                 size_t n = nl ? (size_t) (nl - p) : strlen(p);
-                if (lines_equal(p, n, want))
+                last_removed = lines_equal(p, n, want);
+                if (last_removed)
                         removed++;
                 else
                         fwrite(p, 1, n + (nl ? 1 : 0), f);
@@ -127,6 +134,10 @@ char *lines_remove(const char *content, const char *want, size_t *ret_removed)
                 free(buf);
                 return NULL;
         }
+        /* The file's last line was ours, and lines_add ended the line before it: that newline was
+         * not in the file either. */
+        if (newline_added && last_removed && size > 0 && buf[size - 1] == '\n')
+                buf[--size] = 0;
         if (ret_removed)
                 *ret_removed = removed;
         return buf;

@@ -15,12 +15,16 @@ bool lines_contains(const char *content, const char *want);
 
 /* A new text: CONTENT with WANT added as its own line. When BEFORE_WORD is not NULL, WANT goes
  * before the first line whose first word is BEFORE_WORD (so "nameserver" lines keep their order
- * of preference), else at the end. A missing final newline is added before appending. NULL on
- * allocation failure. */
-char *lines_add(const char *content, const char *want, const char *before_word);
+ * of preference), else at the end. Appended at the end, WANT ends with a newline, and a missing
+ * final newline is added before it: *ret_newline_added (when not NULL) says whether it was, for
+ * lines_remove() to take it back. NULL on allocation failure. */
+char *lines_add(const char *content, const char *want, const char *before_word, bool *ret_newline_added);
 
-/* A new text: CONTENT without the lines equal to WANT; *ret_removed counts them. NULL on
- * allocation failure. */
-char *lines_remove(const char *content, const char *want, size_t *ret_removed);
+/* A new text: CONTENT without the lines equal to WANT; *ret_removed counts them. NEWLINE_ADDED is
+ * what lines_add() said when it added WANT: when the last line of CONTENT is one removed, the
+ * newline lines_add() added before it goes too, so that adding then removing a line gives back
+ * every byte of a file that did not end with a newline. (A line appended after WANT since keeps
+ * it: it is that line's separator now.) NULL on allocation failure. */
+char *lines_remove(const char *content, const char *want, bool newline_added, size_t *ret_removed);
 
 #endif

@@ -78,51 +78,109 @@ END_TEST
 struct lines_case {
         const char *content, *line, *before, *added, *removed;
         size_t n_removed;
+        bool newline_added; /* what lines_add says */
 };
 
 static const struct lines_case lines_cases[] = {
         { "127.0.0.1 localhost\n", "192.0.2.7 mn mn.example", NULL,
-          "127.0.0.1 localhost\n192.0.2.7 mn mn.example\n", "127.0.0.1 localhost\n", 0 },
-        /* no final newline: added before appending, kept when removing nothing */
-        { "127.0.0.1 localhost", "192.0.2.7 mn", NULL, "127.0.0.1 localhost\n192.0.2.7 mn\n", "127.0.0.1 localhost", 0 },
-        { "", "192.0.2.7 mn", NULL, "192.0.2.7 mn\n", "", 0 },
+          "127.0.0.1 localhost\n192.0.2.7 mn mn.example\n", "127.0.0.1 localhost\n", 0, false },
+        /* no final newline: added before appending (and said so), kept when removing nothing */
+        { "127.0.0.1 localhost", "192.0.2.7 mn", NULL, "127.0.0.1 localhost\n192.0.2.7 mn\n", "127.0.0.1 localhost", 0,
+          true },
+        { "# hosts\n127.0.0.1 localhost\n# last, no newline", "192.0.2.7 mn", NULL,
+          "# hosts\n127.0.0.1 localhost\n# last, no newline\n192.0.2.7 mn\n", "# hosts\n127.0.0.1 localhost\n# last, no newline",
+          0, true },
+        /* empty file, a file of one empty line, an empty last line */
+        { "", "192.0.2.7 mn", NULL, "192.0.2.7 mn\n", "", 0, false },
+        { "\n", "192.0.2.7 mn", NULL, "\n192.0.2.7 mn\n", "\n", 0, false },
+        { "a\n\n", "192.0.2.7 mn", NULL, "a\n\n192.0.2.7 mn\n", "a\n\n", 0, false },
+        /* CRLF lines: the CR is the line's, a blank for equality; with and without a final CRLF */
+        { "127.0.0.1 localhost\r\n::1 localhost\r\n", "192.0.2.7 mn", NULL,
+          "127.0.0.1 localhost\r\n::1 localhost\r\n192.0.2.7 mn\n", "127.0.0.1 localhost\r\n::1 localhost\r\n", 0, false },
+        { "127.0.0.1 localhost\r\n::1 localhost", "192.0.2.7 mn", NULL,
+          "127.0.0.1 localhost\r\n::1 localhost\n192.0.2.7 mn\n", "127.0.0.1 localhost\r\n::1 localhost", 0, true },
+        { "a\r\n192.0.2.7 mn\r\nb\r\n", "192.0.2.7 mn", NULL, "a\r\n192.0.2.7 mn\r\nb\r\n192.0.2.7 mn\n", "a\r\nb\r\n", 1,
+          false },
+        /* only the managed line, with and without its newline, with a CR */
+        { "192.0.2.7 mn\n", "192.0.2.7 mn", NULL, "192.0.2.7 mn\n192.0.2.7 mn\n", "", 1, false },
+        { "192.0.2.7 mn", "192.0.2.7 mn", NULL, "192.0.2.7 mn\n192.0.2.7 mn\n", "", 1, true },
+        { "192.0.2.7 mn\r\n", "192.0.2.7 mn", NULL, "192.0.2.7 mn\r\n192.0.2.7 mn\n", "", 1, false },
         /* blanks and comments do not matter for equality; only equal lines go */
         { "a\n192.0.2.7\tmn  # vip\n192.0.2.7 mn other\nb\n", "192.0.2.7 mn", NULL,
-          "a\n192.0.2.7\tmn  # vip\n192.0.2.7 mn other\nb\n192.0.2.7 mn\n", "a\n192.0.2.7 mn other\nb\n", 1 },
+          "a\n192.0.2.7\tmn  # vip\n192.0.2.7 mn other\nb\n192.0.2.7 mn\n", "a\n192.0.2.7 mn other\nb\n", 1, false },
         /* resolv.conf: before the first nameserver line */
         { "search example\nnameserver 198.51.100.53\nnameserver 198.51.100.54\n", "nameserver 192.0.2.7", "nameserver",
           "search example\nnameserver 192.0.2.7\nnameserver 198.51.100.53\nnameserver 198.51.100.54\n",
-          "search example\nnameserver 198.51.100.53\nnameserver 198.51.100.54\n", 0 },
+          "search example\nnameserver 198.51.100.53\nnameserver 198.51.100.54\n", 0, false },
+        { "search example\nnameserver 198.51.100.53", "nameserver 192.0.2.7", "nameserver",
+          "search example\nnameserver 192.0.2.7\nnameserver 198.51.100.53", "search example\nnameserver 198.51.100.53", 0,
+          false },
         { "search example\n", "nameserver 192.0.2.7", "nameserver", "search example\nnameserver 192.0.2.7\n",
-          "search example\n", 0 },
+          "search example\n", 0, false },
+        { "search example", "nameserver 192.0.2.7", "nameserver", "search example\nnameserver 192.0.2.7\n",
+          "search example", 0, true },
         /* "#nameserver" is a comment, not a nameserver line */
         { "#nameserver 1.2.3.4\n", "nameserver 192.0.2.7", "nameserver", "#nameserver 1.2.3.4\nnameserver 192.0.2.7\n",
-          "#nameserver 1.2.3.4\n", 0 },
+          "#nameserver 1.2.3.4\n", 0, false },
         /* a prefix of a word is another word */
-        { "192.0.2.70 mn\n", "192.0.2.7 mn", NULL, "192.0.2.70 mn\n192.0.2.7 mn\n", "192.0.2.70 mn\n", 0 },
+        { "192.0.2.70 mn\n", "192.0.2.7 mn", NULL, "192.0.2.70 mn\n192.0.2.7 mn\n", "192.0.2.70 mn\n", 0, false },
 };
 
 START_TEST(lines_table)
 {
         const struct lines_case *c = &lines_cases[_i];
-        char *added = lines_add(c->content, c->line, c->before), *removed, *back;
+        bool nl = !c->newline_added;
+        char *added = lines_add(c->content, c->line, c->before, &nl), *removed, *back;
         size_t n = 99;
 
         ck_assert_ptr_nonnull(added);
         ck_assert_str_eq(added, c->added);
+        ck_assert_msg(nl == c->newline_added, "case %d: lines_add says newline_added=%d", _i, nl);
         ck_assert(lines_contains(added, c->line));
-        removed = lines_remove(c->content, c->line, &n);
+        ck_assert(lines_contains(c->content, c->line) == (c->n_removed > 0));
+        removed = lines_remove(c->content, c->line, false, &n);
         ck_assert_ptr_nonnull(removed);
         ck_assert_str_eq(removed, c->removed);
         ck_assert_uint_eq(n, c->n_removed);
-        /* add then remove gives back the text, when it ended with a newline and lacked the line */
-        if (c->n_removed == 0 && (!*c->content || c->content[strlen(c->content) - 1] == '\n')) {
-                back = lines_remove(added, c->line, &n);
-                ck_assert_str_eq(back, c->content);
+        /* add then remove gives back every byte of a text that lacked the line */
+        if (c->n_removed == 0) {
+                back = lines_remove(added, c->line, nl, &n);
+                ck_assert_ptr_nonnull(back);
+                ck_assert_msg(strcmp(back, c->content) == 0, "case %d: add + remove gave back \"%s\"", _i, back);
                 ck_assert_uint_eq(n, 1);
                 free(back);
         }
         free(added);
+        free(removed);
+}
+END_TEST
+
+/* lines_remove() with newline_added: the newline before the line goes only when the line is last. */
+struct remove_case {
+        const char *content, *line, *removed;
+};
+
+static const struct remove_case remove_cases[] = {
+        { "a\n192.0.2.7 mn\n", "192.0.2.7 mn", "a" },
+        { "a\r\n192.0.2.7 mn\n", "192.0.2.7 mn", "a\r" },
+        /* a line appended after ours since: the newline separates it now */
+        { "a\n192.0.2.7 mn\nb\n", "192.0.2.7 mn", "a\nb\n" },
+        { "a\n192.0.2.7 mn\n\n", "192.0.2.7 mn", "a\n\n" },
+        /* ours lost its own newline since (an editor): the one before it still goes */
+        { "a\n192.0.2.7 mn", "192.0.2.7 mn", "a" },
+        /* nothing of ours left, or only ours */
+        { "a\n", "192.0.2.7 mn", "a\n" },
+        { "192.0.2.7 mn\n", "192.0.2.7 mn", "" },
+        { "", "192.0.2.7 mn", "" },
+};
+
+START_TEST(lines_remove_added_newline)
+{
+        const struct remove_case *c = &remove_cases[_i];
+        char *removed = lines_remove(c->content, c->line, true, NULL);
+
+        ck_assert_ptr_nonnull(removed);
+        ck_assert_msg(strcmp(removed, c->removed) == 0, "case %d: got \"%s\", want \"%s\"", _i, removed, c->removed);
         free(removed);
 }
 END_TEST
@@ -137,6 +195,7 @@ int main(void)
         tcase_add_loop_test(tc, lsdef_table, 0, (int) (sizeof lsdef_cases / sizeof lsdef_cases[0]));
         tcase_add_test(tc, lsdef_binary_and_limits);
         tcase_add_loop_test(tc, lines_table, 0, (int) (sizeof lines_cases / sizeof lines_cases[0]));
+        tcase_add_loop_test(tc, lines_remove_added_newline, 0, (int) (sizeof remove_cases / sizeof remove_cases[0]));
         suite_add_tcase(s, tc);
         sr = srunner_create(s);
         srunner_run_all(sr, CK_NORMAL);

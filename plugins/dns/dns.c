@@ -21,7 +21,10 @@ static const struct xhafw_option dns_options[] = {
         { .name = NULL },
 };
 
+/* The resolv.conf line this step added, and that the file did not end with a newline, so one was
+ * added before the line (revert takes both back). */
 #define STATE_LINE "resolv_conf_line"
+#define STATE_NEWLINE_ADDED "resolv_conf_newline_added"
 
 static const char *unit(struct xhafw_step *step)
 {
@@ -133,6 +136,7 @@ static int add_resolv_line(struct xhafw_step *step, const char *line)
 {
         const char *path = xhafw_opt_string(step, "resolv_conf");
         char *text = NULL, *next;
+        bool newline_added = false;
         int r = xc_read_text(path, true, &text);
 
         if (r < 0) {
@@ -145,13 +149,15 @@ static int add_resolv_line(struct xhafw_step *step, const char *line)
                 free(text);
                 return 0;
         }
-        next = lines_add(text, line, "nameserver");
+        next = lines_add(text, line, "nameserver", &newline_added);
         free(text);
         if (!next)
                 return -ENOMEM;
         /* Recorded before the write (the line is not there now, so any copy later is ours): a
          * write that fails after the rename is still undone by revert. */
         r = xhafw_state_set(step, STATE_LINE, line);
+        if (r == 0)
+                r = xhafw_state_set(step, STATE_NEWLINE_ADDED, newline_added ? "yes" : NULL);
         if (r == 0)
                 r = xhafw_file_replace(step, path, next);
         free(next);
@@ -175,7 +181,7 @@ static int remove_resolv_line(struct xhafw_step *step)
                 xhafw_log(step, LOG_ERR, "cannot read %s: %s", path, strerror(-r));
                 return r;
         }
-        next = lines_remove(text, line, &removed);
+        next = lines_remove(text, line, xhafw_state_get(step, STATE_NEWLINE_ADDED) != NULL, &removed);
         free(text);
         if (!next)
                 return -ENOMEM;
@@ -186,7 +192,8 @@ static int remove_resolv_line(struct xhafw_step *step)
                 xhafw_log(step, LOG_ERR, "cannot write %s: %s", path, strerror(-r));
                 return r;
         }
-        return xhafw_state_set(step, STATE_LINE, NULL);
+        r = xhafw_state_set(step, STATE_NEWLINE_ADDED, NULL);
+        return r < 0 ? r : xhafw_state_set(step, STATE_LINE, NULL);
 }
 
 static int dns_apply(struct xhafw_step *step)

@@ -24,10 +24,12 @@ static const struct xhafw_option hosts_options[] = {
         { .name = NULL },
 };
 
-/* State: "line" is the line this step added (absent when it found it there), "old_hostname" the
- * name it replaced, "applied" that this node holds the step, so a line that is on both nodes
+/* State: "line" is the line this step added (absent when it found it there), "newline_added" that
+ * the file did not end with a newline and one was added before the line, "old_hostname" the name
+ * it replaced, "applied" that this node holds the step, so a line that is on both nodes
  * permanently does not make the standby look active. */
 #define STATE_LINE "line"
+#define STATE_NEWLINE_ADDED "newline_added"
 #define STATE_OLD_HOSTNAME "old_hostname"
 #define STATE_APPLIED "applied"
 
@@ -189,7 +191,9 @@ static int hosts_apply(struct xhafw_step *step)
         if (r < 0)
                 goto out;
         if (!lines_contains(text, line)) {
-                next = lines_add(text, line, NULL);
+                bool newline_added = false;
+
+                next = lines_add(text, line, NULL, &newline_added);
                 if (!next) {
                         r = -ENOMEM;
                         goto out;
@@ -199,6 +203,8 @@ static int hosts_apply(struct xhafw_step *step)
                  * then the directory sync failed) is then still undone by revert, and one that
                  * never happened leaves revert nothing to remove. */
                 r = xhafw_state_set(step, STATE_LINE, line);
+                if (r == 0)
+                        r = xhafw_state_set(step, STATE_NEWLINE_ADDED, newline_added ? "yes" : NULL);
                 if (r < 0) {
                         free(next);
                         goto out;
@@ -263,7 +269,7 @@ static int hosts_revert(struct xhafw_step *step)
                 r = read_hosts(step, &text);
                 if (r < 0)
                         return r;
-                next = lines_remove(text, added, &removed);
+                next = lines_remove(text, added, xhafw_state_get(step, STATE_NEWLINE_ADDED) != NULL, &removed);
                 free(text);
                 if (!next)
                         return -ENOMEM;
@@ -275,6 +281,8 @@ static int hosts_revert(struct xhafw_step *step)
                         return r;
                 }
                 r = xhafw_state_set(step, STATE_LINE, NULL);
+                if (r == 0)
+                        r = xhafw_state_set(step, STATE_NEWLINE_ADDED, NULL);
                 if (r < 0)
                         return r;
         }

@@ -43,6 +43,8 @@ fx_get() { grep -m1 "^$1=" "$XHAFW_FAKE_XCAT_STATE" | cut -d= -f2-; }
 fx_set() { grep -v "^$1=" "$XHAFW_FAKE_XCAT_STATE" > "$T/fx.tmp" || true; echo "$1=$2" >> "$T/fx.tmp"; mv "$T/fx.tmp" "$XHAFW_FAKE_XCAT_STATE"; }
 active() { [ -e "$T/svc/$1.active" ]; }
 calls() { grep -c " start $1" "$XHAFW_FAKE_XCAT_STATE.log" 2>/dev/null || true; }
+# bytes FILE: every byte of FILE, readable (od -c), on one line.
+bytes() { od -An -c "$1" | tr -s ' \n' ' '; }
 
 # snapshot: everything a run may change (files, xCAT state, services, step state), not the logs of
 # calls that read-only queries leave behind.
@@ -137,6 +139,47 @@ expect_exit 0 xh deactivate --yes
 grep -qx "198.51.100.9 other" "$T/files/hosts" || fail "hosts: deactivate removed another line"
 grep -q "xcatmn1" "$T/files/hosts" && fail "hosts: deactivate left our line"
 pass "hosts: deactivate removes only its own line"
+# Byte for byte, whatever the file looks like: no final newline, empty, CRLF lines, only the
+# managed line (with and without its newline), a comment last. The line is added as its own line
+# (a missing final newline is added before it) and activate + deactivate gives back every byte.
+round_trip() {
+        local name=$1 file=$2 content=$3 orig
+        printf '%b' "$content" > "$file"
+        orig=$(bytes "$file")
+        expect_exit 0 xh activate --yes
+        expect_exit 0 xh status
+        tail -n 1 "$file" | grep -qx "$4" || fail "$name: $content: the line is not the last line: $(bytes "$file")"
+        [ "$(tail -c 1 "$file" | od -An -c)" = "$(printf '\n' | od -An -c)" ] || fail "$name: $content: no final newline after activate"
+        expect_exit 0 xh deactivate --yes
+        [ "$(bytes "$file")" = "$orig" ] ||
+                fail "$name: activate + deactivate of '$content' gave back '$(bytes "$file")', not '$orig'"
+        expect_exit 3 xh status
+}
+for content in '127.0.0.1\tlocalhost' '' '127.0.0.1 localhost\r\n::1 localhost\r\n' '127.0.0.1 localhost\r\n::1 localhost' \
+        '# the end\n127.0.0.1 localhost\n# no newline here' '\n' '127.0.0.1 localhost\n\n'; do
+        fresh
+        round_trip hosts "$T/files/hosts" "$content" "192.0.2.7 xcatmn1 xcatmn1.cluster.example"
+done
+# Only the managed line: there before, so not the step's: left as it was, both ways.
+for content in '192.0.2.7 xcatmn1 xcatmn1.cluster.example\n' '192.0.2.7 xcatmn1 xcatmn1.cluster.example' \
+        '192.0.2.7 xcatmn1 xcatmn1.cluster.example\r\n'; do
+        fresh
+        printf '%b' "$content" > "$T/files/hosts"
+        orig=$(bytes "$T/files/hosts")
+        expect_exit 0 xh activate --yes
+        [ "$(bytes "$T/files/hosts")" = "$orig" ] || fail "hosts: activate rewrote a file holding only the line ($content)"
+        expect_exit 0 xh deactivate --yes
+        [ "$(bytes "$T/files/hosts")" = "$orig" ] || fail "hosts: deactivate changed a file holding only the line ($content)"
+done
+# Someone appended a line after ours while active: the newline added before ours is theirs now.
+fresh
+printf '127.0.0.1 localhost' > "$T/files/hosts"
+expect_exit 0 xh activate --yes
+echo "198.51.100.9 other" >> "$T/files/hosts"
+expect_exit 0 xh deactivate --yes
+[ "$(cat "$T/files/hosts")" = "$(printf '127.0.0.1 localhost\n198.51.100.9 other')" ] ||
+        fail "hosts: a line appended while active lost its place: $(bytes "$T/files/hosts")"
+pass "hosts: activate + deactivate give back every byte (no final newline, empty, CRLF, only the managed line)"
 
 # hostname: only inside a UTS namespace of our own.
 if [ "$(id -u)" = 0 ] && unshare -u true 2>/dev/null; then
@@ -300,6 +343,20 @@ rm "$T/svc/named.active"
 echo "nameserver 192.0.2.7" >> "$T/files/resolv.conf"
 expect_exit 3 xh status
 pass "dns: status believes named, not a resolv.conf line it did not add"
+# resolv.conf without a final newline and no nameserver line: the line is appended, and taken back
+# with the newline added before it.
+for content in 'search cluster.example' 'search cluster.example\r\noptions timeout:1' '' \
+        'search cluster.example\nnameserver 198.51.100.53'; do
+        fresh
+        printf '%b' "$content" > "$T/files/resolv.conf"
+        orig=$(bytes "$T/files/resolv.conf")
+        expect_exit 0 xh activate --yes
+        grep -qx "nameserver 192.0.2.7" "$T/files/resolv.conf" || fail "dns: no nameserver line after activate ($content)"
+        expect_exit 0 xh deactivate --yes
+        [ "$(bytes "$T/files/resolv.conf")" = "$orig" ] ||
+                fail "dns: activate + deactivate of '$content' gave back '$(bytes "$T/files/resolv.conf")', not '$orig'"
+done
+pass "dns: activate + deactivate give back every byte of resolv.conf (no final newline, CRLF, empty)"
 
 # ---- dhcp ----
 fresh
