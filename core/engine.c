@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "background.h"
 #include "engine.h"
 
 enum action_kind { ACT_CHECK, ACT_APPLY, ACT_REVERT, ACT_DESCRIBE, ACT_VALIDATE };
@@ -376,7 +377,9 @@ static void handle_line(struct engine *e, struct child *c, bool is_msg, char *li
                 }
                 return;
         }
-        if (line[0] == 'O')
+        if (line[0] == 'B')
+                background_track(st->name, line + 1);
+        else if (line[0] == 'O')
                 append(&r->output, line + 1, len - 1);
         else if (line[0] >= '0' && line[0] <= '7') {
                 int prio = line[0] - '0';
@@ -461,13 +464,18 @@ static void reap(struct engine *e)
                                 close(c->out_fd);
                         /* A crashed or timed-out action's commands are part of it: they must not
                          * go on (a service start finishing after the rollback stopped it). */
-                        if (c->timed_out || WIFSIGNALED(status))
+                        if (c->timed_out || WIFSIGNALED(status)) {
                                 kill(-pid, SIGKILL);
+                                background_kill_step(e->cfg->steps[c->step]->name, SIGKILL);
+                        }
                         c->pid = 0;
                         e->running--;
                         action_done(e, c, status);
+                        pid = 0;
                         break;
                 }
+                if (pid)
+                        background_reaped(pid, status);
         }
 }
 
@@ -824,6 +832,7 @@ static void check_timeouts(struct engine *e, int *ret_timeout)
                 if (next < 0 || at - now < (uint64_t) next)
                         next = at > now ? (int) (at - now) : 0;
         }
+        background_check(&next);
         *ret_timeout = next;
 }
 
@@ -852,6 +861,7 @@ static void on_signal(struct engine *e)
                 e->rep->interrupted = true;
                 e->aborting = true;
                 kill_all(e, SIGTERM);
+                background_kill(SIGKILL);
                 for (unsigned k = 0; k < e->n_children; k++)
                         if (e->children[k].pid && !e->children[k].term_sent) {
                                 e->children[k].term_sent = e->children[k].timed_out = true;
@@ -1162,6 +1172,8 @@ int engine_run(struct config *cfg, const struct run_options *o, struct run_repor
                                                    so == OUT_UNKNOWN)))
                         rep->n_left++;
         }
+        /* Background work ends with the run: waited for up to its bound, never left behind. */
+        background_finish(e.sigfd);
         close(e.sigfd);
         sigprocmask(SIG_SETMASK, &old, NULL);
         engine_free(&e);

@@ -108,6 +108,14 @@ XHAFW_API int xhafw_file_replace(struct xhafw_step *step, const char *path, cons
 XHAFW_API int xhafw_state_set(struct xhafw_step *step, const char *key, const char *value);
 XHAFW_API const char *xhafw_state_get(struct xhafw_step *step, const char *key);
 
+/* Appended (ABI 1): work that must go on after the action returns, such as repeated gratuitous
+ * ARPs. fn(arg) runs in a process of the core's (not a detached one): bounded by max_ms (1 ms to
+ * 10 min; then killed), ended with the step's action when that crashes or times out and with the
+ * run when it is interrupted, and waited for (up to its bound) before the run ends. Its messages
+ * go to syslog. In dry-run it only says what would go on. 0 or -errno. */
+XHAFW_API int xhafw_background(struct xhafw_step *step, const char *what, uint64_t max_ms,
+                               void (*fn)(void *arg), void *arg);
+
 #ifdef __cplusplus
 }
 #endif

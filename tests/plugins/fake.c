@@ -32,6 +32,11 @@ static const struct xhafw_option fake_options[] = {
         { "address", XHAFW_OPT_ADDRESS, false, NULL, "unused: an address option for the schema tests" },
         { "interface", XHAFW_OPT_INTERFACE, false, NULL, "unused: an interface option for the schema tests" },
         { "invalid", XHAFW_OPT_BOOL, false, "no", "validate() refuses the step" },
+        { "background", XHAFW_OPT_DURATION, false, "0ms",
+          "apply leaves background work (xhafw_background) that takes this long" },
+        { "background_bound", XHAFW_OPT_DURATION, false, "5s", "the bound it declares" },
+        { "background_file", XHAFW_OPT_PATH, false, NULL,
+          "the work writes its pid here when it starts and appends 'done' when it ends" },
         { .name = NULL },
 };
 
@@ -138,8 +143,50 @@ static int fake_check(struct xhafw_step *step)
         return active(step) ? XHAFW_ACTIVE : XHAFW_INACTIVE;
 }
 
+struct work {
+        uint64_t ms;
+        const char *file;
+};
+
+static void append_line(const char *file, const char *text)
+{
+        int fd;
+        if (!file || (fd = open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0)
+                return;
+        if (write(fd, text, strlen(text)) < 0) {
+                /* a test reads the file: a short one fails it */
+        }
+        close(fd);
+}
+
+static void background_work(void *arg)
+{
+        const struct work *w = arg;
+        char pid[32];
+        snprintf(pid, sizeof pid, "%ld\n", (long) getpid());
+        append_line(w->file, pid);
+        sleep_ms(w->ms);
+        append_line(w->file, "done\n");
+}
+
+static int start_background(struct xhafw_step *step)
+{
+        static struct work w; /* the work runs in a copy of this process: it outlives the call */
+        w.ms = xhafw_opt_duration_ms(step, "background");
+        w.file = xhafw_opt_string(step, "background_file");
+        if (!w.ms)
+                return 0;
+        return xhafw_background(step, "fake background work", xhafw_opt_duration_ms(step, "background_bound"),
+                                background_work, &w);
+}
+
 static int act(struct xhafw_step *step, const char *mode_name, bool on)
 {
+        if (on) {
+                int r = start_background(step);
+                if (r < 0)
+                        return r;
+        }
         const char *m = mode(step, mode_name);
         int r = misbehave(step, m);
         if (r <= 0)
