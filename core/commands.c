@@ -183,19 +183,23 @@ static int parse_only(struct config *cfg, const char *only, bool **ret)
  * no other run can be in progress. */
 static void report_unfinished(const struct config *cfg, struct json_object *j, bool ours)
 {
-        char *line = journal_unfinished_run(&cfg->settings);
+        char *line;
         long holder = 0;
         struct json_object *o, *v;
 
-        if (!line)
-                return;
-        o = json_tokener_parse(line);
+        /* Whoever holds the lock is running now, whatever the journal says. */
         if (!ours && lock_held(&cfg->settings, &holder)) {
                 if (j)
                         json_object_object_add(j, "run_in_progress", json_object_new_int64(holder));
                 else
                         log_notice("a run is in progress (pid %ld)", holder);
-        } else if (o) {
+                return;
+        }
+        line = journal_unfinished_run(&cfg->settings);
+        if (!line)
+                return;
+        o = json_tokener_parse(line);
+        if (o) {
                 const char *mode = json_object_object_get_ex(o, "detail", &v) ? json_object_get_string(v) : "?";
                 const char *when = json_object_object_get_ex(o, "time", &v) ? json_object_get_string(v) : "?";
                 if (j)

@@ -161,6 +161,27 @@ wait $holder 2>/dev/null || true
 ra 0 stop
 pass "locked (exit 5): retried until the lock is free, OCF_ERR_GENERIC after half the timeout"
 
+# A run in progress shows half a role: monitor judges once it is over (status --json names the run
+# holding the lock), for at most half its timeout; without a run the same half role fails at once.
+ra 0 start
+rm -f "$T/svc/db.active"
+t0=$(date +%s)
+ra 1 monitor
+[ $(( $(date +%s) - t0 )) -le 1 ] || fail "monitor waited although no run is in progress"
+hold_lock 3
+holder=$!
+at_exit "kill $holder 2>/dev/null"
+sleep 0.3
+"$XHAFW" --config "$T/xhafw.conf" --json status > "$T/st.json" 2>/dev/null || true
+grep -q '^  "run_in_progress":[0-9]' "$T/st.json" || { cat "$T/st.json" >&2; fail "status --json does not name the run"; }
+t0=$(date +%s)
+ra 1 monitor
+[ $(( $(date +%s) - t0 )) -ge 2 ] || fail "monitor did not wait for the run in progress"
+grep -q "run is in progress; checking again" "$T/ra.out" || { cat "$T/ra.out" >&2; fail "monitor did not say why it waits"; }
+wait $holder || true
+ra 0 stop
+pass "a run in progress (read from status --json): monitor waits for it; without one it judges at once"
+
 # A broken configuration on this node: validate-all OCF_ERR_CONFIGURED, monitor and probe OCF_ERR_INSTALLED.
 printf '[web]\ntypo = 1\n' > "$T/conf.d/90-broken.conf"
 ra 6 validate-all
