@@ -1,6 +1,7 @@
 #!/bin/bash
 # The lab as a test (meson suite `lab`): `xhafw-lab demo` against the built tree, non-interactively,
-# asserting that every check passed, no row was lost and nothing was left behind; prints the figures.
+# asserting that every check of its four phases (the last one the failback to the node that failed)
+# passed, no row was lost and nothing was left behind; prints the figures.
 # Skipped (exit 77, with the reason) where the lab cannot run. XHAFW and XHAFW_TEST_PLUGIN_PATH (set by
 # meson test) name the binary and plugins to use; without them the lab builds its own.
 set -euo pipefail
@@ -38,11 +39,14 @@ echo "----"
 grep -q '^LAB PASSED: ' "$out" || fail "no LAB PASSED verdict"
 ! grep -q '^  FAIL  ' "$out" || fail "a check failed: $(grep -m1 '^  FAIL  ' "$out")"
 grep -Eq '^  ok    teardown left no namespace, mount, process or directory behind$' "$out" || fail "teardown check missing"
-grep -Eq 'rows: written 300, read 300, lost 0$' "$out" || fail "rows written and read differ"
+grep -Eq 'rows: written 500, read 500, lost 0$' "$out" || fail "rows written and read differ"
 grep -Eq 'VIP outage seen by cn1 .*: [0-9]+ ms' "$out" || fail "no VIP outage figure"
 grep -Eq 'unplanned failover \(cut-off to the VIP answering cn1\): [0-9]+ ms' "$out" || fail "no unplanned failover figure"
+grep -Eq '^  ----  deactivate mn2 after the repair: [0-9]+ ms$' "$out" || fail "no figure of the repaired node's deactivate"
+grep -Eq '^LAB PASSED: .*, failback [0-9]+ ms \(deactivate [0-9]+ \+ activate [0-9]+\), VIP outage [0-9]+ ms, ' "$out" ||
+        fail "no failback figures in the verdict"
 n=$(grep -c '^  ok    ' "$out")
-[ "$n" -ge 40 ] || fail "only $n checks ran"
+[ "$n" -ge 70 ] || fail "only $n checks ran"
 # Nothing of the lab is left.
 [ -z "$(ip netns list 2> /dev/null | grep '^xhlab-' || true)" ] || fail "a lab namespace is left"
 ! grep -q -e ' /var/tmp/xhlab' -e ' /run/xhlab' /proc/self/mountinfo || fail "a lab mount is left"
