@@ -754,7 +754,9 @@ static int vip_prepare(struct xhafw_step *step, struct vip *v, int *ret_ifindex,
                 return r;
         ifindex = if_nametoindex(v->interface);
         if (ifindex == 0) {
-                xhafw_log(step, LOG_ERR, "interface %s does not exist on this host", v->interface);
+                xhafw_log(step, LOG_ERR, "interface %s does not exist on this host: cannot take %s; bring the "
+                          "interface back (see 'ip link') or set 'interface' of this step to the one that "
+                          "carries the management network", v->interface, v->address);
                 return -ENODEV;
         }
         r = nl_open(step, ret_sk);
@@ -764,18 +766,15 @@ static int vip_prepare(struct xhafw_step *step, struct vip *v, int *ret_ifindex,
         return 0;
 }
 
+/* validate checks the configuration only: whether the interface exists is the machine's state,
+ * which changes (a NIC unplugged, a bond or VLAN deleted). Refusing the configuration for it
+ * would refuse deactivate and status too (exit 2), and giving the role up must always work:
+ * apply finds the interface missing and fails, check and revert find the VIP not on it. */
 static int vip_validate(struct xhafw_step *step)
 {
         struct vip v;
-        int r = vip_load(step, &v);
 
-        if (r < 0)
-                return r;
-        if (if_nametoindex(v.interface) == 0) {
-                xhafw_log(step, LOG_ERR, "interface %s does not exist on this host (see 'ip link')", v.interface);
-                return -EINVAL;
-        }
-        return 0;
+        return vip_load(step, &v);
 }
 
 static int vip_describe(struct xhafw_step *step, FILE *out)
@@ -803,7 +802,16 @@ static int vip_check(struct xhafw_step *step)
         struct vip v;
         int ifindex, r;
 
-        r = vip_prepare(step, &v, &ifindex, &sk);
+        r = vip_load(step, &v);
+        if (r < 0)
+                return r;
+        ifindex = (int) if_nametoindex(v.interface);
+        if (ifindex == 0) {
+                xhafw_log(step, LOG_INFO, "interface %s does not exist on this host: %s is not held on it",
+                          v.interface, inet_ntoa(v.addr));
+                return XHAFW_INACTIVE;
+        }
+        r = nl_open(step, &sk);
         if (r < 0)
                 return r;
         r = addr_find(step, sk, &v, ifindex, &a);

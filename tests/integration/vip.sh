@@ -171,6 +171,47 @@ no_vip "after a refusal caused by eth1"
 ip -n "$A" link del eth1
 pass "VIP on this host's other interface: exit 6 naming eth1"
 
+# The VIP anywhere on this node, in any form (prefix, interface, label): one line per copy.
+all_vip() { ip -n "$A" -4 -o addr show | grep -F " $VIP/" || true; }
+no_vip_anywhere() { [ -z "$(all_vip)" ] || { all_vip >&2; fail "$*: $VIP is still on this node"; }; }
+# add_eth1: a second interface of this node on the same segment. Linux answers ARP for a local
+# address on any interface, so eth1 answers the probe eth0 sends whenever the VIP is on this node.
+add_eth1() {
+        local i
+        ip -n "$BR" link add p9 type veth peer name eth1 netns "$A"
+        ip -n "$BR" link set p9 master br0 up
+        ip -n "$A" link set eth1 up
+        for ((i = 0; i < 50; i++)); do
+                ip -n "$A" link show dev eth1 | grep LOWER_UP >/dev/null && return 0
+                sleep 0.1
+        done
+        fail "eth1 in $A has no carrier"
+}
+
+# --- the configured interface does not exist: giving the role up still works ---
+vip_conf "address = $VIP/24" "interface = nosuch0"
+expect_exit 0 xa validate
+expect_exit 3 xa -v status
+expect_output "interface nosuch0 does not exist on this host: $VIP is not held on it"
+expect_exit 0 xa deactivate --yes
+expect_exit 0 xa deactivate --dry-run --yes
+expect_exit 1 xa activate --yes
+expect_output "interface nosuch0 does not exist on this host: cannot take $VIP/24"
+no_vip_anywhere "after activate on a missing interface"
+pass "missing interface: validate passes, status INACTIVE, deactivate works, activate fails naming it"
+
+add_eth1
+# The interface vanishes while it holds the VIP (a NIC unplugged, a bond or VLAN deleted).
+vip_conf "address = $VIP/24" "interface = eth1"
+expect_exit 0 xa activate --yes
+all_vip | grep -E "inet $VIP/24 .*eth1:0" >/dev/null || { all_vip >&2; fail "$VIP/24 is not on eth1 as eth1:0"; }
+ip -n "$A" link del eth1
+expect_exit 3 xa status
+expect_exit 0 xa deactivate --yes
+no_vip_anywhere "after eth1 vanished"
+vip_conf_default
+pass "the interface vanished with the VIP: status INACTIVE, deactivate exit 0"
+
 # --- probe = no takes the address without asking (the peer holds it here) ---
 ip -n "$B" addr add "$VIP/24" dev eth0
 vip_conf_default "probe = no" "garp_count = 0"
@@ -244,7 +285,6 @@ bad "IPv6 address" "IPv6" "address = 2001:db8::100/64" "interface = eth0"
 bad "long label" "longer than 15" "address = $VIP/24" "interface = eth0" "label = eth0:abcdefghijk"
 bad "label of another interface" "must be 'eth0' or start with 'eth0:'" "address = $VIP/24" "interface = eth0" \
         "label = eth1:0"
-bad "missing interface on this host" "nosuch0 does not exist" "address = $VIP/24" "interface = nosuch0"
 bad "bad arp_mode" "arp_mode" "address = $VIP/24" "interface = eth0" "arp_mode = both"
 
 # --- interface down: activate fails cleanly (exit 1), nothing added ---
