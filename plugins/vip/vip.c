@@ -39,6 +39,8 @@
 #define VIP_MAX_COUNT 100
 #define VIP_MAX_INTERVAL_MS 10000
 #define VIP_MIN_PROBE_TIMEOUT_MS 10
+/* This node's own MACs that the probe ignores: more interfaces than any management node has. */
+#define VIP_MAX_OWN_MACS 256
 
 static const struct xhafw_option vip_options[] = {
         { "address", XHAFW_OPT_ADDRESS, true, NULL,
@@ -72,6 +74,11 @@ struct vip {
         unsigned garp_count;
         uint64_t garp_interval_ms;
         bool arp_reply;
+        /* Set by apply before it probes while the address is on this node already: Linux answers
+         * ARP for a local address on any interface, so an answer from one of these MACs is this
+         * node's own copy (which apply is about to remove), not another host holding the VIP. */
+        unsigned char own_macs[VIP_MAX_OWN_MACS][ETH_ALEN];
+        unsigned n_own_macs;
 };
 
 /* What netlink says about the interface. */
@@ -412,6 +419,132 @@ static int addr_find(struct xhafw_step *step, struct nl_sock *sk, const struct v
         return ours ? ADDR_OURS : ADDR_OTHER_LABEL;
 }
 
+/* One of this node's copies of the VIP's address: IPv4, the same address, whatever the prefix
+ * length, interface or label. */
+static bool addr_is_vip(const struct vip *v, struct rtnl_addr *a)
+{
+        struct nl_addr *local = rtnl_addr_get_local(a);
+
+        return rtnl_addr_get_family(a) == AF_INET && local && nl_addr_get_len(local) == sizeof v->addr &&
+               memcmp(nl_addr_get_binary_addr(local), &v->addr, sizeof v->addr) == 0;
+}
+
+/* The copy in exactly the configured form: on the interface, with the prefix length and the label. */
+static bool addr_is_configured(const struct vip *v, int ifindex, struct rtnl_addr *a)
+{
+        const char *label = rtnl_addr_get_label(a);
+
+        return ifindex > 0 && addr_is_vip(v, a) && rtnl_addr_get_ifindex(a) == ifindex &&
+               rtnl_addr_get_prefixlen(a) == (int) v->prefix && label && strcmp(label, v->label) == 0;
+}
+
+/* "192.0.2.100/16 on eth0 as eth0" (with "on" or "from"), for messages. */
+static void copy_text(struct rtnl_addr *a, const char *prep, char *buf, size_t size)
+{
+        char addr[INET_ADDRSTRLEN] = "?", ifname[IF_NAMESIZE + 16];
+        struct nl_addr *local = rtnl_addr_get_local(a);
+        const char *label = rtnl_addr_get_label(a);
+        int ifindex = rtnl_addr_get_ifindex(a);
+
+        if (local && nl_addr_get_len(local) == sizeof(struct in_addr))
+                inet_ntop(AF_INET, nl_addr_get_binary_addr(local), addr, sizeof addr);
+        if (ifindex <= 0 || !if_indextoname((unsigned) ifindex, ifname))
+                snprintf(ifname, sizeof ifname, "interface #%d", ifindex);
+        snprintf(buf, size, "%s/%d %s %s%s%s", addr, rtnl_addr_get_prefixlen(a), prep, ifname,
+                 label ? " as " : "", label ? label : "");
+}
+
+/* Where the VIP's address stands on this node. The address in any form is the VIP: the node
+ * answers ARP for it and takes its traffic, so each copy counts, wherever it is. */
+struct vip_scan {
+        struct nl_cache *cache;         /* the node's addresses; the pointers below point into it */
+        unsigned copies;                /* copies of the address, in any form, on any interface */
+        struct rtnl_addr *configured;   /* the copy in the configured form, or NULL */
+        struct rtnl_addr *in_the_way;   /* on the interface with the prefix length but another label: the
+                                         * kernel holds one address per interface, address and prefix */
+};
+
+static void vip_scan_done(struct vip_scan *s)
+{
+        if (s->cache)
+                nl_cache_free(s->cache);
+        s->cache = NULL;
+}
+
+/* ifindex 0: the configured interface does not exist, so no copy is in the configured form. */
+static int vip_scan(struct xhafw_step *step, struct nl_sock *sk, const struct vip *v, int ifindex,
+                    struct vip_scan *ret)
+{
+        struct vip_scan s = { 0 };
+        int r;
+
+        r = rtnl_addr_alloc_cache(sk, &s.cache);
+        if (r < 0) {
+                xhafw_log(step, LOG_ERR, "cannot read the addresses over netlink: %s", nl_geterror(r));
+                return nle_to_errno(r);
+        }
+        for (struct nl_object *o = nl_cache_get_first(s.cache); o; o = nl_cache_get_next(o)) {
+                struct rtnl_addr *a = (struct rtnl_addr *) o;
+
+                if (!addr_is_vip(v, a))
+                        continue;
+                s.copies++;
+                if (addr_is_configured(v, ifindex, a))
+                        s.configured = a;
+                else if (ifindex > 0 && rtnl_addr_get_ifindex(a) == ifindex &&
+                         rtnl_addr_get_prefixlen(a) == (int) v->prefix)
+                        s.in_the_way = a;
+        }
+        *ret = s;
+        return 0;
+}
+
+/* Removes one copy: the kernel's own object, whose address, prefix length and label select exactly it. */
+static int copy_remove(struct xhafw_step *step, struct nl_sock *sk, struct rtnl_addr *a, const char *why)
+{
+        char what[128];
+        int r;
+
+        copy_text(a, "from", what, sizeof what);
+        r = rtnl_addr_delete(sk, a, 0);
+        if (r < 0 && r != -NLE_NOADDR && r != -NLE_OBJ_NOTFOUND) {
+                xhafw_log(step, LOG_ERR, "cannot remove %s: %s", what, nl_geterror(r));
+                return nle_to_errno(r);
+        }
+        xhafw_log(step, LOG_NOTICE, "removed %s%s", what, why);
+        return 0;
+}
+
+static bool own_mac(const struct vip *v, const unsigned char mac[ETH_ALEN])
+{
+        for (unsigned i = 0; i < v->n_own_macs; i++)
+                if (memcmp(v->own_macs[i], mac, ETH_ALEN) == 0)
+                        return true;
+        return false;
+}
+
+/* Fills v->own_macs with the MACs of this node's interfaces. */
+static int own_macs_load(struct xhafw_step *step, struct nl_sock *sk, struct vip *v)
+{
+        _cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+        int r;
+
+        v->n_own_macs = 0;
+        r = rtnl_link_alloc_cache(sk, AF_UNSPEC, &cache);
+        if (r < 0) {
+                xhafw_log(step, LOG_ERR, "cannot read the interfaces over netlink: %s", nl_geterror(r));
+                return nle_to_errno(r);
+        }
+        for (struct nl_object *o = nl_cache_get_first(cache); o && v->n_own_macs < VIP_MAX_OWN_MACS;
+             o = nl_cache_get_next(o)) {
+                struct nl_addr *a = rtnl_link_get_addr((struct rtnl_link *) o);
+
+                if (a && nl_addr_get_len(a) == ETH_ALEN)
+                        memcpy(v->own_macs[v->n_own_macs++], nl_addr_get_binary_addr(a), ETH_ALEN);
+        }
+        return 0;
+}
+
 /* A packet socket for ARP on one interface, bound before the first probe goes out so that no
  * answer can slip past. */
 static int arp_socket(struct xhafw_step *step, const struct vip *v, int ifindex)
@@ -495,7 +628,8 @@ static bool arp_conflict_pending(int fd, const struct vip *v, const unsigned cha
                         return false;
                 if ((size_t) n < sizeof pkt || from.sll_pkttype == PACKET_OUTGOING ||
                     ntohs(pkt.arp_hrd) != ARPHRD_ETHER || ntohs(pkt.arp_pro) != ETHERTYPE_IP ||
-                    pkt.arp_hln != ETH_ALEN || pkt.arp_pln != 4 || memcmp(pkt.arp_sha, mac, ETH_ALEN) == 0)
+                    pkt.arp_hln != ETH_ALEN || pkt.arp_pln != 4 || memcmp(pkt.arp_sha, mac, ETH_ALEN) == 0 ||
+                    own_mac(v, pkt.arp_sha))
                         continue;
                 /* RFC 5227 2.1.1: any ARP with the address as sender is its owner speaking; a request
                  * from 0.0.0.0 for it is another host probing for it at the same time. */
@@ -743,29 +877,6 @@ static int addr_add(struct xhafw_step *step, struct nl_sock *sk, const struct vi
         return 0;
 }
 
-/* Everything an action needs about the step and the interface. */
-static int vip_prepare(struct xhafw_step *step, struct vip *v, int *ret_ifindex, struct nl_sock **ret_sk)
-{
-        int r;
-        unsigned ifindex;
-
-        r = vip_load(step, v);
-        if (r < 0)
-                return r;
-        ifindex = if_nametoindex(v->interface);
-        if (ifindex == 0) {
-                xhafw_log(step, LOG_ERR, "interface %s does not exist on this host: cannot take %s; bring the "
-                          "interface back (see 'ip link') or set 'interface' of this step to the one that "
-                          "carries the management network", v->interface, v->address);
-                return -ENODEV;
-        }
-        r = nl_open(step, ret_sk);
-        if (r < 0)
-                return r;
-        *ret_ifindex = (int) ifindex;
-        return 0;
-}
-
 /* validate checks the configuration only: whether the interface exists is the machine's state,
  * which changes (a NIC unplugged, a bond or VLAN deleted). Refusing the configuration for it
  * would refuse deactivate and status too (exit 2), and giving the role up must always work:
@@ -797,7 +908,7 @@ static int vip_describe(struct xhafw_step *step, FILE *out)
 static int vip_check(struct xhafw_step *step)
 {
         _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
-        _cleanup_(rtnl_addr_putp) struct rtnl_addr *a = NULL;
+        _cleanup_(vip_scan_done) struct vip_scan scan = { 0 };
         struct link_info link;
         struct vip v;
         int ifindex, r;
@@ -806,25 +917,31 @@ static int vip_check(struct xhafw_step *step)
         if (r < 0)
                 return r;
         ifindex = (int) if_nametoindex(v.interface);
-        if (ifindex == 0) {
+        if (ifindex == 0)
                 xhafw_log(step, LOG_INFO, "interface %s does not exist on this host: %s is not held on it",
                           v.interface, inet_ntoa(v.addr));
-                return XHAFW_INACTIVE;
-        }
         r = nl_open(step, &sk);
         if (r < 0)
                 return r;
-        r = addr_find(step, sk, &v, ifindex, &a);
+        r = vip_scan(step, sk, &v, ifindex, &scan);
         if (r < 0)
                 return r;
-        if (r == ADDR_ABSENT)
+        if (scan.copies == 0)
                 return XHAFW_INACTIVE;
-        if (r == ADDR_OTHER_LABEL) {
-                const char *label = rtnl_addr_get_label(a);
-                xhafw_log(step, LOG_INFO, "%s is on %s with label %s, not %s", v.address, v.interface,
-                          label ? label : "(none)", v.label);
-                return XHAFW_PARTIAL;
+        /* Any other copy is the VIP held here too: this node answers for it, so it is not INACTIVE,
+         * and it is not ACTIVE until apply has left the configured copy alone. */
+        for (struct nl_object *o = nl_cache_get_first(scan.cache); o; o = nl_cache_get_next(o)) {
+                struct rtnl_addr *a = (struct rtnl_addr *) o;
+                char what[128];
+
+                if (!addr_is_vip(&v, a) || a == scan.configured)
+                        continue;
+                copy_text(a, "on", what, sizeof what);
+                xhafw_log(step, LOG_INFO, "%s is the VIP in another form than configured (%s on %s as %s)", what,
+                          v.address, v.interface, v.label);
         }
+        if (!scan.configured || scan.copies > 1)
+                return XHAFW_PARTIAL;
         r = link_query(step, sk, &v, ifindex, &link);
         if (r < 0)
                 return r;
@@ -878,7 +995,7 @@ static void log_conflict(struct xhafw_step *step, struct nl_sock *sk, const stru
 static int vip_apply(struct xhafw_step *step)
 {
         _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
-        _cleanup_(rtnl_addr_putp) struct rtnl_addr *old = NULL;
+        _cleanup_(vip_scan_done) struct vip_scan scan = { 0 };
         _cleanup_(closep) int fd = -1;
         _cleanup_(garp_sender_dismiss) struct garp_sender sender = { .go = -1 };
         struct link_info link;
@@ -886,9 +1003,20 @@ static int vip_apply(struct xhafw_step *step)
         uint64_t window_end = 0, woke = 0, added = 0, announced;
         unsigned char other[ETH_ALEN];
         bool dry = xhafw_dry_run(step), probed = false, conflict_probe = false;
-        int ifindex, presence, r;
+        char what[128];
+        int ifindex, r;
 
-        r = vip_prepare(step, &v, &ifindex, &sk);
+        r = vip_load(step, &v);
+        if (r < 0)
+                return r;
+        ifindex = (int) if_nametoindex(v.interface);
+        if (ifindex == 0) {
+                xhafw_log(step, LOG_ERR, "interface %s does not exist on this host: cannot take %s; bring the "
+                          "interface back (see 'ip link') or set 'interface' of this step to the one that "
+                          "carries the management network", v.interface, v.address);
+                return -ENODEV;
+        }
+        r = nl_open(step, &sk);
         if (r < 0)
                 return r;
         r = link_query(step, sk, &v, ifindex, &link);
@@ -907,9 +1035,9 @@ static int vip_apply(struct xhafw_step *step)
                           v.address);
                 return -EPROTONOSUPPORT;
         }
-        presence = addr_find(step, sk, &v, ifindex, &old);
-        if (presence < 0)
-                return presence;
+        r = vip_scan(step, sk, &v, ifindex, &scan);
+        if (r < 0)
+                return r;
 
         if (link.ether) {
                 fd = arp_socket(step, &v, ifindex);
@@ -917,9 +1045,17 @@ static int vip_apply(struct xhafw_step *step)
                         return fd;
         }
 
-        if (presence == ADDR_ABSENT && v.probe && xhafw_force(step))
+        /* Held in the configured form already: nobody else can have taken it from this node since. In
+         * any other form the probe still runs, as the other node may hold it as well; this node's
+         * own copies answer it too (from any of its interfaces), and they are not a conflict. */
+        if (!scan.configured && v.probe && xhafw_force(step))
                 xhafw_log(step, LOG_WARNING, "--force: taking %s without a duplicate-address probe", v.address);
-        else if (presence == ADDR_ABSENT && v.probe) {
+        else if (!scan.configured && v.probe) {
+                if (scan.copies > 0) {
+                        r = own_macs_load(step, sk, &v);
+                        if (r < 0)
+                                return r;
+                }
                 /* A dry-run probes (read-only) but announces nothing: no sender. */
                 r = arp_probe(step, fd, ifindex, &v, link.mac, dry ? NULL : &sender, other, &conflict_probe,
                               &window_end);
@@ -938,12 +1074,25 @@ static int vip_apply(struct xhafw_step *step)
         }
 
         if (dry) {
-                if (presence == ADDR_OURS)
+                /* In the order the changes would be made. */
+                if (scan.configured)
                         xhafw_log(step, LOG_NOTICE, "%s is already on %s as %s; would announce it again",
                                   v.address, v.interface, v.label);
-                else
-                        xhafw_log(step, LOG_NOTICE, "would %s %s on %s as %s", presence == ADDR_OTHER_LABEL ?
-                                  "re-add (to set its label)" : "add", v.address, v.interface, v.label);
+                if (scan.in_the_way) {
+                        copy_text(scan.in_the_way, "from", what, sizeof what);
+                        xhafw_log(step, LOG_NOTICE, "would remove %s, to add it again as configured", what);
+                }
+                if (!scan.configured)
+                        xhafw_log(step, LOG_NOTICE, "would add %s on %s as %s", v.address, v.interface, v.label);
+                for (struct nl_object *o = nl_cache_get_first(scan.cache); o; o = nl_cache_get_next(o)) {
+                        struct rtnl_addr *a = (struct rtnl_addr *) o;
+
+                        if (!addr_is_vip(&v, a) || a == scan.configured || a == scan.in_the_way)
+                                continue;
+                        copy_text(a, "from", what, sizeof what);
+                        xhafw_log(step, LOG_NOTICE, "would remove %s (the VIP in another form than configured)",
+                                  what);
+                }
                 if (v.garp_count > 0)
                         xhafw_log(step, LOG_NOTICE, "would send %u gratuitous ARP %s%s, %" PRIu64 " ms apart",
                                   v.garp_count, v.arp_reply ? "repl" : "request",
@@ -952,20 +1101,26 @@ static int vip_apply(struct xhafw_step *step)
                 return 0;
         }
 
-        if (presence == ADDR_OTHER_LABEL) {
-                /* The kernel keeps an address's label for life: setting ours means a delete and an add.
-                 * The address is ours already (it is on this interface), so nothing is probed. */
-                xhafw_log(step, LOG_NOTICE, "%s is on %s with label %s: re-adding it as %s", v.address, v.interface,
-                          rtnl_addr_get_label(old) ? rtnl_addr_get_label(old) : "(none)", v.label);
-                r = rtnl_addr_delete(sk, old, 0);
-                if (r < 0 && r != -NLE_NOADDR && r != -NLE_OBJ_NOTFOUND) {
-                        xhafw_log(step, LOG_ERR, "cannot remove %s from %s to relabel it: %s", v.address,
-                                  v.interface, nl_geterror(r));
-                        return nle_to_errno(r);
-                }
+        /* Converge on exactly one copy, the configured one. The kernel keeps an address's label and
+         * holds one address per interface, address and prefix length: the copy in its place goes
+         * first. Every other one goes once ours is added (the VIP never leaves this node) and before
+         * the announcement (only ours answers when the network is told where the VIP is). */
+        if (scan.in_the_way) {
+                r = copy_remove(step, sk, scan.in_the_way, ", to add it again as configured");
+                if (r < 0)
+                        return r;
         }
-        if (presence != ADDR_OURS) {
+        if (!scan.configured) {
                 r = addr_add(step, sk, &v, ifindex);
+                if (r < 0)
+                        return r;
+        }
+        for (struct nl_object *o = nl_cache_get_first(scan.cache); o; o = nl_cache_get_next(o)) {
+                struct rtnl_addr *a = (struct rtnl_addr *) o;
+
+                if (!addr_is_vip(&v, a) || a == scan.configured || a == scan.in_the_way)
+                        continue;
+                r = copy_remove(step, sk, a, " (the VIP in another form than configured)");
                 if (r < 0)
                         return r;
         }
@@ -987,7 +1142,7 @@ static int vip_apply(struct xhafw_step *step)
                           (v.probe_count - 1) * v.probe_interval_ms + v.probe_timeout_ms,
                           (double) (announced - window_end) / 1e6);
         }
-        if (presence == ADDR_OURS)
+        if (scan.configured)
                 xhafw_log(step, LOG_INFO, "%s was already on %s as %s; announced it again", v.address,
                           v.interface, v.label);
         else
@@ -999,44 +1154,50 @@ static int vip_apply(struct xhafw_step *step)
         return 0;
 }
 
+/* Every copy of the address goes, in whatever form and on whatever interface of this node it is:
+ * it is the VIP, and a node that gives the role up must not answer for it. */
 static int vip_revert(struct xhafw_step *step)
 {
         _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
-        _cleanup_(rtnl_addr_putp) struct rtnl_addr *a = NULL;
+        _cleanup_(vip_scan_done) struct vip_scan scan = { 0 };
+        bool dry = xhafw_dry_run(step);
         struct vip v;
-        unsigned ifindex;
-        int r;
+        int ifindex, r, failed = 0;
 
         r = vip_load(step, &v);
         if (r < 0)
                 return r;
-        ifindex = if_nametoindex(v.interface);
-        if (ifindex == 0) {
+        ifindex = (int) if_nametoindex(v.interface);
+        if (ifindex == 0)
                 xhafw_log(step, LOG_INFO, "interface %s does not exist: %s cannot be on it", v.interface, v.address);
-                return 0;
-        }
         r = nl_open(step, &sk);
         if (r < 0)
                 return r;
-        r = addr_find(step, sk, &v, (int) ifindex, &a);
+        r = vip_scan(step, sk, &v, ifindex, &scan);
         if (r < 0)
                 return r;
-        if (r == ADDR_ABSENT) {
-                xhafw_log(step, LOG_INFO, "%s is not on %s: nothing to remove", v.address, v.interface);
+        if (scan.copies == 0) {
+                xhafw_log(step, LOG_INFO, "%s is not on this node: nothing to remove", inet_ntoa(v.addr));
                 return 0;
         }
-        if (xhafw_dry_run(step)) {
-                xhafw_log(step, LOG_NOTICE, "would remove %s from %s", v.address, v.interface);
-                return 0;
+        /* Each copy is tried, so that one that cannot be removed does not keep the others. */
+        for (struct nl_object *o = nl_cache_get_first(scan.cache); o; o = nl_cache_get_next(o)) {
+                struct rtnl_addr *a = (struct rtnl_addr *) o;
+                const char *why = a == scan.configured ? "" : " (the VIP in another form than configured)";
+                char what[128];
+
+                if (!addr_is_vip(&v, a))
+                        continue;
+                if (dry) {
+                        copy_text(a, "from", what, sizeof what);
+                        xhafw_log(step, LOG_NOTICE, "would remove %s%s", what, why);
+                        continue;
+                }
+                r = copy_remove(step, sk, a, why);
+                if (r < 0 && !failed)
+                        failed = r;
         }
-        /* The kernel's own object: its address, prefix and label select exactly this address. */
-        r = rtnl_addr_delete(sk, a, 0);
-        if (r < 0 && r != -NLE_NOADDR && r != -NLE_OBJ_NOTFOUND) {
-                xhafw_log(step, LOG_ERR, "cannot remove %s from %s: %s", v.address, v.interface, nl_geterror(r));
-                return nle_to_errno(r);
-        }
-        xhafw_log(step, LOG_NOTICE, "removed %s from %s", v.address, v.interface);
-        return 0;
+        return failed;
 }
 
 XHAFW_PLUGIN_DEFINE(.name = "vip", .version = "1.0",

@@ -155,25 +155,13 @@ expect_exit 0 xa deactivate --yes
 ip -n "$B" addr del "$VIP/24" dev eth0
 pass "peer holding $VIP: exit 6 naming $MAC_B, nothing added; --force adds it"
 
-# --- the VIP left on another interface of this very host: refused, and the message says so ---
-ip -n "$BR" link add p9 type veth peer name eth1 netns "$A"
-ip -n "$BR" link set p9 master br0 up
-ip -n "$A" link set eth1 up
-ip -n "$A" addr add "$VIP/24" dev eth1
-MAC_A1=$(ip -n "$A" -br link show dev eth1 | awk '{ print $3 }')
-for ((i = 0; i < 50; i++)); do
-        ip -n "$A" link show dev eth1 | grep LOWER_UP >/dev/null && break
-        sleep 0.1
-done
-expect_exit 6 xa activate --yes
-expect_output "$VIP is in use by $MAC_A1, this host's own eth1, on eth0: remove the address from eth1"
-no_vip "after a refusal caused by eth1"
-ip -n "$A" link del eth1
-pass "VIP on this host's other interface: exit 6 naming eth1"
-
 # The VIP anywhere on this node, in any form (prefix, interface, label): one line per copy.
 all_vip() { ip -n "$A" -4 -o addr show | grep -F " $VIP/" || true; }
 no_vip_anywhere() { [ -z "$(all_vip)" ] || { all_vip >&2; fail "$*: $VIP is still on this node"; }; }
+only_configured_vip() {
+        has_vip "$*"
+        [ "$(all_vip | wc -l)" = 1 ] || { all_vip >&2; fail "$*: $(all_vip | wc -l) copies of $VIP, expected exactly 1"; }
+}
 # add_eth1: a second interface of this node on the same segment. Linux answers ARP for a local
 # address on any interface, so eth1 answers the probe eth0 sends whenever the VIP is on this node.
 add_eth1() {
@@ -188,6 +176,59 @@ add_eth1() {
         fail "eth1 in $A has no carrier"
 }
 
+# --- the VIP held in another form: at least PARTIAL; deactivate removes every copy; activate
+# converges to exactly the configured one (and is not refused because of this node's own copy) ---
+add_eth1
+# form, then whether the configured copy can sit beside it (the kernel keeps one address per
+# interface, address and prefix length: another label on eth0 with /24 replaces it).
+forms=("$VIP/16 dev eth0" yes
+       "$VIP/32 dev eth0" yes
+       "$VIP/24 dev eth0 label eth0:7" no
+       "$VIP/24 dev eth0 label eth0" no
+       "$VIP/24 dev eth1" yes
+       "$VIP/32 dev eth1 label eth1:0" yes
+       "$VIP/32 dev lo" yes)
+for ((f = 0; f < ${#forms[@]}; f += 2)); do
+        form=${forms[f]} beside=${forms[f + 1]}
+        read -r -a form_args <<< "$form"
+        ip -n "$A" addr add "${form_args[@]}"
+        expect_exit 4 xa -v status
+        expect_output "$VIP/[0-9]+ on [a-z0-9]+.* is the VIP in another form than configured"
+        expect_exit 0 xa deactivate --yes
+        expect_output "removed $VIP/"
+        no_vip_anywhere "deactivate with $form"
+        expect_exit 3 xa status
+        ip -n "$A" addr add "${form_args[@]}"
+        expect_exit 0 xa activate --yes
+        only_configured_vip "activate with $form"
+        expect_exit 0 xa status
+        if [ "$beside" = yes ]; then
+                ip -n "$A" addr add "${form_args[@]}"
+                expect_exit 4 xa status
+                expect_exit 0 xa activate --dry-run --yes
+                expect_output "would remove $VIP/"
+                [ "$(all_vip | wc -l)" = 2 ] || { all_vip >&2; fail "a dry-run changed the copies of $VIP"; }
+                expect_exit 0 xa activate --yes
+                only_configured_vip "activate with the configured copy and $form"
+                expect_exit 0 xa status
+        fi
+        expect_exit 0 xa deactivate --yes
+        no_vip_anywhere "deactivate after $form"
+        pass "VIP as $form: status PARTIAL, deactivate removes it, activate leaves exactly $VIP/24 on eth0 as eth0:0"
+done
+
+# Our own copy on eth1 does not hide the peer: its answer still refuses, and nothing is changed.
+ip -n "$B" addr add "$VIP/24" dev eth0
+ip -n "$A" addr add "$VIP/24" dev eth1
+expect_exit 6 xa activate --yes
+expect_output "$VIP is in use by $MAC_B on eth0"
+no_vip "after a refusal with a copy on eth1"
+all_vip | grep -F "eth1" >/dev/null || fail "a refused activate removed the copy on eth1"
+expect_exit 0 xa deactivate --yes
+no_vip_anywhere "deactivate after a refusal"
+ip -n "$B" addr del "$VIP/24" dev eth0
+pass "VIP on eth1 and on the peer: exit 6 naming $MAC_B, nothing changed; deactivate removes the copy on eth1"
+
 # --- the configured interface does not exist: giving the role up still works ---
 vip_conf "address = $VIP/24" "interface = nosuch0"
 expect_exit 0 xa validate
@@ -198,9 +239,14 @@ expect_exit 0 xa deactivate --dry-run --yes
 expect_exit 1 xa activate --yes
 expect_output "interface nosuch0 does not exist on this host: cannot take $VIP/24"
 no_vip_anywhere "after activate on a missing interface"
-pass "missing interface: validate passes, status INACTIVE, deactivate works, activate fails naming it"
+# ... and the VIP held elsewhere on this node is still found and removed
+ip -n "$A" addr add "$VIP/24" dev eth0
+expect_exit 4 xa status
+expect_exit 0 xa deactivate --yes
+expect_output "removed $VIP/24 from eth0"
+no_vip_anywhere "deactivate with a missing interface"
+pass "missing interface: validate passes, status INACTIVE (PARTIAL with the VIP elsewhere), deactivate works, activate fails naming it"
 
-add_eth1
 # The interface vanishes while it holds the VIP (a NIC unplugged, a bond or VLAN deleted).
 vip_conf "address = $VIP/24" "interface = eth1"
 expect_exit 0 xa activate --yes
