@@ -22,8 +22,8 @@
 /* A dead NFS server makes stat() wait forever: paths on the shared filesystem are only looked at
  * from a child process that is abandoned after this long. */
 #define PROBE_TIMEOUT_MS 5000
-/* validate only looks at what kind of file the mount point and the device are */
-#define VALIDATE_PROBE_TIMEOUT_MS 1000
+/* check only says why the shared filesystem is not mounted, and must not hold status up */
+#define CHECK_PROBE_TIMEOUT_MS 1000
 /* kill_holders: how long holders get to exit after SIGTERM, then after SIGKILL. */
 #define TERM_WAIT_MS 5000
 #define KILL_WAIT_MS 2000
@@ -994,12 +994,12 @@ static int storage_describe(struct xhafw_step *step, FILE *out)
         return 0;
 }
 
+/* The configuration only. Whether the device, the mount point or a path exists and what it is
+ * belongs to this node's state, which changes (a SAN path lost, a standby without the LUN):
+ * refusing the configuration for it would refuse deactivate and status too (exit 2), and giving
+ * the role up must always work. apply looks at them before it changes anything. */
 static int storage_validate(struct xhafw_step *step)
 {
-        struct probe_result res[2];
-        const char *probes[2];
-        size_t np = 0, stuck = 0;
-        bool bind_device;
         struct config c;
         int r = config_load(step, &c);
 
@@ -1018,51 +1018,6 @@ static int storage_validate(struct xhafw_step *step)
                                 r = -EINVAL;
                         }
         }
-        if (r < 0)
-                goto out;
-
-        bind_device = c.device && c.options && mnt_optstr_get_option(c.options, "bind", NULL, NULL) == 0;
-        probes[np++] = c.mountpoint;
-        if (c.device && c.device[0] == '/')
-                probes[np++] = c.device;
-        r = probe(probes, np, VALIDATE_PROBE_TIMEOUT_MS, res, &stuck);
-        if (r == -ETIMEDOUT) {
-                /* a dead server: not a configuration error, and deactivate must still be possible */
-                xhafw_log(step, LOG_WARNING, "%s does not answer within %d ms, not checked", probes[stuck],
-                          VALIDATE_PROBE_TIMEOUT_MS);
-                r = 0;
-                goto out;
-        }
-        if (r < 0) {
-                xhafw_log(step, LOG_ERR, "cannot look at %s: %s", c.mountpoint, strerror(-r));
-                goto out;
-        }
-        if (res[0].err == 0 && !S_ISDIR(res[0].mode)) {
-                xhafw_log(step, LOG_ERR, "mountpoint %s exists and is not a directory", c.mountpoint);
-                r = -EINVAL;
-        }
-        if (np > 1) {
-                if (res[1].err == ENOENT) {
-                        xhafw_log(step, LOG_ERR, "device %s does not exist", c.device);
-                        r = -EINVAL;
-                } else if (res[1].err == 0 && bind_device && !S_ISDIR(res[1].mode)) {
-                        xhafw_log(step, LOG_ERR, "device %s: options has bind, but it is not a directory", c.device);
-                        r = -EINVAL;
-                } else if (res[1].err == 0 && !bind_device && S_ISDIR(res[1].mode)) {
-                        xhafw_log(step, LOG_ERR, "device %s is a directory: add bind to options to mount it", c.device);
-                        r = -EINVAL;
-                }
-        }
-        /* a local path that is a file cannot take a directory */
-        for (size_t i = 0; i < c.n_paths && r == 0; i++) {
-                struct stat st;
-
-                if (lstat(c.paths[i], &st) == 0 && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode)) {
-                        xhafw_log(step, LOG_ERR, "paths: %s exists and is not a directory", c.paths[i]);
-                        r = -EINVAL;
-                }
-        }
-out:
         config_free(&c);
         return r;
 }
@@ -1100,6 +1055,17 @@ static int storage_check(struct xhafw_step *step)
                         break;
                 }
         }
+        /* A missing device is no error here: the mount table has the last word, and without the
+         * device mounted the shared filesystem is simply not on this node (a standby without the
+         * LUN). Said at INFO, as apply will fail on it. */
+        if (c.device && c.device[0] == '/' && !shared) {
+                struct probe_result res;
+                const char *p = c.device;
+
+                if (probe(&p, 1, CHECK_PROBE_TIMEOUT_MS, &res, NULL) == 0 && res.err == ENOENT)
+                        xhafw_log(step, LOG_INFO, "device %s does not exist on this node: the shared filesystem "
+                                  "is not mounted on %s", c.device, c.mountpoint);
+        }
         /* a device mounted by someone else (at boot, say) is not this step's doing */
         ours = c.device && shared && xhafw_state_get(step, "mounted");
         if (shared && linked == c.n_paths)
@@ -1112,6 +1078,58 @@ out:
         loc_free(&loc);
         mnt_unref_table(tb);
         config_free(&c);
+        return r;
+}
+
+/* What is about to be mounted, and where: the mount point, if it exists, is a directory; a device
+ * that is a path exists and is a directory exactly when options has bind. Looked at from a child
+ * that is abandoned after PROBE_TIMEOUT_MS, as either may be on a server that died. */
+static int device_preflight(struct xhafw_step *step, const struct config *c)
+{
+        bool bind_device = c->options && mnt_optstr_get_option(c->options, "bind", NULL, NULL) == 0;
+        struct probe_result res[2];
+        const char *probes[2];
+        size_t np = 0, stuck = 0;
+        int r;
+
+        probes[np++] = c->mountpoint;
+        if (c->device[0] == '/')
+                probes[np++] = c->device;
+        r = probe(probes, np, PROBE_TIMEOUT_MS, res, &stuck);
+        if (r == -ETIMEDOUT) {
+                xhafw_log(step, LOG_ERR, "%s does not answer within %d ms: refusing to mount %s on %s (is the "
+                          "server it is on down?)", probes[stuck], PROBE_TIMEOUT_MS, c->device, c->mountpoint);
+                return r;
+        }
+        if (r < 0) {
+                xhafw_log(step, LOG_ERR, "cannot look at %s: %s", c->mountpoint, strerror(-r));
+                return r;
+        }
+        if (res[0].err == 0 && !S_ISDIR(res[0].mode)) {
+                xhafw_log(step, LOG_ERR, "mountpoint %s exists and is not a directory: refusing to mount %s on "
+                          "it; move it away or set mountpoint to a directory", c->mountpoint, c->device);
+                r = -ENOTDIR;
+        }
+        if (np > 1) {
+                if (res[1].err == ENOENT) {
+                        xhafw_log(step, LOG_ERR, "device %s does not exist on this node: cannot mount it on %s; "
+                                  "attach the shared storage (its SAN paths, iSCSI session or multipath map) "
+                                  "or correct device", c->device, c->mountpoint);
+                        r = -ENODEV;
+                } else if (res[1].err) {
+                        xhafw_log(step, LOG_ERR, "device %s: %s: cannot mount it on %s", c->device,
+                                  strerror(res[1].err), c->mountpoint);
+                        r = -res[1].err;
+                } else if (bind_device && !S_ISDIR(res[1].mode)) {
+                        xhafw_log(step, LOG_ERR, "device %s: options has bind, but it is not a directory",
+                                  c->device);
+                        r = -ENOTDIR;
+                } else if (!bind_device && S_ISDIR(res[1].mode)) {
+                        xhafw_log(step, LOG_ERR, "device %s is a directory: add bind to options to mount it",
+                                  c->device);
+                        r = -EISDIR;
+                }
+        }
         return r;
 }
 
@@ -1131,6 +1149,9 @@ static int apply_preflight(struct xhafw_step *step, const struct config *c, stru
                                   c->mountpoint, why, c->device);
                         return -EBUSY;
                 }
+                r = device_preflight(step, c);
+                if (r < 0)
+                        return r;
         }
         if (!c->device && !shared) {
                 xhafw_log(step, LOG_ERR, "no filesystem is mounted at or above %s: the shared filesystem must "
@@ -1501,7 +1522,9 @@ static int storage_revert(struct xhafw_step *step)
                                 }
                                 xhafw_log(step, LOG_INFO, "unmounted %s from %s", c.device, c.mountpoint);
                         }
-                }
+                } else
+                        xhafw_log(step, LOG_INFO, "%s is not mounted on %s (so says the mount table): nothing to "
+                                  "unmount", c.device, c.mountpoint);
                 if (!dry) {
                         r = xhafw_state_set(step, "mounted", NULL);
                         if (r < 0)

@@ -234,12 +234,64 @@ bad() {
 }
 bad "a relative path" paths="$LOCAL/install,relative/dir"
 bad "a path with .." paths="$LOCAL/install/../etc"
-bad "a missing device" device="$T/no-such-disk"
 bad "an unknown link mode" link=hardlink
 bad "a path inside the mount point" paths="$T/shared/x"
+
+# ---- what is missing or wrong on this node is not a configuration error: giving the role up
+# must always work (under Pacemaker a failed stop fences the node); only activate fails, clearly ----
+unready() {
+        local what=$1 want=$2
+        shift 2
+        storage_conf "$@"
+        expect_exit 0 xh validate
+        expect_exit 3 xh status
+        expect_exit 0 xh deactivate --yes
+        expect_exit 0 xh deactivate --dry-run
+        expect_exit 1 xh activate --yes
+        expect_output "$want"
+        expect_output "rolled back"
+        [ -z "$(mounts_under_t)" ] || fail "$what: mounted $(mounts_under_t)"
+        [ "$(local_snapshot)" = "$before" ] || fail "$what: the local directories changed"
+        [ ! -e "$T/shared" ] || [ -f "$T/shared" ] || fail "$what: $T/shared was created"
+        pass "$what: validate passes, status INACTIVE, deactivate works, activate fails naming it, nothing changed"
+}
+unready "a missing device" "device $T/no-such-disk does not exist on this node" device="$T/no-such-disk"
+expect_exit 3 xh -v status
+expect_output "device $T/no-such-disk does not exist on this node: the shared filesystem is not mounted on $T/shared"
+unready "a device that is a directory without bind" "device $T/disk is a directory: add bind to options" options=
+touch "$T/disk.file"
+unready "a bind device that is a file" "device $T/disk.file: options has bind, but it is not a directory" \
+        device="$T/disk.file"
+rm -f "$T/disk.file"
 touch "$T/shared"
-bad "a mount point that is a file"
+unready "a mount point that is a file" "mountpoint $T/shared exists and is not a directory"
 rm -f "$T/shared"
+
+# ---- the device vanishes while mounted (a lost SAN path, a removed device node): the mount table
+# is trusted, so the node is still ACTIVE and deactivate unmounts it ----
+if [ -n "$loopdev" ]; then
+        # A node of the loop device on a tmpfs of this namespace stands in for /dev/mapper/xcatdata.
+        mkdir -p "$T/devs"
+        mount -t tmpfs -o size=1m,mode=0755 xhafw-devs "$T/devs"
+        read -r major minor < <(stat -c '%Hr %Lr' "$loopdev")
+        mknod "$T/devs/xcatdata" b "$major" "$minor"
+        storage_conf device="$T/devs/xcatdata" options=
+        expect_exit 0 xh activate --yes
+        [ "$(cat "$LOCAL/etc/xcat/from-ext4")" = "on ext4" ] || fail "$LOCAL/etc/xcat is not served from $T/devs/xcatdata"
+        rm "$T/devs/xcatdata"
+        expect_exit 0 xh validate
+        expect_exit 0 xh status
+        expect_exit 0 xh deactivate --yes
+        grep -q " $T/shared " /proc/self/mountinfo && fail "the shared disk is still mounted after its device vanished"
+        umount "$T/devs"
+        [ -z "$(mounts_under_t)" ] || fail "left mounted: $(mounts_under_t)"
+        [ "$(local_snapshot)" = "$before" ] || fail "the local directories changed"
+        expect_exit 3 xh status
+        storage_conf
+        pass "the device vanished while mounted: status ACTIVE from the mount table, deactivate unmounts everything"
+else
+        echo "# skipped the vanished device case: no loop device"
+fi
 
 storage_conf
 expect_exit 0 xh describe storage
