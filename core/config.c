@@ -54,7 +54,7 @@ struct located {
 
 struct locations {
         struct located *v;
-        size_t n;
+        size_t n, cap;
         size_t from, to;  /* the window line_of() searches: one section's entries, or all */
 };
 
@@ -66,13 +66,26 @@ static void locations_free(struct locations *l)
         }
         free(l->v);
         l->v = NULL;
-        l->n = 0;
+        l->n = l->cap = 0;
 }
 
 static void lower(char *s)
 {
         for (; *s; s++)
                 *s = (char) tolower((unsigned char) *s);
+}
+
+/* Room for one more entry; doubling, so that a file of many keys is not copied once per key. */
+static void located_reserve(struct locations *l)
+{
+        struct located *grown;
+        if (l->n < l->cap)
+                return;
+        l->cap = l->cap ? 2 * l->cap : 64;
+        grown = realloc(l->v, l->cap * sizeof *grown);
+        if (!grown)
+                abort();
+        l->v = grown;
 }
 
 /* Record each section header and key with its line. Not a parser: iniparser reads the values. */
@@ -87,7 +100,6 @@ static void locate(const char *text, struct locations *l)
                 const char *nl = strchr(p, '\n');
                 size_t len = nl ? (size_t) (nl - p) : strlen(p);
                 char *buf = strndup(p, len), *s, *e;
-                struct located *grown;
 
                 line++;
                 if (!buf)
@@ -100,10 +112,7 @@ static void locate(const char *text, struct locations *l)
                         free(section);
                         section = strdup_or_die(strip(s + 1));
                         lower(section);
-                        grown = realloc(l->v, (l->n + 1) * sizeof *grown);
-                        if (!grown)
-                                abort();
-                        l->v = grown;
+                        located_reserve(l);
                         l->v[l->n++] = (struct located) { strdup_or_die(section), NULL, line, false };
                 } else if (*s && *s != '#' && *s != ';' && (e = strchr(s, '='))) {
                         char *value = strip(e + 1), *close;
@@ -116,10 +125,7 @@ static void locate(const char *text, struct locations *l)
                         *e = 0;
                         s = strip(s);
                         lower(s);
-                        grown = realloc(l->v, (l->n + 1) * sizeof *grown);
-                        if (!grown)
-                                abort();
-                        l->v = grown;
+                        located_reserve(l);
                         l->v[l->n++] = (struct located) { strdup_or_die(section), strdup_or_die(s), line, tail };
                 }
                 free(buf);
