@@ -21,6 +21,9 @@
 
 #include "background.h"
 #include "core.h"
+#include "framing.h"
+#include "log.h"
+#include "util.h"
 
 struct background {
         pid_t pid;                /* 0: slot free */

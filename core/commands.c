@@ -10,6 +10,11 @@
 #include "commands.h"
 #include "config-build.h"
 #include "engine.h"
+#include "journal.h"
+#include "loader.h"
+#include "lock.h"
+#include "log.h"
+#include "util.h"
 
 /* Under --json a command hands its document here; json_finish() prints it once, whatever the exit
  * path, with the exit code, its meaning and the messages. */

@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "graph.h"
+#include "loader.h"
+#include "util.h"
 #include "config-build.h"
 
 #ifdef HAVE_INIPARSER_SUBDIR
@@ -795,8 +798,7 @@ void config_free(struct config *cfg)
         for (size_t i = 0; i < cfg->n_plugins; i++)
                 plugin_free(cfg->plugins[i]);
         free(cfg->plugins);
-        free(cfg->order);
-        free(cfg->level);
+        graph_free(cfg);
         settings_free(s);
         memset(cfg, 0, sizeof *cfg);
 }

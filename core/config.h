@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include "core.h"
+#include "log.h"
 
 struct config {
         struct settings settings;
@@ -16,6 +17,8 @@ struct config {
         unsigned n_errors;        /* configuration errors reported so far */
         bool lenient_plugins;
         size_t *order;            /* a topological order of the steps (after first) */
+        size_t **after_me;        /* per step: the steps that are after it (graph_after_me) */
+        size_t *n_after_me;
         unsigned *level;          /* per step: 0 for steps with no after, else 1 + max level of its after */
         unsigned n_levels;
 };
@@ -43,21 +46,5 @@ void settings_free(struct settings *s);
 struct xhafw_step *config_find_step(const struct config *cfg, const char *name);
 ssize_t config_step_index(const struct config *cfg, const char *name);
 void step_free(struct xhafw_step *st);
-
-/* ---- graph.c ---- */
-/* Resolve `after` names, order the steps and compute levels; reports unknown names and cycles. */
-int graph_build(struct config *cfg);
-
-/* ---- loader.c ---- */
-/* The plugin NAME along cfg's plugin path, loaded once; ->error says why it cannot be used. */
-struct plugin *plugin_get(struct config *cfg, const char *name);
-/* Load one file as a plugin (for list-plugins); fills p (name from the file), returns 0 or -errno
- * with p->error set. */
-int plugin_load_file(const char *file, struct plugin *p);
-void plugin_free(struct plugin *p);
-bool valid_plugin_name(const char *s);
-/* The plugin's validate(), or NULL when it has none or was built before the member existed. */
-int (*plugin_validate_fn(const struct plugin *p))(struct xhafw_step *);
-const char *option_type_name(enum xhafw_option_type t);
 
 #endif

@@ -1,8 +1,8 @@
-/* Internal types and helpers shared by the parts of the xhafw core (not installed). */
+/* The types every part of the xhafw core shares: settings, plugins, steps, the running action;
+ * and the limits on what a user controls. Not installed. */
 #ifndef XHAFW_CORE_H
 #define XHAFW_CORE_H
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -76,59 +76,5 @@ struct xhafw_step {
         size_t n_opts;
         struct action *action;    /* set while an action runs */
 };
-
-/* ---- log.c ---- */
-extern int log_max_priority; /* messages above it (less important) are not shown on stderr */
-void log_open(bool use_syslog);
-/* --json: keep the messages shown (as {priority, step, message}) for the run's JSON document. */
-void log_collect(bool on);
-struct json_object *log_collected_take(void); /* the kept messages (an array; the caller owns it) */
-/* A write to stdout or stderr failed (the terminal or pipe is gone): noted once in syslog; later
- * messages go to syslog. Never a reason to stop a run. */
-void output_lost(int fd, int err);
-bool stdout_is_lost(void);
-void log_full(const char *step, int priority, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-void log_fullv(const char *step, int priority, const char *fmt, va_list ap) __attribute__((format(printf, 3, 0)));
-#define log_error(...) log_full(NULL, LOG_ERR, __VA_ARGS__)
-#define log_warning(...) log_full(NULL, LOG_WARNING, __VA_ARGS__)
-#define log_notice(...) log_full(NULL, LOG_NOTICE, __VA_ARGS__)
-#define log_info(...) log_full(NULL, LOG_INFO, __VA_ARGS__)
-#define log_debug(...) log_full(NULL, LOG_DEBUG, __VA_ARGS__)
-/* Output meant for the user from inside an action (dry-run plans, diffs, describe): framed to the
- * parent when the action runs in a child, else written to stdout. */
-void action_print(struct xhafw_step *step, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Framing of the message pipe between an action's child and the core: one line per message,
- * "<kind><text>\n" with kind '0'..'7' (a syslog priority) or 'O' (user output). Text lines are
- * split at newlines. */
-void msg_send(int fd, char kind, const char *text);
-
-/* ---- util.c ---- */
-uint64_t now_ms(void);
-uint64_t now_us(void);
-int parse_duration_ms(const char *s, uint64_t *ret);   /* "500ms", "30s", "2m", "1h"; bare: seconds */
-int parse_int(const char *s, long long *ret);
-int parse_bool(const char *s, bool *ret);
-int parse_address(const char *s, bool *ret_has_prefix); /* IPv4/IPv6 with optional /prefix */
-bool valid_interface_name(const char *s);
-bool valid_step_name(const char *s);
-/* Split a comma-separated list, trimming blanks and dropping empty items. */
-int split_list(const char *s, char ***ret_items, size_t *ret_n);
-void strv_free(char **v);
-size_t strv_length(char *const *v);
-char *strdup_or_die(const char *s);
-void *xcalloc(size_t n, size_t size);
-char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-char *strip(char *s);
-/* Refuse files that others could have written: not owned by root or us, or group/world-writable. */
-int check_owner_mode(const char *path, char **ret_reason);
-int write_all(int fd, const void *buf, size_t n);
-/* Atomic replacement: temporary file in the same directory, fsync, rename, fsync of the directory. */
-int write_file_atomic(const char *path, const void *data, size_t n, int mode);
-int read_file(const char *path, size_t max, char **ret, size_t *ret_n);
-int mkdir_p(const char *path, int mode);
-
-/* ---- hostapi.c: state store (per step, under state_dir/steps) ---- */
-void action_state_free(struct action *a);
-char *step_state_path(const struct settings *s, const char *step);
 
 #endif

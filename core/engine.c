@@ -15,6 +15,14 @@
 
 #include "background.h"
 #include "engine.h"
+#include "framing.h"
+#include "graph.h"
+#include "hostapi.h"
+#include "journal.h"
+#include "loader.h"
+#include "lock.h"
+#include "log.h"
+#include "util.h"
 
 enum action_kind { ACT_CHECK, ACT_APPLY, ACT_REVERT, ACT_DESCRIBE, ACT_VALIDATE };
 
@@ -38,8 +46,7 @@ struct child {
         enum action_kind kind;
         bool dry_run;
         int msg_fd, out_fd;
-        char msg_buf[4096], out_buf[4096];
-        size_t msg_len, out_len;
+        struct line_reader msg, out;
         uint64_t start_us;
         uint64_t deadline_ms, kill_ms;
         bool term_sent, timed_out;
@@ -54,8 +61,6 @@ struct engine {
         int *stage;               /* per step: which action runs or ran last (enum action_kind) */
         bool *attempted;          /* per step: apply (or revert) was started in this run */
         bool *rollback_set;       /* per step: to be reverted by the rollback */
-        size_t **rdeps;           /* per step: the steps that are after it */
-        size_t *n_rdeps;
         size_t *done_order;       /* steps in the order their apply was verified */
         size_t n_done_order;
         struct child *children;
@@ -176,6 +181,7 @@ static void run_in_child(struct engine *e, struct child *c, int msg_fd, int out_
         dup2(out_fd, STDOUT_FILENO);
         dup2(out_fd, STDERR_FILENO);
         lock_close_in_child();
+        journal_close_in_child();
         clean_environment(&e->cfg->settings);
         st->action = &a;
         switch (c->kind) {
@@ -396,48 +402,28 @@ static void handle_line(struct engine *e, struct child *c, bool is_msg, char *li
         }
 }
 
+struct drain_ctx {
+        struct engine *e;
+        struct child *c;
+        bool is_msg;
+};
+
+static void on_line(void *ctx, char *line, size_t len)
+{
+        struct drain_ctx *d = ctx;
+        handle_line(d->e, d->c, d->is_msg, line, len);
+}
+
 static void drain(struct engine *e, struct child *c, bool is_msg)
 {
-        int fd = is_msg ? c->msg_fd : c->out_fd;
-        char *buf = is_msg ? c->msg_buf : c->out_buf;
-        size_t *len = is_msg ? &c->msg_len : &c->out_len;
-        size_t cap = sizeof c->msg_buf - 1;
+        int *fd = is_msg ? &c->msg_fd : &c->out_fd;
+        struct drain_ctx d = { e, c, is_msg };
 
-        if (fd < 0)
+        if (*fd < 0)
                 return;
-        for (;;) {
-                ssize_t n = read(fd, buf + *len, cap - *len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0) {
-                        if (n == 0 || errno != EAGAIN) {
-                                if (*len)
-                                        handle_line(e, c, is_msg, buf, *len);
-                                *len = 0;
-                                close(fd);
-                                if (is_msg)
-                                        c->msg_fd = -1;
-                                else
-                                        c->out_fd = -1;
-                        }
-                        return;
-                }
-                *len += (size_t) n;
-                for (;;) {
-                        char *nl = memchr(buf, '\n', *len);
-                        size_t used;
-                        if (!nl) {
-                                if (*len == cap) { /* an overlong line: cut it */
-                                        handle_line(e, c, is_msg, buf, *len);
-                                        *len = 0;
-                                }
-                                break;
-                        }
-                        used = (size_t) (nl - buf);
-                        handle_line(e, c, is_msg, buf, used);
-                        memmove(buf, nl + 1, *len - used - 1);
-                        *len -= used + 1;
-                }
+        if (line_reader_feed(is_msg ? &c->msg : &c->out, *fd, on_line, &d) > 0) {
+                close(*fd);
+                *fd = -1;
         }
 }
 
@@ -749,8 +735,10 @@ static bool schedule(struct engine *e)
                                 }
                         }
                 } else if (e->mode == RUN_DEACTIVATE) {
-                        for (size_t a = 0; a < e->n_rdeps[i]; a++) {
-                                size_t j = e->rdeps[i][a];
+                        const size_t *after_me;
+                        size_t n_after_me = graph_after_me(cfg, i, &after_me);
+                        for (size_t a = 0; a < n_after_me; a++) {
+                                size_t j = after_me[a];
                                 if (!satisfied_inactive(e, j)) {
                                         ready = false;
                                         if (dead_end(e, j) || e->rep->steps[j].outcome == OUT_BLOCKED ||
@@ -927,20 +915,6 @@ static void engine_init(struct engine *e, struct config *cfg, const struct run_o
         e->attempted = xcalloc(n, sizeof *e->attempted);
         e->rollback_set = xcalloc(n, sizeof *e->rollback_set);
         e->done_order = xcalloc(n, sizeof *e->done_order);
-        e->n_rdeps = xcalloc(n, sizeof *e->n_rdeps);
-        e->rdeps = xcalloc(n, sizeof *e->rdeps);
-        for (size_t i = 0; i < n; i++)
-                for (size_t a = 0; a < cfg->steps[i]->n_after; a++)
-                        e->n_rdeps[cfg->steps[i]->after_idx[a]]++;
-        for (size_t i = 0; i < n; i++) {
-                e->rdeps[i] = xcalloc(e->n_rdeps[i], sizeof **e->rdeps);
-                e->n_rdeps[i] = 0;
-        }
-        for (size_t i = 0; i < n; i++)
-                for (size_t a = 0; a < cfg->steps[i]->n_after; a++) {
-                        size_t j = cfg->steps[i]->after_idx[a];
-                        e->rdeps[j][e->n_rdeps[j]++] = i;
-                }
         e->n_children = cfg->settings.jobs ? cfg->settings.jobs : 1;
         if (e->n_children > 256)
                 e->n_children = 256;
@@ -952,10 +926,6 @@ static void engine_init(struct engine *e, struct config *cfg, const struct run_o
 
 static void engine_free(struct engine *e)
 {
-        for (size_t i = 0; i < e->cfg->n_steps; i++)
-                free(e->rdeps[i]);
-        free(e->rdeps);
-        free(e->n_rdeps);
         free(e->phase);
         free(e->stage);
         free(e->attempted);

@@ -60,19 +60,4 @@ struct run_report {
 int engine_run(struct config *cfg, const struct run_options *o, struct run_report *rep);
 void run_report_free(struct run_report *rep, size_t n_steps);
 
-/* ---- journal.c ---- */
-int journal_open(const struct settings *s);
-void journal_close(void);
-/* fdatasync what was written since the last sync: the engine calls it before it waits. */
-void journal_sync(void);
-void journal_event(const char *event, const char *step, const char *detail);
-/* The last run recorded in the journal that started but never ended: its start line, or NULL. */
-char *journal_unfinished_run(const struct settings *s);
-/* Take state_dir/lock or say who holds it: 0, -EBUSY (holder's pid in *ret_holder) or -errno. */
-int lock_take(const struct settings *s, long *ret_holder);
-/* Whether another process holds the lock now (for status). */
-bool lock_held(const struct settings *s, long *ret_holder);
-/* In an action's child: drop our descriptor of the lock (the core's keeps it). */
-void lock_close_in_child(void);
-
 #endif

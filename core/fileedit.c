@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "hostapi.h"
+#include "log.h"
+#include "util.h"
 
 #define DIFF_CONTEXT 3
 /* Beyond this many cells the LCS table would cost too much memory and time: the changed middle

@@ -2,7 +2,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "config.h"
+#include "graph.h"
+#include "util.h"
 
 /* Report one cycle through step `start` (which is on or leads to a cycle) as "a -> b -> a". */
 static void report_cycle(struct config *cfg, size_t start, const unsigned *indeg)
@@ -103,10 +104,28 @@ int graph_build(struct config *cfg)
                                 report_cycle(cfg, i, indeg);
                                 break;
                         }
-        for (size_t i = 0; i < n; i++)
-                free(rdeps[i]);
-        free(rdeps);
-        free(n_rdeps);
+        cfg->after_me = rdeps;
+        cfg->n_after_me = n_rdeps;
         free(indeg);
         return cfg->n_errors != errors ? -EINVAL : 0;
+}
+
+size_t graph_after_me(const struct config *cfg, size_t i, const size_t **ret)
+{
+        *ret = cfg->after_me ? cfg->after_me[i] : NULL;
+        return cfg->n_after_me ? cfg->n_after_me[i] : 0;
+}
+
+void graph_free(struct config *cfg)
+{
+        for (size_t i = 0; cfg->after_me && i < cfg->n_steps; i++)
+                free(cfg->after_me[i]);
+        free(cfg->after_me);
+        free(cfg->n_after_me);
+        free(cfg->order);
+        free(cfg->level);
+        cfg->after_me = NULL;
+        cfg->n_after_me = NULL;
+        cfg->order = NULL;
+        cfg->level = NULL;
 }

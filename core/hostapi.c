@@ -5,6 +5,9 @@
 #include <json-c/json.h>
 
 #include "core.h"
+#include "hostapi.h"
+#include "log.h"
+#include "util.h"
 
 XHAFW_API const char *xhafw_step_name(const struct xhafw_step *step)
 {

@@ -8,7 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "loader.h"
+#include "util.h"
 
 /* The smallest struct a plugin may ship: everything up to and including revert. */
 #define PLUGIN_MIN_SIZE (offsetof(struct xhafw_plugin, revert) + sizeof(((struct xhafw_plugin *) 0)->revert))

@@ -5,7 +5,9 @@
 
 #include <json-c/json.h>
 
-#include "core.h"
+#include "framing.h"
+#include "log.h"
+#include "util.h"
 
 int log_max_priority = LOG_NOTICE;
 static bool log_syslog;
@@ -103,25 +105,6 @@ void log_full(const char *step, int priority, const char *fmt, ...)
         va_start(ap, fmt);
         log_fullv(step, priority, fmt, ap);
         va_end(ap);
-}
-
-void msg_send(int fd, char kind, const char *text)
-{
-        const char *p = text;
-        do {
-                const char *nl = strchr(p, '\n');
-                size_t len = nl ? (size_t) (nl - p) : strlen(p);
-                char buf[4096];
-                if (len > sizeof buf - 3)
-                        len = sizeof buf - 3;
-                buf[0] = kind;
-                memcpy(buf + 1, p, len);
-                buf[len + 1] = '\n';
-                (void) write_all(fd, buf, len + 2);
-                if (!nl)
-                        break;
-                p = nl + 1;
-        } while (*p);
 }
 
 XHAFW_API void xhafw_log(struct xhafw_step *step, int priority, const char *fmt, ...)

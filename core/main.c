@@ -7,6 +7,8 @@
 
 #include "commands.h"
 #include "config-build.h"
+#include "log.h"
+#include "util.h"
 
 static const char usage_main[] =
         "usage: xhafw [GLOBAL OPTIONS] COMMAND [OPTIONS]\n"

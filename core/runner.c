@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "framing.h"
+#include "log.h"
+#include "util.h"
 
 #define DEFAULT_PATH "/usr/sbin:/usr/bin:/sbin:/bin"
 

@@ -2,6 +2,9 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
@@ -12,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "core.h"
+#include "util.h"
 
 uint64_t now_us(void)
 {

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "log.h"
+#include "util.h"
 #include "config-build.h"
 
 #ifdef HAVE_INIPARSER_SUBDIR

@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "hostapi.h"
+#include "log.h"
+#include "util.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

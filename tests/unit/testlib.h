@@ -6,6 +6,9 @@
 #include <sys/types.h>
 
 #include "core.h"
+#include "hostapi.h"
+#include "log.h"
+#include "util.h"
 
 /* A fresh 0700 directory under /tmp; removed by tl_rmtree(). */
 char *tl_mkdtemp(void);

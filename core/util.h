@@ -1,0 +1,33 @@
+/* Small helpers: clocks, parsing of values, string vectors, allocation that cannot fail, files. */
+#ifndef XHAFW_UTIL_H
+#define XHAFW_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+uint64_t now_ms(void);
+uint64_t now_us(void);
+int parse_duration_ms(const char *s, uint64_t *ret);   /* "500ms", "30s", "2m", "1h"; bare: seconds */
+int parse_int(const char *s, long long *ret);
+int parse_bool(const char *s, bool *ret);
+int parse_address(const char *s, bool *ret_has_prefix); /* IPv4/IPv6 with optional /prefix */
+bool valid_interface_name(const char *s);
+bool valid_step_name(const char *s);
+/* Split a comma-separated list, trimming blanks and dropping empty items. */
+int split_list(const char *s, char ***ret_items, size_t *ret_n);
+void strv_free(char **v);
+size_t strv_length(char *const *v);
+char *strdup_or_die(const char *s);
+void *xcalloc(size_t n, size_t size);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *strip(char *s);
+/* Refuse files that others could have written: not owned by root or us, or group/world-writable. */
+int check_owner_mode(const char *path, char **ret_reason);
+int write_all(int fd, const void *buf, size_t n);
+/* Atomic replacement: temporary file in the same directory, fsync, rename, fsync of the directory. */
+int write_file_atomic(const char *path, const void *data, size_t n, int mode);
+int read_file(const char *path, size_t max, char **ret, size_t *ret_n);
+int mkdir_p(const char *path, int mode);
+
+#endif
