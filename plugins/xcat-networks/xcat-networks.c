@@ -263,7 +263,8 @@ static int networks_revert(struct xhafw_step *step)
 
         /* apply records before it changes the table: without a record, this node changed nothing. */
         if (!held(step)) {
-                xhafw_log(step, LOG_INFO, "network %s: this node did not set mgtifname, nothing to restore", network(step));
+                xhafw_log(step, LOG_INFO, "network %s: this node did not set mgtifname, nothing to restore",
+                          network(step));
                 return 0;
         }
         r = current(step, xhafw_dry_run(step) ? XC_RUN_QUIET : 0, &v);
