@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "background.h"
 #include "engine.h"
 #include "framing.h"
@@ -22,16 +23,10 @@
 #include "loader.h"
 #include "lock.h"
 #include "log.h"
+#include "outcome.h"
 #include "util.h"
 
-enum action_kind { ACT_CHECK, ACT_APPLY, ACT_REVERT, ACT_DESCRIBE, ACT_VALIDATE };
 
-static const char *const action_names[] = { "check", "apply", "revert", "describe", "validate" };
-
-/* Exit codes of an action's child: a state (0..2), or one of these. */
-#define EXIT_REFUSED 99
-#define EXIT_BAD_RESULT 98
-#define EXIT_ERRNO_BASE 100
 
 /* What a step is doing in this run. */
 enum phase {
@@ -61,6 +56,7 @@ struct engine {
         int *stage;               /* per step: which action runs or ran last (enum action_kind) */
         bool *attempted;          /* per step: apply (or revert) was started in this run */
         bool *rollback_set;       /* per step: to be reverted by the rollback */
+        bool *validating;         /* per step: validated by the one validate child */
         size_t *done_order;       /* steps in the order their apply was verified */
         size_t n_done_order;
         struct child *children;
@@ -105,137 +101,6 @@ static void set_reason(struct step_report *r, char *reason)
                 return;
         free(r->reason);
         r->reason = reason;
-}
-
-/* ---- the child side ---- */
-
-static int encode_result(int r)
-{
-        if (r >= 0 && r <= 2)
-                return r;
-        if (r == XHAFW_REFUSED)
-                return EXIT_REFUSED;
-        if (r < 0 && -r < 255 - EXIT_ERRNO_BASE)
-                return EXIT_ERRNO_BASE - r;
-        if (r < 0)
-                return EXIT_ERRNO_BASE + EIO;
-        return EXIT_BAD_RESULT;
-}
-
-/* The plugin's code (and the libraries it calls: libpq reads PGHOST, PGPASSFILE, PGSSLMODE...)
- * sees what commands see: PATH from the configuration, LC_ALL=C, the pass_env variables, and
- * xhafw's own XHAFW_* hooks; not the environment of whoever started xhafw. */
-static void clean_environment(const struct settings *s)
-{
-        size_t n = 0, cap = 8;
-        char **keep = xcalloc(cap, sizeof *keep);
-
-        for (char **v = environ; v && *v; v++) {
-                bool wanted = strncmp(*v, "XHAFW_", 6) == 0;
-                for (char **p = s->pass_env; p && *p && !wanted; p++) {
-                        size_t len = strlen(*p);
-                        wanted = strncmp(*v, *p, len) == 0 && (*v)[len] == '=' && strcmp(*p, "PATH") != 0;
-                }
-                if (!wanted)
-                        continue;
-                if (n + 1 >= cap) {
-                        char **grown = realloc(keep, (cap *= 2) * sizeof *keep);
-                        if (!grown)
-                                abort();
-                        keep = grown;
-                }
-                keep[n++] = strdup_or_die(*v);
-        }
-        clearenv();
-        for (size_t i = 0; i < n; i++)
-                putenv(keep[i]); /* the strings become the environment: not freed */
-        free(keep);
-        setenv("PATH", s->path, 1);
-        if (!getenv("LC_ALL"))
-                setenv("LC_ALL", "C", 1);
-}
-
-static void run_in_child(struct engine *e, struct child *c, int msg_fd, int out_fd)
-{
-        struct xhafw_step *st = e->cfg->steps[c->step];
-        const struct xhafw_plugin *p = st->plugin->def;
-        struct action a = {
-                .settings = &e->cfg->settings, .dry_run = c->dry_run, .force = e->o->force, .msg_fd = msg_fd,
-        };
-        int devnull, r = 0;
-        sigset_t none;
-
-        /* Die with the core: an action must never go on unsupervised. The core may have died
-         * between fork() and prctl(): then we are orphaned already. */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != e->core_pid)
-                _exit(EXIT_ERRNO_BASE + ECHILD);
-        setpgid(0, 0);
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        signal(SIGPIPE, SIG_DFL);
-        signal(SIGHUP, SIG_DFL);
-        devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (devnull >= 0)
-                dup2(devnull, STDIN_FILENO);
-        dup2(out_fd, STDOUT_FILENO);
-        dup2(out_fd, STDERR_FILENO);
-        lock_close_in_child();
-        journal_close_in_child();
-        clean_environment(&e->cfg->settings);
-        st->action = &a;
-        switch (c->kind) {
-        case ACT_CHECK:
-                r = p->check(st);
-                break;
-        case ACT_APPLY:
-                r = p->apply(st);
-                break;
-        case ACT_REVERT:
-                r = p->revert(st);
-                break;
-        case ACT_VALIDATE:
-                /* Every step's validate() in this one child: validation runs before every command
-                 * and must stay cheap for big graphs. "S<index>" attributes the lines that follow
-                 * (and a crash) to a step; "R<index> <result>" gives its result. */
-                for (size_t i = 0; i < e->cfg->n_steps; i++) {
-                        struct xhafw_step *vs = e->cfg->steps[i];
-                        int (*fn)(struct xhafw_step *) = plugin_validate_fn(vs->plugin);
-                        char buf[64];
-                        if (e->phase[i] != PH_WAIT || !fn)
-                                continue;
-                        snprintf(buf, sizeof buf, "%zu", i);
-                        msg_send(msg_fd, 'S', buf);
-                        vs->action = &a;
-                        r = fn(vs);
-                        vs->action = NULL;
-                        snprintf(buf, sizeof buf, "%zu %d", i, r < 0 ? r : 0);
-                        msg_send(msg_fd, 'R', buf);
-                        action_state_free(&a);
-                }
-                r = 0;
-                break;
-        case ACT_DESCRIBE: {
-                char *buf = NULL;
-                size_t len = 0;
-                FILE *f = open_memstream(&buf, &len);
-                if (!f)
-                        _exit(EXIT_ERRNO_BASE + ENOMEM);
-                r = p->describe ? p->describe(st, f) : 0;
-                if (!p->describe)
-                        fprintf(f, "(plugin %s has no describe)\n", st->plugin_name);
-                fclose(f);
-                if (len)
-                        msg_send(msg_fd, 'O', buf);
-                free(buf);
-                if (r > 0)
-                        r = 0;
-                break;
-        }
-        }
-        fflush(stdout);
-        fflush(stderr);
-        _exit(encode_result(r));
 }
 
 /* ---- the core side ---- */
@@ -298,7 +163,7 @@ static int start_action(struct engine *e, size_t i, enum action_kind kind, bool 
         if (pid < 0) {
                 int r = -errno;
                 close(msg[0]), close(msg[1]), close(out[0]), close(out[1]);
-                log_full(st->name, LOG_ERR, "cannot fork for %s: %m", action_names[kind]);
+                log_full(st->name, LOG_ERR, "cannot fork for %s: %m", action_name(kind));
                 return r;
         }
         if (pid == 0) {
@@ -310,7 +175,11 @@ static int start_action(struct engine *e, size_t i, enum action_kind kind, bool 
                                 close(e->children[k].msg_fd);
                                 close(e->children[k].out_fd);
                         }
-                run_in_child(e, c, msg[1], out[1]);
+                struct action_request rq = {
+                        .cfg = e->cfg, .step = i, .kind = kind, .dry_run = c->dry_run, .force = e->o->force,
+                        .msg_fd = msg[1], .out_fd = out[1], .core_pid = e->core_pid, .validate = e->validating,
+                };
+                action_child_run(&rq);
         }
         setpgid(pid, pid); /* also in the child: whichever runs first, the group exists before a kill */
         close(msg[1]);
@@ -357,7 +226,7 @@ static void handle_line(struct engine *e, struct child *c, bool is_msg, char *li
         line[len] = 0;
         if (!is_msg) {
                 /* A plugin should log through xhafw_log; stray output is kept, not lost. */
-                log_full(st->name, LOG_INFO, "%s: %s", action_names[c->kind], line);
+                log_full(st->name, LOG_INFO, "%s: %s", action_name(c->kind), line);
                 return;
         }
         if (len == 0)
@@ -465,47 +334,6 @@ static void reap(struct engine *e)
         }
 }
 
-/* Decode a child's end: the plugin's result, or why there is none (crash, timeout). */
-static int action_result(struct engine *e, struct child *c, int status, char **ret_why)
-{
-        uint64_t secs_ms = e->cfg->steps[c->step]->timeout_ms;
-        *ret_why = NULL;
-        if (c->timed_out && e->rep->interrupted && !c->deadline_passed) {
-                *ret_why = xasprintf("%s was ended: xhafw was interrupted", action_names[c->kind]);
-                return -EINTR;
-        }
-        if (c->timed_out) {
-                *ret_why = xasprintf("%s timed out after %llu.%03llus and was killed; raise `timeout` of the step if "
-                                     "it needs longer", action_names[c->kind], (unsigned long long) secs_ms / 1000,
-                                     (unsigned long long) secs_ms % 1000);
-                return -ETIME;
-        }
-        if (WIFSIGNALED(status)) {
-                *ret_why = xasprintf("%s crashed with signal %d (%s): a bug in plugin %s", action_names[c->kind],
-                                     WTERMSIG(status), strsignal(WTERMSIG(status)),
-                                     e->cfg->steps[c->step]->plugin_name);
-                return -ECHILD;
-        }
-        if (!WIFEXITED(status))
-                return -ECHILD;
-        switch (WEXITSTATUS(status)) {
-        case 0: case 1: case 2:
-                return WEXITSTATUS(status);
-        case EXIT_REFUSED:
-                return XHAFW_REFUSED;
-        case EXIT_BAD_RESULT:
-                *ret_why = xasprintf("%s returned a value outside its contract: a bug in plugin %s",
-                                     action_names[c->kind], e->cfg->steps[c->step]->plugin_name);
-                return -EPROTO;
-        default:
-                if (WEXITSTATUS(status) > EXIT_ERRNO_BASE)
-                        return -(WEXITSTATUS(status) - EXIT_ERRNO_BASE);
-                *ret_why = xasprintf("%s exited with status %d: a plugin must return, not exit()",
-                                     action_names[c->kind], WEXITSTATUS(status));
-                return -EPROTO;
-        }
-}
-
 static const char *state_word(int s)
 {
         return s == XHAFW_ACTIVE ? "ACTIVE" : s == XHAFW_INACTIVE ? "INACTIVE" : s == XHAFW_PARTIAL ? "PARTIAL" : "unknown";
@@ -564,117 +392,128 @@ static void fail_step(struct engine *e, size_t i, enum step_outcome out)
         }
 }
 
+/* Which row of the state machine (outcome.c) the end of this action is. */
+static enum stage stage_of(const struct engine *e, const struct child *c)
+{
+        switch (c->kind) {
+        case ACT_APPLY: return STAGE_APPLY;
+        case ACT_REVERT: return STAGE_REVERT;
+        case ACT_DESCRIBE: return STAGE_DESCRIBE;
+        default: break;
+        }
+        if (!e->attempted[c->step]) /* the first check: the state before anything is done */
+                return e->mode == RUN_ACTIVATE ? STAGE_PRECHECK : STAGE_STATUS;
+        return e->mode == RUN_ACTIVATE ? STAGE_VERIFY_UP : STAGE_VERIFY_DOWN;
+}
+
+/* The one validate child has ended: its results came as FRAME_VALIDATED lines; what is left is a
+ * crash in the step being validated. */
+static void validate_done(struct engine *e, struct child *c, int res)
+{
+        size_t i = c->step;
+        if (res < 0 && e->phase[i] != PH_DONE) {
+                e->rep->steps[i].outcome = OUT_FAILED;
+                e->phase[i] = PH_DONE;
+                e->rep->n_failed++;
+        }
+        for (size_t k = 0; k < e->cfg->n_steps; k++)
+                if (e->phase[k] == PH_RUNNING || e->phase[k] == PH_WAIT)
+                        e->phase[k] = PH_DONE;
+}
+
+/* A failure's reason when the plugin logged none and the action's end did not say (why). */
+static void explain(struct engine *e, size_t i, enum stage stage, int res)
+{
+        struct step_report *r = &e->rep->steps[i];
+        bool up = stage == STAGE_VERIFY_UP;
+
+        switch (stage) {
+        case STAGE_VERIFY_UP:
+        case STAGE_VERIFY_DOWN:
+                set_reason(r, xasprintf("%s reported success but check then says %s%s%s: %s did not take effect",
+                                        up ? "apply" : "revert", state_word(res), res < 0 ? " " : "",
+                                        res < 0 ? strerror(-res) : "", up ? "apply" : "revert"));
+                log_full(e->cfg->steps[i]->name, LOG_ERR, "%s", r->reason);
+                return;
+        case STAGE_APPLY:
+        case STAGE_REVERT:
+                if (!r->reason)
+                        set_reason(r, res == XHAFW_REFUSED ? xasprintf("%s refused by a safety check",
+                                                                      stage == STAGE_APPLY ? "apply" : "revert") :
+                                   xasprintf("%s failed: %s", stage == STAGE_APPLY ? "apply" : "revert",
+                                             res < 0 ? strerror(-res) : "unexpected result"));
+                return;
+        default:
+                if (!r->reason && res < 0)
+                        set_reason(r, xasprintf("%s failed: %s", stage == STAGE_DESCRIBE ? "describe" : "check",
+                                                strerror(-res)));
+                return;
+        }
+}
+
 static void action_done(struct engine *e, struct child *c, int status)
 {
         size_t i = c->step;
         struct step_report *r = &e->rep->steps[i];
         char *why = NULL;
-        int res = action_result(e, c, status, &why);
+        int res = action_decode(c->kind, e->cfg->steps[i], status,
+                                c->timed_out && e->rep->interrupted && !c->deadline_passed ? END_INTERRUPTED :
+                                c->timed_out ? END_TIMED_OUT : END_EXITED, &why);
+        enum stage stage;
+        enum result_class cls;
+        struct transition t;
 
         r->elapsed_us += now_us() - c->start_us;
         if (why) {
                 log_full(e->cfg->steps[i]->name, LOG_ERR, "%s", why);
                 set_reason(r, why);
         }
-        switch (c->kind) {
-        case ACT_VALIDATE:
-                /* results came as "R" lines; what is left is a crash in the step being validated */
-                if (res < 0 && e->phase[i] != PH_DONE) {
-                        r->outcome = OUT_FAILED;
-                        e->phase[i] = PH_DONE;
-                        e->rep->n_failed++;
-                }
-                for (size_t k = 0; k < e->cfg->n_steps; k++)
-                        if (e->phase[k] == PH_RUNNING || e->phase[k] == PH_WAIT)
-                                e->phase[k] = PH_DONE;
-                return;
-        case ACT_DESCRIBE:
-                r->check_result = res;
-                if (res < 0 && !r->reason)
-                        set_reason(r, xasprintf("%s failed: %s", action_names[c->kind], strerror(-res)));
-                finish(e, i, res < 0 ? OUT_FAILED : OUT_NONE);
-                if (res < 0)
-                        e->rep->n_failed++;
-                return;
-        case ACT_CHECK:
-                if (e->stage[i] == ACT_CHECK && !e->attempted[i]) {
-                        /* the first check: what the step's state is before anything is done */
-                        r->check_result = res;
-                        if (res < 0 && res != -ETIME && res != -ECHILD && res != -EPROTO && res != -EINTR &&
-                            !r->reason)
-                                set_reason(r, xasprintf("check failed: %s", strerror(-res)));
-                        if (e->mode == RUN_STATUS) {
-                                finish(e, i, res == XHAFW_ACTIVE ? OUT_ACTIVE : res == XHAFW_INACTIVE ? OUT_INACTIVE :
-                                             res == XHAFW_PARTIAL ? OUT_PARTIAL : OUT_UNKNOWN);
-                                return;
-                        }
-                        if (res == -ETIME || res == -ECHILD || res == -EPROTO) {
-                                fail_step(e, i, OUT_FAILED);
-                                return;
-                        }
-                        if (e->mode == RUN_ACTIVATE) {
-                                if (res == XHAFW_ACTIVE) {
-                                        finish(e, i, OUT_ACTIVE);
-                                        return;
-                                }
-                                if (e->aborting) {
-                                        /* the run is stopping: the step stays as it was */
-                                        e->phase[i] = PH_WAIT;
-                                        return;
-                                }
-                                if (res < 0)
-                                        log_full(e->cfg->steps[i]->name, LOG_INFO,
-                                                 "check cannot tell (%s): applying, apply is idempotent", strerror(-res));
-                                set_reason(r, NULL);
-                                if (start_action(e, i, ACT_APPLY, e->o->dry_run) < 0)
-                                        fail_step(e, i, OUT_FAILED);
-                                return;
-                        }
-                        return;
-                }
-                /* verification after apply or revert */
-                {
-                        bool want_active = e->mode == RUN_ACTIVATE;
-                        int want = want_active ? XHAFW_ACTIVE : XHAFW_INACTIVE;
-                        if (res == want) {
-                                if (!r->was_failed)
-                                        set_reason(r, NULL);
-                                finish(e, i, want_active ? OUT_APPLIED : e->rolling_back ? OUT_ROLLED_BACK : OUT_REVERTED);
-                                return;
-                        }
-                        if (!why)
-                                set_reason(r, xasprintf("%s reported success but check then says %s%s%s: "
-                                                        "%s did not take effect", want_active ? "apply" : "revert",
-                                                        state_word(res), res < 0 ? " " : "", res < 0 ? strerror(-res) : "",
-                                                        want_active ? "apply" : "revert"));
-                        log_full(e->cfg->steps[i]->name, LOG_ERR, "%s", r->reason);
-                        fail_step(e, i, e->rolling_back ? OUT_ROLLBACK_FAILED : OUT_FAILED);
-                        return;
-                }
-        case ACT_APPLY:
-        case ACT_REVERT:
-                if (res == 0) {
-                        if (c->dry_run) {
-                                finish(e, i, c->kind == ACT_APPLY ? OUT_WOULD_APPLY : OUT_WOULD_REVERT);
-                                return;
-                        }
-                        if (start_action(e, i, ACT_CHECK, false) < 0)
-                                fail_step(e, i, OUT_FAILED);
-                        return;
-                }
-                if (!r->reason)
-                        set_reason(r, res == XHAFW_REFUSED ? xasprintf("%s refused by a safety check",
-                                                                      action_names[c->kind]) :
-                                                 xasprintf("%s failed: %s", action_names[c->kind],
-                                                           res < 0 ? strerror(-res) : "unexpected result"));
-                if (res == XHAFW_REFUSED && !e->rolling_back) {
-                        /* A refusal acted on nothing: it is not reverted. */
-                        e->attempted[i] = false;
-                        fail_step(e, i, OUT_REFUSED);
-                } else
-                        fail_step(e, i, e->rolling_back ? OUT_ROLLBACK_FAILED : OUT_FAILED);
+        if (c->kind == ACT_VALIDATE) {
+                validate_done(e, c, res);
                 return;
         }
+        stage = stage_of(e, c);
+        cls = result_class_of(stage, res);
+        t = outcome_next(stage, cls, e->rolling_back, c->dry_run);
+        if (stage == STAGE_STATUS || stage == STAGE_PRECHECK || stage == STAGE_DESCRIBE) {
+                r->check_result = res;
+                if (cls != RES_BROKEN && res != -EINTR)
+                        explain(e, i, stage, res);
+        }
+
+        switch (t.next) {
+        case NEXT_APPLY:
+                if (e->aborting) {
+                        /* the run is stopping: the step stays as it was */
+                        e->phase[i] = PH_WAIT;
+                        return;
+                }
+                if (cls == RES_CANNOT_TELL)
+                        log_full(e->cfg->steps[i]->name, LOG_INFO, "check cannot tell (%s): applying, apply is idempotent",
+                                 strerror(-res));
+                set_reason(r, NULL);
+                if (start_action(e, i, ACT_APPLY, e->o->dry_run) < 0)
+                        fail_step(e, i, OUT_FAILED);
+                return;
+        case NEXT_VERIFY:
+                if (start_action(e, i, ACT_CHECK, false) < 0)
+                        fail_step(e, i, OUT_FAILED);
+                return;
+        case NEXT_OUTCOME:
+                break;
+        }
+        if (t.outcome == OUT_FAILED || t.outcome == OUT_REFUSED || t.outcome == OUT_ROLLBACK_FAILED) {
+                if (stage != STAGE_STATUS && stage != STAGE_PRECHECK && stage != STAGE_DESCRIBE &&
+                    (!why || stage == STAGE_APPLY || stage == STAGE_REVERT))
+                        explain(e, i, stage, res);
+                if (t.outcome == OUT_REFUSED)
+                        e->attempted[i] = false; /* a refusal acted on nothing: it is not reverted */
+                fail_step(e, i, t.outcome);
+                return;
+        }
+        if ((stage == STAGE_VERIFY_UP || stage == STAGE_VERIFY_DOWN) && !r->was_failed)
+                set_reason(r, NULL);
+        finish(e, i, t.outcome);
 }
 
 /* ---- scheduling ---- */
@@ -810,7 +649,7 @@ static void check_timeouts(struct engine *e, int *ret_timeout)
                         c->term_sent = c->timed_out = c->deadline_passed = true;
                         c->kill_ms = now + e->cfg->settings.grace_ms;
                         log_full(e->cfg->steps[c->step]->name, LOG_WARNING, "%s timed out, sending SIGTERM",
-                                 action_names[c->kind]);
+                                 action_name(c->kind));
                         kill(-c->pid, SIGTERM);
                 } else if (c->term_sent && now >= c->kill_ms) {
                         kill(-c->pid, SIGKILL);
@@ -914,6 +753,7 @@ static void engine_init(struct engine *e, struct config *cfg, const struct run_o
         e->stage = xcalloc(n, sizeof *e->stage);
         e->attempted = xcalloc(n, sizeof *e->attempted);
         e->rollback_set = xcalloc(n, sizeof *e->rollback_set);
+        e->validating = xcalloc(n, sizeof *e->validating);
         e->done_order = xcalloc(n, sizeof *e->done_order);
         e->n_children = cfg->settings.jobs ? cfg->settings.jobs : 1;
         if (e->n_children > 256)
@@ -930,6 +770,7 @@ static void engine_free(struct engine *e)
         free(e->stage);
         free(e->attempted);
         free(e->rollback_set);
+        free(e->validating);
         free(e->done_order);
         free(e->children);
 }
@@ -1068,6 +909,8 @@ int engine_run(struct config *cfg, const struct run_options *o, struct run_repor
                         for (size_t i = 0; i < cfg->n_steps && first == cfg->n_steps; i++)
                                 if (e.phase[i] == PH_WAIT)
                                         first = i;
+                        for (size_t i = 0; i < cfg->n_steps; i++)
+                                e.validating[i] = e.phase[i] == PH_WAIT;
                         if (first < cfg->n_steps && start_action(&e, first, ACT_VALIDATE, true) == 0) {
                                 /* the one child validates them all: the loop only waits for it */
                                 for (size_t i = 0; i < cfg->n_steps; i++)
