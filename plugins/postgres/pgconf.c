@@ -436,11 +436,18 @@ static void pgconf_trim(const char **s, size_t *n)
                 (*n)--;
 }
 
-/* Whether one listen_addresses item makes the server listen on addr: the same name or address, or a wildcard. */
+/*
+ * Whether one listen_addresses item makes the server reachable at addr: the same name or address,
+ * or a wildcard. '*' covers everything. 0.0.0.0 and :: are the wildcards of one family each: they
+ * cover every address of that family but not of the other (PostgreSQL binds :: with IPV6_V6ONLY,
+ * so '::' alone takes no IPv4 connection), and every host name, localhost included: a name is not
+ * looked up here, and a wildcard the admin wrote stands rather than being extended by guess.
+ */
 static bool pgconf_item_covers(const char *item, size_t n, const char *addr)
 {
         char buf[INET6_ADDRSTRLEN + 8];
         struct pgconf_net a, b;
+        bool wildcard = true;
 
         if (n == 1 && item[0] == '*')
                 return true;
@@ -450,17 +457,16 @@ static bool pgconf_item_covers(const char *item, size_t n, const char *addr)
                 return false;
         memcpy(buf, item, n);
         buf[n] = '\0';
-        if (pgconf_net_parse(buf, &a) < 0 || pgconf_net_parse(addr, &b) < 0 || a.prefix >= 0 || b.prefix >= 0)
+        if (pgconf_net_parse(buf, &a) < 0 || a.prefix >= 0)
                 return false;
-        if (a.family != b.family)
-                return false;
-        if (memcmp(a.addr, b.addr, a.family == AF_INET ? 4 : 16) == 0)
-                return true;
-        /* 0.0.0.0 and :: are the wildcards of one family */
         for (int i = 0; i < (a.family == AF_INET ? 4 : 16); i++)
                 if (a.addr[i])
-                        return false;
-        return true;
+                        wildcard = false;
+        if (pgconf_net_parse(addr, &b) < 0)
+                return wildcard && !strchr(addr, '/'); /* a host name */
+        if (b.prefix >= 0 || a.family != b.family)
+                return false;
+        return wildcard || memcmp(a.addr, b.addr, a.family == AF_INET ? 4 : 16) == 0;
 }
 
 /* Whether a listen_addresses value (comma-separated) covers addr. */

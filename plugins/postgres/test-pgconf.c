@@ -59,6 +59,27 @@ START_TEST(listen_golden)
 }
 END_TEST
 
+/* The golden input with its listen_addresses value replaced by a wildcard: nothing to add, not a byte changed. */
+static const char *const listen_wildcards[] = { "'0.0.0.0'", "'*'", "'0.0.0.0, ::'", "'::, *'", "'::,0.0.0.0'" };
+
+START_TEST(listen_wildcard)
+{
+        const char *line = "listen_addresses = 'localhost,192.0.2.70'";
+        char *in = slurp("postgresql.conf.in"), *at = strstr(in, line), *text, *out, *added;
+        size_t n;
+
+        ck_assert_ptr_nonnull(at);
+        n = strlen(in) + strlen(listen_wildcards[_i]) + 1;
+        text = malloc(n);
+        ck_assert_ptr_nonnull(text);
+        snprintf(text, n, "%.*slisten_addresses = %s%s", (int) (at - in), in, listen_wildcards[_i], at + strlen(line));
+        ck_assert_int_eq(pgconf_listen_add(text, golden_listen, 3, &out, &added), 0);
+        ck_assert_str_eq(out, text);
+        ck_assert_str_eq(added, "");
+        free(in), free(text), free(out), free(added);
+}
+END_TEST
+
 static const struct {
         const char *in, *want;
         int added;
@@ -75,6 +96,13 @@ static const struct {
         /* covered by a wildcard, or already there in another spelling */
         { "listen_addresses = '*'\n", "listen_addresses = '*'\n", 0 },
         { "listen_addresses = '0.0.0.0, localhost'\n", "listen_addresses = '0.0.0.0, localhost'\n", 0 },
+        /* a family's wildcard covers localhost too: the shared file is not touched */
+        { "listen_addresses = '0.0.0.0'\n", "listen_addresses = '0.0.0.0'\n", 0 },
+        { "listen_addresses = ' 0.0.0.0 '\r\n", "listen_addresses = ' 0.0.0.0 '\r\n", 0 },
+        { "listen_addresses = '::, 0.0.0.0'\n", "listen_addresses = '::, 0.0.0.0'\n", 0 },
+        /* '::' is IPv6 only in PostgreSQL (IPV6_V6ONLY): an IPv4 address is added, localhost is not */
+        { "listen_addresses = '::'\n", "listen_addresses = '::, 192.0.2.7'\n", 1 },
+        { "listen_addresses = '0:0::0'\n", "listen_addresses = '0:0::0, 192.0.2.7'\n", 1 },
         { "listen_addresses = ' LOCALHOST , 192.0.2.007'\n", "listen_addresses = ' LOCALHOST , 192.0.2.007, 192.0.2.7'\n", 1 },
         /* empty or trailing-comma values stay valid lists */
         { "listen_addresses = ''\n", "listen_addresses = 'localhost, 192.0.2.7'\n", 2 },
@@ -181,6 +209,18 @@ START_TEST(covers)
         ck_assert(pgconf_listen_covers("*", "anything"));
         ck_assert(pgconf_listen_covers("::", "2001:db8::1"));
         ck_assert(!pgconf_listen_covers("::", "192.0.2.7"));
+        /* a wildcard covers every host name, localhost included: names are not looked up */
+        ck_assert(pgconf_listen_covers("0.0.0.0", "localhost"));
+        ck_assert(pgconf_listen_covers("0.0.0.0", "192.0.2.7"));
+        ck_assert(pgconf_listen_covers("0.0.0.0", "xcatmn1.cluster.example"));
+        ck_assert(!pgconf_listen_covers("0.0.0.0", "2001:db8::1"));
+        ck_assert(pgconf_listen_covers("::", "localhost"));
+        ck_assert(pgconf_listen_covers("192.0.2.70, ::", "LocalHost"));
+        ck_assert(pgconf_listen_covers("*", "localhost"));
+        /* an address is no wildcard, and a prefix is no address to listen on */
+        ck_assert(!pgconf_listen_covers("127.0.0.1", "localhost"));
+        ck_assert(!pgconf_listen_covers("0.0.0.0/0", "192.0.2.7"));
+        ck_assert(!pgconf_listen_covers("0.0.0.0", "192.0.2.7/32"));
         ck_assert(pgconf_listen_covers("2001:DB8:0::1", "2001:db8::1"));
         ck_assert(!pgconf_listen_covers("192.0.2.70", "192.0.2.7"));
         ck_assert(!pgconf_listen_covers("", "localhost"));
@@ -205,6 +245,7 @@ static Suite *pgconf_suite(void)
 
         tcase_add_test(tc, hba_golden);
         tcase_add_test(tc, listen_golden);
+        tcase_add_loop_test(tc, listen_wildcard, 0, sizeof listen_wildcards / sizeof listen_wildcards[0]);
         tcase_add_loop_test(tc, listen_table, 0, sizeof listen_cases / sizeof listen_cases[0]);
         tcase_add_test(tc, listen_refuses);
         tcase_add_loop_test(tc, hba_table, 0, sizeof hba_cases / sizeof hba_cases[0]);

@@ -155,7 +155,7 @@ run 0 xhn activate --yes
 pass "apply again changes nothing"
 
 # --- up but not as configured: PARTIAL; apply restarts for listen_addresses, reloads for pg_hba.conf ---
-pgctl_ns() { (cd / && inns runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DATA" -l "$PGD/log/server.log" "$@") > /dev/null; }
+pgctl_ns() { (cd / && inns runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DATA" -l "$PGD/log/server.log" "$@") > /dev/null || { tail -n 5 "$PGD/log/server.log" >&2; return 1; }; }
 install -o postgres -g postgres -m 0600 "$GOLD/postgresql.conf.in" "$DATA/postgresql.conf"
 pgctl_ns -w restart
 run 4 xhn status
@@ -183,6 +183,58 @@ run 0 xhn activate --yes
 same_as_golden
 [ "$(psqln -c 'SELECT count(*) FROM t')" = 3 ] || fail "rows lost across deactivate/activate"
 pass "revert stops and verifies; rows written before are there after the next apply"
+
+# --- a wildcard in postgresql.conf's listen_addresses covers every address the step needs (the VIP,
+# this node's address, localhost): the shared file is not touched, a server up with it is ACTIVE and
+# is not restarted. '::' alone is IPv6 only in PostgreSQL (it binds with IPV6_V6ONLY): the IPv4
+# addresses are added to it, localhost is not. ---
+# wild_conf VALUE: the golden input with its listen_addresses value replaced, installed and kept in $T/wild.conf.
+wild_conf() {
+        local line="listen_addresses = 'localhost,192.0.2.70'"
+        awk -v old="$line" -v new="listen_addresses = $1" \
+                'index($0, old) == 1 { $0 = new substr($0, length(old) + 1) } { print }' "$GOLD/postgresql.conf.in" > "$T/wild.conf"
+        grep -qF "listen_addresses = $1	" "$T/wild.conf" || fail "no listen_addresses = $1 line in $T/wild.conf"
+        install -o postgres -g postgres -m 0600 "$T/wild.conf" "$DATA/postgresql.conf"
+}
+for w in "'0.0.0.0'" "'*'" "'0.0.0.0, ::'"; do
+        wild_conf "$w"
+        pgctl_ns -w restart
+        run 0 xhn status
+        run 0 xhn describe postgres
+        grep -qF "would add to listen_addresses '${w//\'/}' now: nothing" "$T/out" || { cat "$T/out" >&2; fail "listen_addresses = $w: describe would add something"; }
+        n=$(starts)
+        run 0 xhn -v activate --yes
+        grep -q "restarting postgres" "$T/out" && { cat "$T/out" >&2; fail "listen_addresses = $w: activate restarted the server"; }
+        grep -q "to listen_addresses in" "$T/out" && { cat "$T/out" >&2; fail "listen_addresses = $w: activate extended it"; }
+        [ "$(starts)" = "$n" ] || fail "listen_addresses = $w: activate started the server"
+        cmp "$DATA/postgresql.conf" "$T/wild.conf" || fail "listen_addresses = $w: postgresql.conf was rewritten"
+        run 0 xhn deactivate --yes
+        run 0 xhn -v activate --yes
+        cmp "$DATA/postgresql.conf" "$T/wild.conf" || fail "listen_addresses = $w: postgresql.conf was rewritten from cold"
+        [ "$(psqln -c 'SELECT count(*) FROM t')" = 3 ] || fail "listen_addresses = $w: rows not readable at 192.0.2.7"
+        [ "$(HOST=192.0.2.70 psqln -c 'SELECT count(*) FROM t')" = 3 ] || fail "listen_addresses = $w: rows not readable at 192.0.2.70"
+        run 0 xhn status
+done
+if inns ip -6 addr show dev lo | grep -q 'inet6 ::1/'; then
+        run 0 xhn deactivate --yes
+        wild_conf "'::'"
+        write_step check_host=192.0.2.7
+        run 0 xhn -v activate --yes
+        expect_output "added 192.0.2.7,192.0.2.70 to listen_addresses in $DATA/postgresql.conf"
+        sed "s|^listen_addresses = '::'|listen_addresses = '::, 192.0.2.7, 192.0.2.70'|" "$T/wild.conf" > "$T/wild.want"
+        cmp "$DATA/postgresql.conf" "$T/wild.want" || fail "listen_addresses = '::': not extended by the IPv4 addresses alone"
+        [ "$(psqln -c 'SELECT count(*) FROM t')" = 3 ] || fail "listen_addresses = '::': rows not readable at 192.0.2.7"
+        [ "$(HOST=::1 psqln -c 'SELECT count(*) FROM t')" = 3 ] || fail "listen_addresses = '::': rows not readable at ::1"
+        run 0 xhn status
+        write_step
+else
+        echo "# no IPv6 on the namespace's lo: listen_addresses = '::' not tried"
+fi
+run 0 xhn deactivate --yes
+install -o postgres -g postgres -m 0600 "$GOLD/postgresql.conf.in" "$DATA/postgresql.conf"
+run 0 xhn activate --yes
+same_as_golden
+pass "a wildcard in listen_addresses: no edit, no restart, ACTIVE; '::' gets the IPv4 addresses only"
 
 # --- stale postmaster.pid: the postmaster killed with SIGKILL ---
 pid=$(head -n 1 "$DATA/postmaster.pid")
