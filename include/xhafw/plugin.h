@@ -29,7 +29,7 @@ enum xhafw_option_type {
         XHAFW_OPT_LIST,
         XHAFW_OPT_PATH,      /* absolute path */
         XHAFW_OPT_ADDRESS,   /* IPv4/IPv6, optional /prefix */
-        XHAFW_OPT_INTERFACE, /* a network interface name (syntax only: validate() checks existence) */
+        XHAFW_OPT_INTERFACE, /* a network interface name (syntax only: whether it exists is for apply and check) */
         XHAFW_OPT_DURATION,  /* "500ms", "30s", "2m" */
         /* Appended (ABI 1): a command line, comma-separated argv items that may hold blanks
          * ("psql, -c, select 1"). Items of XHAFW_OPT_LIST may not: "a b" there is a mistake. */
@@ -57,7 +57,8 @@ struct xhafw_plugin {
         int (*apply)(struct xhafw_step *step);
         /* 0, -errno or XHAFW_REFUSED; idempotent. */
         int (*revert)(struct xhafw_step *step);
-        /* Optional: checks beyond the option schema; 0 or -EINVAL after logging why.
+        /* Optional: checks of the configuration beyond the option schema, never of the machine (it runs
+         * before deactivate and status too); 0 or -EINVAL after logging why.
          * Run for every step before anything changes. */
         int (*validate)(struct xhafw_step *step);
 };

@@ -12,9 +12,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -644,148 +642,51 @@ static bool arp_conflict_pending(int fd, const struct vip *v, const unsigned cha
         return false;
 }
 
-static void close_fds(unsigned from, unsigned to)
-{
-        struct rlimit rl;
-
-        if (from > to || close_range(from, to, 0) == 0)
-                return;
-        /* Kernels before 5.9 lack close_range: close one by one, up to the descriptor limit. */
-        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < to)
-                to = (unsigned) rl.rlim_cur;
-        if (to > 65536)
-                to = 65536;
-        for (unsigned i = from; i <= to; i++)
-                close((int) i);
-}
-
-/* Closes every inherited descriptor but a and b (both >= 3), stdin/stdout/stderr on /dev/null.
- * The engine reads the action's output pipes to EOF: a sender holding them would make the step
- * last as long as the sender. */
-static void close_all_but(int a, int b)
-{
-        int lo = a < b ? a : b, hi = a < b ? b : a;
-        int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-        if (null >= 0)
-                for (int i = 0; i < 3; i++)
-                        dup2(null, i);
-        close_fds(3, (unsigned) lo - 1);
-        close_fds((unsigned) lo + 1, (unsigned) hi - 1);
-        close_fds((unsigned) hi + 1, ~0u);
-}
-
-/* The gratuitous ARPs after the first come from a detached sender. It is forked while the probe
- * window runs (the forks cost milliseconds that would otherwise delay the takeover) and waits on
- * a pipe: one byte arms it once the address is added, EOF (a refusal, an error, the action's
- * death) dismisses it. */
-struct garp_sender {
-        int go;         /* write end of the pipe; -1 when no sender waits */
-        bool started;
+/* The gratuitous ARPs after the first go on after apply returns, so that the steps after this one
+ * do not wait for them: background work the core supervises (xhafw_background: bounded, ended
+ * with the run, never detached). Each goes out only while the address is still on the interface:
+ * a rollback that removed it must not be contradicted. */
+struct garp_work {
+        int fd, ifindex;
+        struct vip v;
+        unsigned char mac[ETH_ALEN];
 };
 
-static void garp_sender_dismiss(struct garp_sender *s)
+static void garp_repeat(void *arg)
 {
-        if (s->go >= 0)
-                close(s->go);
-        s->go = -1;
-}
+        const struct garp_work *w = arg;
 
-/* The sender's body: wait to be armed, then the remaining gratuitous ARPs, each only while the
- * address is still on the interface (a rollback that removed it must not be contradicted). */
-static _Noreturn void garp_sender_run(int fd, int go, int ifindex, const struct vip *v,
-                                      const unsigned char mac[ETH_ALEN])
-{
-        sigset_t none;
-        char c;
-        ssize_t n;
-
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        if (chdir("/") < 0) {
-                /* Not fatal: the sender would only keep its directory busy for a second. */
-        }
-        while ((n = read(go, &c, 1)) < 0 && errno == EINTR)
-                ;
-        if (n != 1 || c != 'g')
-                _exit(0);
-        close(go);
-        for (unsigned i = 1; i < v->garp_count; i++) {
+        for (unsigned i = 1; i < w->v.garp_count; i++) {
                 _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
 
-                sleep_ns(v->garp_interval_ms * 1000000u);
-                if (nl_open(NULL, &sk) < 0 || addr_find(NULL, sk, v, ifindex, NULL) == ADDR_ABSENT)
-                        _exit(0);
-                if (garp_send(fd, ifindex, v, mac) < 0)
-                        _exit(1);
+                sleep_ns(w->v.garp_interval_ms * 1000000u);
+                if (nl_open(NULL, &sk) < 0 || addr_find(NULL, sk, &w->v, w->ifindex, NULL) == ADDR_ABSENT)
+                        return;
+                if (garp_send(w->fd, w->ifindex, &w->v, w->mac) < 0)
+                        return;
         }
-        _exit(0);
 }
 
-/* Double fork and setsid: the sender belongs to no session or process group of the engine, so the
- * step ends at once and a timeout's kill of the step's group does not cut the announcements short. */
-static void garp_sender_start(struct xhafw_step *step, struct garp_sender *s, int fd, int ifindex,
-                              const struct vip *v, const unsigned char mac[ETH_ALEN])
+static void garp_start(struct xhafw_step *step, int fd, int ifindex, const struct vip *v,
+                       const unsigned char mac[ETH_ALEN])
 {
-        int p[2], status = 0;
-        pid_t pid, w;
+        struct garp_work w = { .fd = fd, .ifindex = ifindex, .v = *v };
+        /* the announcements' own length, and a second for netlink and scheduling */
+        uint64_t bound = (uint64_t) (v->garp_count - 1) * v->garp_interval_ms + 1000;
+        int r;
 
-        if (!s || s->started || v->garp_count < 2)
-                return;
-        s->started = true;
-        if (pipe2(p, O_CLOEXEC) < 0) {
-                xhafw_log(step, LOG_WARNING, "cannot start the gratuitous ARP sender: %s; only 1 of %u will be "
-                          "sent", strerror(errno), v->garp_count);
-                return;
-        }
-        fflush(NULL);
-        pid = fork();
-        if (pid < 0) {
-                xhafw_log(step, LOG_WARNING, "cannot start the gratuitous ARP sender: %s; only 1 of %u will be "
-                          "sent", strerror(errno), v->garp_count);
-                close(p[0]);
-                close(p[1]);
-                return;
-        }
-        if (pid == 0) {
-                pid_t grandchild;
-
-                close_all_but(fd, p[0]);
-                if (setsid() < 0)
-                        _exit(1);
-                grandchild = fork();
-                if (grandchild != 0)
-                        _exit(grandchild < 0);
-                garp_sender_run(fd, p[0], ifindex, v, mac);
-        }
-        close(p[0]);
-        do
-                w = waitpid(pid, &status, 0);
-        while (w < 0 && errno == EINTR);
-        /* w < 0 (ECHILD): something else reaped it; the sender cannot be told apart from a
-         * failed start then, and the pipe says the rest (EOF on its end if it is gone). */
-        if (w == pid && (!WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
-                xhafw_log(step, LOG_WARNING, "cannot start the gratuitous ARP sender; only 1 of %u will be sent",
-                          v->garp_count);
-                close(p[1]);
-                return;
-        }
-        s->go = p[1];
-}
-
-static void garp_sender_arm(struct garp_sender *s)
-{
-        if (s->go >= 0 && write(s->go, "g", 1) != 1) {
-                /* The sender is gone: nothing to arm. */
-        }
-        garp_sender_dismiss(s);
+        memcpy(w.mac, mac, ETH_ALEN);
+        r = xhafw_background(step, "gratuitous ARPs", bound, garp_repeat, &w);
+        if (r < 0)
+                xhafw_log(step, LOG_WARNING, "cannot send the gratuitous ARPs after the first: %s; clients may keep "
+                          "the old MAC until their ARP entries expire", strerror(-r));
 }
 
 /* RFC 5227 probe: probe_count requests from 0.0.0.0, probe_interval apart, then probe_timeout of
  * listening. 0 when nobody answered (*ret_window_end_ns: when the window closed), 1 with the
  * answering MAC on a conflict, or -errno. */
 static int arp_probe(struct xhafw_step *step, int fd, int ifindex, const struct vip *v,
-                     const unsigned char mac[ETH_ALEN], struct garp_sender *sender, unsigned char ret_mac[ETH_ALEN],
+                     const unsigned char mac[ETH_ALEN], unsigned char ret_mac[ETH_ALEN],
                      bool *ret_probe, uint64_t *ret_window_end_ns)
 {
         uint64_t next = now_ns(), end = 0;
@@ -810,8 +711,6 @@ static int arp_probe(struct xhafw_step *step, int fd, int ifindex, const struct 
                         if (sent == v->probe_count)
                                 end = now + v->probe_timeout_ms * 1000000u;
                         /* Answers queue on the socket meanwhile; none is lost. */
-                        if (sent == 1)
-                                garp_sender_start(step, sender, fd, ifindex, v, mac);
                         continue;
                 }
                 if (sent == v->probe_count && now >= end) {
@@ -997,7 +896,6 @@ static int vip_apply(struct xhafw_step *step)
         _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
         _cleanup_(vip_scan_done) struct vip_scan scan = { 0 };
         _cleanup_(closep) int fd = -1;
-        _cleanup_(garp_sender_dismiss) struct garp_sender sender = { .go = -1 };
         struct link_info link;
         struct vip v;
         uint64_t window_end = 0, woke = 0, added = 0, announced;
@@ -1057,7 +955,7 @@ static int vip_apply(struct xhafw_step *step)
                                 return r;
                 }
                 /* A dry-run probes (read-only) but announces nothing: no sender. */
-                r = arp_probe(step, fd, ifindex, &v, link.mac, dry ? NULL : &sender, other, &conflict_probe,
+                r = arp_probe(step, fd, ifindex, &v, link.mac, other, &conflict_probe,
                               &window_end);
                 if (r < 0)
                         return r;
@@ -1147,10 +1045,8 @@ static int vip_apply(struct xhafw_step *step)
                           v.interface, v.label);
         else
                 xhafw_log(step, LOG_NOTICE, "added %s to %s as %s", v.address, v.interface, v.label);
-        if (v.garp_count > 1) {
-                garp_sender_start(step, &sender, fd, ifindex, &v, link.mac);
-                garp_sender_arm(&sender);
-        }
+        if (v.garp_count > 1)
+                garp_start(step, fd, ifindex, &v, link.mac);
         return 0;
 }
 
