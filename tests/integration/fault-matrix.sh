@@ -345,7 +345,7 @@ case_run() {
                         # Rebooted before xcat-networks was reverted: with xcatd down nothing can
                         # read or change the networks table (on a real site it is in the shared
                         # database), so the standby keeps the VIP's label there; the next activate
-                        # finds it set and the deactivate after it sets fallback_mgtifname.
+                        # finds it set and the deactivate after it restores the label's interface.
                         rc=0
                         xhn activate --yes > "$T/rerun.out" 2>&1 || rc=$?
                         xhn deactivate --yes >> "$T/rerun.out" 2>&1 || rc=$?

@@ -133,7 +133,6 @@ uncomment 40-postgres.conf allow "192.0.2.0/24"
 sed -i "s|^allow = .*|&\nauth_method = trust|" "$T/conf.d/40-postgres.conf"
 set_key 60-xcat-networks.conf network "$NET"
 set_key 60-xcat-networks.conf mgtifname veth0:0
-uncomment 60-xcat-networks.conf fallback_mgtifname veth0
 printf '127.0.0.1\tlocalhost\n%s\tmn-a mn-a.cluster.example\n' "$STATIC" > "$T/files/hosts"
 chmod 0644 "$T/files/hosts"
 
