@@ -1,8 +1,11 @@
 /* postgres plugin: access configuration, start and stop, readiness by a real libpq query, split-brain guard. */
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -411,8 +414,11 @@ static int pg_query(const struct pg_cfg *c, const char *password, const char *sq
         return r;
 }
 
-/* postmaster.pid of the data directory: 0, -ENOENT when there is none, -EINVAL when unreadable as one. */
-static int pg_read_pidfile(const struct pg_cfg *c, struct pgconf_pidfile *ret)
+/*
+ * postmaster.pid of the data directory: 0, -ENOENT when there is none, -EINVAL when unreadable as
+ * one. With ret_text, the file's text as read (the caller frees it).
+ */
+static int pg_read_pidfile_text(const struct pg_cfg *c, struct pgconf_pidfile *ret, char **ret_text)
 {
         char *path = pg_path_join(c->data_dir, "postmaster.pid"), *text = NULL;
         int r;
@@ -424,8 +430,16 @@ static int pg_read_pidfile(const struct pg_cfg *c, struct pgconf_pidfile *ret)
         if (r < 0)
                 return r;
         r = pgconf_pidfile_parse(text, ret);
-        free(text);
+        if (r == 0 && ret_text)
+                *ret_text = text;
+        else
+                free(text);
         return r;
+}
+
+static int pg_read_pidfile(const struct pg_cfg *c, struct pgconf_pidfile *ret)
+{
+        return pg_read_pidfile_text(c, ret, NULL);
 }
 
 /* The pid of this node's postmaster for data_dir, or 0. */
@@ -675,10 +689,10 @@ static struct pg_place *pg_probe_all(const struct pg_cfg *c, struct pg_place *pl
 /*
  * The guard's question: does a server answer at any of the places in the comma-separated list
  * where? All are asked at once, each for at most guard_timeout. XHAFW_REFUSED (or 0 with --force)
- * when one answers, 0 when none does (the pid file is stale), -errno.
+ * when one answers, 0 with *ret_stale when none does (the pid file is stale), -errno.
  */
 static int pg_guard_ask(struct xhafw_step *step, const struct pg_cfg *c, const char *where, const char *port,
-                        const struct pgconf_pidfile *pf)
+                        const struct pgconf_pidfile *pf, bool *ret_stale)
 {
         struct pgconf_buf silent = { 0 };
         struct pg_place *pl = NULL, *answered;
@@ -739,6 +753,7 @@ static int pg_guard_ask(struct xhafw_step *step, const struct pg_cfg *c, const c
                   c->data_dir, pf->pid, where, port, (unsigned long long) took,
                   silent.data ? "; no reply from " : "", silent.data ? silent.data : "",
                   silent.data ? " within guard_timeout" : "");
+        *ret_stale = true;
 out:
         for (size_t i = 0; i < n; i++)
                 free(pl[i].host);
@@ -752,17 +767,21 @@ out:
  * *ret_pid = pid. Otherwise ask every place a server of this cluster could answer (the recorded
  * socket directory and address, the listen addresses of the configuration and the step, and
  * check_host, at the recorded port), all at once for at most guard_timeout: an answer means another
- * node runs it, XHAFW_REFUSED (unless --force); no answer means the file is stale: 0.
+ * node runs it, XHAFW_REFUSED (unless --force); no answer means the file is stale: 0, and
+ * *ret_stale_text gets the file's text as judged (the caller frees it). Only then is it stale.
  */
-static int pg_guard(struct xhafw_step *step, const struct pg_cfg *c, const char *conf_text, long *ret_pid)
+static int pg_guard(struct xhafw_step *step, const struct pg_cfg *c, const char *conf_text, long *ret_pid,
+                    char **ret_stale_text)
 {
         struct pgconf_pidfile pf;
         struct pgconf_buf where = { 0 };
-        char port[16], listen[PGCONF_MAX_LINE];
+        char port[16], listen[PGCONF_MAX_LINE], *text = NULL;
+        bool stale = false;
         int r;
 
         *ret_pid = 0;
-        r = pg_read_pidfile(c, &pf);
+        *ret_stale_text = NULL;
+        r = pg_read_pidfile_text(c, &pf, &text);
         if (r == -ENOENT)
                 return 0;
         if (r < 0) {
@@ -773,6 +792,7 @@ static int pg_guard(struct xhafw_step *step, const struct pg_cfg *c, const char 
         if (pg_is_local_postgres(pf.pid, c->data_dir)) {
                 xhafw_log(step, LOG_INFO, "postmaster pid %ld of this node already runs for %s", pf.pid, c->data_dir);
                 *ret_pid = pf.pid;
+                free(text);
                 return 0;
         }
         snprintf(port, sizeof port, "%ld", pf.port > 0 ? pf.port : c->port_num);
@@ -789,10 +809,164 @@ static int pg_guard(struct xhafw_step *step, const struct pg_cfg *c, const char 
         pg_list_add(&where, c->check_host, strlen(c->check_host));
         if (where.failed) {
                 free(where.data);
+                free(text);
                 return -ENOMEM;
         }
-        r = pg_guard_ask(step, c, where.data ? where.data : "", port, &pf);
+        r = pg_guard_ask(step, c, where.data ? where.data : "", port, &pf, &stale);
         free(where.data);
+        if (r == 0 && stale)
+                *ret_stale_text = text;
+        else
+                free(text);
+        return r;
+}
+
+/* The first postgres process of this node working in data_dir (see pg_is_local_postgres), or 0. */
+static long pg_any_local_postgres(const char *data_dir)
+{
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        long found = 0;
+
+        if (!d)
+                return 0;
+        while (!found && (e = readdir(d))) {
+                char *end;
+                long pid;
+
+                errno = 0;
+                pid = strtol(e->d_name, &end, 10);
+                if (errno || *end || end == e->d_name || pid <= 0)
+                        continue;
+                if (pg_is_local_postgres(pid, data_dir))
+                        found = pid;
+        }
+        closedir(d);
+        return found;
+}
+
+/* The command name and user of a live process, for a message: "sleep, user postgres". */
+static void pg_describe_process(long pid, char *buf, size_t size)
+{
+        char path[64], *comm = NULL, pwbuf[1024];
+        struct passwd pw, *found = NULL;
+        struct stat st;
+
+        snprintf(path, sizeof path, "/proc/%ld/comm", pid);
+        if (pg_read_file(path, &comm) == 0)
+                comm[strcspn(comm, "\n")] = '\0';
+        snprintf(path, sizeof path, "/proc/%ld", pid);
+        if (stat(path, &st) < 0)
+                snprintf(buf, size, "%s", comm ? comm : "?");
+        else if (getpwuid_r(st.st_uid, &pw, pwbuf, sizeof pwbuf, &found) == 0 && found)
+                snprintf(buf, size, "%s, user %s", comm ? comm : "?", found->pw_name);
+        else
+                snprintf(buf, size, "%s, uid %u", comm ? comm : "?", (unsigned) st.st_uid);
+        free(comm);
+}
+
+/*
+ * A postmaster.pid the guard proved stale may still name a live process here: the pid came from
+ * the other node (or an earlier boot) and was since reused by something unrelated. PostgreSQL's own
+ * check is host-local, so it takes such a process for a postmaster and refuses to start ("lock
+ * file already exists"). Then the file is moved aside, kept in data_dir for the record, and the
+ * server can start. A pid that names nothing is left for PostgreSQL, which replaces the file
+ * itself. Never moved: a file that changed since the guard read it (a server may be starting
+ * somewhere: XHAFW_REFUSED, unless --force), nor while any postgres of this node works in data_dir
+ * (-EBUSY): a single-user backend, which records its pid negated, or a backend left running by a
+ * postmaster that died. The file is evidence of those, and PostgreSQL would refuse to start beside
+ * them anyway (their shared memory is still attached), saying why only in its own log.
+ */
+static int pg_set_aside_pidfile(struct xhafw_step *step, const struct pg_cfg *c, const char *judged)
+{
+        struct pgconf_pidfile pf;
+        char *path = NULL, *aside = NULL, *now_text = NULL, name[96], stamp[32], who[384];
+        struct tm tm;
+        time_t t = time(NULL);
+        long pid, other;
+        int r = 0, fd;
+
+        if (pgconf_pidfile_parse(judged, &pf) < 0 || pf.pid < -INT32_MAX || pf.pid > INT32_MAX)
+                return 0;
+        pid = pf.pid < 0 ? -pf.pid : pf.pid;
+        if (kill((pid_t) pid, 0) < 0 && errno == ESRCH)
+                return 0;
+        other = pg_is_local_postgres(pid, c->data_dir) ? pid : pg_any_local_postgres(c->data_dir);
+        if (other > 0) {
+                xhafw_log(step, LOG_ERR, "not starting: pid %ld, a postgres process of this node, still works in %s (%s); "
+                          "stop it first. %s/postmaster.pid is left in place", other, c->data_dir,
+                          other == pid ? "the single-user backend the file names" : "a backend whose postmaster died?",
+                          c->data_dir);
+                return -EBUSY;
+        }
+        pg_describe_process(pid, who, sizeof who);
+        if (!gmtime_r(&t, &tm) || strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm) == 0)
+                snprintf(stamp, sizeof stamp, "%lld", (long long) t);
+        path = pg_path_join(c->data_dir, "postmaster.pid");
+        if (!path) {
+                r = -ENOMEM;
+                goto out;
+        }
+        /* under the run lock nothing else names files so; a second move within a second gets a suffix */
+        for (int i = 0; i < 100; i++) {
+                struct stat st;
+
+                if (i == 0)
+                        snprintf(name, sizeof name, "postmaster.pid.stale-%s", stamp);
+                else
+                        snprintf(name, sizeof name, "postmaster.pid.stale-%s.%d", stamp, i);
+                free(aside);
+                aside = pg_path_join(c->data_dir, name);
+                if (!aside) {
+                        r = -ENOMEM;
+                        goto out;
+                }
+                if (lstat(aside, &st) < 0 && errno == ENOENT)
+                        break;
+                if (i == 99) {
+                        r = -EEXIST;
+                        xhafw_log(step, LOG_ERR, "cannot move %s aside: %s and 99 more names like it exist", path, aside);
+                        goto out;
+                }
+        }
+        if (xhafw_dry_run(step)) {
+                xhafw_log(step, LOG_NOTICE, "would move %s aside to %s: it is stale, but its pid %ld is a live process of "
+                          "this node (%s), which PostgreSQL would take for a postmaster and refuse to start",
+                          path, name, pid, who);
+                goto out;
+        }
+        /* The verdict holds only for the file the guard judged. */
+        if (pg_read_file(path, &now_text) < 0 || strcmp(now_text, judged) != 0) {
+                if (xhafw_force(step)) {
+                        xhafw_log(step, LOG_WARNING, "%s changed after the guard read it; leaving it to PostgreSQL "
+                                  "because of --force", path);
+                        goto out;
+                }
+                xhafw_log(step, LOG_ERR, "refusing to start: %s changed after the guard found it stale, so a server "
+                          "may be starting on another node. Check the other node, then activate again "
+                          "(--force skips this check)", path);
+                r = XHAFW_REFUSED;
+                goto out;
+        }
+        if (rename(path, aside) < 0) {
+                r = -errno;
+                xhafw_log(step, LOG_ERR, "cannot move stale %s aside to %s: %s", path, aside, strerror(errno));
+                goto out;
+        }
+        fd = open(c->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || fsync(fd) < 0)
+                xhafw_log(step, LOG_WARNING, "cannot sync directory %s after moving postmaster.pid aside: %s, ignoring",
+                          c->data_dir, strerror(errno));
+        if (fd >= 0)
+                close(fd);
+        xhafw_log(step, LOG_NOTICE, "moved %s aside to %s: it is stale (pid %ld is no postgres of this node for %s and "
+                  "nothing answers for this cluster), but pid %ld is a live process of this node (%s), which "
+                  "PostgreSQL would take for a postmaster and refuse to start",
+                  path, name, pid, c->data_dir, pid, who);
+out:
+        free(path);
+        free(aside);
+        free(now_text);
         return r;
 }
 
@@ -1037,7 +1211,7 @@ static bool pg_server_listens(struct xhafw_step *step, const struct pg_cfg *c, c
 static int pg_apply(struct xhafw_step *step)
 {
         struct pg_cfg c;
-        char *password = NULL, *conf_text = NULL;
+        char *password = NULL, *conf_text = NULL, *stale_pidfile = NULL;
         bool hba_changed, listen_changed;
         long pid = 0;
         uint64_t start = pg_now_ms();
@@ -1054,8 +1228,11 @@ static int pg_apply(struct xhafw_step *step)
                 goto out;
         }
         /* The guard comes first: a refused step must have changed nothing, not even the shared configuration. */
-        r = pg_guard(step, &c, conf_text, &pid);
+        r = pg_guard(step, &c, conf_text, &pid, &stale_pidfile);
         if (r < 0)
+                goto out;
+        /* Still before any edit: a refusal here, too, leaves everything as it was. */
+        if (stale_pidfile && (r = pg_set_aside_pidfile(step, &c, stale_pidfile)) < 0)
                 goto out;
         r = pg_edit(step, &c, conf_text, &hba_changed, &listen_changed);
         if (r < 0)
@@ -1089,6 +1266,7 @@ static int pg_apply(struct xhafw_step *step)
 out:
         pg_free_password(password);
         free(conf_text);
+        free(stale_pidfile);
         pg_cfg_free(&c);
         return r;
 }
@@ -1206,7 +1384,9 @@ static int pg_describe(struct xhafw_step *step, FILE *out)
                 c.password_file ? "from " : "none", c.password_file ? c.password_file : "");
         fprintf(out, "before starting: refuses (exit 6) when %s/postmaster.pid names a postmaster that is not this "
                 "node's while a server answers at its recorded port and addresses (all asked at once, each for up to "
-                "%llu ms); a pid file nobody answers for is stale and ignored\n", c.data_dir,
+                "%llu ms); a pid file nobody answers for is stale: left for postgres, or moved aside to "
+                "postmaster.pid.stale-TIME when its pid is a live (unrelated) process here, which postgres would take "
+                "for a postmaster\n", c.data_dir,
                 (unsigned long long) c.guard_timeout_ms);
         fprintf(out, "revert: service stop %s, then waits until the postmaster is gone and nothing answers; the access "
                 "lines and listen addresses stay (the configuration is shared: both nodes need them)\n", c.service);

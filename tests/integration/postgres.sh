@@ -292,6 +292,132 @@ expect_output "guard_timeout must be longer than 0"
 write_step
 pass "a silent and a blackholed address: the pid file is stale, the server starts"
 
+# --- a stale postmaster.pid whose pid is, on this node, a live unrelated process of the postgres
+# user (the pid came from the other node and is taken here): PostgreSQL's own check cannot tell it
+# from a postmaster and refuses to start ("lock file already exists"). Once the guard has proven the
+# file stale, the plugin moves it aside, says so, and starts; dry-run only says it would. ---
+(cd / && exec setpriv --reuid=postgres --regid=postgres --init-groups sleep 300) &
+SLEEPER=$!
+# evaluated at exit, and emptied once it has ended, so that a pid reused since is never signalled
+at_exit '[ -z "$SLEEPER" ] || { kill -KILL "$SLEEPER"; wait "$SLEEPER"; } 2> /dev/null'
+for _ in $(seq 1 50); do [ "$(cat "/proc/$SLEEPER/comm" 2> /dev/null)" = sleep ] && break; sleep 0.1; done
+[ "$(stat -c %U "/proc/$SLEEPER")" = postgres ] && [ "$(cat "/proc/$SLEEPER/comm")" = sleep ] ||
+        fail "the unrelated process $SLEEPER is not postgres's sleep"
+stale_files() { ls -d "$DATA"/postmaster.pid.stale-* 2> /dev/null || true; }
+crash_with_listen "$BLACKHOLE"
+# the other node's file, as PostgreSQL writes it: its pid on line 1, the rest as recorded
+awk -v p="$SLEEPER" 'NR == 1 { $0 = p } { print }' "$DATA/postmaster.pid" > "$T/pid.new"
+cat "$T/pid.new" > "$DATA/postmaster.pid"
+[ "$(head -n 1 "$DATA/postmaster.pid")" = "$SLEEPER" ] && [ "$(wc -l < "$DATA/postmaster.pid")" = 8 ] ||
+        fail "postmaster.pid does not record pid $SLEEPER in PostgreSQL's format"
+run 3 xhn status
+run 0 xhn activate --dry-run --yes
+expect_output "would move $DATA/postmaster.pid aside to postmaster.pid.stale-[0-9]{8}T[0-9]{6}Z: it is stale, but its pid $SLEEPER is a live process of this node \(sleep, user postgres\)"
+cmp "$DATA/postmaster.pid" "$T/pid.new" || fail "dry-run changed postmaster.pid"
+[ -z "$(stale_files)" ] || fail "dry-run moved postmaster.pid aside: $(stale_files)"
+# (not pg_ctl status: it takes the live pid in the file for a running server, as postgres does)
+postgres_runs && fail "dry-run started the server"
+run 0 xhn activate --yes
+expect_output "postmaster.pid is stale: pid $SLEEPER is no postgres of this node"
+expect_output "moved $DATA/postmaster.pid aside to postmaster.pid.stale-[0-9]{8}T[0-9]{6}Z: it is stale .* but pid $SLEEPER is a live process of this node \(sleep, user postgres\), which PostgreSQL would take for a postmaster"
+[ "$(stale_files | wc -l)" = 1 ] || fail "expected one postmaster.pid.stale-* in $DATA: $(stale_files)"
+cmp "$(stale_files)" "$T/pid.new" || fail "the file moved aside is not the stale postmaster.pid"
+[ "$(stat -c %U "$(stale_files)")" = postgres ] || fail "the file moved aside lost its owner"
+[ "$(head -n 1 "$DATA/postmaster.pid")" != "$SLEEPER" ] || fail "postmaster.pid still names $SLEEPER"
+[ -e "/proc/$SLEEPER" ] || fail "the unrelated process $SLEEPER was touched"
+[ "$(psqln -c 'SELECT count(*) FROM t')" = 3 ] || fail "rows lost after the crash"
+run 0 xhn status
+pass "a stale postmaster.pid naming a live unrelated process of postgres: moved aside, said so, the server starts"
+
+# Not while a backend of a postmaster that died still works in the data directory (here: stopped
+# before the postmaster was killed): apply says so at once and leaves the file, where PostgreSQL
+# would only fail to start over the shared memory the backend still holds.
+rm -f "$DATA"/postmaster.pid.stale-*
+psqln -c "SELECT pg_sleep(300)" > /dev/null 2>&1 &
+PSQL_BG=$!
+at_exit '[ -z "$PSQL_BG" ] || kill -KILL "$PSQL_BG" 2> /dev/null'
+BACKEND=
+for _ in $(seq 1 100); do
+        BACKEND=$(psqln -c "SELECT pid FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(300)'")
+        [ -n "$BACKEND" ] && break
+        sleep 0.1
+done
+[ -n "$BACKEND" ] || fail "no backend runs SELECT pg_sleep(300)"
+kill -STOP "$BACKEND"
+pid=$(head -n 1 "$DATA/postmaster.pid")
+kill -KILL "$pid"
+for _ in $(seq 1 100); do [ -e "/proc/$pid" ] || break; sleep 0.1; done
+[ -e "/proc/$pid" ] && fail "the killed postmaster $pid was not reaped"
+awk -v p="$SLEEPER" 'NR == 1 { $0 = p } { print }' "$DATA/postmaster.pid" > "$T/pid.new"
+cat "$T/pid.new" > "$DATA/postmaster.pid"
+n=$(starts)
+# (no rollback: the test's service manager stops with pg_ctl, which would signal the pid in the file)
+run 1 xhn activate --yes --no-rollback
+expect_output "not starting: pid $BACKEND, a postgres process of this node, still works in $DATA"
+cmp "$DATA/postmaster.pid" "$T/pid.new" || fail "postmaster.pid was moved or rewritten with a backend left in $DATA"
+[ -z "$(stale_files)" ] || fail "postmaster.pid was moved aside with a backend left in $DATA: $(stale_files)"
+[ "$(starts)" = "$n" ] || fail "activate started a server beside a backend left in $DATA"
+[ -e "/proc/$SLEEPER" ] || fail "the unrelated process $SLEEPER was touched"
+kill -KILL "$BACKEND"
+wait "$PSQL_BG" 2> /dev/null || true
+PSQL_BG=
+wait_no_postgres
+run 0 xhn activate --yes
+expect_output "moved $DATA/postmaster.pid aside to postmaster.pid.stale-"
+[ "$(psqln -c 'SELECT count(*) FROM t')" = 3 ] || fail "rows lost after the crash"
+[ -e "/proc/$SLEEPER" ] || fail "the unrelated process $SLEEPER was touched"
+kill -KILL "$SLEEPER"
+wait "$SLEEPER" 2> /dev/null || true
+SLEEPER=
+pass "not moved while a backend of the dead postmaster still works in the data directory"
+
+# A live local postmaster's file is never moved, by apply or by its dry-run (an access line is
+# missing, so that apply runs and its guard looks at the file).
+rm -f "$DATA"/postmaster.pid.stale-*
+install -o postgres -g postgres -m 0600 "$GOLD/pg_hba.conf.in" "$DATA/pg_hba.conf"
+pgctl_ns reload
+before=$(stat -c '%i %Y' "$DATA/postmaster.pid")
+cp "$DATA/postmaster.pid" "$T/pid.live"
+run 4 xhn status
+run 0 xhn -v activate --dry-run --yes
+expect_output "postmaster pid $(head -n 1 "$T/pid.live") of this node already runs for $DATA"
+grep -q "aside" "$T/out" && { cat "$T/out" >&2; fail "dry-run with a live postmaster spoke of moving its file"; }
+run 0 xhn -v activate --yes
+same_as_golden
+expect_output "postmaster pid $(head -n 1 "$T/pid.live") of this node already runs for $DATA"
+grep -q "aside" "$T/out" && { cat "$T/out" >&2; fail "activate with a live postmaster spoke of moving its file"; }
+[ "$(stat -c '%i %Y' "$DATA/postmaster.pid")" = "$before" ] && cmp -s "$DATA/postmaster.pid" "$T/pid.live" ||
+        fail "a live postmaster's postmaster.pid was moved or rewritten"
+[ -z "$(stale_files)" ] || fail "a live postmaster's postmaster.pid was moved aside: $(stale_files)"
+# Nor is one whose (negated) pid is a single-user backend of this node working in the data directory:
+# no server answers for it, but it holds the cluster.
+run 0 xhn deactivate --yes
+wait_no_postgres
+mkfifo "$PGD/single.in"
+(cd / && exec setpriv --reuid=postgres --regid=postgres --init-groups "$PGBIN/postgres" --single -D "$DATA" postgres \
+        < "$PGD/single.in" > "$PGD/single.log" 2>&1) &
+SINGLE=$!
+at_exit '[ -z "$SINGLE" ] || kill -KILL "$SINGLE" 2> /dev/null'
+exec 9> "$PGD/single.in"
+for _ in $(seq 1 100); do [ "$(head -n 1 "$DATA/postmaster.pid" 2> /dev/null)" = "-$SINGLE" ] && break; sleep 0.1; done
+[ "$(head -n 1 "$DATA/postmaster.pid" 2> /dev/null)" = "-$SINGLE" ] ||
+        { cat "$PGD/single.log" >&2; fail "the single-user backend $SINGLE did not record -$SINGLE"; }
+cp "$DATA/postmaster.pid" "$T/pid.single"
+n=$(starts)
+run 1 xhn activate --yes
+expect_output "not starting: pid $SINGLE, a postgres process of this node, still works in $DATA \(the single-user backend the file names\)"
+cmp "$DATA/postmaster.pid" "$T/pid.single" || fail "a single-user backend's postmaster.pid was moved or rewritten"
+[ -z "$(stale_files)" ] || fail "a single-user backend's postmaster.pid was moved aside: $(stale_files)"
+[ "$(starts)" = "$n" ] || fail "activate started a server over a single-user backend"
+exec 9>&-
+for _ in $(seq 1 100); do [ -e "/proc/$SINGLE" ] || break; sleep 0.1; done
+wait "$SINGLE" 2> /dev/null || true
+[ -e "/proc/$SINGLE" ] && fail "the single-user backend $SINGLE did not end"
+SINGLE=
+wait_no_postgres
+run 0 xhn activate --yes
+pass "the pid file of a live local postmaster or single-user backend is never moved"
+
 # --- a live postmaster that is not local: the other node, simulated by a server in its own PID
 # namespace on the same data directory; the pid it records (1) is no postgres of this node ---
 run 0 xhn deactivate --yes
@@ -336,6 +462,9 @@ expect_output "refusing to start: a server answers at (localhost|127\.0\.0\.1|19
 echo "# guard refusing, TCP only: $(guard_ms) ms; $(grep -o 'port [0-9]* answered: .*' "$T/out")"
 [ "$(starts)" = "$n" ] || fail "the refused apply started a server"
 same_as_golden
+# pid 1 is a live process here too, but the guard refused: the file is not its to move
+[ "$(head -n 1 "$DATA/postmaster.pid")" = 1 ] || fail "the other node's postmaster.pid was touched"
+[ -z "$(stale_files)" ] || fail "the other node's postmaster.pid was moved aside: $(stale_files)"
 kill -INT "$OTHER_PID"
 for _ in $(seq 1 100); do [ -e "/proc/$OTHER_PID" ] || break; sleep 0.1; done
 wait || true
