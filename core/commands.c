@@ -111,43 +111,80 @@ static int load_and_validate(struct config *cfg, const struct global_options *g,
         return r;
 }
 
+/* The plan: the selected steps grouped by level of the graph, in topological order within a level
+ * (a counting sort: linear, where a scan per level would be quadratic for a long chain). The
+ * text and the JSON are rendered from it. */
+struct plan {
+        size_t *steps;            /* by level */
+        size_t *start;            /* level l's steps are steps[start[l]] .. steps[start[l + 1] - 1] */
+        unsigned n_levels;
+};
+
+static void plan_build(const struct config *cfg, const bool *sel, bool reverse, struct plan *p)
+{
+        size_t *fill;
+
+        p->n_levels = cfg->n_levels;
+        p->start = xcalloc(cfg->n_levels + 2, sizeof *p->start);
+        p->steps = xcalloc(cfg->n_steps + 1, sizeof *p->steps);
+        for (size_t i = 0; i < cfg->n_steps; i++)
+                if (!sel || sel[i])
+                        p->start[(reverse ? cfg->n_levels - 1 - cfg->level[i] : cfg->level[i]) + 1]++;
+        for (unsigned l = 0; l < cfg->n_levels; l++)
+                p->start[l + 1] += p->start[l];
+        fill = xcalloc(cfg->n_levels + 1, sizeof *fill);
+        memcpy(fill, p->start, cfg->n_levels * sizeof *fill);
+        for (size_t k = 0; k < cfg->n_steps; k++) {
+                size_t i = cfg->order[k];
+                if (!sel || sel[i])
+                        p->steps[fill[reverse ? cfg->n_levels - 1 - cfg->level[i] : cfg->level[i]]++] = i;
+        }
+        free(fill);
+}
+
+static void plan_free(struct plan *p)
+{
+        free(p->steps);
+        free(p->start);
+}
+
 static void print_plan(const struct config *cfg, const bool *sel, bool reverse, FILE *f)
 {
-        for (unsigned lv = 0; lv < cfg->n_levels; lv++) {
-                unsigned level = reverse ? cfg->n_levels - 1 - lv : lv;
-                bool any = false;
-                for (size_t k = 0; k < cfg->n_steps; k++) {
-                        size_t i = cfg->order[k];
-                        const struct xhafw_step *st = cfg->steps[i];
-                        if (cfg->level[i] != level || (sel && !sel[i]))
-                                continue;
-                        if (!any)
-                                fprintf(f, "  %u:", lv + 1);
+        struct plan p;
+        unsigned shown = 0;
+
+        plan_build(cfg, sel, reverse, &p);
+        for (unsigned l = 0; l < p.n_levels; l++) {
+                if (p.start[l] == p.start[l + 1])
+                        continue;
+                fprintf(f, "  %u:", ++shown);
+                for (size_t k = p.start[l]; k < p.start[l + 1]; k++) {
+                        const struct xhafw_step *st = cfg->steps[p.steps[k]];
                         fprintf(f, " %s%s%s", st->name, st->enabled ? "" : " (disabled)",
                                 st->critical ? "" : " (non-critical)");
-                        any = true;
                 }
-                if (any)
-                        fputc('\n', f);
+                fputc('\n', f);
         }
+        plan_free(&p);
 }
 
 static struct json_object *plan_json(const struct config *cfg, const bool *sel, bool reverse)
 {
         struct json_object *levels = json_object_new_array();
-        for (unsigned lv = 0; lv < cfg->n_levels; lv++) {
-                unsigned level = reverse ? cfg->n_levels - 1 - lv : lv;
+        struct plan p;
+
+        plan_build(cfg, sel, reverse, &p);
+        for (unsigned l = 0; l < p.n_levels; l++) {
                 struct json_object *a = json_object_new_array();
-                for (size_t k = 0; k < cfg->n_steps; k++) {
-                        size_t i = cfg->order[k];
-                        if (cfg->level[i] == level && (!sel || sel[i]) && cfg->steps[i]->enabled)
-                                json_object_array_add(a, json_object_new_string(cfg->steps[i]->name));
-                }
+                for (size_t k = p.start[l]; k < p.start[l + 1]; k++)
+                        if (cfg->steps[p.steps[k]]->enabled)
+                                json_object_array_add(a, json_object_new_string(cfg->steps[p.steps[k]]->name));
                 if (json_object_array_length(a))
                         json_object_array_add(levels, a);
                 else
                         json_object_put(a);
         }
+        plan_free(&p);
         return levels;
 }
 

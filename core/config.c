@@ -58,6 +58,7 @@ struct located {
 struct locations {
         struct located *v;
         size_t n, cap;
+        struct strmap values;     /* "section:key" -> value, iniparser's entries indexed once */
         size_t from, to;  /* the window line_of() searches: one section's entries, or all */
 };
 
@@ -70,6 +71,7 @@ static void locations_free(struct locations *l)
         free(l->v);
         l->v = NULL;
         l->n = l->cap = 0;
+        strmap_free(&l->values);
 }
 
 static void lower(char *s)
@@ -288,23 +290,32 @@ static dictionary *ini_open(struct config *cfg, const char *file, struct locatio
         }
         loc->from = 0;
         loc->to = loc->n;
+        /* iniparser's own lookup scans every entry: index them once, so that loading stays
+         * linear in the number of steps */
+        for (ssize_t i = 0; i < d->size; i++)
+                if (d->key[i] && d->val[i])
+                        strmap_put(&loc->values, d->key[i], d->val[i]);
         locations_lint(cfg, file, loc);
         free(text);
         return d;
 }
 
-static const char *ini_get(dictionary *d, const char *section, const char *key)
+static const char *ini_get(const struct locations *loc, const char *section, const char *key)
 {
-        char *k = xasprintf("%s:%s", section, key);
-        const char *v = iniparser_getstring(d, k, NULL);
-        free(k);
-        return v;
+        char k[512];
+        void *v = NULL;
+        /* iniparser keys are lowercased "section:key"; ours are already */
+        if (snprintf(k, sizeof k, "%s:%s", section, key) >= (int) sizeof k)
+                return NULL;
+        lower(k);
+        return strmap_get(&loc->values, k, &v) ? v : NULL;
 }
 
 /* iniparser's lookup is a linear scan of the whole file: ask it only for keys that are there. */
 static const char *sec_get(dictionary *d, const struct locations *loc, const char *section, const char *key)
 {
-        return line_of(loc, section, key) ? ini_get(d, section, key) : NULL;
+        (void) d;
+        return line_of(loc, section, key) ? ini_get(loc, section, key) : NULL;
 }
 
 static bool in_list(const char *const *list, const char *s)
@@ -398,7 +409,7 @@ static void settings_load(struct config *cfg, const char *file, bool explicit)
                                      "state_dir, jobs, timeout, grace, path, service_manager, pass_env)", k->key);
         }
         for (const char *const *key = global_keys; *key; key++) {
-                const char *v = ini_get(d, "xhafw", *key);
+                const char *v = ini_get(&loc, "xhafw", *key);
                 unsigned line = line_of(&loc, "xhafw", *key);
                 long long n;
                 if (!v)
@@ -478,10 +489,9 @@ struct xhafw_step *config_find_step(const struct config *cfg, const char *name)
 
 ssize_t config_step_index(const struct config *cfg, const char *name)
 {
-        for (size_t i = 0; i < cfg->n_steps; i++)
-                if (strcmp(cfg->steps[i]->name, name) == 0)
-                        return (ssize_t) i;
-        return -1;
+        void *v;
+        /* a map, not a scan: the graph asks once per `after` entry */
+        return strmap_get(&cfg->step_index, name, &v) ? (ssize_t) ((uintptr_t) v - 1) : -1;
 }
 
 /* Lists are comma-separated. What iniparser hands over unchanged but an admin did not mean is
@@ -612,6 +622,7 @@ static void step_load(struct config *cfg, dictionary *d, const char *sec, const 
                 abort();
         cfg->steps = grown;
         cfg->steps[cfg->n_steps++] = st;
+        strmap_put(&cfg->step_index, st->name, (void *) (uintptr_t) cfg->n_steps);
 
         v = sec_get(d, loc, sec, "plugin");
         st->plugin_name = strdup_or_die(v && *v ? v : sec);
@@ -709,42 +720,39 @@ static void conf_d_load(struct config *cfg)
                 struct locations loc = { 0 };
                 dictionary *d = ini_open(cfg, file, &loc);
                 if (d) {
-                        int nsec = iniparser_getnsec(d);
-                        size_t cursor = 0;
                         /* iniparser merges a section written twice; a step must be defined once. */
-                        size_t *hdr = xcalloc(loc.n, sizeof *hdr), n_hdr = 0;
-                        for (size_t a = 0; a < loc.n; a++)
-                                if (!loc.v[a].key)
-                                        hdr[n_hdr++] = a;
-                        for (size_t a = 0; a < n_hdr; a++)
-                                for (size_t b = a + 1; b < n_hdr; b++)
-                                        if (strcmp(loc.v[hdr[a]].section, loc.v[hdr[b]].section) == 0)
-                                                config_error(cfg, file, loc.v[hdr[b]].line, loc.v[hdr[b]].section,
-                                                             "defined twice: also on line %u of this file",
-                                                             loc.v[hdr[a]].line);
-                        free(hdr);
+                        struct strmap seen = { 0 };
+                        for (size_t a = 0; a < loc.n; a++) {
+                                void *first;
+                                if (loc.v[a].key)
+                                        continue;
+                                if (strmap_get(&seen, loc.v[a].section, &first))
+                                        config_error(cfg, file, loc.v[a].line, loc.v[a].section,
+                                                     "defined twice: also on line %u of this file",
+                                                     ((const struct located *) first)->line);
+                                else
+                                        strmap_put(&seen, loc.v[a].section, &loc.v[a]);
+                        }
                         for (size_t a = 0; a < loc.n; a++)
                                 if (loc.v[a].key && !*loc.v[a].section)
                                         config_error(cfg, file, loc.v[a].line, NULL, "key '%s' outside a section: "
                                                      "each [section] is a step", loc.v[a].key);
-                        for (int s = 0; s < nsec && cfg->n_errors < 1000; s++) {
-                                const char *sec = iniparser_getsecname(d, s);
-                                /* iniparser keeps sections in file order: find this one's entries
-                                 * from where the last one ended, so that big files stay linear */
-                                size_t from = cursor;
-                                while (from < loc.n && (loc.v[from].key || strcmp(loc.v[from].section, sec) != 0))
-                                        from++;
-                                if (from == loc.n) {
-                                        loc.from = 0; /* out of order (a repeated header): search all */
-                                        loc.to = loc.n;
-                                } else {
-                                        loc.from = from;
-                                        for (loc.to = from + 1; loc.to < loc.n && loc.v[loc.to].key; loc.to++)
-                                                ;
-                                        cursor = loc.to;
-                                }
-                                step_load(cfg, d, sec, file, &loc);
+                        /* Each section in file order, from the locator (iniparser's section
+                         * listing scans every key per call); its keys are the entries up to the
+                         * next header, so that a big file stays linear. */
+                        for (size_t a = 0; a < loc.n && cfg->n_errors < 1000; a++) {
+                                void *first = NULL;
+                                if (loc.v[a].key || !*loc.v[a].section)
+                                        continue;
+                                strmap_get(&seen, loc.v[a].section, &first);
+                                if (first != &loc.v[a])
+                                        continue; /* a repeated header: reported above */
+                                loc.from = a;
+                                for (loc.to = a + 1; loc.to < loc.n && loc.v[loc.to].key; loc.to++)
+                                        ;
+                                step_load(cfg, d, loc.v[a].section, file, &loc);
                         }
+                        strmap_free(&seen);
                         iniparser_freedict(d);
                 }
                 locations_free(&loc);
@@ -799,6 +807,7 @@ void config_free(struct config *cfg)
                 plugin_free(cfg->plugins[i]);
         free(cfg->plugins);
         graph_free(cfg);
+        strmap_free(&cfg->step_index);
         settings_free(s);
         memset(cfg, 0, sizeof *cfg);
 }

@@ -6,6 +6,7 @@
 
 #include "core.h"
 #include "log.h"
+#include "util.h"
 
 struct config {
         struct settings settings;
@@ -16,6 +17,7 @@ struct config {
         size_t n_plugins;
         unsigned n_errors;        /* configuration errors reported so far */
         bool lenient_plugins;
+        struct strmap step_index; /* step name -> index + 1 */
         size_t *order;            /* a topological order of the steps (after first) */
         size_t **after_me;        /* per step: the steps that are after it (graph_after_me) */
         size_t *n_after_me;

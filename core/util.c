@@ -367,3 +367,61 @@ int mkdir_p(const char *path, int mode)
         free(copy);
         return r;
 }
+
+/* ---- strmap: open addressing, FNV-1a; keys are borrowed, not copied ---- */
+
+static uint64_t fnv1a(const char *s)
+{
+        uint64_t h = 14695981039346656037ull;
+        for (; *s; s++)
+                h = (h ^ (unsigned char) *s) * 1099511628211ull;
+        return h;
+}
+
+static void strmap_grow(struct strmap *m)
+{
+        struct strmap bigger = { .cap = m->cap ? 2 * m->cap : 64 };
+        bigger.keys = xcalloc(bigger.cap, sizeof *bigger.keys);
+        bigger.values = xcalloc(bigger.cap, sizeof *bigger.values);
+        for (size_t i = 0; i < m->cap; i++)
+                if (m->keys[i])
+                        strmap_put(&bigger, m->keys[i], m->values[i]);
+        free(m->keys);
+        free(m->values);
+        *m = bigger;
+}
+
+void strmap_put(struct strmap *m, const char *key, void *value)
+{
+        size_t i;
+        if (2 * (m->n + 1) > m->cap)
+                strmap_grow(m);
+        for (i = fnv1a(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
+                if (strcmp(m->keys[i], key) == 0) {
+                        m->values[i] = value;
+                        return;
+                }
+        m->keys[i] = key;
+        m->values[i] = value;
+        m->n++;
+}
+
+bool strmap_get(const struct strmap *m, const char *key, void **ret_value)
+{
+        if (!m->cap)
+                return false;
+        for (size_t i = fnv1a(key) & (m->cap - 1); m->keys[i]; i = (i + 1) & (m->cap - 1))
+                if (strcmp(m->keys[i], key) == 0) {
+                        if (ret_value)
+                                *ret_value = m->values[i];
+                        return true;
+                }
+        return false;
+}
+
+void strmap_free(struct strmap *m)
+{
+        free(m->keys);
+        free(m->values);
+        memset(m, 0, sizeof *m);
+}

@@ -30,4 +30,15 @@ int write_file_atomic(const char *path, const void *data, size_t n, int mode);
 int read_file(const char *path, size_t max, char **ret, size_t *ret_n);
 int mkdir_p(const char *path, int mode);
 
+/* A string-keyed map for lookups that must stay linear in big configurations. Keys are borrowed:
+ * they must outlive the map. */
+struct strmap {
+        const char **keys;
+        void **values;
+        size_t n, cap;
+};
+void strmap_put(struct strmap *m, const char *key, void *value);
+bool strmap_get(const struct strmap *m, const char *key, void **ret_value);
+void strmap_free(struct strmap *m);
+
 #endif
