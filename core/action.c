@@ -19,7 +19,7 @@
 #include "log.h"
 #include "util.h"
 
-static const char *const action_names[] = { "check", "apply", "revert", "describe", "validate" };
+static const char *const action_names[] = { "check", "apply", "revert", "describe", "validate", "preflight" };
 
 #define EXIT_REFUSED 99
 #define EXIT_BAD_RESULT 98
@@ -83,7 +83,8 @@ _Noreturn void action_child_run(const struct action_request *rq)
         const struct xhafw_plugin *p = st->plugin->def;
         int msg_fd = rq->msg_fd, out_fd = rq->out_fd;
         struct action a = {
-                .settings = &cfg->settings, .dry_run = rq->dry_run, .force = rq->force, .msg_fd = msg_fd,
+                .settings = &cfg->settings, .dry_run = rq->dry_run, .force = rq->force,
+                .node_active = rq->node_active, .msg_fd = msg_fd,
         };
         int devnull, r = 0;
         sigset_t none;
@@ -138,6 +139,19 @@ _Noreturn void action_child_run(const struct action_request *rq)
                 }
                 r = 0;
                 break;
+        case ACT_PREFLIGHT: {
+                int (*fn)(struct xhafw_step *) = plugin_preflight_fn(st->plugin);
+                if (fn)
+                        r = fn(st);
+                else
+                        xhafw_preflight_check(st, "preflight", XHAFW_CHECK_WARN, "plugin has no preflight checks (built "
+                                              "before the member existed, or it declares none)",
+                                              "rebuild the plugin against this xhafw's <xhafw/plugin.h>, or check "
+                                              "by hand what it needs");
+                if (r > 0)
+                        r = 0;
+                break;
+        }
         case ACT_DESCRIBE: {
                 char *buf = NULL;
                 size_t len = 0;

@@ -8,7 +8,7 @@
 
 #include "config.h"
 
-enum action_kind { ACT_CHECK, ACT_APPLY, ACT_REVERT, ACT_DESCRIBE, ACT_VALIDATE };
+enum action_kind { ACT_CHECK, ACT_APPLY, ACT_REVERT, ACT_DESCRIBE, ACT_VALIDATE, ACT_PREFLIGHT };
 
 const char *action_name(enum action_kind k);
 
@@ -17,6 +17,7 @@ struct action_request {
         size_t step;
         enum action_kind kind;
         bool dry_run, force;
+        bool node_active;         /* ACT_PREFLIGHT */
         int msg_fd, out_fd;       /* framing.h's message pipe; stdout and stderr */
         pid_t core_pid;
         const bool *validate;     /* ACT_VALIDATE: the steps to validate, all in this one child */

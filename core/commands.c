@@ -26,6 +26,11 @@ static void json_print(struct json_object *o)
         json_doc = o;
 }
 
+void commands_json(struct json_object *o)
+{
+        json_print(o);
+}
+
 const char *exit_meaning(int rc)
 {
         switch (rc) {
@@ -80,7 +85,7 @@ static const char *state_name(int s)
 }
 
 /* Load the configuration and run every plugin's validate(): the gate before anything changes. */
-static int load_and_validate(struct config *cfg, const struct global_options *g, bool lenient)
+int commands_load(struct config *cfg, const struct global_options *g, bool lenient)
 {
         struct overrides ov = {
                 .config_file = g->config_file, .conf_d = g->conf_d, .plugin_path = g->plugin_path,
@@ -415,7 +420,7 @@ int cmd_run(const struct global_options *g, const struct run_command *rc_opts)
         long holder = 0;
         int r;
 
-        r = load_and_validate(&cfg, g, false);
+        r = commands_load(&cfg, g, false);
         if (r)
                 goto out;
         r = parse_only(&cfg, rc_opts->only, &sel);
@@ -488,6 +493,27 @@ out:
         return r;
 }
 
+int status_exit_code(const struct config *cfg, const struct run_report *rep)
+{
+        unsigned n_active = 0, n_other = 0, n_crit_active = 0, n_crit = 0;
+
+        for (size_t i = 0; i < cfg->n_steps; i++) {
+                enum step_outcome o = rep->steps[i].outcome;
+                if (o == OUT_DISABLED)
+                        continue;
+                n_active += o == OUT_ACTIVE;
+                n_other += o != OUT_ACTIVE && o != OUT_INACTIVE;
+                if (cfg->steps[i]->critical) {
+                        n_crit++;
+                        n_crit_active += o == OUT_ACTIVE;
+                }
+        }
+        /* All critical steps active is "running" (a non-critical step down is reported, not fatal);
+         * all inactive is "not running"; anything else is mixed. */
+        return n_crit_active == n_crit && n_crit > 0 ? XHAFW_EXIT_OK :
+               n_active == 0 && n_other == 0 ? XHAFW_EXIT_INACTIVE : XHAFW_EXIT_MIXED;
+}
+
 int cmd_status(const struct global_options *g)
 {
         struct overrides ov = { .config_file = g->config_file, .conf_d = g->conf_d, .plugin_path = g->plugin_path,
@@ -495,7 +521,7 @@ int cmd_status(const struct global_options *g)
         struct run_options ro = { .mode = RUN_STATUS, .json = g->json, .quiet = true };
         struct config cfg;
         struct run_report rep;
-        unsigned n_active = 0, n_inactive = 0, n_other = 0, n_crit_active = 0, n_crit = 0;
+        unsigned n_active = 0, n_inactive = 0, n_other = 0;
         int r;
 
         if (config_load(&cfg, &ov) < 0) {
@@ -507,6 +533,7 @@ int cmd_status(const struct global_options *g)
                 config_free(&cfg);
                 return XHAFW_EXIT_FAILED;
         }
+        r = status_exit_code(&cfg, &rep);
         for (size_t i = 0; i < cfg.n_steps; i++) {
                 enum step_outcome o = rep.steps[i].outcome;
                 if (o == OUT_DISABLED)
@@ -514,15 +541,7 @@ int cmd_status(const struct global_options *g)
                 n_active += o == OUT_ACTIVE;
                 n_inactive += o == OUT_INACTIVE;
                 n_other += o != OUT_ACTIVE && o != OUT_INACTIVE;
-                if (cfg.steps[i]->critical) {
-                        n_crit++;
-                        n_crit_active += o == OUT_ACTIVE;
-                }
         }
-        /* All critical steps active is "running" (a non-critical step down is reported, not fatal);
-         * all inactive is "not running"; anything else is mixed. */
-        r = n_crit_active == n_crit && n_crit > 0 ? XHAFW_EXIT_OK :
-            n_active == 0 && n_other == 0 ? XHAFW_EXIT_INACTIVE : XHAFW_EXIT_MIXED;
         if (g->json) {
                 struct json_object *o = json_object_new_object();
                 json_object_object_add(o, "command", jstr("status"));
@@ -555,7 +574,7 @@ int cmd_status(const struct global_options *g)
 int cmd_validate(const struct global_options *g)
 {
         struct config cfg;
-        int r = load_and_validate(&cfg, g, false);
+        int r = commands_load(&cfg, g, false);
 
         if (r == 0) {
                 unsigned n_enabled = 0;

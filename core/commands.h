@@ -4,6 +4,8 @@
 
 #include "core.h"
 
+struct json_object;
+
 /* Exit codes: DESIGN §6; public, scripts and the OCF agent depend on them. */
 enum {
         XHAFW_EXIT_OK = 0,
@@ -39,6 +41,23 @@ const char *exit_meaning(int rc);
 void json_finish(const char *command, int rc);
 void json_usage(const char *usage);   /* the document of --help under --json */
 
+struct preflight_command {
+        const char *peer;         /* --peer; NULL: xhafw.conf's peer, if any */
+        bool nagios;
+        const char *prometheus;   /* --prometheus FILE */
+        bool facts_only;          /* --facts: the peer's side of a comparison (no peer of its own) */
+};
+
+struct config;
+struct run_report;
+/* Load the configuration and run every plugin's validate(): 0 or an exit code (errors reported). */
+int commands_load(struct config *cfg, const struct global_options *g, bool lenient);
+/* status's exit code from a status run's report: 0 active, 3 inactive, 4 mixed. */
+int status_exit_code(const struct config *cfg, const struct run_report *rep);
+/* Under --json: the command's document (printed once, by json_finish). */
+void commands_json(struct json_object *o);
+
+int cmd_preflight(const struct global_options *g, const struct preflight_command *pc);
 int cmd_run(const struct global_options *g, const struct run_command *rc);
 int cmd_status(const struct global_options *g);
 int cmd_validate(const struct global_options *g);

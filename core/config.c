@@ -24,7 +24,7 @@
 
 static const char *const step_keys[] = { "plugin", "after", "timeout", "critical", "enabled", NULL };
 static const char *const global_keys[] = { "conf_d", "plugin_path", "state_dir", "jobs", "timeout", "grace", "path",
-                                           "service_manager", "pass_env", NULL };
+                                           "service_manager", "pass_env", "peer", "max_clock_offset", NULL };
 
 void config_error(struct config *cfg, const char *file, unsigned line, const char *step, const char *fmt, ...)
 {
@@ -336,6 +336,7 @@ static void settings_defaults(struct settings *s)
         s->jobs = 4;
         s->timeout_ms = 120000;
         s->grace_ms = 5000;
+        s->max_clock_offset_ms = 1000;
         s->path = strdup_or_die("/opt/xcat/bin:/opt/xcat/sbin:/usr/sbin:/usr/bin:/sbin:/bin");
         s->service_manager = xcalloc(2, sizeof(char *));
         s->service_manager[0] = strdup_or_die("systemctl");
@@ -406,7 +407,8 @@ static void settings_load(struct config *cfg, const char *file, bool explicit)
                         config_error(cfg, file, k->line, NULL, "key '%s' outside a section: put it under [xhafw]", k->key);
                 else if (strcmp(k->section, "xhafw") == 0 && !in_list(global_keys, k->key))
                         config_error(cfg, file, k->line, NULL, "unknown key '%s' in [xhafw] (known: conf_d, plugin_path, "
-                                     "state_dir, jobs, timeout, grace, path, service_manager, pass_env)", k->key);
+                                     "state_dir, jobs, timeout, grace, path, service_manager, pass_env, peer, "
+                                     "max_clock_offset)", k->key);
         }
         for (const char *const *key = global_keys; *key; key++) {
                 const char *v = ini_get(&loc, "xhafw", *key);
@@ -419,13 +421,22 @@ static void settings_load(struct config *cfg, const char *file, bool explicit)
                                 config_error(cfg, file, line, NULL, "jobs = '%s': expected a number from 1 to 256", v);
                         else
                                 s->jobs = (unsigned) n;
-                } else if (strcmp(*key, "timeout") == 0 || strcmp(*key, "grace") == 0) {
+                } else if (strcmp(*key, "timeout") == 0 || strcmp(*key, "grace") == 0 ||
+                           strcmp(*key, "max_clock_offset") == 0) {
                         uint64_t ms;
                         if (parse_duration_ms(v, &ms) < 0 || ms == 0)
                                 config_error(cfg, file, line, NULL, "%s = '%s': expected a duration such as 500ms, 30s or 2m",
                                              *key, v);
                         else
-                                *(strcmp(*key, "timeout") == 0 ? &s->timeout_ms : &s->grace_ms) = ms;
+                                *(strcmp(*key, "timeout") == 0 ? &s->timeout_ms : strcmp(*key, "grace") == 0 ?
+                                  &s->grace_ms : &s->max_clock_offset_ms) = ms;
+                } else if (strcmp(*key, "peer") == 0) {
+                        /* a host name or address for ssh: no option of ssh's may hide in it */
+                        if (!*v || v[0] == '-' || strpbrk(v, " \t/"))
+                                config_error(cfg, file, line, NULL, "peer = '%s': expected the other node's host name or "
+                                             "address (as ssh takes it)", v);
+                        else
+                                set_str(&s->peer, v);
                 } else if (strcmp(*key, "service_manager") == 0 || strcmp(*key, "pass_env") == 0) {
                         char **items;
                         size_t n_items;
@@ -819,6 +830,7 @@ void settings_free(struct settings *s)
         free(s->plugin_path);
         free(s->state_dir);
         free(s->path);
+        free(s->peer);
         strv_free(s->service_manager);
         strv_free(s->pass_env);
         memset(s, 0, sizeof *s);

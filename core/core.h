@@ -31,6 +31,9 @@ struct settings {
         char *path;               /* PATH for commands that steps run */
         char **service_manager;   /* argv prefix, NULL-terminated */
         char **pass_env;          /* names of variables passed to commands, NULL-terminated */
+        unsigned journal_runs;    /* runs the journal keeps; 0: XHAFW_JOURNAL_RUNS */
+        char *peer;               /* preflight: the other node, for ssh; NULL: none */
+        uint64_t max_clock_offset_ms; /* preflight: the clock offset from the peer allowed */
 };
 
 /* A loaded plugin. */
@@ -56,6 +59,7 @@ struct action {
         const struct settings *settings;
         bool dry_run;
         bool force;
+        bool node_active;         /* preflight: status found the node ACTIVE */
         int msg_fd;               /* framed lines to the parent; -1: log directly */
         struct json_object *state;/* the step's state store, loaded on first use */
 };

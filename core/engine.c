@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "action.h"
 #include "background.h"
 #include "engine.h"
@@ -177,6 +179,7 @@ static int start_action(struct engine *e, size_t i, enum action_kind kind, bool 
                         }
                 struct action_request rq = {
                         .cfg = e->cfg, .step = i, .kind = kind, .dry_run = c->dry_run, .force = e->o->force,
+                        .node_active = e->o->node_active,
                         .msg_fd = msg[1], .out_fd = out[1], .core_pid = e->core_pid, .validate = e->validating,
                 };
                 action_child_run(&rq);
@@ -218,6 +221,38 @@ static void append(char **dst, const char *text, size_t len)
         *dst = n;
 }
 
+/* FRAME_CHECK "RESULT\tCHECK\tDETAIL\tFIX" and FRAME_FACT "KEY\tVALUE" into the step's report. */
+static void preflight_line(struct step_report *r, char *line)
+{
+        static const char *const results[] = { "pass", "warn", "fail" };
+        char *f[4] = { NULL, NULL, NULL, NULL }, *save = NULL, *p = line + 1;
+        size_t n = 0;
+
+        for (char *tok = strsep(&p, "\t"); tok && n < 4; tok = strsep(&p, "\t"))
+                f[n++] = tok;
+        (void) save;
+        if (line[0] == FRAME_FACT) {
+                if (n < 2)
+                        return;
+                if (!r->facts)
+                        r->facts = json_object_new_object();
+                json_object_object_add(r->facts, f[0], json_object_new_string(f[1]));
+                return;
+        }
+        if (n < 2 || f[0][0] < '0' || f[0][0] > '2')
+                return;
+        if (!r->checks)
+                r->checks = json_object_new_array();
+        if (json_object_array_length(r->checks) < 256) {
+                struct json_object *c = json_object_new_object();
+                json_object_object_add(c, "check", json_object_new_string(f[1]));
+                json_object_object_add(c, "result", json_object_new_string(results[f[0][0] - '0']));
+                json_object_object_add(c, "detail", json_object_new_string(n > 2 ? f[2] : ""));
+                json_object_object_add(c, "fix", n > 3 && *f[3] ? json_object_new_string(f[3]) : NULL);
+                json_object_array_add(r->checks, c);
+        }
+}
+
 static void handle_line(struct engine *e, struct child *c, bool is_msg, char *line, size_t len)
 {
         struct xhafw_step *st = e->cfg->steps[c->step];
@@ -250,6 +285,10 @@ static void handle_line(struct engine *e, struct child *c, bool is_msg, char *li
                                 e->rep->n_failed++;
                         }
                 }
+                return;
+        }
+        if (line[0] == FRAME_CHECK || line[0] == FRAME_FACT) {
+                preflight_line(r, line);
                 return;
         }
         if (line[0] == 'B')
@@ -399,6 +438,7 @@ static enum stage stage_of(const struct engine *e, const struct child *c)
         case ACT_APPLY: return STAGE_APPLY;
         case ACT_REVERT: return STAGE_REVERT;
         case ACT_DESCRIBE: return STAGE_DESCRIBE;
+        case ACT_PREFLIGHT: return STAGE_PREFLIGHT;
         default: break;
         }
         if (!e->attempted[c->step]) /* the first check: the state before anything is done */
@@ -445,7 +485,8 @@ static void explain(struct engine *e, size_t i, enum stage stage, int res)
                 return;
         default:
                 if (!r->reason && res < 0)
-                        set_reason(r, xasprintf("%s failed: %s", stage == STAGE_DESCRIBE ? "describe" : "check",
+                        set_reason(r, xasprintf("%s failed: %s", stage == STAGE_DESCRIBE ? "describe" :
+                                                stage == STAGE_PREFLIGHT ? "preflight" : "check",
                                                 strerror(-res)));
                 return;
         }
@@ -475,7 +516,7 @@ static void action_done(struct engine *e, struct child *c, int status)
         stage = stage_of(e, c);
         cls = result_class_of(stage, res);
         t = outcome_next(stage, cls, e->rolling_back, c->dry_run);
-        if (stage == STAGE_STATUS || stage == STAGE_PRECHECK || stage == STAGE_DESCRIBE) {
+        if (stage == STAGE_STATUS || stage == STAGE_PRECHECK || stage == STAGE_DESCRIBE || stage == STAGE_PREFLIGHT) {
                 r->check_result = res;
                 if (cls != RES_BROKEN && res != -EINTR)
                         explain(e, i, stage, res);
@@ -504,6 +545,7 @@ static void action_done(struct engine *e, struct child *c, int status)
         }
         if (t.outcome == OUT_FAILED || t.outcome == OUT_REFUSED || t.outcome == OUT_ROLLBACK_FAILED) {
                 if (stage != STAGE_STATUS && stage != STAGE_PRECHECK && stage != STAGE_DESCRIBE &&
+                    stage != STAGE_PREFLIGHT &&
                     (!why || stage == STAGE_APPLY || stage == STAGE_REVERT))
                         explain(e, i, stage, res);
                 if (t.outcome == OUT_REFUSED)
@@ -623,7 +665,8 @@ static bool schedule(struct engine *e)
                         continue;
                 }
                 if (start_action(e, i, e->mode == RUN_DESCRIBE ? ACT_DESCRIBE : e->mode == RUN_VALIDATE ? ACT_VALIDATE :
-                                        ACT_CHECK, e->mode == RUN_DESCRIBE || e->o->dry_run) < 0)
+                                        e->mode == RUN_PREFLIGHT ? ACT_PREFLIGHT : ACT_CHECK,
+                                 e->mode == RUN_DESCRIBE || e->o->dry_run) < 0)
                         fail_step(e, i, OUT_FAILED);
         }
         return pending || e->running > 0;
@@ -899,6 +942,7 @@ int engine_run(struct config *cfg, const struct run_options *o, struct run_repor
         case RUN_STATUS:
         case RUN_DESCRIBE:
         case RUN_VALIDATE:
+        case RUN_PREFLIGHT:
                 new_pass(&e, o->mode, SCOPE_SELECTED);
                 /* These actions do not depend on each other: no ordering, all in parallel. */
                 for (size_t i = 0; i < cfg->n_steps; i++)
@@ -1001,6 +1045,8 @@ void run_report_free(struct run_report *rep, size_t n_steps)
         for (size_t i = 0; i < n_steps; i++) {
                 free(rep->steps[i].reason);
                 free(rep->steps[i].output);
+                json_object_put(rep->steps[i].checks);
+                json_object_put(rep->steps[i].facts);
         }
         free(rep->steps);
         rep->steps = NULL;

@@ -6,7 +6,7 @@
 
 struct json_object;
 
-enum run_mode { RUN_ACTIVATE, RUN_DEACTIVATE, RUN_STATUS, RUN_DESCRIBE, RUN_VALIDATE };
+enum run_mode { RUN_ACTIVATE, RUN_DEACTIVATE, RUN_STATUS, RUN_DESCRIBE, RUN_VALIDATE, RUN_PREFLIGHT };
 
 /* Where a step ended up in a run. */
 enum step_outcome {
@@ -37,6 +37,7 @@ struct run_options {
         bool json;
         bool quiet;
         const bool *selected;     /* --only: per step; NULL: all */
+        bool node_active;         /* preflight: what status found */
 };
 
 struct step_report {
@@ -46,6 +47,8 @@ struct step_report {
         char *output;             /* 'O' lines: dry-run plan, describe text */
         uint64_t elapsed_us;
         bool was_failed;          /* failed in this run (even if the rollback then reverted it) */
+        struct json_object *checks; /* preflight: [{check, result, detail, fix}] */
+        struct json_object *facts;  /* preflight: {key: value} */
 };
 
 struct run_report {

@@ -14,6 +14,8 @@
  *   'B'       "PID MAX_MS WHAT": background work started by xhafw_background (background.h)
  *   'S'       "INDEX": the validate child validates step INDEX now (what follows is its)
  *   'R'       "INDEX RESULT": step INDEX's validate() returned RESULT (0 or -errno)
+ *   'P'       "RESULT\tCHECK\tDETAIL\tFIX": a preflight check (xhafw_preflight_check; RESULT 0..2)
+ *   'F'       "KEY\tVALUE": a preflight fact to compare with the peer (xhafw_preflight_fact)
  *
  * The action's stdout and stderr are a second pipe of plain lines, logged at LOG_INFO. The action's
  * result is its exit status (engine's child side). */
@@ -24,6 +26,8 @@ enum frame_kind {
         FRAME_BACKGROUND = 'B',
         FRAME_VALIDATING = 'S',
         FRAME_VALIDATED = 'R',
+        FRAME_CHECK = 'P',
+        FRAME_FACT = 'F',
 };
 
 void msg_send(int fd, char kind, const char *text);

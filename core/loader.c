@@ -151,6 +151,13 @@ int (*plugin_validate_fn(const struct plugin *p))(struct xhafw_step *)
         return p->def->validate;
 }
 
+int (*plugin_preflight_fn(const struct plugin *p))(struct xhafw_step *)
+{
+        if (!p || !p->def || p->def->size < offsetof(struct xhafw_plugin, preflight) + sizeof(p->def->preflight))
+                return NULL;
+        return p->def->preflight;
+}
+
 struct plugin *plugin_get(struct config *cfg, const char *name)
 {
         struct plugin *p, **grown;

@@ -13,6 +13,8 @@ void plugin_free(struct plugin *p);
 bool valid_plugin_name(const char *s);
 /* The plugin's validate(), or NULL when it has none or was built before the member existed. */
 int (*plugin_validate_fn(const struct plugin *p))(struct xhafw_step *);
+/* The plugin's preflight(), or NULL when it has none or was built before the member existed. */
+int (*plugin_preflight_fn(const struct plugin *p))(struct xhafw_step *);
 const char *option_type_name(enum xhafw_option_type t);
 
 #endif

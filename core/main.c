@@ -21,6 +21,7 @@ static const char usage_main[] =
         "  list-plugins the plugins on the plugin path, and the steps using them\n"
         "  describe     a step's resolved configuration, or a plugin's options\n"
         "  validate     load and check everything, print the plan; change nothing\n"
+        "  preflight    can this node take over, does it match the peer? change nothing\n"
         "\n"
         "global options:\n"
         "  --config FILE       instead of " XHAFW_CONFIG_FILE "\n"
@@ -81,6 +82,69 @@ static int bad_usage(const char *usage)
 {
         fputs(usage, stderr);
         return XHAFW_EXIT_CONFIG;
+}
+
+static const char usage_preflight[] =
+        "usage: xhafw preflight [--peer HOST] [--nagios] [--prometheus FILE]\n"
+        "Can this node take the role over, and does it match the peer? Changes nothing. One line per check:\n"
+        "step, check, pass/warn/fail, what was seen and the fix. Exit 0 ready (warnings allowed), 1 not\n"
+        "ready, 2 configuration error.\n"
+        "  --peer HOST        compare with the other node over ssh (BatchMode; default: peer of xhafw.conf)\n"
+        "  --nagios           one Monitoring Plugins status line; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN\n"
+        "  --prometheus FILE  also write the node_exporter textfile FILE (atomically)\n";
+
+static int preflight_command(struct global_options *g, int argc, char **argv)
+{
+        enum { OPT_PEER = 256, OPT_NAGIOS, OPT_PROM, OPT_FACTS, OPT_JSON };
+        static const struct option opts[] = {
+                { "peer", required_argument, NULL, OPT_PEER },     { "nagios", no_argument, NULL, OPT_NAGIOS },
+                { "prometheus", required_argument, NULL, OPT_PROM }, { "facts", no_argument, NULL, OPT_FACTS },
+                { "json", no_argument, NULL, OPT_JSON },            { "help", no_argument, NULL, 'h' },
+                { "verbose", no_argument, NULL, 'v' },              { "quiet", no_argument, NULL, 'q' },
+                { 0 },
+        };
+        struct preflight_command pc = { 0 };
+        int c;
+
+        optind = 0;
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "hvq", opts, NULL)) != -1) {
+                switch (c) {
+                case OPT_PEER:
+                        if (!*optarg || optarg[0] == '-' || strpbrk(optarg, " \t/")) {
+                                log_error("--peer '%s': expected the other node's host name or address", optarg);
+                                return bad_usage(usage_preflight);
+                        }
+                        pc.peer = optarg;
+                        break;
+                case OPT_NAGIOS: pc.nagios = true; break;
+                case OPT_PROM:
+                        if (optarg[0] != '/') {
+                                log_error("--prometheus '%s': expected an absolute path", optarg);
+                                return bad_usage(usage_preflight);
+                        }
+                        pc.prometheus = optarg;
+                        break;
+                case OPT_FACTS: pc.facts_only = true; break;
+                case OPT_JSON: g->json = true; break;
+                case 'q': g->quiet = true; log_max_priority = LOG_ERR; break;
+                case 'v': log_max_priority = log_max_priority >= LOG_INFO ? LOG_DEBUG : LOG_INFO; break;
+                case 'h':
+                        if (g->json)
+                                json_usage(usage_preflight);
+                        else
+                                fputs(usage_preflight, stdout);
+                        return XHAFW_EXIT_OK;
+                default:
+                        log_error("preflight %s: unknown option or missing argument", argv[optind - 1]);
+                        return bad_usage(usage_preflight);
+                }
+        }
+        if (optind != argc) {
+                log_error("preflight: unexpected argument '%s'", argv[optind]);
+                return bad_usage(usage_preflight);
+        }
+        return cmd_preflight(g, &pc);
 }
 
 static int run_command(struct global_options *g, const char *cmd, int argc, char **argv)
@@ -204,7 +268,7 @@ static int dispatch(struct global_options *g, int argc, char **argv, const char 
                 { "version", no_argument, NULL, OPT_VERSION },
                 { 0 },
         };
-        static const char *const commands[] = { "activate", "deactivate", "status", "list-plugins", "describe",
+        static const char *const commands[] = { "activate", "deactivate", "status", "list-plugins", "describe", "preflight",
                                                 "validate", NULL };
         int c, verbose = 0;
         const char *cmd;
@@ -250,6 +314,8 @@ static int dispatch(struct global_options *g, int argc, char **argv, const char 
         for (const char *const *k = commands; *k; k++)
                 if (strcmp(*k, cmd) == 0) {
                         log_open(true);
+                        if (strcmp(cmd, "preflight") == 0)
+                                return preflight_command(g, argc - optind, argv + optind);
                         return run_command(g, cmd, argc - optind, argv + optind);
                 }
         log_error("unknown command '%s'", cmd);

@@ -46,6 +46,11 @@ static const struct transition table[] = {
         { STAGE_DESCRIBE, RES_DONE, NEXT_OUTCOME, OUT_NONE },
         { STAGE_DESCRIBE, RES_ERROR, NEXT_OUTCOME, OUT_FAILED },
         { STAGE_DESCRIBE, RES_REFUSED, NEXT_OUTCOME, OUT_FAILED },
+
+        { STAGE_PREFLIGHT, RES_DONE, NEXT_OUTCOME, OUT_NONE },
+        { STAGE_PREFLIGHT, RES_ERROR, NEXT_OUTCOME, OUT_FAILED },
+        { STAGE_PREFLIGHT, RES_REFUSED, NEXT_OUTCOME, OUT_FAILED },
+        { STAGE_PREFLIGHT, RES_BROKEN, NEXT_OUTCOME, OUT_FAILED },
         { STAGE_DESCRIBE, RES_BROKEN, NEXT_OUTCOME, OUT_FAILED },
 };
 
@@ -96,7 +101,7 @@ struct transition outcome_next(enum stage stage, enum result_class result, bool 
 const char *stage_name(enum stage s)
 {
         static const char *const names[] = { "status", "precheck", "apply", "revert", "verify-up", "verify-down",
-                                             "describe" };
+                                             "describe", "preflight" };
         return (unsigned) s < STAGE_COUNT ? names[s] : "?";
 }
 

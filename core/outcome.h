@@ -16,6 +16,7 @@ enum stage {
         STAGE_VERIFY_UP,   /* the check after apply: it must say ACTIVE          */
         STAGE_VERIFY_DOWN, /* the check after revert: it must say INACTIVE       */
         STAGE_DESCRIBE,
+        STAGE_PREFLIGHT,   /* a preflight: its checks are its report */
         STAGE_COUNT
 };
 

@@ -61,6 +61,11 @@ struct xhafw_plugin {
          * before deactivate and status too); 0 or -EINVAL after logging why.
          * Run for every step before anything changes. */
         int (*validate)(struct xhafw_step *step);
+        /* Appended (ABI 1; read only when `size` covers it): can this node take the role over, and
+         * does it match the peer? Report each check with xhafw_preflight_check() and what must
+         * match the other node with xhafw_preflight_fact(). Read-only, like check. 0 or -errno
+         * (a preflight that cannot run at all). */
+        int (*preflight)(struct xhafw_step *step);
 };
 
 /* In a plugin:
@@ -108,6 +113,19 @@ XHAFW_API int xhafw_file_replace(struct xhafw_step *step, const char *path, cons
 /* A small per-step key/value store persisted atomically under state_dir; value NULL deletes. */
 XHAFW_API int xhafw_state_set(struct xhafw_step *step, const char *key, const char *value);
 XHAFW_API const char *xhafw_state_get(struct xhafw_step *step, const char *key);
+
+/* Appended (ABI 1): preflight reports (xhafw preflight). */
+enum xhafw_check_result { XHAFW_CHECK_PASS = 0, XHAFW_CHECK_WARN = 1, XHAFW_CHECK_FAIL = 2 };
+/* One check: a short name ("not enabled at boot"), what was seen, and the fix (a command or the
+ * line to change; NULL when it passed). */
+XHAFW_API void xhafw_preflight_check(struct xhafw_step *step, const char *check, enum xhafw_check_result result,
+                                     const char *detail, const char *fix);
+/* A fact that must be the same on both nodes (a version, a file's content): compared with the
+ * peer's by `xhafw preflight --peer`. */
+XHAFW_API void xhafw_preflight_fact(struct xhafw_step *step, const char *key, const char *value);
+/* In preflight: whether this node holds the role now (status found every critical step ACTIVE);
+ * a standby must not run what the active node runs. */
+XHAFW_API bool xhafw_node_active(const struct xhafw_step *step);
 
 /* Appended (ABI 1): work that must go on after the action returns, such as repeated gratuitous
  * ARPs. fn(arg) runs in a process of the core's (not a detached one): bounded by max_ms (1 ms to

@@ -32,6 +32,9 @@ static const struct xhafw_option fake_options[] = {
         { "address", XHAFW_OPT_ADDRESS, false, NULL, "unused: an address option for the schema tests" },
         { "interface", XHAFW_OPT_INTERFACE, false, NULL, "unused: an interface option for the schema tests" },
         { "invalid", XHAFW_OPT_BOOL, false, "no", "validate() refuses the step" },
+        { "preflight_mode", XHAFW_OPT_STRING, false, "pass",
+          "pass, warn, fail (one check of that result), crash, error (-EIO), none (reports nothing)" },
+        { "fact", XHAFW_OPT_STRING, false, NULL, "preflight reports fact 'value' with this value" },
         { "background", XHAFW_OPT_DURATION, false, "0ms",
           "apply leaves background work (xhafw_background) that takes this long" },
         { "background_bound", XHAFW_OPT_DURATION, false, "5s", "the bound it declares" },
@@ -254,6 +257,27 @@ static int fake_validate(struct xhafw_step *step)
         return 0;
 }
 
+static int fake_preflight(struct xhafw_step *step)
+{
+        const char *m = xhafw_opt_string(step, "preflight_mode"), *f = xhafw_opt_string(step, "fact");
+        char detail[128];
+
+        if (f)
+                xhafw_preflight_fact(step, "value", f);
+        if (strcmp(m, "crash") == 0)
+                raise(SIGSEGV);
+        if (strcmp(m, "error") == 0)
+                return -EIO;
+        if (strcmp(m, "none") == 0)
+                return 0;
+        snprintf(detail, sizeof detail, "the marker is %s; this node is %s", active(step) ? "there" : "absent",
+                 xhafw_node_active(step) ? "active" : "a standby");
+        xhafw_preflight_check(step, "injected check", strcmp(m, "fail") == 0 ? XHAFW_CHECK_FAIL :
+                              strcmp(m, "warn") == 0 ? XHAFW_CHECK_WARN : XHAFW_CHECK_PASS, detail,
+                              "remove preflight_mode from the step");
+        return 0;
+}
+
 XHAFW_PLUGIN_DEFINE(.name = "fake", .version = "1.0", .summary = "test plugin: succeeds, fails, hangs or crashes on demand",
                     .options = fake_options, .describe = fake_describe, .check = fake_check, .apply = fake_apply,
-                    .revert = fake_revert, .validate = fake_validate);
+                    .revert = fake_revert, .validate = fake_validate, .preflight = fake_preflight);
