@@ -1,0 +1,1699 @@
+/* mariadb plugin: bind addresses and pid file in the option file, start and stop, ready by a real query, split-brain guard, grants. */
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mysql.h>
+#include <errmsg.h>
+#include <mysqld_error.h>
+
+#include "xhafw/plugin.h"
+
+/* Included rather than linked so that its functions stay static here and in its unit test. */
+#include "mycnf.c"
+
+/*
+ * Readiness is polled, as for postgres: a refused connection to the socket costs well under a
+ * millisecond, so 10 ms keeps the lag small. XHAFW_MARIADB_POLL_MS (1-1000) overrides it, only so
+ * that tests/bench/mariadb.sh can show the effect.
+ */
+#define MY_POLL_MS 10
+/* A query's connection and its reads: a busy node should not make check flap; the step's timeout still applies. */
+#define MY_QUERY_TIMEOUT_S 10u
+/* Readiness attempts and stop verification: the socket or a local address answers at once or not at all. */
+#define MY_PING_TIMEOUT_S 2u
+/* How often the readiness poll looks at the pid file and /proc. */
+#define MY_PIDCHECK_MS 100
+/* The guard's fresh attempts at a place still silent (Linux resends a lost SYN only after 1 s); see postgres. */
+#define MY_GUARD_RETRY_MS 150
+#define MY_GUARD_ATTEMPTS 8
+/* A host name may stand for a few addresses; each is asked. */
+#define MY_MAX_ADDRS_PER_NAME 4
+#define MY_MAX_PASSWORD 1024
+#define MY_MAX_FILE (16 * 1024 * 1024)
+
+static const struct xhafw_option my_options[] = {
+        { "data_dir", XHAFW_OPT_PATH, true, NULL, "the server's data directory on the shared storage, e.g. /var/lib/mysql" },
+        { "option_file", XHAFW_OPT_PATH, false, "/etc/my.cnf",
+          "the server's option file where bind-address and pid-file are kept (Debian: /etc/mysql/mariadb.conf.d/50-server.cnf)" },
+        { "option_group", XHAFW_OPT_STRING, false, "mysqld", "group of option_file where a setting missing from every server group is added" },
+        { "service", XHAFW_OPT_STRING, false, "mariadb", "unit started and stopped through the service manager" },
+        { "port", XHAFW_OPT_INT, false, "3306", "the server's TCP port" },
+        { "socket", XHAFW_OPT_PATH, false, "/run/mysqld/mysqld.sock", "the server's Unix socket" },
+        { "bind_addresses", XHAFW_OPT_LIST, true, NULL,
+          "addresses the server's bind-address must cover (e.g. 127.0.0.1, the VIP, this node's address)" },
+        { "pid_file", XHAFW_OPT_PATH, false, NULL,
+          "the server's pid file, kept on the shared storage so that the other node's server is seen (default: mariadb.pid in data_dir)" },
+        { "guard_addresses", XHAFW_OPT_LIST, false, "",
+          "where else a server of this data directory could answer: the other node's static address; asked by the split-brain guard" },
+        { "check_host", XHAFW_OPT_STRING, false, "localhost", "where the readiness query connects: localhost (the socket) or an address" },
+        { "check_user", XHAFW_OPT_STRING, false, "root", "account of the readiness query" },
+        { "password_file", XHAFW_OPT_PATH, false, NULL, "file whose first line is check_user's password; read at run time, never logged" },
+        { "ready_timeout", XHAFW_OPT_DURATION, false, "60s", "how long apply waits for a query to succeed (and revert for the server to go)" },
+        { "guard_timeout", XHAFW_OPT_DURATION, false, "500ms",
+          "how long the split-brain guard waits for an answer from each place a server of this data directory could answer at, all asked at once" },
+        { "grant_hosts", XHAFW_OPT_LIST, false, "", "client hosts (the VIP, both nodes' addresses) that get ALL on grant_database as grant_user" },
+        { "grant_user", XHAFW_OPT_STRING, false, "xcatadmin", "the account xCAT connects as" },
+        { "grant_database", XHAFW_OPT_STRING, false, "xcatdb", "the database xCAT uses" },
+        { "grant_password_file", XHAFW_OPT_PATH, false, NULL, "first line: grant_user's password, for an account that does not exist yet" },
+        { "grant_revert", XHAFW_OPT_BOOL, false, "no", "whether revert removes the accounts and grants this step added (recorded in its state)" },
+        { .name = NULL },
+};
+
+/* A step's options, resolved. */
+struct my_cfg {
+        const char *data_dir, *option_file, *group, *service, *socket, *check_host, *user, *password_file;
+        const char *grant_user, *grant_db, *grant_password_file;
+        char *pid_file;
+        unsigned port;
+        long long port_num;
+        const char *const *bind;
+        size_t n_bind;
+        const char *const *guard;
+        size_t n_guard;
+        const char *const *grant_hosts;
+        size_t n_grant;
+        bool grant_revert;
+        uint64_t ready_timeout_ms, guard_timeout_ms;
+};
+
+static char *my_path_join(const char *dir, const char *name)
+{
+        size_t n = strlen(dir) + strlen(name) + 2;
+        char *p = malloc(n);
+
+        if (p)
+                snprintf(p, n, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
+        return p;
+}
+
+static void my_cfg_free(struct my_cfg *c)
+{
+        free(c->pid_file);
+}
+
+static int my_cfg_load(struct xhafw_step *step, struct my_cfg *c)
+{
+        const char *s;
+
+        *c = (struct my_cfg) { 0 };
+        c->data_dir = xhafw_opt_string(step, "data_dir");
+        c->option_file = xhafw_opt_string(step, "option_file");
+        c->group = xhafw_opt_string(step, "option_group");
+        c->service = xhafw_opt_string(step, "service");
+        c->socket = xhafw_opt_string(step, "socket");
+        c->check_host = xhafw_opt_string(step, "check_host");
+        c->user = xhafw_opt_string(step, "check_user");
+        c->password_file = xhafw_opt_string(step, "password_file");
+        c->grant_user = xhafw_opt_string(step, "grant_user");
+        c->grant_db = xhafw_opt_string(step, "grant_database");
+        c->grant_password_file = xhafw_opt_string(step, "grant_password_file");
+        c->grant_revert = xhafw_opt_bool(step, "grant_revert");
+        c->port_num = xhafw_opt_int(step, "port");
+        c->port = c->port_num > 0 && c->port_num < 65536 ? (unsigned) c->port_num : 0;
+        c->n_bind = xhafw_opt_list(step, "bind_addresses", &c->bind);
+        c->n_guard = xhafw_opt_list(step, "guard_addresses", &c->guard);
+        c->n_grant = xhafw_opt_list(step, "grant_hosts", &c->grant_hosts);
+        c->ready_timeout_ms = xhafw_opt_duration_ms(step, "ready_timeout");
+        c->guard_timeout_ms = xhafw_opt_duration_ms(step, "guard_timeout");
+        if (!c->data_dir || !*c->data_dir || !c->option_file || !c->group || !c->service || !c->socket ||
+            !c->check_host || !c->user || !c->grant_user || !c->grant_db)
+                return -EINVAL;
+        s = xhafw_opt_string(step, "pid_file");
+        c->pid_file = s ? strdup(s) : my_path_join(c->data_dir, "mariadb.pid");
+        return c->pid_file ? 0 : -ENOMEM;
+}
+
+static uint64_t my_now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
+}
+
+static void my_sleep_ms(uint64_t ms)
+{
+        struct timespec ts = { .tv_sec = (time_t) (ms / 1000), .tv_nsec = (long) (ms % 1000) * 1000000 };
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+static uint64_t my_poll_ms(void)
+{
+        const char *e = secure_getenv("XHAFW_MARIADB_POLL_MS");
+        char *end;
+        long v;
+
+        if (!e || !*e)
+                return MY_POLL_MS;
+        errno = 0;
+        v = strtol(e, &end, 10);
+        if (errno || *end || v < 1 || v > 1000)
+                return MY_POLL_MS;
+        return (uint64_t) v;
+}
+
+/* Read a whole (small) text file; -errno. */
+static int my_read_file(const char *path, char **ret)
+{
+        FILE *f = fopen(path, "re");
+        struct mycnf_buf b = { 0 };
+        char chunk[8192];
+        size_t n;
+        int r = 0;
+
+        if (!f)
+                return -errno;
+        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+                if (b.len + n > MY_MAX_FILE) {
+                        r = -EFBIG;
+                        break;
+                }
+                mycnf_buf_add(&b, chunk, n);
+        }
+        if (r == 0 && ferror(f))
+                r = -EIO;
+        fclose(f);
+        if (r == 0 && b.data && strlen(b.data) != b.len)
+                r = -EINVAL; /* a NUL byte: not a text file */
+        if (r < 0) {
+                free(b.data);
+                return r;
+        }
+        *ret = mycnf_buf_steal(&b);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* The first line of a password file; the caller wipes and frees it (my_free_password). Never logged. */
+static int my_read_password(struct xhafw_step *step, const char *option, const char *path, char **ret)
+{
+        char *text = NULL;
+        struct stat st;
+        size_t len, n;
+        int r = 0;
+
+        *ret = NULL;
+        if (!path)
+                return 0;
+        if (stat(path, &st) == 0 && (st.st_mode & 0077))
+                xhafw_log(step, LOG_WARNING, "%s %s can be read by others than its owner (mode %04o)", option, path,
+                          (unsigned) (st.st_mode & 07777));
+        r = my_read_file(path, &text);
+        if (r < 0) {
+                xhafw_log(step, LOG_ERR, "cannot read %s %s: %s", option, path, strerror(-r));
+                return r;
+        }
+        len = strlen(text);
+        n = strcspn(text, "\r\n");
+        if (n == 0 || n > MY_MAX_PASSWORD) {
+                xhafw_log(step, LOG_ERR, "%s %s: the first line must hold the password (1 to %d bytes)", option, path,
+                          MY_MAX_PASSWORD);
+                r = -EINVAL;
+        } else if (!(*ret = strndup(text, n)))
+                r = -ENOMEM;
+        /* the whole file: its other lines may be secrets too */
+        explicit_bzero(text, len);
+        free(text);
+        return r;
+}
+
+static void my_free_password(char *p)
+{
+        if (p) {
+                explicit_bzero(p, strlen(p));
+                free(p);
+        }
+}
+
+/* The exe's base name of a process, " (deleted)" dropped (an upgraded package), or "" */
+static void my_exe_name(long pid, char *buf, size_t size)
+{
+        char path[64], exe[PATH_MAX];
+        const char *base;
+        ssize_t n;
+
+        buf[0] = '\0';
+        snprintf(path, sizeof path, "/proc/%ld/exe", pid);
+        n = readlink(path, exe, sizeof exe - 1);
+        if (n <= 0)
+                return;
+        exe[n] = '\0';
+        if (n > 10 && strcmp(exe + n - 10, " (deleted)") == 0)
+                exe[n - 10] = '\0';
+        base = strrchr(exe, '/');
+        base = base ? base + 1 : exe;
+        if (strlen(base) < size)
+                memcpy(buf, base, strlen(base) + 1);
+}
+
+/*
+ * Whether pid is a live MariaDB (or MySQL) server of this node whose working directory is
+ * data_dir: the server chdirs to its data directory, and a pid recorded by the other node (or in
+ * another PID namespace) names, here, either nothing or a process that fails this test.
+ */
+static bool my_is_local_server(long pid, const char *data_dir)
+{
+        char path[64], exe[256];
+        struct stat dir_st, st;
+
+        if (pid <= 0 || pid > INT32_MAX || stat(data_dir, &dir_st) < 0)
+                return false;
+        snprintf(path, sizeof path, "/proc/%ld/cwd", pid);
+        if (stat(path, &st) < 0 || st.st_dev != dir_st.st_dev || st.st_ino != dir_st.st_ino)
+                return false;
+        my_exe_name(pid, exe, sizeof exe);
+        return strcmp(exe, "mariadbd") == 0 || strcmp(exe, "mysqld") == 0;
+}
+
+/* The first server of this node working in data_dir, whatever its pid file says, or 0. */
+static long my_any_local_server(const char *data_dir)
+{
+        DIR *d = opendir("/proc");
+        struct dirent *e;
+        long found = 0;
+
+        if (!d)
+                return 0;
+        while (!found && (e = readdir(d))) {
+                char *end;
+                long pid;
+
+                errno = 0;
+                pid = strtol(e->d_name, &end, 10);
+                if (errno || *end || end == e->d_name || pid <= 0)
+                        continue;
+                if (my_is_local_server(pid, data_dir))
+                        found = pid;
+        }
+        closedir(d);
+        return found;
+}
+
+/* The pid the pid file records: 0, -ENOENT when there is none, -EINVAL when it holds no pid. */
+static int my_read_pidfile(const struct my_cfg *c, long *ret_pid)
+{
+        char *text = NULL;
+        int r = my_read_file(c->pid_file, &text);
+
+        if (r < 0)
+                return r;
+        r = mycnf_pidfile_parse(text, ret_pid);
+        free(text);
+        return r;
+}
+
+/* The pid of this node's server for data_dir as its pid file records it, or 0. */
+static long my_local_server(const struct my_cfg *c)
+{
+        long pid;
+
+        if (my_read_pidfile(c, &pid) < 0 || !my_is_local_server(pid, c->data_dir))
+                return 0;
+        return pid;
+}
+
+/* A connection to check_host: "localhost" is the Unix socket (as for the mysql client), anything else TCP. */
+static MYSQL *my_connect(const struct my_cfg *c, const char *password, unsigned timeout_s, char *err, size_t err_size,
+                         unsigned *ret_errno)
+{
+        MYSQL *m = mysql_init(NULL);
+        bool tcp = strcmp(c->check_host, "localhost") != 0;
+        unsigned proto = tcp ? MYSQL_PROTOCOL_TCP : MYSQL_PROTOCOL_SOCKET;
+
+        *ret_errno = 0;
+        if (!m) {
+                snprintf(err, err_size, "out of memory");
+                *ret_errno = CR_OUT_OF_MEMORY;
+                return NULL;
+        }
+        mysql_options(m, MYSQL_OPT_CONNECT_TIMEOUT, &timeout_s);
+        mysql_options(m, MYSQL_OPT_READ_TIMEOUT, &timeout_s);
+        mysql_options(m, MYSQL_OPT_WRITE_TIMEOUT, &timeout_s);
+        mysql_options(m, MYSQL_OPT_PROTOCOL, &proto);
+        if (!mysql_real_connect(m, c->check_host, c->user, password, NULL, c->port, tcp ? NULL : c->socket, 0)) {
+                *ret_errno = mysql_errno(m);
+                snprintf(err, err_size, "%s", mysql_error(m));
+                mysql_close(m);
+                return NULL;
+        }
+        return m;
+}
+
+/* Errors that mean "not up (yet)", as opposed to a server that answers and says no. */
+static bool my_not_up(unsigned e)
+{
+        return e == CR_CONNECTION_ERROR || e == CR_CONN_HOST_ERROR || e == CR_SERVER_LOST || e == CR_SERVER_GONE_ERROR ||
+               e == CR_SERVER_LOST_EXTENDED || e == ER_SERVER_SHUTDOWN || e == ER_CON_COUNT_ERROR;
+}
+
+/* One text query; the first row's first n columns (NULL as ""), or -EIO with the reason. */
+static int my_query_row(MYSQL *m, const char *sql, char (*vals)[1024], size_t n, bool *ret_null, char *err,
+                        size_t err_size)
+{
+        MYSQL_RES *res;
+        MYSQL_ROW row;
+        int r = 0;
+
+        if (mysql_query(m, sql) != 0 || !(res = mysql_store_result(m))) {
+                snprintf(err, err_size, "%s", mysql_error(m));
+                return -EIO;
+        }
+        row = mysql_fetch_row(res);
+        if (!row || mysql_num_fields(res) < n) {
+                snprintf(err, err_size, "the query returned no row");
+                r = -EIO;
+        } else
+                for (size_t i = 0; i < n; i++) {
+                        snprintf(vals[i], sizeof vals[i], "%s", row[i] ? row[i] : "");
+                        if (ret_null)
+                                ret_null[i] = !row[i];
+                }
+        mysql_free_result(res);
+        return r;
+}
+
+/*
+ * A prepared statement with string parameters; with ret_count, its one integer result. Account
+ * names and the password go in only as bound parameters.
+ */
+static int my_stmt(MYSQL *m, const char *sql, const char *const *params, size_t n, long long *ret_count, char *err,
+                   size_t err_size)
+{
+        MYSQL_STMT *st = mysql_stmt_init(m);
+        MYSQL_BIND bind[8], out;
+        unsigned long lens[8];
+        long long count = 0;
+        int r = 0;
+
+        if (!st) {
+                snprintf(err, err_size, "out of memory");
+                return -ENOMEM;
+        }
+        if (n > 8 || mysql_stmt_prepare(st, sql, strlen(sql)) != 0 || mysql_stmt_param_count(st) != n) {
+                snprintf(err, err_size, "%s", mysql_stmt_error(st));
+                r = -EIO;
+                goto out;
+        }
+        memset(bind, 0, sizeof bind);
+        for (size_t i = 0; i < n; i++) {
+                lens[i] = strlen(params[i]);
+                bind[i].buffer_type = MYSQL_TYPE_STRING;
+                bind[i].buffer = (void *) params[i];
+                bind[i].buffer_length = lens[i];
+                bind[i].length = &lens[i];
+        }
+        if ((n && mysql_stmt_bind_param(st, bind)) || mysql_stmt_execute(st) != 0) {
+                snprintf(err, err_size, "%s", mysql_stmt_error(st));
+                r = -EIO;
+                goto out;
+        }
+        if (ret_count) {
+                memset(&out, 0, sizeof out);
+                out.buffer_type = MYSQL_TYPE_LONGLONG;
+                out.buffer = &count;
+                if (mysql_stmt_bind_result(st, &out) || mysql_stmt_fetch(st) != 0) {
+                        snprintf(err, err_size, "%s", *mysql_stmt_error(st) ? mysql_stmt_error(st) : "no row");
+                        r = -EIO;
+                        goto out;
+                }
+                *ret_count = count;
+        }
+out:
+        mysql_stmt_close(st);
+        return r;
+}
+
+/* The server's end of the connection is on this node: the Unix socket, or a local address. */
+static bool my_peer_is_local(MYSQL *m, char *peer, size_t size)
+{
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        struct ifaddrs *ifa = NULL;
+        bool local = false;
+        int fd = (int) mysql_get_socket(m);
+
+        snprintf(peer, size, "?");
+        if (fd < 0 || getpeername(fd, (struct sockaddr *) &ss, &len) < 0)
+                return false;
+        if (ss.ss_family == AF_UNIX) {
+                snprintf(peer, size, "the Unix socket");
+                return true;
+        }
+        if (ss.ss_family == AF_INET)
+                inet_ntop(AF_INET, &((struct sockaddr_in *) &ss)->sin_addr, peer, (socklen_t) size);
+        else if (ss.ss_family == AF_INET6)
+                inet_ntop(AF_INET6, &((struct sockaddr_in6 *) &ss)->sin6_addr, peer, (socklen_t) size);
+        else
+                return false;
+        if (getifaddrs(&ifa) < 0)
+                return false;
+        for (struct ifaddrs *i = ifa; i && !local; i = i->ifa_next) {
+                if (!i->ifa_addr || i->ifa_addr->sa_family != ss.ss_family)
+                        continue;
+                if (ss.ss_family == AF_INET)
+                        local = memcmp(&((struct sockaddr_in *) i->ifa_addr)->sin_addr,
+                                       &((struct sockaddr_in *) &ss)->sin_addr, 4) == 0;
+                else
+                        local = memcmp(&((struct sockaddr_in6 *) i->ifa_addr)->sin6_addr,
+                                       &((struct sockaddr_in6 *) &ss)->sin6_addr, 16) == 0;
+        }
+        freeifaddrs(ifa);
+        /* 127.0.0.0/8 is this node's whatever lo holds */
+        if (!local && ss.ss_family == AF_INET)
+                local = (ntohl(((struct sockaddr_in *) &ss)->sin_addr.s_addr) >> 24) == 127;
+        return local;
+}
+
+/* Whether two paths name the same directory or file. */
+static bool my_same_file(const char *a, const char *b)
+{
+        struct stat sa, sb;
+
+        return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+/*
+ * What the server at check_host says of itself, proven to be this node's server for data_dir: the
+ * connection ends on this node (its socket or a local address) and the server's datadir is ours,
+ * which on one node only one server can hold (InnoDB locks it). 0, or -ECONNREFUSED (no
+ * connection; *ret_errno says why) / -EIO (the query failed) / -EXDEV (another server answered).
+ * vals: @@pid_file, @@bind_address; bind_null when bind-address is unset.
+ */
+static int my_ask_server(const struct my_cfg *c, const char *password, char vals[2][1024], bool *bind_null, char *err,
+                         size_t err_size, unsigned *ret_errno)
+{
+        char row[3][1024], peer[INET6_ADDRSTRLEN + 32];
+        bool nulls[3];
+        MYSQL *m = my_connect(c, password, MY_QUERY_TIMEOUT_S, err, err_size, ret_errno);
+        int r;
+
+        if (!m)
+                return -ECONNREFUSED;
+        r = my_query_row(m, "SELECT @@datadir, @@pid_file, @@bind_address", row, 3, nulls, err, err_size);
+        if (r == 0 && !my_peer_is_local(m, peer, sizeof peer)) {
+                snprintf(err, err_size, "the query at %s was answered at %s, which is not an address of this node",
+                         c->check_host, peer);
+                r = -EXDEV;
+        } else if (r == 0 && !my_same_file(row[0], c->data_dir)) {
+                snprintf(err, err_size, "the server that answered at %s serves %.200s, not %s", c->check_host, row[0],
+                         c->data_dir);
+                r = -EXDEV;
+        }
+        if (r == 0) {
+                memcpy(vals[0], row[1], sizeof vals[0]);
+                memcpy(vals[1], row[2], sizeof vals[1]);
+                *bind_null = nulls[2];
+        }
+        mysql_close(m);
+        return r;
+}
+
+/* ---- the split-brain guard ---- */
+
+enum my_probe_state { MY_PROBE_PENDING, MY_PROBE_ANSWERED, MY_PROBE_REFUSED, MY_PROBE_SILENT };
+
+/* One address the guard asks: a name's addresses are places of their own. */
+struct my_place {
+        char name[256]; /* as configured, for messages */
+        struct sockaddr_storage addr;
+        socklen_t addr_len;
+        enum my_probe_state state;
+        uint64_t first;
+        unsigned attempts;
+        char why[256];
+};
+
+struct my_probe {
+        int fd;
+        struct my_place *place;
+};
+
+static void my_place_text(const struct my_place *q, char *buf, size_t size)
+{
+        char a[INET6_ADDRSTRLEN];
+
+        if (q->addr.ss_family == AF_UNIX)
+                snprintf(buf, size, "%s", q->name);
+        else {
+                const void *p = q->addr.ss_family == AF_INET ? (const void *) &((const struct sockaddr_in *) &q->addr)->sin_addr
+                                                             : (const void *) &((const struct sockaddr_in6 *) &q->addr)->sin6_addr;
+                inet_ntop(q->addr.ss_family, p, a, sizeof a);
+                if (strcmp(a, q->name) == 0)
+                        snprintf(buf, size, "%s", q->name);
+                else
+                        snprintf(buf, size, "%.200s (%s)", q->name, a);
+        }
+}
+
+/* Add the places of one name: a socket path, an address, or a host name looked up now (blocking). */
+static size_t my_add_places(struct my_place *pl, size_t n, size_t max, const char *name, unsigned port, char *err,
+                            size_t err_size)
+{
+        struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL;
+        char service[16];
+        int rc;
+
+        if (!*name || strcmp(name, "*") == 0 || strlen(name) >= sizeof pl[0].name)
+                return n;
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(pl[i].name, name) == 0)
+                        return n;
+        if (name[0] == '/') {
+                struct sockaddr_un *un = (struct sockaddr_un *) &pl[n].addr;
+
+                if (n >= max || strlen(name) >= sizeof un->sun_path)
+                        return n;
+                pl[n] = (struct my_place) { .addr_len = sizeof *un };
+                snprintf(pl[n].name, sizeof pl[n].name, "%s", name);
+                un->sun_family = AF_UNIX;
+                memcpy(un->sun_path, name, strlen(name) + 1);
+                return n + 1;
+        }
+        snprintf(service, sizeof service, "%u", port);
+        rc = getaddrinfo(name, service, &hints, &res);
+        if (rc != 0) {
+                snprintf(err, err_size, "%s: %s", name, gai_strerror(rc));
+                return n;
+        }
+        for (struct addrinfo *a = res, *b; a; a = a->ai_next) {
+                size_t k = 0;
+                bool dup = false;
+
+                for (b = res; b != a; b = b->ai_next)
+                        if (b->ai_addrlen == a->ai_addrlen && memcmp(b->ai_addr, a->ai_addr, a->ai_addrlen) == 0)
+                                dup = true;
+                for (size_t i = 0; i < n; i++)
+                        if (pl[i].addr_len == a->ai_addrlen && memcmp(&pl[i].addr, a->ai_addr, a->ai_addrlen) == 0)
+                                dup = true;
+                if (dup || (a->ai_family != AF_INET && a->ai_family != AF_INET6) || n >= max ||
+                    a->ai_addrlen > sizeof pl[n].addr || ++k > MY_MAX_ADDRS_PER_NAME)
+                        continue;
+                pl[n] = (struct my_place) { .addr_len = a->ai_addrlen };
+                snprintf(pl[n].name, sizeof pl[n].name, "%s", name);
+                memcpy(&pl[n].addr, a->ai_addr, a->ai_addrlen);
+                n++;
+        }
+        freeaddrinfo(res);
+        return n;
+}
+
+/* Start one attempt: a non-blocking connect(). The place's new state. */
+static enum my_probe_state my_probe_start(struct my_place *q, struct my_probe *p)
+{
+        int fd = socket(q->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+        *p = (struct my_probe) { .fd = -1, .place = q };
+        if (fd < 0) {
+                snprintf(q->why, sizeof q->why, "socket: %s", strerror(errno));
+                return MY_PROBE_REFUSED;
+        }
+        if (connect(fd, (struct sockaddr *) &q->addr, q->addr_len) == 0) {
+                p->fd = fd;
+                return MY_PROBE_ANSWERED;
+        }
+        if (errno == EINPROGRESS || errno == EAGAIN) {
+                p->fd = fd;
+                return MY_PROBE_PENDING;
+        }
+        snprintf(q->why, sizeof q->why, "%s", strerror(errno));
+        close(fd);
+        return MY_PROBE_REFUSED;
+}
+
+static void my_probe_close(struct my_probe *probes, size_t np, const struct my_place *q, int keep)
+{
+        for (size_t j = 0; j < np; j++)
+                if (probes[j].place == q && probes[j].fd >= 0 && probes[j].fd != keep) {
+                        close(probes[j].fd);
+                        probes[j].fd = -1;
+                }
+}
+
+/*
+ * What the server that accepted the connection says first, for the log: MariaDB greets with its
+ * version, or sends an error packet (too many connections, host not allowed) at once.
+ */
+static void my_probe_greeting(int fd, uint64_t deadline, char *how, size_t size)
+{
+        unsigned char buf[512];
+        size_t got = 0;
+        uint64_t now;
+
+        snprintf(how, size, "it accepted the connection and said nothing more within guard_timeout");
+        while (got < 5 && (now = my_now_ms()) < deadline) {
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                ssize_t n;
+                int rc = poll(&pfd, 1, (int) (deadline - now));
+
+                if (rc <= 0) {
+                        if (rc < 0 && errno == EINTR)
+                                continue;
+                        return;
+                }
+                n = read(fd, buf + got, sizeof buf - 1 - got);
+                if (n <= 0) {
+                        snprintf(how, size, "it accepted the connection and closed it");
+                        return;
+                }
+                got += (size_t) n;
+                /* the rest of a short greeting may come in the next segment */
+                if (got >= 5 && got < sizeof buf - 1 && got < 4 + (size_t) (buf[0] | buf[1] << 8 | buf[2] << 16)) {
+                        pfd.events = POLLIN;
+                        if (poll(&pfd, 1, 50) > 0 && (n = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
+                                got += (size_t) n;
+                }
+        }
+        if (got < 5)
+                return;
+        buf[got] = '\0';
+        if (buf[4] == 10) {
+                char version[128];
+                size_t k = 0;
+
+                for (size_t i = 5; i < got && buf[i] && k + 1 < sizeof version; i++)
+                        version[k++] = buf[i] >= ' ' && buf[i] < 0x7f ? (char) buf[i] : '?';
+                version[k] = '\0';
+                snprintf(how, size, "a server greets as version %s", version);
+        } else if (buf[4] == 0xff && got >= 7) {
+                char msg[256];
+                size_t k = 0, i = 7;
+
+                if (i < got && buf[i] == '#')
+                        i += 6; /* SQL state */
+                for (; i < got && buf[i] && k + 1 < sizeof msg; i++)
+                        msg[k++] = buf[i] >= ' ' && buf[i] < 0x7f ? (char) buf[i] : '?';
+                msg[k] = '\0';
+                snprintf(how, size, "a server answers with error %u: %s", (unsigned) (buf[5] | buf[6] << 8), msg);
+        } else
+                snprintf(how, size, "something answers, but not with MariaDB's greeting");
+}
+
+/*
+ * Ask every place at once whether something accepts connections there: non-blocking connect()s
+ * driven by poll(), a fresh attempt every MY_GUARD_RETRY_MS at a place still silent. A place that
+ * neither answers nor refuses within timeout_ms of its first attempt is silent; one that answers
+ * ends the asking. The place that answered, or NULL; how says what it said.
+ */
+static struct my_place *my_probe_all(struct my_place *pl, size_t n, uint64_t timeout_ms, char *how, size_t how_size,
+                                     int *ret_err)
+{
+        size_t cap = n * MY_GUARD_ATTEMPTS + 1, np = 0, answered = SIZE_MAX;
+        struct my_probe *probes = calloc(cap, sizeof *probes);
+        struct pollfd *fds = calloc(cap, sizeof *fds);
+        size_t *which = calloc(cap, sizeof *which);
+        struct my_place *r = NULL;
+
+        how[0] = '\0';
+        *ret_err = 0;
+        if (!probes || !fds || !which) {
+                free(probes);
+                free(fds);
+                free(which);
+                *ret_err = -ENOMEM;
+                return NULL;
+        }
+        while (answered == SIZE_MAX) {
+                uint64_t now = my_now_ms(), wake = UINT64_MAX;
+                size_t m = 0;
+                int rc;
+
+                for (size_t i = 0; i < n && answered == SIZE_MAX && np < cap; i++) {
+                        struct my_place *q = &pl[i];
+                        bool again = q->addr.ss_family != AF_UNIX && q->attempts < MY_GUARD_ATTEMPTS;
+
+                        if (q->state != MY_PROBE_PENDING)
+                                continue;
+                        if (q->attempts > 0 && now - q->first >= timeout_ms) {
+                                q->state = MY_PROBE_SILENT;
+                                my_probe_close(probes, np, q, -1);
+                                continue;
+                        }
+                        if (q->attempts == 0 || (again && now >= q->first + q->attempts * (uint64_t) MY_GUARD_RETRY_MS)) {
+                                q->state = my_probe_start(q, &probes[np]);
+                                if (q->attempts++ == 0)
+                                        q->first = my_now_ms();
+                                if (q->state == MY_PROBE_ANSWERED)
+                                        answered = np;
+                                else if (q->state == MY_PROBE_REFUSED)
+                                        my_probe_close(probes, np, q, -1);
+                                np++;
+                                if (q->state != MY_PROBE_PENDING)
+                                        continue;
+                                again = q->addr.ss_family != AF_UNIX && q->attempts < MY_GUARD_ATTEMPTS;
+                        }
+                        if (q->first + timeout_ms < wake)
+                                wake = q->first + timeout_ms;
+                        if (again && q->first + q->attempts * (uint64_t) MY_GUARD_RETRY_MS < wake)
+                                wake = q->first + q->attempts * (uint64_t) MY_GUARD_RETRY_MS;
+                }
+                if (answered != SIZE_MAX || wake == UINT64_MAX)
+                        break;
+                for (size_t j = 0; j < np; j++) {
+                        if (probes[j].fd < 0)
+                                continue;
+                        fds[m] = (struct pollfd) { .fd = probes[j].fd, .events = POLLOUT };
+                        which[m++] = j;
+                }
+                now = my_now_ms();
+                rc = poll(fds, m, wake <= now ? 0 : wake - now > 1000 ? 1000 : (int) (wake - now));
+                if (rc < 0 && errno != EINTR) {
+                        *ret_err = -errno;
+                        break;
+                }
+                for (size_t k = 0; rc > 0 && k < m && answered == SIZE_MAX; k++) {
+                        struct my_probe *p = &probes[which[k]];
+                        int soerr = 0;
+                        socklen_t sl = sizeof soerr;
+
+                        if (!fds[k].revents || p->fd < 0)
+                                continue;
+                        if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+                                soerr = errno;
+                        if (soerr == 0) {
+                                p->place->state = MY_PROBE_ANSWERED;
+                                answered = which[k];
+                        } else if (soerr != EINPROGRESS) {
+                                /* refused, unreachable: the place has its answer */
+                                p->place->state = MY_PROBE_REFUSED;
+                                snprintf(p->place->why, sizeof p->place->why, "%s", strerror(soerr));
+                                my_probe_close(probes, np, p->place, -1);
+                        }
+                }
+        }
+        if (answered != SIZE_MAX) {
+                r = probes[answered].place;
+                my_probe_close(probes, np, r, probes[answered].fd);
+                my_probe_greeting(probes[answered].fd, r->first + timeout_ms, how, how_size);
+        }
+        for (size_t j = 0; j < np; j++)
+                if (probes[j].fd >= 0)
+                        close(probes[j].fd);
+        free(probes);
+        free(fds);
+        free(which);
+        return r;
+}
+
+/* Add each item of a comma-separated bind-address value, wildcards left out: they are no place to ask. */
+static size_t my_add_value_places(struct my_place *pl, size_t n, size_t max, const char *value, unsigned port,
+                                  char *err, size_t err_size)
+{
+        const char *p = value;
+
+        while (p && *p) {
+                const char *comma = strchr(p, ',');
+                size_t len = comma ? (size_t) (comma - p) : strlen(p);
+                const char *item = p;
+                char buf[256];
+
+                mycnf_trim(&item, &len);
+                if (len > 0 && len < sizeof buf) {
+                        memcpy(buf, item, len);
+                        buf[len] = '\0';
+                        if (strcmp(buf, "0.0.0.0") != 0 && strcmp(buf, "::") != 0)
+                                n = my_add_places(pl, n, max, buf, port, err, err_size);
+                }
+                p = comma ? comma + 1 : p + strlen(p);
+        }
+        return n;
+}
+
+/*
+ * The split-brain guard. The pid file names this node's server for data_dir: *ret_pid = its pid,
+ * 0. A server of this node works in data_dir under another pid file: *ret_pid too (the edit of
+ * pid-file restarts it). Otherwise every place a server of this data directory could answer at is
+ * asked at once (the socket, check_host, bind_addresses, the option file's bind-address,
+ * guard_addresses, at port) for at most guard_timeout each: an answer means another node runs it:
+ * XHAFW_REFUSED unless --force; none means the pid file, if any, is stale: 0.
+ */
+static int my_guard(struct xhafw_step *step, const struct my_cfg *c, const char *conf_text, long *ret_pid)
+{
+        struct mycnf_buf where = { 0 }, silent = { 0 };
+        struct my_place *pl = NULL, *answered;
+        char how[512], err[512] = "", pidinfo[PATH_MAX + 128], *value = NULL;
+        size_t n = 0, max;
+        uint64_t start, took;
+        long pid = 0, other;
+        int r;
+
+        *ret_pid = 0;
+        r = my_read_pidfile(c, &pid);
+        if (r == 0 && my_is_local_server(pid, c->data_dir)) {
+                xhafw_log(step, LOG_INFO, "server pid %ld of this node already runs for %s", pid, c->data_dir);
+                *ret_pid = pid;
+                return 0;
+        }
+        other = my_any_local_server(c->data_dir);
+        if (other > 0) {
+                xhafw_log(step, LOG_NOTICE, "server pid %ld of this node runs for %s, but %s does not name it", other,
+                          c->data_dir, c->pid_file);
+                *ret_pid = other;
+                return 0;
+        }
+        if (r == 0)
+                snprintf(pidinfo, sizeof pidinfo, "pid %ld in %s is no server of this node", pid, c->pid_file);
+        else if (r == -ENOENT)
+                snprintf(pidinfo, sizeof pidinfo, "there is no %s", c->pid_file);
+        else
+                snprintf(pidinfo, sizeof pidinfo, "%s holds no pid (%s)", c->pid_file, strerror(-r));
+
+        max = 4 + (c->n_bind + c->n_guard) * MY_MAX_ADDRS_PER_NAME + 16 * MY_MAX_ADDRS_PER_NAME;
+        pl = calloc(max, sizeof *pl);
+        if (!pl)
+                return -ENOMEM;
+        n = my_add_places(pl, n, max, c->socket, c->port, err, sizeof err);
+        if (strcmp(c->check_host, "localhost") != 0)
+                n = my_add_places(pl, n, max, c->check_host, c->port, err, sizeof err);
+        for (size_t i = 0; i < c->n_bind; i++)
+                n = my_add_value_places(pl, n, max, c->bind[i], c->port, err, sizeof err);
+        value = mycnf_value(conf_text, "bind_address", c->group);
+        n = my_add_value_places(pl, n, max, value, c->port, err, sizeof err);
+        free(value);
+        for (size_t i = 0; i < c->n_guard; i++)
+                n = my_add_places(pl, n, max, c->guard[i], c->port, err, sizeof err);
+        if (err[0])
+                xhafw_log(step, LOG_WARNING, "the guard cannot ask %s, ignoring", err);
+        for (size_t i = 0; i < n; i++) {
+                char t[300];
+
+                my_place_text(&pl[i], t, sizeof t);
+                if (where.len)
+                        mycnf_buf_str(&where, ", ");
+                mycnf_buf_str(&where, t);
+        }
+        start = my_now_ms();
+        answered = my_probe_all(pl, n, c->guard_timeout_ms, how, sizeof how, &r);
+        took = my_now_ms() - start;
+        if (r < 0) {
+                xhafw_log(step, LOG_ERR, "cannot ask whether a server answers: %s", strerror(-r));
+                goto out;
+        }
+        if (answered) {
+                char t[300];
+
+                my_place_text(answered, t, sizeof t);
+                xhafw_log(step, LOG_INFO, "asked %zu place%s at once in %llu ms; %s port %u answered: %s", n,
+                          n == 1 ? "" : "s", (unsigned long long) took, t, c->port, how);
+                if (xhafw_force(step)) {
+                        xhafw_log(step, LOG_WARNING, "a server answers at %s port %u and %s; going on because of --force",
+                                  t, c->port, pidinfo);
+                        goto out;
+                }
+                xhafw_log(step, LOG_ERR,
+                          "refusing to start: a server answers at %s port %u (%s), but %s: another node is running "
+                          "this data directory (%s). Stop it there first (--force skips this check)",
+                          t, c->port, how, pidinfo, c->data_dir);
+                r = XHAFW_REFUSED;
+                goto out;
+        }
+        for (size_t i = 0; i < n; i++) {
+                char t[300];
+
+                my_place_text(&pl[i], t, sizeof t);
+                if (pl[i].state == MY_PROBE_SILENT) {
+                        if (silent.len)
+                                mycnf_buf_str(&silent, ", ");
+                        mycnf_buf_str(&silent, t);
+                } else
+                        xhafw_log(step, LOG_INFO, "%s port %u: %s", t, c->port, pl[i].why);
+        }
+        xhafw_log(step, pid > 0 ? LOG_NOTICE : LOG_INFO,
+                  "%s%s and nothing answers at %s port %u (asked at once in %llu ms%s%s%s); going on",
+                  pid > 0 ? "the pid file is stale: " : "", pidinfo, where.data ? where.data : "(nowhere)", c->port,
+                  (unsigned long long) took, silent.data ? "; no reply from " : "", silent.data ? silent.data : "",
+                  silent.data ? " within guard_timeout" : "");
+out:
+        free(pl);
+        free(where.data);
+        free(silent.data);
+        return r;
+}
+
+/* ---- the option file ---- */
+
+/* Remember what apply added, merged with what earlier runs added. */
+static int my_state_merge(struct xhafw_step *step, const char *key, const char *added)
+{
+        struct mycnf_buf b = { 0 };
+        const char *old = xhafw_state_get(step, key);
+        char *v;
+        int r;
+
+        if (!added || !*added)
+                return 0;
+        if (old && *old)
+                mycnf_buf_str(&b, old);
+        for (const char *p = added; *p;) {
+                const char *comma = strchr(p, ',');
+                size_t n = comma ? (size_t) (comma - p) : strlen(p);
+                bool have = false;
+
+                for (const char *q = b.data; q && *q;) {
+                        const char *c2 = strchr(q, ',');
+                        size_t m = c2 ? (size_t) (c2 - q) : strlen(q);
+
+                        if (m == n && strncmp(q, p, n) == 0)
+                                have = true;
+                        q = c2 ? c2 + 1 : q + m;
+                }
+                if (!have && n) {
+                        if (b.len)
+                                mycnf_buf_str(&b, ",");
+                        mycnf_buf_add(&b, p, n);
+                }
+                p = comma ? comma + 1 : p + n;
+        }
+        v = mycnf_buf_steal(&b);
+        if (!v)
+                return -ENOMEM;
+        r = xhafw_state_set(step, key, v);
+        free(v);
+        return r;
+}
+
+/* The option file with bind-address covering bind_addresses and pid-file = pid_file: 0/1 changed, or -errno. */
+static int my_conf_edit(const struct my_cfg *c, const char *text, char **ret_text, char **ret_added, bool *ret_bind,
+                        bool *ret_pid)
+{
+        char *t1 = NULL, *t2 = NULL, *added = NULL;
+        int nb, np;
+
+        nb = mycnf_bind_add(text, c->group, c->bind, c->n_bind, &t1, &added);
+        if (nb < 0)
+                return nb;
+        np = mycnf_set(t1, c->group, "pid_file", c->pid_file, &t2);
+        free(t1);
+        if (np < 0) {
+                free(added);
+                return np;
+        }
+        *ret_text = t2;
+        *ret_added = added;
+        *ret_bind = nb > 0;
+        *ret_pid = np > 0;
+        return nb > 0 || np > 0;
+}
+
+static int my_edit(struct xhafw_step *step, const struct my_cfg *c, const char *conf_text, bool *ret_changed)
+{
+        char *new_text = NULL, *added = NULL;
+        bool bind, pid;
+        int r;
+
+        *ret_changed = false;
+        r = my_conf_edit(c, conf_text, &new_text, &added, &bind, &pid);
+        if (r < 0) {
+                xhafw_log(step, LOG_ERR, "cannot edit %s: %s", c->option_file,
+                          r == -EINVAL ? "an address, the pid file or option_group cannot go into it as it is" : strerror(-r));
+                return r;
+        }
+        if (r > 0) {
+                r = xhafw_file_replace(step, c->option_file, new_text);
+                if (r == 0 && !xhafw_dry_run(step)) {
+                        if (bind)
+                                xhafw_log(step, LOG_NOTICE, "added %s to bind-address in %s", added, c->option_file);
+                        if (pid)
+                                xhafw_log(step, LOG_NOTICE, "set pid-file = %s in %s", c->pid_file, c->option_file);
+                        r = my_state_merge(step, "bind_added", added);
+                }
+                *ret_changed = true;
+        }
+        free(new_text);
+        free(added);
+        return r;
+}
+
+/* ---- start, ready, stop ---- */
+
+static int my_start(struct xhafw_step *step, const struct my_cfg *c)
+{
+        int rc = xhafw_service(step, "start", c->service);
+
+        if (rc < 0)
+                return rc;
+        if (rc != 0) {
+                xhafw_log(step, LOG_ERR, "service start %s exited %d", c->service, rc);
+                return -EIO;
+        }
+        return 0;
+}
+
+/* Poll until a real query succeeds at check_host, the server dies, or ready_timeout passes. */
+static int my_wait_ready(struct xhafw_step *step, const struct my_cfg *c, const char *password, uint64_t start)
+{
+        uint64_t deadline = start + c->ready_timeout_ms, poll_ms = my_poll_ms(), pidcheck = 0, now;
+        long seen = 0;
+        char err[1024] = "";
+
+        for (;;) {
+                unsigned e;
+                MYSQL *m = my_connect(c, password, MY_PING_TIMEOUT_S, err, sizeof err, &e);
+
+                if (m) {
+                        char v[1][1024];
+                        int r = my_query_row(m, "SELECT 1", v, 1, NULL, err, sizeof err);
+
+                        mysql_close(m);
+                        if (r == 0) {
+                                xhafw_log(step, LOG_INFO, "ready after %llu ms: SELECT 1 answered at %s port %u",
+                                          (unsigned long long) (my_now_ms() - start), c->check_host, c->port);
+                                return 0;
+                        }
+                        xhafw_log(step, LOG_ERR, "the server takes connections at %s, but SELECT 1 as %s failed: %s",
+                                  c->check_host, c->user, err);
+                        return -EIO;
+                }
+                if (!my_not_up(e)) {
+                        /* It answers and says no (a wrong password, an account not allowed): waiting does not fix that. */
+                        xhafw_log(step, LOG_ERR, "the server at %s refuses the readiness query as %s: %s", c->check_host,
+                                  c->user, err);
+                        return -EACCES;
+                }
+                now = my_now_ms();
+                if (!pidcheck || now - pidcheck >= MY_PIDCHECK_MS) {
+                        long pid = my_local_server(c);
+
+                        pidcheck = now;
+                        if (pid > 0)
+                                seen = pid;
+                        else if (seen && !my_is_local_server(seen, c->data_dir)) {
+                                xhafw_log(step, LOG_ERR, "the server (pid %ld) exited while starting; see its error log", seen);
+                                return -ESRCH;
+                        }
+                }
+                if (now >= deadline) {
+                        xhafw_log(step, LOG_ERR, "no query succeeded at check_host %s within ready_timeout (%llu ms): %s%s",
+                                  c->check_host, (unsigned long long) c->ready_timeout_ms, err,
+                                  seen ? "" : "; no server of this node wrote its pid file (see its error log)");
+                        return -ETIMEDOUT;
+                }
+                my_sleep_ms(deadline - now < poll_ms ? deadline - now : poll_ms);
+        }
+}
+
+/* Whether anything accepts a connection at check_host or the socket now. */
+static const char *my_answering(const struct my_cfg *c)
+{
+        char err[256];
+        unsigned e;
+        MYSQL *m = my_connect(c, NULL, MY_PING_TIMEOUT_S, err, sizeof err, &e);
+
+        if (m) {
+                mysql_close(m);
+                return c->check_host;
+        }
+        /* an access error is an answer too: a server is there */
+        return my_not_up(e) ? NULL : c->check_host;
+}
+
+/* Stop through the service manager and wait until the server is gone and nothing answers. */
+static int my_stop(struct xhafw_step *step, const struct my_cfg *c, long pid)
+{
+        uint64_t start = my_now_ms(), now;
+        int rc = xhafw_service(step, "stop", c->service);
+
+        if (rc < 0)
+                return rc;
+        if (xhafw_dry_run(step))
+                return 0;
+        for (;;) {
+                bool alive = pid > 0 && my_is_local_server(pid, c->data_dir);
+                long other = alive ? pid : my_any_local_server(c->data_dir);
+                const char *answering = other ? NULL : my_answering(c);
+
+                if (!other && !answering) {
+                        if (rc != 0)
+                                xhafw_log(step, LOG_WARNING, "service stop %s exited %d, but the server is down", c->service, rc);
+                        xhafw_log(step, LOG_INFO, "stopped after %llu ms: no server of this node runs for %s, nothing answers at %s",
+                                  (unsigned long long) (my_now_ms() - start), c->data_dir, c->check_host);
+                        return 0;
+                }
+                now = my_now_ms();
+                if (now - start >= c->ready_timeout_ms || (rc != 0 && now - start >= 2000)) {
+                        if (other)
+                                xhafw_log(step, LOG_ERR, "the server is still running after service stop %s (exit %d): pid %ld",
+                                          c->service, rc, other);
+                        else
+                                xhafw_log(step, LOG_ERR, "a server still answers at %s after service stop %s (exit %d)",
+                                          answering, c->service, rc);
+                        return rc != 0 ? -EIO : -ETIMEDOUT;
+                }
+                my_sleep_ms(20);
+        }
+}
+
+/* data_dir must be a MariaDB data directory: on a standby it is usually the shared storage that is missing. */
+static int my_need_data_dir(struct xhafw_step *step, const struct my_cfg *c)
+{
+        struct stat st;
+        char *sys = my_path_join(c->data_dir, "mysql");
+        int r = 0;
+
+        if (!sys)
+                return -ENOMEM;
+        if (stat(c->data_dir, &st) < 0) {
+                r = -errno;
+                xhafw_log(step, LOG_ERR, "data directory %s: %s (is the shared storage mounted?)", c->data_dir, strerror(errno));
+        } else if (!S_ISDIR(st.st_mode)) {
+                r = -ENOTDIR;
+                xhafw_log(step, LOG_ERR, "data directory %s is not a directory", c->data_dir);
+        } else if (stat(sys, &st) < 0 || !S_ISDIR(st.st_mode)) {
+                r = -ENOENT;
+                xhafw_log(step, LOG_ERR, "%s is not a MariaDB data directory: it has no mysql/ (system tables)", c->data_dir);
+        }
+        free(sys);
+        return r;
+}
+
+/* ---- grants ---- */
+
+#define MY_SET_VARS "SET @xhafw_user = ?, @xhafw_host = ?, @xhafw_db = ?"
+#define MY_HAS_USER "SELECT COUNT(*) FROM mysql.user WHERE User = ? AND Host = ?"
+#define MY_HAS_GRANT "SELECT COUNT(*) FROM mysql.db WHERE User = ? AND Host = ? AND Db = ? AND Select_priv = 'Y' " \
+                     "AND Insert_priv = 'Y' AND Update_priv = 'Y' AND Delete_priv = 'Y' AND Create_priv = 'Y' " \
+                     "AND Drop_priv = 'Y' AND Alter_priv = 'Y' AND Index_priv = 'Y'"
+/* Account names cannot be placeholders: the server quotes the bound values itself (QUOTE, backticks). */
+#define MY_DB_IDENT "CONCAT('`', REPLACE(@xhafw_db, '`', '``'), '`')"
+#define MY_ACCOUNT "QUOTE(@xhafw_user), '@', QUOTE(@xhafw_host)"
+#define MY_CREATE_USER "EXECUTE IMMEDIATE CONCAT('CREATE USER ', " MY_ACCOUNT ", ' IDENTIFIED BY ', QUOTE(@xhafw_pw))"
+#define MY_GRANT "EXECUTE IMMEDIATE CONCAT('GRANT ALL PRIVILEGES ON ', " MY_DB_IDENT ", '.* TO ', " MY_ACCOUNT ")"
+#define MY_REVOKE "EXECUTE IMMEDIATE CONCAT('REVOKE ALL PRIVILEGES ON ', " MY_DB_IDENT ", '.* FROM ', " MY_ACCOUNT ")"
+#define MY_DROP_USER "EXECUTE IMMEDIATE CONCAT('DROP USER IF EXISTS ', " MY_ACCOUNT ")"
+#define MY_CLEAR_VARS "SET @xhafw_user = NULL, @xhafw_host = NULL, @xhafw_db = NULL, @xhafw_pw = NULL"
+
+/* Whether grant_user@host exists and has ALL on grant_database. */
+static int my_grant_state(MYSQL *m, const struct my_cfg *c, const char *host, bool *ret_user, bool *ret_grant, char *err,
+                          size_t err_size)
+{
+        const char *p[] = { c->grant_user, host, c->grant_db };
+        long long n = 0;
+        int r = my_stmt(m, MY_HAS_USER, p, 2, &n, err, err_size);
+
+        if (r < 0)
+                return r;
+        *ret_user = n > 0;
+        r = my_stmt(m, MY_HAS_GRANT, p, 3, &n, err, err_size);
+        if (r < 0)
+                return r;
+        *ret_grant = n > 0;
+        return 0;
+}
+
+/* The hosts lacking the account or its grant, comma-separated into missing; 0 or -errno. */
+static int my_grants_missing(MYSQL *m, const struct my_cfg *c, struct mycnf_buf *missing, char *err, size_t err_size)
+{
+        for (size_t i = 0; i < c->n_grant; i++) {
+                bool user, grant;
+                int r = my_grant_state(m, c, c->grant_hosts[i], &user, &grant, err, err_size);
+
+                if (r < 0)
+                        return r;
+                if (!user || !grant) {
+                        if (missing->len)
+                                mycnf_buf_str(missing, ",");
+                        mycnf_buf_str(missing, c->grant_hosts[i]);
+                }
+        }
+        return 0;
+}
+
+static int my_exec(MYSQL *m, const char *sql, char *err, size_t err_size)
+{
+        if (mysql_real_query(m, sql, strlen(sql)) != 0) {
+                snprintf(err, err_size, "%s", mysql_error(m));
+                return -EIO;
+        }
+        return 0;
+}
+
+/* Create the accounts and grants that are missing; what was added goes into the step's state. */
+static int my_grants_apply(struct xhafw_step *step, const struct my_cfg *c, const char *password)
+{
+        struct mycnf_buf users = { 0 }, grants = { 0 };
+        char err[1024], *grant_pw = NULL;
+        unsigned e;
+        MYSQL *m;
+        int r = 0;
+
+        if (c->n_grant == 0)
+                return 0;
+        m = my_connect(c, password, MY_QUERY_TIMEOUT_S, err, sizeof err, &e);
+        if (!m) {
+                xhafw_log(step, LOG_ERR, "cannot connect at %s to add the grants: %s", c->check_host, err);
+                return -EIO;
+        }
+        for (size_t i = 0; i < c->n_grant && r == 0; i++) {
+                const char *host = c->grant_hosts[i];
+                const char *p[] = { c->grant_user, host, c->grant_db };
+                bool user, grant;
+
+                if ((r = my_grant_state(m, c, host, &user, &grant, err, sizeof err)) < 0)
+                        break;
+                if (user && grant)
+                        continue;
+                if (xhafw_dry_run(step)) {
+                        xhafw_log(step, LOG_NOTICE, "would %sgrant ALL PRIVILEGES ON `%s`.* TO '%s'@'%s'",
+                                  user ? "" : "create the account and ", c->grant_db, c->grant_user, host);
+                        continue;
+                }
+                if ((r = my_stmt(m, MY_SET_VARS, p, 3, NULL, err, sizeof err)) < 0)
+                        break;
+                if (!user) {
+                        const char *pw[1];
+
+                        if (!grant_pw && (r = my_read_password(step, "grant_password_file", c->grant_password_file, &grant_pw)) < 0)
+                                break;
+                        if (!grant_pw) {
+                                xhafw_log(step, LOG_ERR, "account '%s'@'%s' does not exist and no grant_password_file is set "
+                                          "to create it with", c->grant_user, host);
+                                r = -EINVAL;
+                                break;
+                        }
+                        pw[0] = grant_pw;
+                        if ((r = my_stmt(m, "SET @xhafw_pw = ?", pw, 1, NULL, err, sizeof err)) < 0 ||
+                            (r = my_exec(m, MY_CREATE_USER, err, sizeof err)) < 0)
+                                break;
+                        if (users.len)
+                                mycnf_buf_str(&users, ",");
+                        mycnf_buf_str(&users, host);
+                }
+                if ((r = my_exec(m, MY_GRANT, err, sizeof err)) < 0)
+                        break;
+                if (grants.len)
+                        mycnf_buf_str(&grants, ",");
+                mycnf_buf_str(&grants, host);
+                xhafw_log(step, LOG_NOTICE, "%sgranted ALL PRIVILEGES ON `%s`.* TO '%s'@'%s'", user ? "" : "created and ",
+                          c->grant_db, c->grant_user, host);
+        }
+        if (r == -EIO)
+                xhafw_log(step, LOG_ERR, "cannot add the grants for '%s' on `%s`: %s", c->grant_user, c->grant_db, err);
+        my_exec(m, MY_CLEAR_VARS, err, sizeof err);
+        mysql_close(m);
+        my_free_password(grant_pw);
+        if (r == 0 && !users.failed && !grants.failed) {
+                r = my_state_merge(step, "users_created", users.data);
+                if (r == 0)
+                        r = my_state_merge(step, "grants_added", grants.data);
+        }
+        free(users.data);
+        free(grants.data);
+        return r;
+}
+
+/* With grant_revert: remove what this step's state says it added, while the server still runs here. */
+static int my_grants_revert(struct xhafw_step *step, const struct my_cfg *c, const char *password)
+{
+        const char *users = xhafw_state_get(step, "users_created"), *grants = xhafw_state_get(step, "grants_added");
+        char err[1024];
+        unsigned e;
+        MYSQL *m;
+        int r = 0;
+
+        if (!c->grant_revert || ((!users || !*users) && (!grants || !*grants)))
+                return 0;
+        if (xhafw_dry_run(step)) {
+                xhafw_log(step, LOG_NOTICE, "would drop the accounts '%s'@{%s} and revoke the grants to {%s} that this step added",
+                          c->grant_user, users ? users : "", grants ? grants : "");
+                return 0;
+        }
+        m = my_connect(c, password, MY_QUERY_TIMEOUT_S, err, sizeof err, &e);
+        if (!m) {
+                xhafw_log(step, LOG_ERR, "cannot connect at %s to remove the grants this step added: %s", c->check_host, err);
+                return -EIO;
+        }
+        for (int pass = 0; pass < 2 && r == 0; pass++) {
+                const char *list = pass == 0 ? users : grants;
+
+                for (const char *p = list; p && *p && r == 0;) {
+                        const char *comma = strchr(p, ',');
+                        size_t n = comma ? (size_t) (comma - p) : strlen(p);
+                        char host[256];
+                        const char *params[] = { c->grant_user, host, c->grant_db };
+                        bool in_users = false;
+
+                        snprintf(host, sizeof host, "%.*s", (int) (n < sizeof host ? n : sizeof host - 1), p);
+                        p = comma ? comma + 1 : p + n;
+                        if (pass == 1)
+                                for (const char *q = users; q && *q;) {
+                                        const char *c2 = strchr(q, ',');
+                                        size_t m2 = c2 ? (size_t) (c2 - q) : strlen(q);
+
+                                        if (m2 == strlen(host) && strncmp(q, host, m2) == 0)
+                                                in_users = true;
+                                        q = c2 ? c2 + 1 : q + m2;
+                                }
+                        if (in_users || !*host)
+                                continue; /* dropped with its account */
+                        if ((r = my_stmt(m, MY_SET_VARS, params, 3, NULL, err, sizeof err)) < 0 ||
+                            (r = my_exec(m, pass == 0 ? MY_DROP_USER : MY_REVOKE, err, sizeof err)) < 0)
+                                break;
+                        xhafw_log(step, LOG_NOTICE, pass == 0 ? "dropped the account '%s'@'%s' this step created"
+                                                              : "revoked the grant to '%s'@'%s' this step added",
+                                  c->grant_user, host);
+                }
+        }
+        if (r < 0)
+                xhafw_log(step, LOG_ERR, "cannot remove the grants this step added: %s", err);
+        my_exec(m, MY_CLEAR_VARS, err, sizeof err);
+        mysql_close(m);
+        if (r == 0) {
+                xhafw_state_set(step, "users_created", NULL);
+                xhafw_state_set(step, "grants_added", NULL);
+        }
+        return r;
+}
+
+/* ---- the actions ---- */
+
+/* Whether the running server needs a restart to serve as configured: bind-address and pid-file are read only at start. */
+static bool my_needs_restart(struct xhafw_step *step, const struct my_cfg *c, const char *password)
+{
+        char vals[2][1024], err[1024];
+        bool bind_null = false;
+        unsigned e;
+        int r = my_ask_server(c, password, vals, &bind_null, err, sizeof err, &e);
+
+        if (r < 0) {
+                xhafw_log(step, LOG_INFO, "cannot ask the running server for its bind-address and pid-file: %s", err);
+                return false;
+        }
+        if (!my_same_file(vals[0], c->pid_file)) {
+                xhafw_log(step, LOG_NOTICE, "the running server's pid file is %s, not %s", vals[0], c->pid_file);
+                return true;
+        }
+        for (size_t i = 0; i < c->n_bind; i++)
+                if (!mycnf_bind_covers(bind_null ? NULL : vals[1], c->bind[i])) {
+                        xhafw_log(step, LOG_NOTICE, "the running server's bind-address '%s' lacks %s", vals[1], c->bind[i]);
+                        return true;
+                }
+        return false;
+}
+
+static int my_apply(struct xhafw_step *step)
+{
+        struct my_cfg c;
+        char *password = NULL, *conf_text = NULL;
+        bool changed;
+        long pid = 0;
+        uint64_t start = my_now_ms();
+        int r;
+
+        r = my_cfg_load(step, &c);
+        if (r < 0)
+                return r;
+        if ((r = my_need_data_dir(step, &c)) < 0 ||
+            (r = my_read_password(step, "password_file", c.password_file, &password)) < 0)
+                goto out;
+        r = my_read_file(c.option_file, &conf_text);
+        if (r < 0) {
+                xhafw_log(step, LOG_ERR, "cannot read %s: %s", c.option_file, strerror(-r));
+                goto out;
+        }
+        /* The guard comes first: a refused step must have changed nothing, not even the option file. */
+        r = my_guard(step, &c, conf_text, &pid);
+        if (r < 0)
+                goto out;
+        r = my_edit(step, &c, conf_text, &changed);
+        if (r < 0)
+                goto out;
+        if (pid > 0) {
+                if (changed || my_needs_restart(step, &c, password)) {
+                        xhafw_log(step, LOG_NOTICE, "%s the server: bind-address and pid-file change only at start",
+                                  xhafw_dry_run(step) ? "would restart" : "restarting");
+                        r = my_stop(step, &c, pid);
+                        if (r == 0)
+                                r = my_start(step, &c);
+                }
+        } else
+                r = my_start(step, &c);
+        if (r < 0)
+                goto out;
+        if (xhafw_dry_run(step)) {
+                xhafw_log(step, LOG_NOTICE, "would wait up to %llu ms for SELECT 1 to succeed at %s",
+                          (unsigned long long) c.ready_timeout_ms, c.check_host);
+                if (c.n_grant)
+                        xhafw_log(step, LOG_NOTICE, "would then make sure '%s'@{each of grant_hosts} has ALL on `%s`",
+                                  c.grant_user, c.grant_db);
+                goto out;
+        }
+        r = my_wait_ready(step, &c, password, start);
+        if (r == 0)
+                r = my_grants_apply(step, &c, password);
+out:
+        my_free_password(password);
+        free(conf_text);
+        my_cfg_free(&c);
+        return r;
+}
+
+static int my_revert(struct xhafw_step *step)
+{
+        struct my_cfg c;
+        char *password = NULL;
+        long pid;
+        int r;
+
+        r = my_cfg_load(step, &c);
+        if (r < 0)
+                return r;
+        pid = my_local_server(&c);
+        if (!pid)
+                pid = my_any_local_server(c.data_dir);
+        if (pid > 0 && c.grant_revert) {
+                r = my_read_password(step, "password_file", c.password_file, &password);
+                if (r == 0)
+                        r = my_grants_revert(step, &c, password);
+                my_free_password(password);
+                if (r < 0)
+                        goto out;
+        }
+        /* bind-address and pid-file stay: both nodes' servers need them, and they change nothing while it is down. */
+        r = my_stop(step, &c, pid);
+out:
+        my_cfg_free(&c);
+        return r;
+}
+
+/*
+ * ACTIVE only when this node's server for data_dir runs (its pid file names it) and answers the
+ * query at check_host, proven local, as configured: through the VIP a query may reach the other
+ * node's server.
+ */
+static int my_check(struct xhafw_step *step)
+{
+        struct my_cfg c;
+        struct mycnf_buf missing = { 0 };
+        char vals[2][1024], err[1024], *password = NULL;
+        bool bind_null = false;
+        long pid, other;
+        unsigned e;
+        int r, state = XHAFW_PARTIAL;
+
+        r = my_cfg_load(step, &c);
+        if (r < 0)
+                return r;
+        pid = my_local_server(&c);
+        if (pid == 0) {
+                other = my_any_local_server(c.data_dir);
+                if (other > 0) {
+                        xhafw_log(step, LOG_NOTICE, "server pid %ld of this node runs for %s, but %s does not name it: "
+                                  "the other node's guard cannot see it", other, c.data_dir, c.pid_file);
+                        state = XHAFW_PARTIAL;
+                } else {
+                        if (my_answering(&c))
+                                xhafw_log(step, LOG_INFO, "a server answers at %s, but no server of this node runs for %s: "
+                                          "it is not this node's", c.check_host, c.data_dir);
+                        state = XHAFW_INACTIVE;
+                }
+                goto out;
+        }
+        r = my_read_password(step, "password_file", c.password_file, &password);
+        if (r < 0) {
+                state = r;
+                goto out;
+        }
+        r = my_ask_server(&c, password, vals, &bind_null, err, sizeof err, &e);
+        if (r < 0) {
+                xhafw_log(step, LOG_NOTICE, "server pid %ld runs for %s, but the query at %s failed: %s", pid, c.data_dir,
+                          c.check_host, err);
+                goto out;
+        }
+        for (size_t i = 0; i < c.n_bind; i++)
+                if (!mycnf_bind_covers(bind_null ? NULL : vals[1], c.bind[i])) {
+                        xhafw_log(step, LOG_NOTICE, "the server's bind-address '%s' lacks %s", vals[1], c.bind[i]);
+                        goto out;
+                }
+        if (c.n_grant) {
+                MYSQL *m = my_connect(&c, password, MY_QUERY_TIMEOUT_S, err, sizeof err, &e);
+
+                if (!m || my_grants_missing(m, &c, &missing, err, sizeof err) < 0) {
+                        xhafw_log(step, LOG_NOTICE, "cannot look at the grants: %s", err);
+                        if (m)
+                                mysql_close(m);
+                        goto out;
+                }
+                mysql_close(m);
+                if (missing.len) {
+                        xhafw_log(step, LOG_NOTICE, "'%s' lacks ALL on `%s` from %s", c.grant_user, c.grant_db, missing.data);
+                        goto out;
+                }
+        }
+        state = XHAFW_ACTIVE;
+out:
+        free(missing.data);
+        my_free_password(password);
+        my_cfg_free(&c);
+        return state;
+}
+
+static void my_print_list(FILE *out, const char *const *items, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                fprintf(out, "%s%s", i ? ", " : "", items[i]);
+        if (n == 0)
+                fprintf(out, "(none)");
+}
+
+static int my_describe(struct xhafw_step *step, FILE *out)
+{
+        struct my_cfg c;
+        char *text = NULL, *new_text = NULL, *added = NULL, *value;
+        bool bind, pid;
+        int r;
+
+        r = my_cfg_load(step, &c);
+        if (r < 0)
+                return r;
+        fprintf(out, "MariaDB server of %s, service %s, port %u, socket %s\n", c.data_dir, c.service, c.port, c.socket);
+        fprintf(out, "bind-address in %s (server groups; new settings go to [%s]) must cover: ", c.option_file, c.group);
+        my_print_list(out, c.bind, c.n_bind);
+        fprintf(out, "\npid-file must be %s (on the shared storage, where the other node's guard sees it)\n", c.pid_file);
+        fprintf(out, "ready when SELECT 1 succeeds at %s as %s, polled every %llu ms, within %llu ms; password %s%s\n",
+                c.check_host, c.user, (unsigned long long) my_poll_ms(), (unsigned long long) c.ready_timeout_ms,
+                c.password_file ? "from " : "none", c.password_file ? c.password_file : "");
+        fprintf(out, "before starting: refuses (exit 6) when no server of this node runs for %s while a server answers at "
+                "the socket, check_host, bind_addresses, the option file's bind-address or guard_addresses (", c.data_dir);
+        my_print_list(out, c.guard, c.n_guard);
+        fprintf(out, "), all asked at once, each for up to %llu ms\n", (unsigned long long) c.guard_timeout_ms);
+        if (c.n_grant) {
+                fprintf(out, "grants: ALL PRIVILEGES ON `%s`.* TO '%s'@ each of: ", c.grant_db, c.grant_user);
+                my_print_list(out, c.grant_hosts, c.n_grant);
+                fprintf(out, "; accounts created with the password from %s; %s\n",
+                        c.grant_password_file ? c.grant_password_file : "(none: they must exist)",
+                        c.grant_revert ? "revert removes those this step added" : "revert leaves them");
+        }
+        fprintf(out, "revert: service stop %s, then waits until the server is gone and nothing answers; the option file "
+                "stays as edited\n", c.service);
+        if ((r = my_read_file(c.option_file, &text)) == 0 &&
+            (r = my_conf_edit(&c, text, &new_text, &added, &bind, &pid)) >= 0) {
+                value = mycnf_value(text, "bind_address", c.group);
+                fprintf(out, "would add to bind-address '%s' now: %s; pid-file: %s\n", value ? value : "(unset: every address)",
+                        *added ? added : "nothing", pid ? "would be set" : "as required");
+                free(value);
+        } else
+                fprintf(out, "cannot tell what it would change in %s now: %s\n", c.option_file, strerror(-r));
+        free(text);
+        free(new_text);
+        free(added);
+        my_cfg_free(&c);
+        return 0;
+}
+
+/* An identifier xCAT would use: letters, digits, '_' and '$' (no pattern characters beyond '_'). */
+static bool my_name_ok(const char *s, size_t max)
+{
+        if (!s || !*s || strlen(s) > max)
+                return false;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_' ||
+                      *s == '$' || *s == '-' || *s == '.'))
+                        return false;
+        return true;
+}
+
+/* Beyond the schema; nothing here reads data_dir, which may be on storage that is not mounted yet. */
+static int my_validate(struct xhafw_step *step)
+{
+        struct my_cfg c;
+        int r = 0;
+
+        if (my_cfg_load(step, &c) < 0) {
+                xhafw_log(step, LOG_ERR, "incomplete options");
+                return -EINVAL;
+        }
+        if (c.port == 0) {
+                xhafw_log(step, LOG_ERR, "port %lld is not a TCP port (1-65535)", c.port_num);
+                r = -EINVAL;
+        }
+        if (c.n_bind == 0) {
+                xhafw_log(step, LOG_ERR, "bind_addresses is empty");
+                r = -EINVAL;
+        }
+        for (size_t i = 0; i < c.n_bind; i++)
+                if (!mycnf_item_ok(c.bind[i], false)) {
+                        xhafw_log(step, LOG_ERR, "bind_addresses: \"%s\" is not a host name or address", c.bind[i]);
+                        r = -EINVAL;
+                }
+        if (!mycnf_item_ok(c.pid_file, true) || strchr(c.pid_file, ',') || c.pid_file[0] != '/') {
+                xhafw_log(step, LOG_ERR, "pid_file \"%s\" cannot go into the option file as it is (no blanks, quotes, '#' "
+                          "or backslashes)", c.pid_file);
+                r = -EINVAL;
+        }
+        if (!mycnf_item_ok(c.group, false) || strchr(c.group, ']') || strchr(c.group, '[')) {
+                xhafw_log(step, LOG_ERR, "option_group \"%s\" is not a group name", c.group);
+                r = -EINVAL;
+        }
+        if (strlen(c.socket) >= sizeof(((struct sockaddr_un *) 0)->sun_path)) {
+                xhafw_log(step, LOG_ERR, "socket %s is longer than a Unix socket path may be", c.socket);
+                r = -EINVAL;
+        }
+        if (!*c.check_host || !*c.service || !*c.user) {
+                xhafw_log(step, LOG_ERR, "check_host, service and check_user cannot be empty");
+                r = -EINVAL;
+        }
+        if (c.ready_timeout_ms == 0) {
+                xhafw_log(step, LOG_ERR, "ready_timeout must be longer than 0");
+                r = -EINVAL;
+        }
+        if (c.guard_timeout_ms == 0) {
+                xhafw_log(step, LOG_ERR, "guard_timeout must be longer than 0");
+                r = -EINVAL;
+        }
+        if (c.n_grant && (!my_name_ok(c.grant_user, 80) || strchr(c.grant_user, '$'))) {
+                xhafw_log(step, LOG_ERR, "grant_user \"%s\" is not an account name (letters, digits, '_', '-', '.')", c.grant_user);
+                r = -EINVAL;
+        }
+        if (c.n_grant && (!my_name_ok(c.grant_db, 64) || strchr(c.grant_db, '-') || strchr(c.grant_db, '.'))) {
+                xhafw_log(step, LOG_ERR, "grant_database \"%s\" is not a database name (letters, digits, '_', '$')", c.grant_db);
+                r = -EINVAL;
+        }
+        for (size_t i = 0; i < c.n_grant; i++)
+                if (!mycnf_item_ok(c.grant_hosts[i], false) || strlen(c.grant_hosts[i]) > 255) {
+                        xhafw_log(step, LOG_ERR, "grant_hosts: \"%s\" is not a host name or address", c.grant_hosts[i]);
+                        r = -EINVAL;
+                }
+        my_cfg_free(&c);
+        return r;
+}
+
+XHAFW_PLUGIN_DEFINE(.name = "mariadb", .version = "1.0",
+                    .summary = "MariaDB/MySQL on shared storage: bind addresses, pid file, start, ready by query, split-brain guard, grants",
+                    .options = my_options, .describe = my_describe, .check = my_check, .apply = my_apply,
+                    .revert = my_revert, .validate = my_validate);
