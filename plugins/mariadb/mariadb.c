@@ -266,17 +266,23 @@ static void my_exe_name(long pid, char *buf, size_t size)
 /*
  * Whether pid is a live MariaDB (or MySQL) server of this node whose working directory is
  * data_dir: the server chdirs to its data directory, and a pid recorded by the other node (or in
- * another PID namespace) names, here, either nothing or a process that fails this test.
+ * another PID namespace) names, here, either nothing or a process that fails this test. A server
+ * in another network namespace (a container) is not this node's either: it cannot answer at this
+ * node's addresses, and its /proc entry is visible only because PID namespaces nest.
  */
 static bool my_is_local_server(long pid, const char *data_dir)
 {
         char path[64], exe[256];
-        struct stat dir_st, st;
+        struct stat dir_st, st, ns_self;
 
         if (pid <= 0 || pid > INT32_MAX || stat(data_dir, &dir_st) < 0)
                 return false;
         snprintf(path, sizeof path, "/proc/%ld/cwd", pid);
         if (stat(path, &st) < 0 || st.st_dev != dir_st.st_dev || st.st_ino != dir_st.st_ino)
+                return false;
+        snprintf(path, sizeof path, "/proc/%ld/ns/net", pid);
+        if (stat("/proc/self/ns/net", &ns_self) == 0 &&
+            (stat(path, &st) < 0 || st.st_dev != ns_self.st_dev || st.st_ino != ns_self.st_ino))
                 return false;
         my_exe_name(pid, exe, sizeof exe);
         return strcmp(exe, "mariadbd") == 0 || strcmp(exe, "mysqld") == 0;

@@ -1,0 +1,38 @@
+#!/bin/bash
+# Test service manager for the mariadb integration test and benchmark, set as service_manager in
+# place of systemctl: `test-svcman.sh DATA_DIR OPTION_FILE PORT SOCKET LOG VERB UNIT` runs mariadbd
+# on that data directory with that option file (so the plugin's edits of it take effect), its own
+# port and socket. start does not wait (the plugin's readiness poll is what is tested), like a
+# Type=simple unit; stop signals the server and waits for it to end, like systemctl stop. Every
+# call is logged to LOG.calls; LOG.fail-VERB makes VERB fail.
+set -u
+data=$1 optfile=$2 port=$3 sock=$4 log=$5 verb=$6 unit=${7:-}
+cd / || exit 1
+echo "$verb $unit" >> "$log.calls"
+if [ -e "$log.fail-$verb" ]; then echo "test-svcman: $verb $unit failed (injected)" >&2; exit 1; fi
+# The servers of this data directory in this network namespace, by pid.
+servers() {
+        local p self
+        self=$(readlink /proc/self/ns/net)
+        for p in /proc/[0-9]*; do
+                [ "$(readlink "$p/cwd" 2> /dev/null)" = "$data" ] || continue
+                [ "$(readlink "$p/ns/net" 2> /dev/null)" = "$self" ] || continue
+                case "$(readlink "$p/exe" 2> /dev/null)" in */mariadbd | */mysqld) echo "${p#/proc/}" ;; esac
+        done
+}
+case "$verb" in
+start)
+        [ -z "$(servers)" ] || exit 0
+        # a session of its own, as a unit's process would be: the run's process group is not the server's
+        setsid -f /usr/sbin/mariadbd --defaults-file="$optfile" --user=root --datadir="$data" --port="$port" \
+                --socket="$sock" --log-error="$log" < /dev/null > /dev/null 2>&1 ;;
+stop)
+        pids=$(servers)
+        [ -n "$pids" ] || exit 0
+        kill -TERM $pids 2> /dev/null
+        for _ in $(seq 1 600); do [ -z "$(servers)" ] && exit 0; sleep 0.1; done
+        echo "test-svcman: mariadbd $pids did not stop within 60 s" >&2
+        exit 1 ;;
+is-active) if [ -n "$(servers)" ]; then echo active; exit 0; else echo inactive; exit 3; fi ;;
+*) echo "test-svcman: unknown verb $verb" >&2; exit 2 ;;
+esac
