@@ -20,7 +20,7 @@
  * path, with the exit code, its meaning and the messages. */
 static struct json_object *json_doc;
 
-static void json_print(struct json_object *o)
+void json_print(struct json_object *o)
 {
         json_object_put(json_doc);
         json_doc = o;
@@ -226,6 +226,31 @@ static int parse_only(struct config *cfg, const char *only, bool **ret)
         return r;
 }
 
+/* --inject STEP[=fail|hang|crash]: a step of the plan, enabled and selected. */
+static int parse_inject(const struct config *cfg, const char *arg, struct run_options *ro)
+{
+        static char mode[16];
+        const char *eq = strchr(arg, '=');
+        char name[128];
+        ssize_t i;
+
+        snprintf(name, sizeof name, "%.*s", eq ? (int) (eq - arg) : (int) strlen(arg), arg);
+        snprintf(mode, sizeof mode, "%s", eq ? eq + 1 : "fail");
+        if (strcmp(mode, "fail") != 0 && strcmp(mode, "hang") != 0 && strcmp(mode, "crash") != 0) {
+                log_error("--inject %s: the failure is fail, hang or crash", arg);
+                return XHAFW_EXIT_CONFIG;
+        }
+        i = config_step_index(cfg, name);
+        if (i < 0 || !cfg->steps[i]->enabled || (ro->selected && !ro->selected[i])) {
+                log_error("--inject %s: '%s' is %s", arg, name, i < 0 ? "not a step (see `xhafw validate`)" :
+                          !cfg->steps[i]->enabled ? "a disabled step: it would not run" : "not in --only");
+                return XHAFW_EXIT_CONFIG;
+        }
+        ro->inject = (size_t) i + 1;
+        ro->inject_mode = mode;
+        return 0;
+}
+
 /* A run that started and never ended (a crash, SIGKILL, a reboot). `ours`: we hold the lock, so
  * no other run can be in progress. */
 static void report_unfinished(const struct config *cfg, struct json_object *j, bool ours)
@@ -331,6 +356,57 @@ static void print_dry_run(const struct config *cfg, const struct run_report *rep
         }
 }
 
+/* After a rehearsed failure: what a real run would do next, and what it would leave. */
+static void print_rehearsal(const struct config *cfg, const struct run_options *ro, const struct run_report *rep,
+                            bool deactivate)
+{
+        const struct xhafw_step *failed = cfg->steps[ro->inject - 1];
+
+        printf("rehearsal: %s (%s) fails: %s\n", failed->name, ro->inject_mode,
+               rep->steps[ro->inject - 1].reason ? rep->steps[ro->inject - 1].reason : "injected");
+        if (deactivate) {
+                bool any = false;
+                printf("  then the steps %s is after stay active (never unmount storage under a running database):",
+                       failed->name);
+                for (size_t k = 0; k < cfg->n_steps; k++) {
+                        size_t i = cfg->order[k];
+                        if (rep->steps[i].outcome == OUT_BLOCKED) {
+                                printf(" %s", cfg->steps[i]->name);
+                                any = true;
+                        }
+                }
+                printf("%s\n  and deactivate exits 1, naming what is still active\n", any ? "" : " none");
+                return;
+        }
+        if (!failed->critical) {
+                printf("  %s is not critical: the activation goes on; steps after it are not started%s\n", failed->name,
+                       rep->n_rehearsed_rollback ? ", and a critical one among them fails the activation:" : "");
+        }
+        if (!rep->n_rehearsed_rollback) {
+                printf("  nothing would be rolled back\n");
+                return;
+        }
+        printf("  starting nothing new, the run would roll back %u step%s, in this order:\n", rep->n_rehearsed_rollback,
+               rep->n_rehearsed_rollback == 1 ? "" : "s");
+        for (unsigned seq = 1; seq <= rep->n_rehearsed_rollback; seq++)
+                for (size_t i = 0; i < cfg->n_steps; i++) {
+                        const struct step_report *r = &rep->steps[i];
+                        if (r->rollback_seq != seq)
+                                continue;
+                        printf("  %u. revert %s (%s)%s\n", seq, cfg->steps[i]->name, cfg->steps[i]->plugin_name,
+                               i == ro->inject - 1 ? ": the failed step itself, which may have done part of its work" :
+                               "");
+                        if (r->output)
+                                for (const char *p = r->output; *p;) {
+                                        const char *nl = strchr(p, '\n');
+                                        int len = nl ? (int) (nl - p) : (int) strlen(p);
+                                        printf("       undoing: %.*s\n", len, p);
+                                        p = nl ? nl + 1 : p + len;
+                                }
+                }
+        printf("  and activate exits 1; the node is left as it was\n");
+}
+
 static struct json_object *steps_json(const struct config *cfg, const struct run_report *rep, bool with_state)
 {
         struct json_object *a = json_object_new_array();
@@ -347,6 +423,8 @@ static struct json_object *steps_json(const struct config *cfg, const struct run
                                                                 state_name(r->check_result)));
                 if (r->was_failed)
                         json_object_object_add(o, "failed", json_object_new_boolean(true));
+                if (r->rollback_seq)
+                        json_object_object_add(o, "rollback_order", json_object_new_int((int) r->rollback_seq));
                 if (r->reason)
                         json_object_object_add(o, "reason", jstr(r->reason));
                 if (r->output)
@@ -427,6 +505,11 @@ int cmd_run(const struct global_options *g, const struct run_command *rc_opts)
         if (r)
                 goto out;
         ro.selected = sel;
+        if (rc_opts->inject) {
+                r = parse_inject(&cfg, rc_opts->inject, &ro);
+                if (r)
+                        goto out;
+        }
         if (!ro.dry_run && !rc_opts->yes && !g->json && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
                 if (!ask(&cfg, sel, rc_opts->deactivate, &ro.dry_run)) {
                         /* Not a failed step (1): the admin declined, and nothing was changed. */
@@ -453,7 +536,7 @@ int cmd_run(const struct global_options *g, const struct run_command *rc_opts)
                         goto out;
                 }
                 report_unfinished(&cfg, NULL, true);
-                journal_event("run-start", NULL, rc_opts->deactivate ? "deactivate" : "activate");
+                journal_run_start(&cfg, rc_opts->deactivate ? "deactivate" : "activate");
         }
         if (engine_run(&cfg, &ro, &rep) < 0) {
                 r = XHAFW_EXIT_FAILED;
@@ -484,6 +567,8 @@ int cmd_run(const struct global_options *g, const struct run_command *rc_opts)
                        rc_opts->deactivate ? "deactivate" : "activate",
                        rc_opts->deactivate ? "" : "; later steps assume earlier ones succeed");
                 print_dry_run(&cfg, &rep, rc_opts->deactivate);
+                if (ro.inject)
+                        print_rehearsal(&cfg, &ro, &rep, rc_opts->deactivate);
         } else if (!g->quiet || r)
                 print_summary(&cfg, &ro, &rep, r);
         run_report_free(&rep, cfg.n_steps);

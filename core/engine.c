@@ -294,12 +294,12 @@ static void handle_line(struct engine *e, struct child *c, bool is_msg, char *li
         if (line[0] == 'B')
                 background_track(st->name, line + 1);
         else if (line[0] == 'O')
-                append(&r->output, line + 1, len - 1);
+                append(e->rolling_back ? &r->rollback_output : &r->output, line + 1, len - 1);
         else if (line[0] >= '0' && line[0] <= '7') {
                 int prio = line[0] - '0';
                 /* In a dry-run apply or revert, a notice is what the plugin would do: part of the plan. */
                 if (prio == LOG_NOTICE && c->dry_run && (c->kind == ACT_APPLY || c->kind == ACT_REVERT)) {
-                        append(&r->output, line + 1, len - 1);
+                        append(e->rolling_back ? &r->rollback_output : &r->output, line + 1, len - 1);
                         return;
                 }
                 log_full(st->name, prio, "%s", line + 1);
@@ -423,12 +423,33 @@ static void fail_step(struct engine *e, size_t i, enum step_outcome out)
         if (out == OUT_REFUSED)
                 e->rep->n_refused++;
         e->rep->n_failed++;
-        /* A dry-run goes on: the whole plan is shown, with what would fail. */
-        if (st->critical && e->mode == RUN_ACTIVATE && !e->aborting && !e->o->dry_run) {
+        /* A dry-run goes on: the whole plan is shown, with what would fail; a rehearsal stops
+         * as the real run would. */
+        if (st->critical && e->mode == RUN_ACTIVATE && !e->aborting && (!e->o->dry_run || e->o->inject)) {
                 e->aborting = true;
                 progress(e, "  %s failed: starting nothing new%s", st->name,
                          e->running ? ", waiting for the steps that run" : "");
         }
+}
+
+/* A rehearsal (--dry-run --inject STEP): the action that would fail at STEP does not run; the
+ * failure is what a real one would leave for the rest of the run. */
+static bool injected(struct engine *e, size_t i, enum action_kind kind)
+{
+        const char *m = e->o->inject_mode ? e->o->inject_mode : "fail";
+        struct xhafw_step *st = e->cfg->steps[i];
+
+        if (!e->o->dry_run || e->o->inject != i + 1 || e->rolling_back)
+                return false;
+        set_reason(&e->rep->steps[i],
+                   strcmp(m, "hang") == 0 ?
+                   xasprintf("injected: %s hangs, and is killed after %llu.%03llus (the step's timeout)", action_name(kind),
+                             (unsigned long long) st->timeout_ms / 1000, (unsigned long long) st->timeout_ms % 1000) :
+                   strcmp(m, "crash") == 0 ?
+                   xasprintf("injected: %s crashes with signal 11 (Segmentation fault)", action_name(kind)) :
+                   xasprintf("injected: %s fails", action_name(kind)));
+        fail_step(e, i, OUT_FAILED);
+        return true;
 }
 
 /* Which row of the state machine (outcome.c) the end of this action is. */
@@ -533,6 +554,8 @@ static void action_done(struct engine *e, struct child *c, int status)
                         log_full(e->cfg->steps[i]->name, LOG_INFO, "check cannot tell (%s): applying, apply is idempotent",
                                  strerror(-res));
                 set_reason(r, NULL);
+                if (injected(e, i, ACT_APPLY))
+                        return;
                 if (start_action(e, i, ACT_APPLY, e->o->dry_run) < 0)
                         fail_step(e, i, OUT_FAILED);
                 return;
@@ -579,7 +602,8 @@ static bool satisfied_inactive(const struct engine *e, size_t j)
 {
         enum step_outcome o = e->rep->steps[j].outcome;
         if (e->rolling_back)
-                return !e->rollback_set[j] || (e->phase[j] == PH_DONE && o == OUT_ROLLED_BACK);
+                return !e->rollback_set[j] ||
+                       (e->phase[j] == PH_DONE && (o == OUT_ROLLED_BACK || (e->o->dry_run && o == OUT_WOULD_REVERT)));
         if (!enabled(e, j))
                 return true;
         if (!selected(e, j))
@@ -657,6 +681,10 @@ static bool schedule(struct engine *e)
                 if (e->mode == RUN_DEACTIVATE) {
                         /* the state is known from the status pass, or this is a rollback */
                         if (e->rolling_back || e->rep->steps[i].outcome != OUT_INACTIVE) {
+                                if (e->rolling_back)
+                                        e->rep->steps[i].rollback_seq = ++e->rep->n_rehearsed_rollback;
+                                if (injected(e, i, ACT_REVERT))
+                                        return schedule(e); /* once: the step is done now */
                                 if (start_action(e, i, ACT_REVERT, e->o->dry_run) < 0)
                                         fail_step(e, i, OUT_FAILED);
                         } else {
@@ -883,9 +911,13 @@ static void rollback(struct engine *e)
         struct config *cfg = e->cfg;
         unsigned n = 0;
 
+        enum step_outcome *before = NULL;
+
         for (size_t i = 0; i < cfg->n_steps; i++) {
                 enum step_outcome o = e->rep->steps[i].outcome;
-                e->rollback_set[i] = e->attempted[i] && (o == OUT_APPLIED || o == OUT_FAILED);
+                /* a rehearsal applied nothing: what the real run would have applied (or tried to) */
+                bool would = e->o->dry_run && (o == OUT_WOULD_APPLY || (o == OUT_FAILED && e->o->inject == i + 1));
+                e->rollback_set[i] = (e->attempted[i] && (o == OUT_APPLIED || o == OUT_FAILED)) || would;
                 n += e->rollback_set[i];
         }
         for (size_t i = 0; i < cfg->n_steps; i++)
@@ -899,6 +931,12 @@ static void rollback(struct engine *e)
                 return;
         progress(e, "rolling back %u step%s", n, n == 1 ? "" : "s");
         journal_event("rollback-start", NULL, NULL);
+        if (e->o->dry_run) {
+                /* the plan keeps what each step would have done; the rollback's part goes beside it */
+                before = xcalloc(cfg->n_steps, sizeof *before);
+                for (size_t i = 0; i < cfg->n_steps; i++)
+                        before[i] = e->rep->steps[i].outcome;
+        }
         e->rolling_back = true;
         e->aborting = false;
         e->mode = RUN_DEACTIVATE;
@@ -915,6 +953,11 @@ static void rollback(struct engine *e)
         for (size_t i = 0; i < cfg->n_steps; i++)
                 if (e->rollback_set[i] && e->rep->steps[i].outcome == OUT_ROLLED_BACK)
                         e->rep->n_rolled_back++;
+        if (before) {
+                for (size_t i = 0; i < cfg->n_steps; i++)
+                        e->rep->steps[i].outcome = before[i];
+                free(before);
+        }
 }
 
 int engine_run(struct config *cfg, const struct run_options *o, struct run_report *rep)
@@ -982,7 +1025,7 @@ int engine_run(struct config *cfg, const struct run_options *o, struct run_repor
                 new_pass(&e, RUN_ACTIVATE, SCOPE_SELECTED);
                 loop(&e);
                 rep->aborted = e.aborting;
-                if (!o->dry_run && e.aborting && !o->no_rollback)
+                if ((!o->dry_run || o->inject) && e.aborting && !o->no_rollback)
                         rollback(&e);
                 break;
         case RUN_DEACTIVATE:
@@ -1045,6 +1088,7 @@ void run_report_free(struct run_report *rep, size_t n_steps)
         for (size_t i = 0; i < n_steps; i++) {
                 free(rep->steps[i].reason);
                 free(rep->steps[i].output);
+                free(rep->steps[i].rollback_output);
                 json_object_put(rep->steps[i].checks);
                 json_object_put(rep->steps[i].facts);
         }

@@ -38,6 +38,8 @@ struct run_options {
         bool quiet;
         const bool *selected;     /* --only: per step; NULL: all */
         bool node_active;         /* preflight: what status found */
+        size_t inject;            /* dry-run rehearsal: 1 + the step whose apply (revert) fails; 0: none */
+        const char *inject_mode;  /* "fail", "hang" or "crash" */
 };
 
 struct step_report {
@@ -47,6 +49,8 @@ struct step_report {
         char *output;             /* 'O' lines: dry-run plan, describe text */
         uint64_t elapsed_us;
         bool was_failed;          /* failed in this run (even if the rollback then reverted it) */
+        unsigned rollback_seq;    /* rehearsal: 1.. the order its revert would take in the rollback; 0 none */
+        char *rollback_output;    /* rehearsal: what that revert says it would do */
         struct json_object *checks; /* preflight: [{check, result, detail, fix}] */
         struct json_object *facts;  /* preflight: {key: value} */
 };
@@ -55,6 +59,7 @@ struct run_report {
         struct step_report *steps; /* one per cfg step */
         uint64_t elapsed_us;
         unsigned n_failed, n_refused, n_changed, n_rolled_back, n_left;
+        unsigned n_rehearsed_rollback; /* rehearsal: the steps the rollback would revert */
         bool interrupted;          /* by SIGINT/SIGTERM */
         bool aborted;              /* a critical step failed (or a signal came): the activation stopped */
         int exit_code;

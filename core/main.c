@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "commands.h"
+#include "history.h"
 #include "config-build.h"
 #include "log.h"
 #include "util.h"
@@ -22,6 +23,7 @@ static const char usage_main[] =
         "  describe     a step's resolved configuration, or a plugin's options\n"
         "  validate     load and check everything, print the plan; change nothing\n"
         "  preflight    can this node take over, does it match the peer? change nothing\n"
+        "  history      past runs from the journal; `history RUN`: one run step by step, as a timeline\n"
         "\n"
         "global options:\n"
         "  --config FILE       instead of " XHAFW_CONFIG_FILE "\n"
@@ -39,7 +41,7 @@ static const char usage_main[] =
         "safety check. See xhafw(8).\n";
 
 static const char usage_activate[] =
-        "usage: xhafw activate [--dry-run] [-y|--yes] [--only STEP,...] [--jobs N] [--no-rollback] [--force]\n"
+        "usage: xhafw activate [--dry-run [--inject STEP[=MODE]]] [-y|--yes] [--only STEP,...] [--jobs N] [--no-rollback] [--force]\n"
         "Apply every enabled step in dependency order, verifying each; on a critical failure start nothing\n"
         "new, then revert what this run applied, in reverse order.\n"
         "  --dry-run      run the checks, print what apply would do; change nothing\n"
@@ -47,16 +49,20 @@ static const char usage_activate[] =
         "  --only LIST    only these steps (the others are checked, never touched)\n"
         "  --jobs N       steps run at once when the graph allows\n"
         "  --no-rollback  leave applied steps in place after a failure\n"
-        "  --force        skip safety refusals (a VIP answering elsewhere, a foreign postmaster)\n";
+        "  --force        skip safety refusals (a VIP answering elsewhere, a foreign postmaster)\n"
+        "  --inject STEP[=fail|hang|crash]\n"
+        "                 with --dry-run: rehearse a failure at STEP and print the rollback that would follow\n";
 
 static const char usage_deactivate[] =
-        "usage: xhafw deactivate [--dry-run] [-y|--yes] [--only STEP,...] [--jobs N]\n"
+        "usage: xhafw deactivate [--dry-run [--inject STEP[=MODE]]] [-y|--yes] [--only STEP,...] [--jobs N]\n"
         "Revert every active step in reverse dependency order, verifying each. A step that fails to revert\n"
         "keeps the steps it depends on in place (storage is never unmounted under a running database).\n"
         "  --dry-run      run the checks, print what revert would do; change nothing\n"
         "  -y, --yes      do not ask on a terminal\n"
         "  --only LIST    only these steps\n"
-        "  --jobs N       steps run at once when the graph allows\n";
+        "  --jobs N       steps run at once when the graph allows\n"
+        "  --inject STEP[=fail|hang|crash]\n"
+        "                 with --dry-run: rehearse a failed revert at STEP and what stays active\n";
 
 static const char usage_status[] = "usage: xhafw status\nRun every step's check in parallel and print the state of each.\n"
                                    "Exit 0: all critical steps ACTIVE; 3: all INACTIVE; 4: mixed or unknown.\n";
@@ -149,11 +155,12 @@ static int preflight_command(struct global_options *g, int argc, char **argv)
 
 static int run_command(struct global_options *g, const char *cmd, int argc, char **argv)
 {
-        enum { OPT_DRY = 256, OPT_ONLY, OPT_JOBS, OPT_NO_ROLLBACK, OPT_FORCE, OPT_JSON };
+        enum { OPT_DRY = 256, OPT_ONLY, OPT_JOBS, OPT_NO_ROLLBACK, OPT_FORCE, OPT_JSON, OPT_INJECT };
         static const struct option run_opts[] = {
                 { "dry-run", no_argument, NULL, OPT_DRY },     { "yes", no_argument, NULL, 'y' },
                 { "only", required_argument, NULL, OPT_ONLY }, { "jobs", required_argument, NULL, OPT_JOBS },
                 { "no-rollback", no_argument, NULL, OPT_NO_ROLLBACK }, { "force", no_argument, NULL, OPT_FORCE },
+                { "inject", required_argument, NULL, OPT_INJECT },
                 { "help", no_argument, NULL, 'h' },            { "json", no_argument, NULL, OPT_JSON },
                 { "verbose", no_argument, NULL, 'v' },         { "quiet", no_argument, NULL, 'q' },
                 { 0 },
@@ -185,6 +192,7 @@ static int run_command(struct global_options *g, const char *cmd, int argc, char
                 case OPT_DRY: rc.dry_run = true; break;
                 case 'y': rc.yes = true; break;
                 case OPT_ONLY: rc.only = optarg; break;
+                case OPT_INJECT: rc.inject = optarg; break;
                 case OPT_JOBS:
                         if (parse_jobs(optarg, &g->jobs) < 0)
                                 return XHAFW_EXIT_CONFIG;
@@ -223,6 +231,10 @@ static int run_command(struct global_options *g, const char *cmd, int argc, char
         }
         if (optind != argc) {
                 log_error("%s: unexpected argument '%s'", cmd, argv[optind]);
+                return bad_usage(usage);
+        }
+        if (rc.inject && !rc.dry_run) {
+                log_error("--inject rehearses a failure and needs --dry-run: a real run cannot be failed on purpose");
                 return bad_usage(usage);
         }
         if (is_run)
@@ -269,7 +281,7 @@ static int dispatch(struct global_options *g, int argc, char **argv, const char 
                 { 0 },
         };
         static const char *const commands[] = { "activate", "deactivate", "status", "list-plugins", "describe", "preflight",
-                                                "validate", NULL };
+                                                "validate", "history", NULL };
         int c, verbose = 0;
         const char *cmd;
 
@@ -313,7 +325,9 @@ static int dispatch(struct global_options *g, int argc, char **argv, const char 
         *ret_cmd = cmd;
         for (const char *const *k = commands; *k; k++)
                 if (strcmp(*k, cmd) == 0) {
-                        log_open(true);
+                        log_open(strcmp(cmd, "history") != 0); /* reading the journal is no event for syslog */
+                        if (strcmp(cmd, "history") == 0)
+                                return cmd_history(g, argc - optind, argv + optind);
                         if (strcmp(cmd, "preflight") == 0)
                                 return preflight_command(g, argc - optind, argv + optind);
                         return run_command(g, cmd, argc - optind, argv + optind);

@@ -41,6 +41,11 @@ table = [
     (["--help"], 0), (["--version"], 0), (["status", "--help"], 0), (["activate", "--help"], 0),
     (["status"], 3), (["validate"], 0), (["list-plugins"], 0), (["describe", "a"], 0), (["describe", "fake"], 0),
     (["activate", "--dry-run"], 0), (["deactivate", "--dry-run"], 0),
+    (["preflight", "extra"], 2), (["preflight", "--bogus"], 2), (["preflight", "--peer"], 2),
+    (["preflight", "--prometheus", "relative"], 2), (["preflight", "--help"], 0),
+    (["activate", "--inject", "a"], 2), (["activate", "--dry-run", "--inject", "nosuch"], 2),
+    (["activate", "--dry-run", "--inject", "a=explode"], 2), (["activate", "--dry-run", "--inject", "a"], 1),
+    (["deactivate", "--dry-run", "--inject", "a"], 0),
 ]
 failures = []
 

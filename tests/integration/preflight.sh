@@ -114,3 +114,56 @@ expect_exit 0 xh preflight --peer mn2
 expect_output "^xhafw +peer reachable +warn +ssh mn2 exited 255: ssh: connect to host"
 [ $(( $(date +%s) - start )) -lt 25 ] || fail "an unreachable peer took $(( $(date +%s) - start ))s"
 pass "an unreachable peer: a warning that says why"
+
+# Rehearsal: --dry-run --inject STEP[=fail|hang|crash] changes nothing, and the rollback it prints
+# is the one a real failure at STEP performs (the same steps, in the same order).
+cat > "$T/conf.d/10-steps.conf" <<CONF
+[a]
+plugin = fake
+target = $T/a.on
+[b]
+plugin = fake
+after = a
+target = $T/b.on
+[c]
+plugin = fake
+after = b
+target = $T/c.on
+trigger = $T/fail-c
+apply_mode = fail
+[d]
+plugin = fake
+after = a
+target = $T/d.on
+CONF
+for mode in fail hang crash; do
+        before=$(snapshot)
+        expect_exit 1 xh activate --dry-run --inject "c=$mode"
+        [ "$(snapshot)" = "$before" ] || fail "--inject c=$mode changed something"
+        grep -E '^  [0-9]+\. revert ' "$T/out" | sed -E 's/^  [0-9]+\. revert ([a-z]+).*/\1/' | tr '\n' ' ' > "$T/rehearsed"
+        [ "$(cat "$T/rehearsed")" = "c d b a " ] || { cat "$T/out" >&2; fail "rehearsed rollback: $(cat "$T/rehearsed")"; }
+done
+expect_output "injected: apply crashes with signal 11"
+seen=$(wc -l < "$T/state/journal")
+touch "$T/fail-c"
+expect_exit 1 xh activate --yes
+rm -f "$T/fail-c"
+tail -n +"$((seen + 1))" "$T/state/journal" | python3 -c '
+import json, sys
+ev = [json.loads(l) for l in sys.stdin]
+start = [i for i, e in enumerate(ev) if e["event"] == "rollback-start"][0]
+print(" ".join(e["step"] for e in ev[start:] if e["event"] == "step-revert"), end=" ")' > "$T/real"
+[ "$(cat "$T/real")" = "$(cat "$T/rehearsed")" ] || fail "real rollback '$(cat "$T/real")' differs from the rehearsal '$(cat "$T/rehearsed")'"
+expect_exit 3 xh status
+# deactivate: a failed revert keeps what the step is after
+expect_exit 0 xh activate --yes
+before=$(snapshot)
+expect_exit 1 xh deactivate --dry-run --inject b
+[ "$(snapshot)" = "$before" ] || fail "deactivate --inject changed something"
+expect_output "then the steps b is after stay active .*: a"
+expect_exit 2 xh activate --inject c
+expect_output "needs --dry-run"
+expect_exit 2 xh activate --dry-run --inject nosuch
+expect_exit 2 xh activate --dry-run --inject c=explode
+expect_exit 0 xh -q deactivate --yes
+pass "--inject: no side effects; the rehearsed rollback is the real one (c d b a)"
