@@ -233,7 +233,9 @@ START_TEST(test_plugin_misbehaves_like_real_ones)
         int rc;
 
         step("a", NULL);
-        step("b", xasprintf("after = a\n%s", m)); /* leaked: a test process */
+        char *extra = xasprintf("after = a\n%s", m);
+        step("b", extra);
+        free(extra);
         step("c", "after = b");
 
         /* status does not gate on validate(): it must always tell */
