@@ -9,7 +9,7 @@ top=$(cd "$(dirname "$0")/../.." && pwd)
 secs=${1:-60}
 shift || true
 build=${FUZZ_BUILD_DIR:-$top/build-fuzz}
-all=(config diff lsdef lines pgconf pidfile)
+all=(config diff lsdef lines pgconf pidfile mycnf)
 names=("${@:-${all[@]}}")
 
 case $secs in
