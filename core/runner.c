@@ -7,6 +7,7 @@
 #include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -434,4 +435,168 @@ XHAFW_API int xhafw_service(struct xhafw_step *step, const char *verb, const cha
         r = xhafw_run(step, argv, flags, NULL);
         free(argv);
         return r;
+}
+
+/* The last three non-empty lines of OUTPUT joined with " | ", each cut at 500 bytes: what a
+ * one-line message about a failed command shows. */
+static char *output_tail(const char *output)
+{
+        enum { TAIL = 3 };
+        const char *starts[TAIL];
+        size_t lens[TAIL], n = 0;
+        const char *p = output ? output : "";
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        while (*p) {
+                const char *nl = strchr(p, '\n');
+                size_t len = nl ? (size_t) (nl - p) : strlen(p);
+                while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == ' '))
+                        len--;
+                if (len > 0) {
+                        if (n == TAIL) {
+                                memmove(starts, starts + 1, sizeof starts[0] * (TAIL - 1));
+                                memmove(lens, lens + 1, sizeof lens[0] * (TAIL - 1));
+                                n--;
+                        }
+                        starts[n] = p;
+                        lens[n++] = len;
+                }
+                if (!nl)
+                        break;
+                p = nl + 1;
+        }
+        f = open_memstream(&buf, &size);
+        if (!f)
+                abort();
+        for (size_t i = 0; i < n; i++)
+                fprintf(f, "%s%.*s", i ? " | " : "", (int) (lens[i] > 500 ? 500 : lens[i]), starts[i]);
+        if (n == 0)
+                fputs("(no output)", f);
+        if (fclose(f) != 0 || !buf)
+                abort();
+        return buf;
+}
+
+XHAFW_API int xhafw_run_logged(struct xhafw_step *step, const char *const argv[], unsigned flags, int priority,
+                               char **ret_output)
+{
+        char *output = NULL, *line, *tail;
+        int r = xhafw_run(step, argv, flags, &output);
+
+        if (r == 0) {
+                if (ret_output)
+                        *ret_output = output;
+                else
+                        free(output);
+                return 0;
+        }
+        line = argv_display(argv);
+        if (r < 0)
+                xhafw_log(step, priority, "cannot run %s: %s", line, strerror(-r));
+        else {
+                tail = output_tail(output);
+                xhafw_log(step, priority, "%s failed with exit status %d: %s", line, r, tail);
+                free(tail);
+        }
+        free(line);
+        if (ret_output)
+                *ret_output = output;
+        else
+                free(output);
+        return r;
+}
+
+XHAFW_API uint64_t xhafw_now_ms(void)
+{
+        return now_ms();
+}
+
+XHAFW_API void xhafw_sleep_ms(uint64_t ms)
+{
+        struct timespec ts = { .tv_sec = (time_t) (ms / 1000), .tv_nsec = (long) (ms % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+/* The child's side of xhafw_stat_bounded: async-signal-safe calls only. */
+static _Noreturn void stat_child(int fd, const char *const paths[], size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                struct xhafw_stat_result res = { 0, 0 };
+                struct stat st;
+                if (stat(paths[i], &st) < 0)
+                        res.err = errno;
+                else
+                        res.mode = st.st_mode;
+                if (write(fd, &res, sizeof res) != (ssize_t) sizeof res)
+                        _exit(1);
+        }
+        _exit(0);
+}
+
+XHAFW_API int xhafw_stat_bounded(struct xhafw_step *step, const char *const paths[], size_t n, uint64_t timeout_ms,
+                                 struct xhafw_stat_result ret[], size_t *ret_answered)
+{
+        size_t got = 0, off = 0;
+        uint64_t deadline;
+        int p[2], status;
+        pid_t pid;
+
+        (void) step;
+        if (ret_answered)
+                *ret_answered = 0;
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                int r = -errno;
+                close(p[0]);
+                close(p[1]);
+                return r;
+        }
+        if (pid == 0) {
+                close(p[0]);
+                stat_child(p[1], paths, n);
+        }
+        close(p[1]);
+        deadline = now_ms() + timeout_ms;
+        while (got < n) {
+                uint64_t now = now_ms();
+                struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+                ssize_t k;
+                int w;
+                if (now >= deadline)
+                        break;
+                w = poll(&pfd, 1, (int) (deadline - now));
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w <= 0)
+                        break;
+                k = read(p[0], (char *) ret + got * sizeof *ret + off, sizeof *ret - off);
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        break;
+                off += (size_t) k;
+                if (off == sizeof *ret) {
+                        got++;
+                        off = 0;
+                }
+        }
+        close(p[0]);
+        if (ret_answered)
+                *ret_answered = got;
+        if (got < n) {
+                /* A wait on a dead NFS server is killable; one that is not is left behind (it holds
+                 * nothing of ours) rather than hang the step. */
+                kill(pid, SIGKILL);
+                for (int i = 0; i < 20 && waitpid(pid, &status, WNOHANG) == 0; i++)
+                        xhafw_sleep_ms(5);
+                return -ETIMEDOUT;
+        }
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        return 0;
 }

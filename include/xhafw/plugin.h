@@ -114,6 +114,27 @@ XHAFW_API int xhafw_file_replace(struct xhafw_step *step, const char *path, cons
 XHAFW_API int xhafw_state_set(struct xhafw_step *step, const char *key, const char *value);
 XHAFW_API const char *xhafw_state_get(struct xhafw_step *step, const char *key);
 
+/* Appended (ABI 1): what plugins used to rebuild for themselves. */
+/* xhafw_run, and on failure one message at priority: the command as an admin would type it, the
+ * exit status and the last lines of its output ("chdef -t network ... failed with exit status 1:
+ * Error: ..."). Returns what xhafw_run returns; *ret_output (may be NULL) gets the output either way. */
+XHAFW_API int xhafw_run_logged(struct xhafw_step *step, const char *const argv[], unsigned flags, int priority,
+                               char **ret_output);
+/* A monotonic clock (milliseconds since an arbitrary point) and a sleep that an EINTR does not cut
+ * short: for deadlines and retries inside an action, which the step's timeout bounds as a whole. */
+XHAFW_API uint64_t xhafw_now_ms(void);
+XHAFW_API void xhafw_sleep_ms(uint64_t ms);
+/* stat() of each path in a child, within timeout_ms: a path on a dead NFS server cannot hang the
+ * step. 0 with ret[i] filled (err: 0 or the errno of stat; mode: st_mode), or -ETIMEDOUT when the
+ * child did not answer in time (*ret_answered: how many paths it answered first; the child is
+ * killed), or -errno. */
+struct xhafw_stat_result {
+        int err;
+        unsigned mode;
+};
+XHAFW_API int xhafw_stat_bounded(struct xhafw_step *step, const char *const paths[], size_t n, uint64_t timeout_ms,
+                                 struct xhafw_stat_result ret[], size_t *ret_answered);
+
 /* Appended (ABI 1): preflight reports (xhafw preflight). */
 enum xhafw_check_result { XHAFW_CHECK_PASS = 0, XHAFW_CHECK_WARN = 1, XHAFW_CHECK_FAIL = 2 };
 /* One check: a short name ("not enabled at boot"), what was seen, and the fix (a command or the

@@ -9,119 +9,17 @@
 #include "lsdef.h"
 #include "xcat.h"
 
-#define TAIL_LINES 3
-
-static bool plain_word(const char *w)
-{
-        if (!*w)
-                return false;
-        for (; *w; w++)
-                if (!((*w >= 'a' && *w <= 'z') || (*w >= 'A' && *w <= 'Z') || (*w >= '0' && *w <= '9') ||
-                      strchr("@%+=:,./_-", *w)))
-                        return false;
-        return true;
-}
-
-/* The command line as an admin would type it, for messages only: nothing here reaches a shell. */
-static char *argv_join(const char *const argv[])
-{
-        char *buf = NULL;
-        size_t size = 0;
-        FILE *f = open_memstream(&buf, &size);
-
-        if (!f)
-                return NULL;
-        for (size_t i = 0; argv[i]; i++) {
-                if (i)
-                        fputc(' ', f);
-                if (plain_word(argv[i])) {
-                        fputs(argv[i], f);
-                        continue;
-                }
-                fputc('\'', f);
-                for (const char *p = argv[i]; *p; p++) {
-                        if (*p == '\'')
-                                fputs("'\\''", f);
-                        else
-                                fputc(*p, f);
-                }
-                fputc('\'', f);
-        }
-        if (fclose(f) != 0) {
-                free(buf);
-                return NULL;
-        }
-        return buf;
-}
-
-/* The last TAIL_LINES non-empty lines of OUTPUT joined with " | ", for a one-line message. */
-static char *output_tail(const char *output)
-{
-        const char *starts[TAIL_LINES];
-        size_t lens[TAIL_LINES], n = 0;
-        const char *p = output ? output : "";
-        char *buf = NULL;
-        size_t size = 0;
-        FILE *f;
-
-        while (*p) {
-                const char *nl = strchr(p, '\n');
-                size_t len = nl ? (size_t) (nl - p) : strlen(p);
-                while (len > 0 && (p[len - 1] == '\r' || p[len - 1] == ' '))
-                        len--;
-                if (len > 0) {
-                        if (n == TAIL_LINES) {
-                                memmove(starts, starts + 1, sizeof starts[0] * (TAIL_LINES - 1));
-                                memmove(lens, lens + 1, sizeof lens[0] * (TAIL_LINES - 1));
-                                n--;
-                        }
-                        starts[n] = p;
-                        lens[n++] = len;
-                }
-                if (!nl)
-                        break;
-                p = nl + 1;
-        }
-        f = open_memstream(&buf, &size);
-        if (!f)
-                return NULL;
-        for (size_t i = 0; i < n; i++)
-                fprintf(f, "%s%.*s", i ? " | " : "", (int) (lens[i] > 500 ? 500 : lens[i]), starts[i]);
-        if (n == 0)
-                fputs("(no output)", f);
-        if (fclose(f) != 0) {
-                free(buf);
-                return NULL;
-        }
-        return buf;
-}
-
 int xc_run(struct xhafw_step *step, const char *const argv[], unsigned flags, char **ret_output)
 {
-        char *output = NULL, *line, *tail;
-        int prio = (flags & XC_RUN_QUIET) ? LOG_INFO : LOG_ERR;
-        int r = xhafw_run(step, argv, flags & ~XC_RUN_QUIET, &output);
-
-        if (r == 0) {
-                if (ret_output)
-                        *ret_output = output;
-                else
-                        free(output);
-                return 0;
+        /* the host API formats the failure (the command, its status, the tail of its output) */
+        int r = xhafw_run_logged(step, argv, flags & ~XC_RUN_QUIET, (flags & XC_RUN_QUIET) ? LOG_INFO : LOG_ERR,
+                                 ret_output);
+        if (r != 0 && ret_output) {
+                /* callers look at the output of a success only */
+                free(*ret_output);
+                *ret_output = NULL;
         }
-        line = argv_join(argv);
-        if (r < 0) {
-                xhafw_log(step, prio, "cannot run %s: %s", line ? line : argv[0], strerror(-r));
-        } else {
-                tail = output_tail(output);
-                xhafw_log(step, prio, "%s failed with exit status %d: %s", line ? line : argv[0], r,
-                          tail ? tail : "(output lost)");
-                free(tail);
-                r = -EIO;
-        }
-        free(line);
-        free(output);
-        return r;
+        return r > 0 ? -EIO : r;
 }
 
 void xc_log_warnings(struct xhafw_step *step, const char *argv0, const char *output)
