@@ -6,6 +6,8 @@
 
 #include <xhafw/plugin.h>
 
+#include "preflight.h"
+
 static const struct xhafw_option service_options[] = {
         { "unit", XHAFW_OPT_STRING, true, NULL, "unit the service manager starts and stops, e.g. xcatd" },
         { "ready_command", XHAFW_OPT_ARGV, false, NULL,
@@ -105,7 +107,21 @@ static int service_describe(struct xhafw_step *step, FILE *out)
         return 0;
 }
 
-XHAFW_PLUGIN_DEFINE(.name = "service", .version = "1.0",
+/* The unit as the service manager sees it, and the readiness query can run here. */
+static int service_preflight(struct xhafw_step *step)
+{
+        const char *const *argv;
+
+        pf_service(step, xhafw_opt_string(step, "unit"));
+        if (xhafw_opt_list(step, "ready_command", &argv) > 0) {
+                const char *const cmd[] = { argv[0], NULL };
+                pf_commands(step, cmd, "install what provides ready_command, or add its directory to path = in "
+                            "xhafw.conf");
+        }
+        return 0;
+}
+
+XHAFW_PLUGIN_DEFINE(.name = "service", .version = "1.1",
                     .summary = "a service started and answering on activate, stopped on deactivate",
                     .options = service_options, .describe = service_describe, .check = service_check,
-                    .apply = service_apply, .revert = service_revert);
+                    .apply = service_apply, .revert = service_revert, .preflight = service_preflight);
