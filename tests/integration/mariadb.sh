@@ -9,6 +9,7 @@ need_root
 need_cmd ip iproute2
 need_cmd unshare util-linux
 need_cmd setsid util-linux
+need_cmd pgrep procps
 need_cmd mariadb-install-db mariadb-server
 need_cmd mariadb mariadb-client
 [ -x /usr/sbin/mariadbd ] || skip "needs /usr/sbin/mariadbd (package mariadb-server)"
