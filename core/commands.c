@@ -74,16 +74,6 @@ static struct json_object *jstr(const char *s)
         return s ? json_object_new_string(s) : NULL;
 }
 
-static const char *state_name(int s)
-{
-        switch (s) {
-        case XHAFW_ACTIVE: return "ACTIVE";
-        case XHAFW_INACTIVE: return "INACTIVE";
-        case XHAFW_PARTIAL: return "PARTIAL";
-        default: return "UNKNOWN";
-        }
-}
-
 /* Load the configuration and run every plugin's validate(): the gate before anything changes. */
 int commands_load(struct config *cfg, const struct global_options *g, bool lenient)
 {
@@ -720,18 +710,24 @@ static void describe_plugin(const struct plugin *p, bool json)
         printf("  core keys of every step: plugin, after (list), timeout (duration), critical (bool), enabled (bool)\n");
 }
 
+/* A sink for the loader's messages where a broken configuration is not the point (describe of a
+ * plugin, list-plugins). */
+static void discard(void *ctx, int priority, const char *message)
+{
+        (void) ctx, (void) priority, (void) message;
+}
+
 int cmd_describe(const struct global_options *g, const char *name)
 {
         struct overrides ov = { .config_file = g->config_file, .conf_d = g->conf_d, .plugin_path = g->plugin_path,
-                                .state_dir = g->state_dir, .jobs = g->jobs };
-        int saved = log_max_priority, r;
+                                .state_dir = g->state_dir, .jobs = g->jobs, .sink = discard };
         struct config cfg;
         struct xhafw_step *st;
+        int r;
 
         /* A plugin can be described while the configuration is still incomplete. */
-        log_max_priority = -1;
         r = config_load(&cfg, &ov);
-        log_max_priority = saved;
+        ov.sink = NULL;
         st = config_find_step(&cfg, name);
         if (st) {
                 struct run_options ro = { .mode = RUN_DESCRIBE, .quiet = true };
@@ -824,17 +820,15 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 int cmd_list_plugins(const struct global_options *g)
 {
         struct overrides ov = { .config_file = g->config_file, .conf_d = g->conf_d, .plugin_path = g->plugin_path,
-                                .state_dir = g->state_dir, .lenient_plugins = true };
-        int saved = log_max_priority, bad = 0;
+                                .state_dir = g->state_dir, .lenient_plugins = true, .sink = discard };
+        int bad = 0;
         struct json_object *arr = g->json ? json_object_new_array() : NULL;
         struct config cfg;
         char **seen = NULL;
         size_t n_seen = 0;
         char *path, *save = NULL;
 
-        log_max_priority = -1;
         config_load(&cfg, &ov);
-        log_max_priority = saved;
         if (!g->json)
                 printf("%-16s %-8s %-4s %-40s %s\n", "PLUGIN", "VERSION", "ABI", "FILE", "SUMMARY / STEPS");
         path = strdup_or_die(cfg.settings.plugin_path ? cfg.settings.plugin_path : "");

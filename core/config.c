@@ -24,7 +24,23 @@
 
 static const char *const step_keys[] = { "plugin", "after", "timeout", "critical", "enabled", NULL };
 static const char *const global_keys[] = { "conf_d", "plugin_path", "state_dir", "jobs", "timeout", "grace", "path",
-                                           "service_manager", "pass_env", "peer", "max_clock_offset", NULL };
+                                           "service_manager", "pass_env", "peer", "max_clock_offset", "journal_runs", NULL };
+
+/* Every message of the loader goes through here, to the log or to the caller's sink. */
+static void config_say(struct config *cfg, int priority, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void config_say(struct config *cfg, int priority, const char *fmt, ...)
+{
+        char msg[4096];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        if (cfg->sink)
+                cfg->sink(cfg->sink_ctx, priority, msg);
+        else
+                log_full(NULL, priority, "%s", msg);
+}
 
 void config_error(struct config *cfg, const char *file, unsigned line, const char *step, const char *fmt, ...)
 {
@@ -40,7 +56,7 @@ void config_error(struct config *cfg, const char *file, unsigned line, const cha
                 snprintf(where, sizeof where, "%s: ", file);
         else
                 where[0] = 0;
-        log_full(NULL, LOG_ERR, "%s%s%s%s%s", where, step ? "step " : "", step ? step : "", step ? ": " : "", msg);
+        config_say(cfg, LOG_ERR, "%s%s%s%s%s", where, step ? "step " : "", step ? step : "", step ? ": " : "", msg);
         cfg->n_errors++;
 }
 
@@ -408,7 +424,7 @@ static void settings_load(struct config *cfg, const char *file, bool explicit)
                 else if (strcmp(k->section, "xhafw") == 0 && !in_list(global_keys, k->key))
                         config_error(cfg, file, k->line, NULL, "unknown key '%s' in [xhafw] (known: conf_d, plugin_path, "
                                      "state_dir, jobs, timeout, grace, path, service_manager, pass_env, peer, "
-                                     "max_clock_offset)", k->key);
+                                     "max_clock_offset, journal_runs)", k->key);
         }
         for (const char *const *key = global_keys; *key; key++) {
                 const char *v = ini_get(&loc, "xhafw", *key);
@@ -417,10 +433,17 @@ static void settings_load(struct config *cfg, const char *file, bool explicit)
                 if (!v)
                         continue;
                 if (strcmp(*key, "jobs") == 0) {
-                        if (parse_int(v, &n) < 0 || n < 1 || n > 256)
-                                config_error(cfg, file, line, NULL, "jobs = '%s': expected a number from 1 to 256", v);
+                        if (parse_int(v, &n) < 0 || n < 1 || n > XHAFW_MAX_JOBS)
+                                config_error(cfg, file, line, NULL, "jobs = '%s': expected a number from 1 to %d", v,
+                                             XHAFW_MAX_JOBS);
                         else
                                 s->jobs = (unsigned) n;
+                } else if (strcmp(*key, "journal_runs") == 0) {
+                        if (parse_int(v, &n) < 0 || n < 1 || n > 100000)
+                                config_error(cfg, file, line, NULL, "journal_runs = '%s': expected a number from 1 to "
+                                             "100000", v);
+                        else
+                                s->journal_runs = (unsigned) n;
                 } else if (strcmp(*key, "timeout") == 0 || strcmp(*key, "grace") == 0 ||
                            strcmp(*key, "max_clock_offset") == 0) {
                         uint64_t ms;
@@ -657,7 +680,7 @@ static void step_load(struct config *cfg, dictionary *d, const char *sec, const 
         st->plugin = plugin_get(cfg, st->plugin_name);
         if (st->plugin->error) {
                 if (st->enabled && cfg->lenient_plugins)
-                        log_full(sec, LOG_WARNING, "%s:%u: %s", file, line, st->plugin->error);
+                        config_say(cfg, LOG_WARNING, "%s: %s:%u: %s", sec, file, line, st->plugin->error);
                 else if (st->enabled)
                         config_error(cfg, file, line_of(loc, sec, "plugin") ? line_of(loc, sec, "plugin") : line, sec,
                                      "%s", st->plugin->error);
@@ -780,6 +803,8 @@ int config_load(struct config *cfg, const struct overrides *ov)
 
         memset(cfg, 0, sizeof *cfg);
         cfg->lenient_plugins = ov && ov->lenient_plugins;
+        cfg->sink = ov ? ov->sink : NULL;
+        cfg->sink_ctx = ov ? ov->sink_ctx : NULL;
         settings_defaults(&cfg->settings);
         settings_load(cfg, file, ov && ov->config_file);
         if (ov) {
@@ -791,7 +816,7 @@ int config_load(struct config *cfg, const struct overrides *ov)
                 for (size_t k = 0; k < sizeof given / sizeof given[0]; k++) {
                         const char *problem = given[k].value ? path_setting_problem(given[k].key, given[k].value) : NULL;
                         if (problem) {
-                                log_error("%s '%s': %s", given[k].option, given[k].value, problem);
+                                config_say(cfg, LOG_ERR, "%s '%s': %s", given[k].option, given[k].value, problem);
                                 cfg->n_errors++;
                         } else if (given[k].value)
                                 set_str(given[k].dst, given[k].value);

@@ -17,6 +17,8 @@ struct config {
         size_t n_plugins;
         unsigned n_errors;        /* configuration errors reported so far */
         bool lenient_plugins;
+        void (*sink)(void *ctx, int priority, const char *message);
+        void *sink_ctx;
         struct strmap step_index; /* step name -> index + 1 */
         size_t *order;            /* a topological order of the steps (after first) */
         size_t **after_me;        /* per step: the steps that are after it (graph_after_me) */
@@ -33,6 +35,9 @@ struct overrides {
         const char *state_dir;
         unsigned jobs;            /* 0: not given */
         bool lenient_plugins;     /* a step's plugin that cannot load is a warning, not an error (status) */
+        /* Where the loader's messages go; NULL: the log. */
+        void (*sink)(void *ctx, int priority, const char *message);
+        void *sink_ctx;
 };
 
 /* Report a configuration error (the admin's to fix): "FILE:LINE: step S: message". Counts it. */

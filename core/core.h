@@ -16,6 +16,7 @@ struct json_object;
 
 /* Limits on what a user controls. */
 #define XHAFW_MAX_STEPS 4096
+#define XHAFW_MAX_JOBS 256               /* steps run at once (jobs, --jobs) */
 #define XHAFW_MAX_OUTPUT (1024 * 1024)   /* bytes of command output kept by xhafw_run */
 #define XHAFW_MAX_FILE (16 * 1024 * 1024) /* bytes xhafw_file_replace reads or writes */
 

@@ -373,9 +373,14 @@ static void reap(struct engine *e)
         }
 }
 
-static const char *state_word(int s)
+const char *state_name(int s)
 {
-        return s == XHAFW_ACTIVE ? "ACTIVE" : s == XHAFW_INACTIVE ? "INACTIVE" : s == XHAFW_PARTIAL ? "PARTIAL" : "unknown";
+        switch (s) {
+        case XHAFW_ACTIVE: return "ACTIVE";
+        case XHAFW_INACTIVE: return "INACTIVE";
+        case XHAFW_PARTIAL: return "PARTIAL";
+        default: return "UNKNOWN";
+        }
 }
 
 static void finish(struct engine *e, size_t i, enum step_outcome out)
@@ -492,7 +497,7 @@ static void explain(struct engine *e, size_t i, enum stage stage, int res)
         case STAGE_VERIFY_UP:
         case STAGE_VERIFY_DOWN:
                 set_reason(r, xasprintf("%s reported success but check then says %s%s%s: %s did not take effect",
-                                        up ? "apply" : "revert", state_word(res), res < 0 ? " " : "",
+                                        up ? "apply" : "revert", state_name(res), res < 0 ? " " : "",
                                         res < 0 ? strerror(-res) : "", up ? "apply" : "revert"));
                 log_full(e->cfg->steps[i]->name, LOG_ERR, "%s", r->reason);
                 return;
@@ -780,8 +785,8 @@ static void loop(struct engine *e)
                         break;
                 }
                 int timeout;
-                struct child *map[2 * 256 + 1];
-                bool is_msg[2 * 256 + 1];
+                struct child *map[2 * XHAFW_MAX_JOBS + 1];
+                bool is_msg[2 * XHAFW_MAX_JOBS + 1];
 
                 pfd[n++] = (struct pollfd) { .fd = e->sigfd, .events = POLLIN };
                 for (unsigned k = 0; k < e->n_children; k++) {
@@ -827,8 +832,8 @@ static void engine_init(struct engine *e, struct config *cfg, const struct run_o
         e->validating = xcalloc(n, sizeof *e->validating);
         e->done_order = xcalloc(n, sizeof *e->done_order);
         e->n_children = cfg->settings.jobs ? cfg->settings.jobs : 1;
-        if (e->n_children > 256)
-                e->n_children = 256;
+        if (e->n_children > XHAFW_MAX_JOBS)
+                e->n_children = XHAFW_MAX_JOBS;
         e->children = xcalloc(e->n_children, sizeof *e->children);
         e->sigfd = -1;
         e->core_pid = getpid();

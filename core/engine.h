@@ -28,6 +28,8 @@ enum step_outcome {
 };
 
 const char *step_outcome_name(enum step_outcome o);
+/* ACTIVE, INACTIVE, PARTIAL, or UNKNOWN for a check that could not tell: the one mapping. */
+const char *state_name(int state);
 
 struct run_options {
         enum run_mode mode;

@@ -76,8 +76,8 @@ static const char usage_list[] = "usage: xhafw list-plugins\nEvery plugin on the
 static int parse_jobs(const char *s, unsigned *ret)
 {
         long long v;
-        if (parse_int(s, &v) < 0 || v < 1 || v > 256) {
-                log_error("--jobs %s: expected a number from 1 to 256", s);
+        if (parse_int(s, &v) < 0 || v < 1 || v > XHAFW_MAX_JOBS) {
+                log_error("--jobs %s: expected a number from 1 to %d", s, XHAFW_MAX_JOBS);
                 return -1;
         }
         *ret = (unsigned) v;
