@@ -150,6 +150,7 @@ void journal_run_start(const struct config *cfg, const char *detail)
                 json_object_object_add(graph, st->name, after);
         }
         json_object_object_add(o, "after", graph);
+        json_object_object_add(o, "jobs", json_object_new_int((int) cfg->settings.jobs));
         event_write(o, "run-start");
 }
 
