@@ -7,6 +7,7 @@
 #include <syslog.h>
 
 #include "lsdef.h"
+#include "preflight.h"
 #include "xcat.h"
 
 int xc_run(struct xhafw_step *step, const char *const argv[], unsigned flags, char **ret_output)
@@ -261,4 +262,71 @@ int xc_read_text(const char *path, bool missing_ok, char **ret)
         buf[n] = 0;
         *ret = buf;
         return 0;
+}
+
+void xc_preflight_commands(struct xhafw_step *step, const char *const cmds[])
+{
+        pf_commands(step, cmds, "install xCAT on this node (the same version as on the other node), or add "
+                    "/opt/xcat/bin:/opt/xcat/sbin to path = in xhafw.conf");
+}
+
+/* The version number at the start of TEXT after PREFIX ("Version 2.16.5 (git ...)", "2.16.5-snap"):
+ * digits and dots. */
+static bool version_number(const char *text, const char *prefix, char *buf, size_t size)
+{
+        const char *p = text ? strstr(text, prefix) : NULL;
+        size_t n;
+
+        if (!p)
+                return false;
+        p += strlen(prefix);
+        n = strspn(p, "0123456789.");
+        if (n == 0 || n >= size || !strchr("0123456789", p[0]))
+                return false;
+        memcpy(buf, p, n);
+        buf[n] = 0;
+        return true;
+}
+
+void xc_preflight_version(struct xhafw_step *step)
+{
+        static const struct {
+                const char *argv[7];
+                const char *prefix;
+        } sources[] = {
+                { { "lsxcatd", "-v", NULL }, "Version " },
+                { { "rpm", "-q", "--qf", "%{VERSION}\n", "xCAT", NULL }, "" },
+                { { "dpkg-query", "-W", "-f=${Version}\n", "xcat", NULL }, "" },
+        };
+        char version[64], tried[256] = "", *path = NULL, *file;
+
+        if (pf_path(step, &path) < 0)
+                path = NULL;
+        for (size_t i = 0; i < sizeof sources / sizeof sources[0]; i++) {
+                char *out = NULL;
+                size_t len = strlen(tried);
+                int r;
+
+                /* asked only where it is: a missing rpm on Debian is no error worth a line */
+                if (!path || pf_which(path, sources[i].argv[0], &file) < 0)
+                        continue;
+                free(file);
+                r = xhafw_run(step, sources[i].argv, XHAFW_RUN_READONLY, &out);
+                snprintf(tried + len, sizeof tried - len, "%s%s exited %d", len ? ", " : "", sources[i].argv[0],
+                         r < 0 ? -1 : r);
+                if (r == 0 && version_number(out, sources[i].prefix, version, sizeof version)) {
+                        pf_report(step, "xCAT version", XHAFW_CHECK_PASS, NULL, "xCAT %s (from %s)", version,
+                                  sources[i].argv[0]);
+                        xhafw_preflight_fact(step, "xcat version", version);
+                        free(out);
+                        free(path);
+                        return;
+                }
+                free(out);
+        }
+        pf_report(step, "xCAT version", XHAFW_CHECK_WARN,
+                  "compare `lsxcatd -v` on the active node with the xCAT package here (rpm -q xCAT or dpkg -l xcat)",
+                  "cannot tell which xCAT is installed: %s", *tried ? tried : "neither lsxcatd, rpm nor dpkg-query is "
+                  "on the configured path");
+        free(path);
 }

@@ -52,4 +52,12 @@ struct xc_console {
 int xc_console_apply(struct xhafw_step *step, const struct xc_console *c);
 int xc_console_validate(struct xhafw_step *step);
 
+/* preflight: the xCAT commands a step runs (CMDS, NULL-terminated) are on the configured path. */
+void xc_preflight_commands(struct xhafw_step *step, const char *const cmds[]);
+
+/* preflight: xCAT's version, reported as the fact "xcat version" for the peer comparison: from
+ * lsxcatd -v where xcatd answers, else from the package database (rpm, dpkg), so that a standby
+ * (whose xcatd is stopped) has one too. Only the version number, as every source gives it. */
+void xc_preflight_version(struct xhafw_step *step);
+
 #endif

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <syslog.h>
 
+#include "preflight.h"
 #include "xcat.h"
 
 static const struct xhafw_option conserver_options[] = {
@@ -45,8 +46,18 @@ static int conserver_revert(struct xhafw_step *step)
         return xc_service_stop(step, unit(step));
 }
 
-XHAFW_PLUGIN_DEFINE(.name = "conserver", .version = "1.0",
+/* The console server: installed, not started at boot, not running on a standby; makeconservercf here. */
+static int conserver_preflight(struct xhafw_step *step)
+{
+        static const char *const cmds[] = { "makeconservercf", NULL };
+
+        pf_service(step, unit(step));
+        xc_preflight_commands(step, cmds);
+        return 0;
+}
+
+XHAFW_PLUGIN_DEFINE(.name = "conserver", .version = "1.1",
                     .summary = "console service: makeconservercf, conserver started",
                     .options = conserver_options, .describe = conserver_describe, .check = conserver_check,
                     .apply = conserver_apply, .revert = conserver_revert,
-                    .validate = xc_console_validate);
+                    .validate = xc_console_validate, .preflight = conserver_preflight);

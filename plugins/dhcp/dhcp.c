@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <syslog.h>
 
+#include "preflight.h"
 #include "xcat.h"
 
 static const struct xhafw_option dhcp_options[] = {
@@ -65,7 +66,18 @@ static int dhcp_revert(struct xhafw_step *step)
         return xc_service_stop(step, unit(step));
 }
 
-XHAFW_PLUGIN_DEFINE(.name = "dhcp", .version = "1.0",
+/* The DHCP server: installed, not started at boot, not running on a standby; makedhcp here. */
+static int dhcp_preflight(struct xhafw_step *step)
+{
+        static const char *const cmds[] = { "makedhcp", NULL };
+
+        pf_service(step, unit(step));
+        xc_preflight_commands(step, cmds);
+        return 0;
+}
+
+XHAFW_PLUGIN_DEFINE(.name = "dhcp", .version = "1.1",
                     .summary = "DHCP for the cluster: makedhcp -n, makedhcp -a, dhcpd started",
                     .options = dhcp_options, .describe = dhcp_describe, .check = dhcp_check,
-                    .apply = dhcp_apply, .revert = dhcp_revert, .validate = dhcp_validate);
+                    .apply = dhcp_apply, .revert = dhcp_revert, .validate = dhcp_validate,
+                    .preflight = dhcp_preflight);

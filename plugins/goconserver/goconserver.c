@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <syslog.h>
 
+#include "preflight.h"
 #include "xcat.h"
 
 static const struct xhafw_option goconserver_options[] = {
@@ -45,8 +46,18 @@ static int goconserver_revert(struct xhafw_step *step)
         return xc_service_stop(step, unit(step));
 }
 
-XHAFW_PLUGIN_DEFINE(.name = "goconserver", .version = "1.0",
+/* The console server: installed, not started at boot, not running on a standby; makegocons here. */
+static int goconserver_preflight(struct xhafw_step *step)
+{
+        static const char *const cmds[] = { "makegocons", NULL };
+
+        pf_service(step, unit(step));
+        xc_preflight_commands(step, cmds);
+        return 0;
+}
+
+XHAFW_PLUGIN_DEFINE(.name = "goconserver", .version = "1.1",
                     .summary = "console service: makegocons, goconserver started",
                     .options = goconserver_options, .describe = goconserver_describe, .check = goconserver_check,
                     .apply = goconserver_apply, .revert = goconserver_revert,
-                    .validate = xc_console_validate);
+                    .validate = xc_console_validate, .preflight = goconserver_preflight);

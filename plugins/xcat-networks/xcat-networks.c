@@ -308,7 +308,18 @@ static int networks_revert(struct xhafw_step *step)
         return forget(step);
 }
 
-XHAFW_PLUGIN_DEFINE(.name = "xcat-networks", .version = "1.0",
+/* The commands this step runs, and xCAT's version for the comparison with the other node. */
+static int networks_preflight(struct xhafw_step *step)
+{
+        static const char *const cmds[] = { "lsdef", "chdef", "lsxcatd", NULL };
+
+        xc_preflight_commands(step, cmds);
+        xc_preflight_version(step);
+        return 0;
+}
+
+XHAFW_PLUGIN_DEFINE(.name = "xcat-networks", .version = "1.1",
                     .summary = "xCAT networks table: mgtifname of the provision network = the VIP's label",
                     .options = networks_options, .describe = networks_describe, .check = networks_check,
-                    .apply = networks_apply, .revert = networks_revert, .validate = networks_validate);
+                    .apply = networks_apply, .revert = networks_revert, .validate = networks_validate,
+                    .preflight = networks_preflight);

@@ -9,6 +9,7 @@
 #   fake.lsdef_noise=1         lsdef adds a warning, a blank line and an attribute nobody asked for
 #   fake.makedhcp_warning=TEXT makedhcp -a prints "Warning: TEXT" (and still succeeds)
 #   fake.delay.NAME=SECONDS    like XHAFW_FAKE_XCAT_DELAY_NAME below
+#   fake.version=V             the xCAT version lsxcatd -v reports (default 2.16.5)
 # Every call is appended to "$XHAFW_FAKE_XCAT_STATE.log": "<seconds since epoch> <pid> start|end ...".
 # XHAFW_FAKE_XCAT_FAIL=NAME[,NAME...] makes those calls fail (exit 1, an error on stderr).
 # XHAFW_FAKE_XCAT_DELAY_NAME=SECONDS makes those calls take that long in all (benchmarks).
