@@ -4,8 +4,8 @@
  * detached process that nobody supervises. xhafw_background() starts it with CLONE_PARENT, so it
  * is the core's own child: the core is told its pid and bound over the message pipe, reaps it,
  * kills it at its bound, when its step's action crashes or times out and when the run is
- * interrupted, and waits for it (up to the bound) before the run ends. It dies with the core
- * (PR_SET_PDEATHSIG), in its own process group so that the core can end what it runs. */
+ * interrupted, and when the run ends. It dies with the core (PR_SET_PDEATHSIG), in its own process
+ * group so that the core can end what it runs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -227,34 +227,19 @@ static void reap_background(void)
 
 void background_finish(int sigfd)
 {
-        bool said = false;
-
-        /* Bounded: every pass either reaps, sleeps towards a bound, or kills at one. */
-        for (unsigned pass = 0; pass < 100000 && background_count(); pass++) {
-                struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
-                int timeout = -1;
-
-                if (!said) {
-                        for (unsigned k = 0; k < XHAFW_MAX_BACKGROUND; k++)
-                                if (table[k].pid)
-                                        log_full(table[k].step, LOG_INFO, "waiting for the background work '%s' "
-                                                 "(at most %llu ms more)", table[k].what,
-                                                 (unsigned long long) (table[k].deadline_ms > now_ms() ?
-                                                                       table[k].deadline_ms - now_ms() : 0));
-                        said = true;
-                }
-                background_check(&timeout);
-                if (sigfd >= 0 && poll(&pfd, 1, timeout) > 0) {
-                        struct signalfd_siginfo si;
-                        while (read(sigfd, &si, sizeof si) == (ssize_t) sizeof si)
-                                if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
-                                        log_warning("got %s: ending the background work", strsignal((int) si.ssi_signo));
-                                        background_kill(SIGKILL);
-                                }
-                } else if (sigfd < 0) {
-                        struct timespec ts = { 0, 10 * 1000000L };
-                        nanosleep(&ts, NULL);
-                }
+        /* The work ends with the run (DESIGN §5): whatever is left is ended now, said once each. */
+        (void) sigfd;
+        for (unsigned k = 0; k < XHAFW_MAX_BACKGROUND; k++)
+                if (table[k].pid && !table[k].killed)
+                        log_full(table[k].step, LOG_INFO, "the run is over: ending the background work '%s' after "
+                                 "%llu ms", table[k].what, (unsigned long long) (now_ms() - table[k].started_ms));
+        background_kill(SIGKILL);
+        /* Bounded: a killed process is reaped within milliseconds; one in an uninterruptible wait
+         * is left to init after a second rather than hold the exit. */
+        for (unsigned pass = 0; pass < 200 && background_count(); pass++) {
+                struct timespec ts = { 0, 5 * 1000000L };
                 reap_background();
+                if (background_count())
+                        nanosleep(&ts, NULL);
         }
 }

@@ -24,8 +24,7 @@ void background_kill(int sig);
 /* ... or only the work of one step (its action crashed or timed out: what it started goes too). */
 void background_kill_step(const char *step, int sig);
 unsigned background_count(void);
-/* At the end of a run: wait for the background work to finish, each up to its bound; SIGINT or
- * SIGTERM on sigfd ends it at once. */
+/* At the end of a run: end what is left of the background work (it ends with the run). */
 void background_finish(int sigfd);
 
 #endif

@@ -1077,7 +1077,7 @@ int engine_run(struct config *cfg, const struct run_options *o, struct run_repor
                                                    so == OUT_UNKNOWN)))
                         rep->n_left++;
         }
-        /* Background work ends with the run: waited for up to its bound, never left behind. */
+        /* Background work ends with the run (DESIGN §5): never left behind. */
         background_finish(e.sigfd);
         close(e.sigfd);
         sigprocmask(SIG_SETMASK, &old, NULL);
