@@ -3,11 +3,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -46,6 +49,8 @@ static const struct xhafw_option storage_options[] = {
           "P" LOCAL_SUFFIX " and restores it on revert" },
         { "kill_holders", XHAFW_OPT_BOOL, false, "no",
           "on revert, end processes that keep a path busy (SIGTERM, then SIGKILL)" },
+        { "fstab", XHAFW_OPT_PATH, false, "/etc/fstab",
+          "preflight: the file whose entries must not mount the shared filesystem or a path at boot" },
         { .name = NULL },
 };
 
@@ -1545,11 +1550,459 @@ out:
         return r;
 }
 
-XHAFW_PLUGIN_DEFINE(.name = "storage", .version = "1.0",
+/* ---- preflight ---- */
+
+static void report(struct xhafw_step *step, const char *check, enum xhafw_check_result result, const char *fix,
+                   const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void report(struct xhafw_step *step, const char *check, enum xhafw_check_result result, const char *fix,
+                   const char *fmt, ...)
+{
+        char detail[PATH_MAX + 512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(detail, sizeof(detail), fmt, ap);
+        va_end(ap);
+        xhafw_preflight_check(step, check, result, detail, result == XHAFW_CHECK_PASS ? NULL : fix);
+}
+
+/* A TCP connection to host:port within timeout_ms (the NFS server of an export that is not mounted
+ * here): 0, or -errno with why in err. Non-blocking, so a silent server costs timeout_ms at most. */
+static int tcp_reachable(const char *host, unsigned port, unsigned timeout_ms, char *err, size_t len)
+{
+        struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res = NULL, *ai;
+        uint64_t deadline = xhafw_now_ms() + timeout_ms;
+        char service[16];
+        int r, last = -ETIMEDOUT;
+
+        snprintf(service, sizeof(service), "%u", port);
+        r = getaddrinfo(host, service, &hints, &res);
+        if (r != 0) {
+                snprintf(err, len, "cannot resolve %s: %s", host, gai_strerror(r));
+                return -EHOSTUNREACH;
+        }
+        for (ai = res; ai; ai = ai->ai_next) {
+                int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), e = 0;
+                socklen_t elen = sizeof(e);
+
+                if (fd < 0) {
+                        last = -errno;
+                        continue;
+                }
+                if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS)
+                        e = errno;
+                else {
+                        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+                        uint64_t now = xhafw_now_ms();
+                        int w = now < deadline ? poll(&pfd, 1, (int)(deadline - now)) : 0;
+
+                        if (w <= 0)
+                                e = w == 0 ? ETIMEDOUT : errno;
+                        else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) < 0)
+                                e = errno;
+                }
+                close(fd);
+                if (e == 0) {
+                        freeaddrinfo(res);
+                        return 0;
+                }
+                last = -e;
+        }
+        freeaddrinfo(res);
+        snprintf(err, len, "%s", strerror(-last));
+        return last;
+}
+
+/* The host of an NFS export ("nfs1:/export", "[2001:db8::1]:/export") or of a CIFS share
+ * ("//host/share"), with its port; false when device is neither. */
+static bool export_host(const char *device, char *host, size_t len, unsigned *ret_port)
+{
+        const char *end;
+
+        if (strncmp(device, "//", 2) == 0) {
+                end = strchr(device + 2, '/');
+                if (!end || end == device + 2 || (size_t)(end - device - 2) >= len)
+                        return false;
+                snprintf(host, len, "%.*s", (int)(end - device - 2), device + 2);
+                *ret_port = 445;
+                return true;
+        }
+        if (device[0] == '[') {
+                end = strchr(device, ']');
+                if (!end || end[1] != ':' || (size_t)(end - device) >= len)
+                        return false;
+                snprintf(host, len, "%.*s", (int)(end - device - 1), device + 1);
+        } else {
+                end = strchr(device, ':');
+                if (!end || end == device || end[1] != '/' || (size_t)(end - device) >= len)
+                        return false;
+                snprintf(host, len, "%.*s", (int)(end - device), device);
+        }
+        *ret_port = 2049;
+        return true;
+}
+
+/* The device node of a tag (LABEL=, UUID=, PARTUUID=, PARTLABEL=): where udev links it. */
+static char *tag_path(const char *device)
+{
+        static const char *const tags[][2] = { { "LABEL=", "by-label" }, { "UUID=", "by-uuid" },
+                                               { "PARTUUID=", "by-partuuid" }, { "PARTLABEL=", "by-partlabel" } };
+        char *p = NULL;
+
+        for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+                size_t n = strlen(tags[i][0]);
+                if (strncmp(device, tags[i][0], n) == 0 && device[n] && !strchr(device + n, '/')) {
+                        if (asprintf(&p, "/dev/disk/%s/%s", tags[i][1], device + n) < 0)
+                                return NULL;
+                        return p;
+                }
+        }
+        return NULL;
+}
+
+/* The device (or export) answers here, within PROBE_TIMEOUT_MS, and is what options say. */
+static void preflight_device(struct xhafw_step *step, const struct config *c, struct libmnt_table *tb, bool shared)
+{
+        static const char check[] = "device reachable";
+        bool bind_device = c->options && mnt_optstr_get_option(c->options, "bind", NULL, NULL) == 0;
+        char host[256], err[512], why[PATH_MAX + 64];
+        struct xhafw_stat_result res;
+        uint64_t t0 = xhafw_now_ms();
+        char *tag = NULL;
+        const char *path;
+        unsigned port;
+        int r;
+
+        if (!c->device) {
+                struct libmnt_fs *fs = containing_fs(tb, c->mountpoint);
+
+                if (shared) {
+                        describe_fs(fs, why, sizeof(why));
+                        report(step, check, XHAFW_CHECK_PASS, NULL, "device is unset: the shared filesystem at %s is "
+                               "mounted by someone else (%s)", c->mountpoint, why);
+                } else
+                        report(step, check, XHAFW_CHECK_FAIL, "mount the shared filesystem on the mount point by its "
+                               "own service first, or set device (and fstype, options) in the step",
+                               "device is unset and no filesystem is mounted at or above %s: activate would fail",
+                               c->mountpoint);
+                return;
+        }
+        tag = tag_path(c->device);
+        path = tag ? tag : c->device;
+        if (path[0] != '/') {
+                if (!export_host(c->device, host, sizeof(host), &port)) {
+                        report(step, check, XHAFW_CHECK_WARN, "mount it by hand once to see that it works (then "
+                               "unmount it)", "%s is neither a path, a tag nor an export: not probed", c->device);
+                        return;
+                }
+                r = tcp_reachable(host, port, PROBE_TIMEOUT_MS, err, sizeof(err));
+                if (r < 0) {
+                        snprintf(why, sizeof(why), "check the server %s and the network to it: rpcinfo -t %s nfs, "
+                                 "or mount %s by hand (then unmount it)", host, host, c->device);
+                        report(step, check, XHAFW_CHECK_FAIL, why, "cannot reach the server of %s (%s port %u, "
+                               "within %d ms): %s", c->device, host, port, PROBE_TIMEOUT_MS, err);
+                } else
+                        report(step, check, XHAFW_CHECK_PASS, NULL, "%s answers on port %u in %llu ms%s", host, port,
+                               (unsigned long long)(xhafw_now_ms() - t0), shared ? "; mounted here" : "");
+                return;
+        }
+        r = xhafw_stat_bounded(step, &path, 1, PROBE_TIMEOUT_MS, &res, NULL);
+        if (r == -ETIMEDOUT)
+                report(step, check, XHAFW_CHECK_FAIL, "check the server or the SAN path the device is on",
+                       "%s does not answer within %d ms", path, PROBE_TIMEOUT_MS);
+        else if (r < 0)
+                report(step, check, XHAFW_CHECK_WARN, "run xhafw preflight again; see the messages above",
+                       "cannot look at %s: %s", path, strerror(-r));
+        else if (res.err == ENOENT)
+                report(step, check, XHAFW_CHECK_FAIL, "attach the shared storage on this node (its SAN paths, iSCSI "
+                       "session or multipath map), or correct device in the step",
+                       "%s does not exist on this node: activate cannot mount it on %s", path, c->mountpoint);
+        else if (res.err)
+                report(step, check, XHAFW_CHECK_FAIL, "check the device and its permissions", "%s: %s", path,
+                       strerror(res.err));
+        else if (bind_device && !S_ISDIR(res.mode))
+                report(step, check, XHAFW_CHECK_FAIL, "set device to the directory to bind, or remove bind from "
+                       "options", "options has bind, but %s is not a directory", path);
+        else if (!bind_device && S_ISDIR(res.mode))
+                report(step, check, XHAFW_CHECK_FAIL, "add bind to options in the step",
+                       "%s is a directory, and options has no bind", path);
+        else
+                report(step, check, XHAFW_CHECK_PASS, NULL, "%s is %s here, answered in %llu ms%s", path,
+                       S_ISDIR(res.mode) ? "a directory" : S_ISBLK(res.mode) ? "a block device" : "present",
+                       (unsigned long long)(xhafw_now_ms() - t0), shared ? "; mounted on the mount point" : "");
+        free(tag);
+}
+
+/* The mount point, and the directories on the shared filesystem when it is mounted here. */
+static void preflight_shared_paths(struct xhafw_step *step, const struct config *c, bool shared)
+{
+        struct xhafw_stat_result *res = calloc(c->n_paths + 1, sizeof(*res));
+        const char **p = calloc(c->n_paths + 1, sizeof(char *));
+        char missing[1024] = "";
+        size_t answered = 0, n = shared ? c->n_paths + 1 : 1;
+        int r;
+
+        if (!res || !p) {
+                free(res);
+                free(p);
+                return;
+        }
+        p[0] = c->mountpoint;
+        for (size_t i = 0; i < c->n_paths; i++)
+                p[i + 1] = c->sources[i];
+        r = xhafw_stat_bounded(step, p, n, PROBE_TIMEOUT_MS, res, &answered);
+        if (r == -ETIMEDOUT) {
+                report(step, answered == 0 ? "mountpoint" : "shared paths", XHAFW_CHECK_FAIL,
+                       "check the server of the shared filesystem", "%s does not answer within %d ms", p[answered],
+                       PROBE_TIMEOUT_MS);
+                goto out;
+        }
+        if (r < 0) {
+                report(step, "mountpoint", XHAFW_CHECK_WARN, "run xhafw preflight again; see the messages above",
+                       "cannot look at %s: %s", c->mountpoint, strerror(-r));
+                goto out;
+        }
+        if (res[0].err == ENOENT) {
+                char fix[PATH_MAX + 64];
+
+                snprintf(fix, sizeof(fix), c->device ? "mkdir -p %s" : "mount the shared filesystem on %s by its own "
+                         "service", c->mountpoint);
+                report(step, "mountpoint", c->device ? XHAFW_CHECK_WARN : XHAFW_CHECK_FAIL, fix, "%s does not exist%s",
+                       c->mountpoint, c->device ? " (activate would create it)" : "");
+        }
+        else if (res[0].err)
+                report(step, "mountpoint", XHAFW_CHECK_FAIL, "check the mount point and the directories above it",
+                       "%s: %s", c->mountpoint, strerror(res[0].err));
+        else if (!S_ISDIR(res[0].mode))
+                report(step, "mountpoint", XHAFW_CHECK_FAIL, "move it away, or set mountpoint to a directory",
+                       "%s exists and is not a directory", c->mountpoint);
+        else
+                report(step, "mountpoint", XHAFW_CHECK_PASS, NULL, "%s is a directory", c->mountpoint);
+        if (!shared) {
+                report(step, "shared paths", XHAFW_CHECK_PASS, NULL, "not looked at: the shared filesystem is not "
+                       "mounted here; activate checks %s%s and the others before it binds them", c->mountpoint,
+                       c->paths[0]);
+                goto out;
+        }
+        for (size_t i = 1; i < n; i++) {
+                size_t len = strlen(missing);
+                if (res[i].err == 0 && S_ISDIR(res[i].mode))
+                        continue;
+                snprintf(missing + len, sizeof(missing) - len, "%s%s (%s)", len ? ", " : "", p[i],
+                         res[i].err ? strerror(res[i].err) : "not a directory");
+        }
+        if (*missing) {
+                char fix[PATH_MAX + 128];
+
+                snprintf(fix, sizeof(fix), "create each on the shared filesystem with its data, e.g. mkdir -p %s, "
+                         "then copy the local directory's content there", c->sources[0]);
+                report(step, "shared paths", XHAFW_CHECK_FAIL, fix, "missing on the shared filesystem: %s", missing);
+        } else
+                report(step, "shared paths", XHAFW_CHECK_PASS, NULL, "%zu directories under %s", c->n_paths,
+                       c->mountpoint);
+out:
+        free(res);
+        free(p);
+}
+
+/* The local paths: free for activate (nothing foreign on them), and on a standby not connected to
+ * the shared filesystem; the shared filesystem itself not mounted on a standby. */
+static void preflight_local(struct xhafw_step *step, const struct config *c, struct libmnt_table *tb,
+                            const struct shared_loc *loc, bool shared)
+{
+        bool active = xhafw_node_active(step);
+        char why[PATH_MAX + 64], fix[PATH_MAX + 128], created[1024] = "", standby[1024] = "";
+        size_t bad = 0, linked = 0;
+
+        for (size_t i = 0; i < c->n_paths; i++) {
+                const char *path = c->paths[i];
+                enum path_state ps = path_state(c, tb, loc, i, why, sizeof(why));
+                struct stat st;
+                size_t len;
+
+                if (ps == PATH_LINKED) {
+                        linked++;
+                        len = strlen(standby);
+                        snprintf(standby + len, sizeof(standby) - len, "%s%s", len ? ", " : "", path);
+                        continue;
+                }
+                if (ps == PATH_FOREIGN) {
+                        bool mount = mnt_table_find_target(tb, path, MNT_ITER_BACKWARD) != NULL;
+
+                        snprintf(fix, sizeof(fix), mount ? "umount %s (or mount it elsewhere)" :
+                                 "rm %s (the link), or move it aside", path);
+                        report(step, "local paths", XHAFW_CHECK_FAIL, fix, "%s has %s: activate would refuse to %s it",
+                               path, why, c->link == LINK_BIND ? "bind over" : "replace");
+                        bad++;
+                        continue;
+                }
+                if (lstat(path, &st) < 0) {
+                        len = strlen(created);
+                        snprintf(created + len, sizeof(created) - len, "%s%s", len ? ", " : "", path);
+                        continue;
+                }
+                if (!S_ISDIR(st.st_mode)) {
+                        snprintf(fix, sizeof(fix), "move %s aside (it is not a directory)", path);
+                        report(step, "local paths", XHAFW_CHECK_FAIL, fix, "%s exists and is not a directory", path);
+                        bad++;
+                } else if (c->link == LINK_SYMLINK) {
+                        char *aside = suffixed(path, LOCAL_SUFFIX);
+
+                        if (aside && lstat(aside, &st) == 0) {
+                                snprintf(fix, sizeof(fix), "restore or remove %s", aside);
+                                report(step, "local paths", XHAFW_CHECK_FAIL, fix, "%s exists already: activate would "
+                                       "refuse to move %s aside over it", aside, path);
+                                bad++;
+                        }
+                        free(aside);
+                }
+        }
+        if (!bad)
+                report(step, "local paths", XHAFW_CHECK_PASS, NULL, "nothing else on the %zu local paths%s%s",
+                       c->n_paths, *created ? "; activate creates " : "", created);
+
+        if (active) {
+                report(step, "not mounted on a standby", XHAFW_CHECK_PASS, NULL, "this node holds the role: %s%s, "
+                       "%zu of %zu paths connected", c->device ? c->device : "the shared filesystem",
+                       shared ? " mounted" : " not mounted", linked, c->n_paths);
+                return;
+        }
+        bad = 0;
+        if (c->device && shared) {
+                snprintf(fix, sizeof(fix), "umount %s (after unbinding the paths from it)", c->mountpoint);
+                report(step, "not mounted on a standby", XHAFW_CHECK_FAIL, fix,
+                       "%s is mounted on %s on this standby: both nodes would write to it", c->device, c->mountpoint);
+                bad++;
+        } else if (c->device && !(c->options && mnt_optstr_get_option(c->options, "bind", NULL, NULL) == 0)) {
+                /* mounted somewhere else, where shared_present() does not look */
+                struct libmnt_fs *fs = mnt_table_find_source(tb, c->device, MNT_ITER_BACKWARD);
+
+                if (fs && mnt_fs_get_target(fs)) {
+                        snprintf(fix, sizeof(fix), "umount %s", mnt_fs_get_target(fs));
+                        report(step, "not mounted on a standby", XHAFW_CHECK_FAIL, fix,
+                               "%s is mounted on %s on this standby: both nodes would write to it", c->device,
+                               mnt_fs_get_target(fs));
+                        bad++;
+                }
+        }
+        if (linked) {
+                snprintf(fix, sizeof(fix), c->link == LINK_BIND ? "umount each of %s (or xhafw deactivate)" :
+                         "rm each link of %s (or xhafw deactivate)", standby);
+                report(step, "not mounted on a standby", XHAFW_CHECK_FAIL, fix, "%s connected to the shared "
+                       "filesystem on this standby", standby);
+                bad++;
+        }
+        if (!bad)
+                report(step, "not mounted on a standby", XHAFW_CHECK_PASS, NULL, c->device ?
+                       "nothing of %s is mounted or connected here" : "no path is connected to %s here",
+                       c->device ? c->device : c->mountpoint);
+}
+
+/* An fstab entry that mounts the shared filesystem or a path at boot would bring it up on both
+ * nodes after a reboot. noauto entries are fine unless systemd's automount brings them back. */
+static void preflight_fstab(struct xhafw_step *step, const struct config *c)
+{
+        static const char check[] = "not mounted at boot";
+        const char *fstab = xhafw_opt_string(step, "fstab");
+        struct libmnt_table *tb;
+        struct libmnt_iter *it;
+        struct libmnt_fs *fs;
+        size_t bad = 0, quiet = 0;
+        char fix[PATH_MAX + 512];
+        int r = 0;
+
+        if (!fstab || !*fstab)
+                fstab = "/etc/fstab";
+        if (access(fstab, F_OK) < 0 && errno == ENOENT) {
+                report(step, check, XHAFW_CHECK_PASS, NULL, "there is no %s", fstab);
+                return;
+        }
+        tb = mnt_new_table();
+        it = mnt_new_iter(MNT_ITER_FORWARD);
+        if (!tb || !it || (r = mnt_table_parse_fstab(tb, fstab)) != 0) {
+                report(step, check, XHAFW_CHECK_WARN, "check that it is readable and parses: findmnt --verify "
+                       "--tab-file FSTAB", "cannot read %s: %s", fstab, tb && it ? strerror(r < 0 ? -r : EINVAL) :
+                       strerror(ENOMEM));
+                goto out;
+        }
+        while (mnt_table_next_fs(tb, it, &fs) == 0) {
+                const char *target = mnt_fs_get_target(fs), *source = mnt_fs_get_source(fs);
+                const char *type = mnt_fs_get_fstype(fs), *opts = mnt_fs_get_options(fs);
+                bool ours = false, noauto, automount;
+
+                if (!target || mnt_fs_is_swaparea(fs))
+                        continue;
+                /* Without device the shared filesystem is someone else's to mount (at boot, often):
+                 * only the paths are this step's. */
+                if (c->device)
+                        ours = mnt_fs_streq_target(fs, c->mountpoint) || path_under(target, c->mountpoint) ||
+                               (source && strcmp(source, c->device) == 0);
+                for (size_t i = 0; i < c->n_paths && !ours; i++)
+                        ours = mnt_fs_streq_target(fs, c->paths[i]) || path_under(target, c->paths[i]);
+                if (!ours)
+                        continue;
+                noauto = mnt_fs_get_option(fs, "noauto", NULL, NULL) == 0;
+                automount = mnt_fs_get_option(fs, "x-systemd.automount", NULL, NULL) == 0;
+                if (noauto && !automount) {
+                        quiet++;
+                        continue;
+                }
+                if (automount)
+                        snprintf(fix, sizeof(fix), "in %s, remove x-systemd.automount from the options of the line "
+                                 "for %s, or remove the line", fstab, target);
+                else
+                        snprintf(fix, sizeof(fix), "in %s, make the line for %s read '%s %s %s %s,noauto', or remove "
+                                 "it", fstab, target, source ? source : "?", target, type ? type : "auto",
+                                 opts ? opts : "defaults");
+                report(step, check, XHAFW_CHECK_FAIL, fix, "%s: '%s %s %s %s' %s %s at boot", fstab,
+                       source ? source : "?", target, type ? type : "auto", opts ? opts : "defaults",
+                       automount ? "automounts" : "mounts", target);
+                bad++;
+        }
+        if (!bad)
+                report(step, check, XHAFW_CHECK_PASS, NULL, "%s mounts neither %s nor a path at boot%s", fstab,
+                       c->device ? c->mountpoint : "(device unset)", quiet ? " (their lines have noauto)" : "");
+out:
+        mnt_free_iter(it);
+        mnt_unref_table(tb);
+}
+
+static int storage_preflight(struct xhafw_step *step)
+{
+        struct shared_loc loc = { 0 };
+        struct libmnt_table *tb;
+        bool shared;
+        struct config c;
+        int r = config_load(step, &c);
+
+        if (r < 0)
+                return r;
+        tb = table_read(step);
+        if (!tb) {
+                r = -EIO;
+                goto out;
+        }
+        shared = shared_present(&c, tb);
+        r = shared_locate(tb, c.mountpoint, &loc);
+        if (r < 0)
+                goto out;
+        preflight_device(step, &c, tb, shared);
+        preflight_shared_paths(step, &c, shared);
+        preflight_local(step, &c, tb, &loc, shared);
+        preflight_fstab(step, &c);
+out:
+        loc_free(&loc);
+        mnt_unref_table(tb);
+        config_free(&c);
+        return r;
+}
+
+XHAFW_PLUGIN_DEFINE(.name = "storage", .version = "1.1",
                     .summary = "shared filesystem and the directories bound or linked from it (libmount)",
                     .options = storage_options,
                     .describe = storage_describe,
                     .check = storage_check,
                     .apply = storage_apply,
                     .revert = storage_revert,
-                    .validate = storage_validate);
+                    .validate = storage_validate,
+                    .preflight = storage_preflight);
