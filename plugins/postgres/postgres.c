@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
@@ -18,6 +20,8 @@
 #include <libpq-fe.h>
 
 #include "xhafw/plugin.h"
+
+#include "preflight.h"
 
 /* Included rather than linked so that its functions stay static here and in its unit test. */
 #include "pgconf.c"
@@ -1462,7 +1466,195 @@ static int pg_validate(struct xhafw_step *step)
         return r;
 }
 
-XHAFW_PLUGIN_DEFINE(.name = "postgres", .version = "1.0",
+/* ---- preflight ---- */
+
+/* Where PostgreSQL servers are installed: Debian's per-version directories, the PGDG packages',
+ * the distribution's one server (RHEL, SUSE) and a source build's. */
+static const char *const pg_server_globs[] = { "/usr/lib/postgresql/*/bin/postgres", "/usr/pgsql-*/bin/postgres",
+                                               "/usr/bin/postgres", "/usr/local/pgsql/bin/postgres" };
+#define PG_PREFLIGHT_STAT_MS 5000
+#define PG_MAX_SERVERS 16
+
+struct pg_server {
+        char *file;
+        char version[32]; /* "15.5" */
+};
+
+/* The version a server binary reports (postgres -V: "postgres (PostgreSQL) 15.5 (Debian ...)"), which
+ * it answers before its check that it does not run as root. 0 or -errno. */
+static int pg_server_version(struct xhafw_step *step, const char *file, char *buf, size_t size)
+{
+        const char *const argv[] = { file, "-V", NULL };
+        char *out = NULL, *p;
+        size_t n;
+        int r = xhafw_run(step, argv, XHAFW_RUN_READONLY, &out);
+
+        if (r != 0) {
+                free(out);
+                return r < 0 ? r : -EIO;
+        }
+        p = strstr(out, "(PostgreSQL) ");
+        p = p ? p + strlen("(PostgreSQL) ") : NULL;
+        n = p ? strspn(p, "0123456789.") : 0;
+        if (n == 0 || n >= size) {
+                free(out);
+                return -EPROTO;
+        }
+        snprintf(buf, size, "%.*s", (int) n, p);
+        free(out);
+        return 0;
+}
+
+/* Does server version V ("15.5", "9.6.24") serve clusters of MAJOR (PG_VERSION: "15", "9.6")? */
+static bool pg_serves(const char *v, const char *major)
+{
+        size_t n = strlen(major);
+        return strncmp(v, major, n) == 0 && (v[n] == '.' || v[n] == '\0');
+}
+
+static size_t pg_find_servers(struct xhafw_step *step, struct pg_server *ret, size_t max)
+{
+        size_t n = 0;
+
+        for (size_t g = 0; g < sizeof pg_server_globs / sizeof pg_server_globs[0]; g++) {
+                glob_t gl;
+                if (glob(pg_server_globs[g], 0, NULL, &gl) != 0)
+                        continue;
+                for (size_t i = 0; i < gl.gl_pathc && n < max; i++) {
+                        char real[PATH_MAX];
+                        bool dup = false;
+                        /* /usr/bin/postgres may be a link to a versioned one */
+                        if (!realpath(gl.gl_pathv[i], real))
+                                continue;
+                        for (size_t k = 0; k < n; k++)
+                                dup = dup || strcmp(ret[k].file, real) == 0;
+                        if (dup || access(real, X_OK) < 0)
+                                continue;
+                        ret[n].file = strdup(real);
+                        if (ret[n].file && pg_server_version(step, real, ret[n].version, sizeof ret[n].version) == 0)
+                                n++;
+                        else
+                                free(ret[n].file);
+                }
+                globfree(&gl);
+        }
+        return n;
+}
+
+/* The cluster's PG_VERSION into buf ("" when the data directory is not here). Looked at in a
+ * bounded child first: data_dir is on the shared storage, whose server may be dead. */
+static void pg_preflight_data_dir(struct xhafw_step *step, const struct pg_cfg *c, char *major, size_t size)
+{
+        char *v = pg_path_join(c->data_dir, "PG_VERSION"), *text = NULL;
+        const char *paths[2] = { c->data_dir, v };
+        struct xhafw_stat_result res[2];
+        bool active = xhafw_node_active(step);
+        char fix[PATH_MAX + 128];
+        int r;
+
+        major[0] = '\0';
+        if (!v)
+                return;
+        r = xhafw_stat_bounded(step, paths, 2, PG_PREFLIGHT_STAT_MS, res, NULL);
+        if (r < 0) {
+                pf_report(step, "data directory", XHAFW_CHECK_FAIL, "check the shared storage's server and paths",
+                          "%s: %s", c->data_dir, r == -ETIMEDOUT ? "does not answer within 5 s" : strerror(-r));
+                goto out;
+        }
+        if (res[0].err || res[1].err) {
+                snprintf(fix, sizeof fix, "mount the shared storage (the storage step), or correct data_dir; "
+                         "initdb only for a new cluster");
+                if (active)
+                        pf_report(step, "data directory", XHAFW_CHECK_FAIL, fix, "%s: %s", res[0].err ? c->data_dir : v,
+                                  strerror(res[0].err ? res[0].err : res[1].err));
+                else
+                        pf_report(step, "data directory", XHAFW_CHECK_PASS, NULL, "%s is not here (%s): it is on the "
+                                  "shared storage, mounted on the active node; the installed servers are compared "
+                                  "with the peer's instead", res[0].err ? c->data_dir : v,
+                                  strerror(res[0].err ? res[0].err : res[1].err));
+                goto out;
+        }
+        r = pg_read_file(v, &text);
+        if (r < 0 || !text || strspn(text, "0123456789.") == 0 || strspn(text, "0123456789.") >= size) {
+                pf_report(step, "data directory", XHAFW_CHECK_FAIL, "restore PG_VERSION from a backup of the cluster",
+                          "%s: %s", v, r < 0 ? strerror(-r) : "not a version number");
+                goto out;
+        }
+        snprintf(major, size, "%.*s", (int) strspn(text, "0123456789."), text);
+        pf_report(step, "data directory", XHAFW_CHECK_PASS, NULL, "%s holds a PostgreSQL %s cluster", c->data_dir, major);
+        xhafw_preflight_fact(step, "PG_VERSION", major);
+out:
+        free(text);
+        free(v);
+}
+
+/* A server for the cluster's version is installed; the installed versions are a fact for the peer. */
+static void pg_preflight_binaries(struct xhafw_step *step, const char *major)
+{
+        struct pg_server s[PG_MAX_SERVERS];
+        char list[1024] = "", versions[512] = "", fix[256];
+        size_t n = pg_find_servers(step, s, PG_MAX_SERVERS), match = n;
+
+        for (size_t i = 0; i < n; i++) {
+                size_t len = strlen(list), vlen = strlen(versions);
+                snprintf(list + len, sizeof list - len, "%s%s %s", len ? ", " : "", s[i].version, s[i].file);
+                snprintf(versions + vlen, sizeof versions - vlen, "%s%s", vlen ? ", " : "", s[i].version);
+                if (*major && match == n && pg_serves(s[i].version, major))
+                        match = i;
+        }
+        if (*versions)
+                xhafw_preflight_fact(step, "server versions", versions);
+        snprintf(fix, sizeof fix, "install the PostgreSQL %s server: apt-get install postgresql-%s (Debian), "
+                 "dnf install postgresql%s-server (PGDG) or the distribution's postgresql-server",
+                 *major ? major : "", *major ? major : "VERSION", *major ? major : "VERSION");
+        if (n == 0)
+                pf_report(step, "server binaries", XHAFW_CHECK_FAIL, fix, "no PostgreSQL server is installed (looked "
+                          "for /usr/lib/postgresql/*/bin/postgres, /usr/pgsql-*/bin/postgres, /usr/bin/postgres)");
+        else if (!*major)
+                pf_report(step, "server binaries", XHAFW_CHECK_PASS, NULL, "installed: %s", list);
+        else if (match == n)
+                pf_report(step, "server binaries", XHAFW_CHECK_FAIL, fix, "the cluster is PostgreSQL %s, and no server "
+                          "of %s is installed (installed: %s)", major, major, list);
+        else {
+                pf_report(step, "server binaries", XHAFW_CHECK_PASS, NULL, "PostgreSQL %s (%s) serves the cluster's "
+                          "PG_VERSION %s", s[match].version, s[match].file, major);
+                xhafw_preflight_fact(step, "server version", s[match].version);
+        }
+        for (size_t i = 0; i < n; i++)
+                free(s[i].file);
+}
+
+static int pg_preflight(struct xhafw_step *step)
+{
+        struct pg_cfg c;
+        char major[16], who[256], fix[512];
+        int r = pg_cfg_load(step, &c);
+
+        if (r < 0)
+                return r;
+        pg_preflight_data_dir(step, &c, major, sizeof major);
+        pg_preflight_binaries(step, major);
+        pf_service(step, c.service);
+        /* The server would fail to listen, or another one would answer in its place. */
+        r = pf_tcp_listener((unsigned) c.port_num, who, sizeof who);
+        if (xhafw_node_active(step))
+                pf_report(step, "port free", XHAFW_CHECK_PASS, NULL, "this node holds the role: %s listens on TCP port %s",
+                          r > 0 ? who : "nothing", c.port);
+        else if (r > 0) {
+                snprintf(fix, sizeof fix, "stop %s (ss -ltnp 'sport = :%s' names it), or give the step another port",
+                         who, c.port);
+                pf_report(step, "port free", XHAFW_CHECK_FAIL, fix, "%s listens on TCP port %s on this standby: "
+                          "activate's server could not", who, c.port);
+        } else if (r < 0)
+                pf_report(step, "port free", XHAFW_CHECK_WARN, "ss -ltnp 'sport = :PORT' tells by hand",
+                          "cannot tell whether TCP port %s is free: %s", c.port, strerror(-r));
+        else
+                pf_report(step, "port free", XHAFW_CHECK_PASS, NULL, "nothing listens on TCP port %s", c.port);
+        pg_cfg_free(&c);
+        return 0;
+}
+
+XHAFW_PLUGIN_DEFINE(.name = "postgres", .version = "1.1",
                     .summary = "PostgreSQL on shared storage: access lines, listen addresses, start, ready by query, split-brain guard",
                     .options = pg_options, .describe = pg_describe, .check = pg_check, .apply = pg_apply,
-                    .revert = pg_revert, .validate = pg_validate);
+                    .revert = pg_revert, .validate = pg_validate, .preflight = pg_preflight);
