@@ -1096,6 +1096,9 @@ static int my_wait_ready(struct xhafw_step *step, const struct my_cfg *c, const 
                 if (!pidcheck || now - pidcheck >= MY_PIDCHECK_MS) {
                         long pid = my_local_server(c);
 
+                        if (!pid)
+                                pid = my_any_local_server(c->data_dir);
+
                         pidcheck = now;
                         if (pid > 0)
                                 seen = pid;
@@ -1388,7 +1391,11 @@ static int my_grants_revert(struct xhafw_step *step, const struct my_cfg *c, con
 
 /* ---- the actions ---- */
 
-/* Whether the running server needs a restart to serve as configured: bind-address and pid-file are read only at start. */
+/*
+ * Whether the running server needs a restart to serve as configured: it reads bind-address only at
+ * start. (A pid-file edit restarts it anyway; a server that runs under another pid file although
+ * the file says ours was started by something that ignores the file, and a restart would not help.)
+ */
 static bool my_needs_restart(struct xhafw_step *step, const struct my_cfg *c, const char *password)
 {
         char vals[2][1024], err[1024];
@@ -1399,10 +1406,6 @@ static bool my_needs_restart(struct xhafw_step *step, const struct my_cfg *c, co
         if (r < 0) {
                 xhafw_log(step, LOG_INFO, "cannot ask the running server for its bind-address and pid-file: %s", err);
                 return false;
-        }
-        if (!my_same_file(vals[0], c->pid_file)) {
-                xhafw_log(step, LOG_NOTICE, "the running server's pid file is %s, not %s", vals[0], c->pid_file);
-                return true;
         }
         for (size_t i = 0; i < c->n_bind; i++)
                 if (!mycnf_bind_covers(bind_null ? NULL : vals[1], c->bind[i])) {
@@ -1516,18 +1519,12 @@ static int my_check(struct xhafw_step *step)
         if (r < 0)
                 return r;
         pid = my_local_server(&c);
-        if (pid == 0) {
-                other = my_any_local_server(c.data_dir);
-                if (other > 0) {
-                        xhafw_log(step, LOG_NOTICE, "server pid %ld of this node runs for %s, but %s does not name it: "
-                                  "the other node's guard cannot see it", other, c.data_dir, c.pid_file);
-                        state = XHAFW_PARTIAL;
-                } else {
-                        if (my_answering(&c))
-                                xhafw_log(step, LOG_INFO, "a server answers at %s, but no server of this node runs for %s: "
-                                          "it is not this node's", c.check_host, c.data_dir);
-                        state = XHAFW_INACTIVE;
-                }
+        other = pid ? 0 : my_any_local_server(c.data_dir);
+        if (pid == 0 && other == 0) {
+                if (my_answering(&c))
+                        xhafw_log(step, LOG_INFO, "a server answers at %s, but no server of this node runs for %s: "
+                                  "it is not this node's", c.check_host, c.data_dir);
+                state = XHAFW_INACTIVE;
                 goto out;
         }
         r = my_read_password(step, "password_file", c.password_file, &password);
@@ -1537,9 +1534,25 @@ static int my_check(struct xhafw_step *step)
         }
         r = my_ask_server(&c, password, vals, &bind_null, err, sizeof err, &e);
         if (r < 0) {
-                xhafw_log(step, LOG_NOTICE, "server pid %ld runs for %s, but the query at %s failed: %s", pid, c.data_dir,
-                          c.check_host, err);
+                xhafw_log(step, LOG_NOTICE, "server pid %ld runs for %s, but the query at %s failed: %s", pid ? pid : other,
+                          c.data_dir, c.check_host, err);
                 goto out;
+        }
+        if (pid == 0) {
+                /* Started with another pid file (by a unit that ignores the option file): the one it names must be it. */
+                char *text = NULL;
+                long named = 0;
+
+                if (my_read_file(vals[0], &text) < 0 || mycnf_pidfile_parse(text, &named) < 0 ||
+                    !my_is_local_server(named, c.data_dir)) {
+                        xhafw_log(step, LOG_NOTICE, "server pid %ld of this node runs for %s, but neither %s nor its own "
+                                  "pid file %s names it", other, c.data_dir, c.pid_file, vals[0]);
+                        free(text);
+                        goto out;
+                }
+                free(text);
+                xhafw_log(step, LOG_INFO, "server pid %ld of this node runs for %s with the pid file %s, not %s",
+                          named, c.data_dir, vals[0], c.pid_file);
         }
         for (size_t i = 0; i < c.n_bind; i++)
                 if (!mycnf_bind_covers(bind_null ? NULL : vals[1], c.bind[i])) {

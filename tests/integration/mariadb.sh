@@ -179,6 +179,22 @@ run 0 xhn activate --yes
 [ "$(sql_b 'SELECT COUNT(*) FROM t')" = 3 ] || fail "rows lost across deactivate/activate"
 pass "revert stops and verifies; rows written before are there after the next apply"
 
+# --- a server started by something that ignores the option file, under its own pid file in the
+# data directory (MariaDB's default, HOSTNAME.pid): proven local by the pid file it names, ACTIVE;
+# deactivate stops it ---
+run 0 xhn deactivate --yes
+(cd / && ina setsid -f /usr/sbin/mariadbd --no-defaults --user=root --datadir="$DATA" --port="$PORT" --socket="$SOCK" \
+        --bind-address=127.0.0.1,192.0.2.70,192.0.2.7 --log-error="$M/log/nodefaults.log" < /dev/null > /dev/null 2>&1)
+for _ in $(seq 1 300); do sql_root 'SELECT 1' > /dev/null 2>&1 && break; sleep 0.1; done
+own=$(sql_root 'SELECT @@pid_file')
+[ "$own" != "$DATA/mariadb.pid" ] && [ -e "$own" ] || fail "the server should run under a pid file of its own, not $own"
+run 0 xhn -v status
+expect_output "with the pid file $own, not $DATA/mariadb.pid"
+run 0 xhn deactivate --yes
+[ -z "$(servers)" ] || fail "deactivate left the server started without the option file"
+run 0 xhn activate --yes
+pass "a server under its own pid file: ACTIVE, proven by the pid file it names; deactivate stops it"
+
 # --- a crash: the server killed with SIGKILL right after a commit; the stale pid file is judged,
 # crash recovery keeps every committed row ---
 sql_b "INSERT INTO t VALUES (4), (5)"
