@@ -217,7 +217,8 @@ size_t journal_files(const char *state_dir, char ***ret_paths)
         while (d && (de = readdir(d))) {
                 char *end;
                 unsigned long k;
-                if (strncmp(de->d_name, "journal.", 8) != 0 || !isdigit((unsigned char) de->d_name[8]))
+                if (strncmp(de->d_name, "journal.", 8) != 0 || !isdigit((unsigned char) de->d_name[8]) ||
+                    de->d_name[8] == '0')
                         continue;
                 errno = 0;
                 k = strtoul(de->d_name + 8, &end, 10);
