@@ -86,7 +86,7 @@ struct timeline {
         double t0, t1;
         size_t *path;             /* the critical path, chronological */
         size_t n_path;
-        size_t *ev_bar;           /* per event: the bar it ended, or NO_EVENT */
+        size_t *ev_bar;           /* per event: the bar it started or ended, or NO_EVENT */
 };
 
 /* ---- times ---- */
@@ -415,10 +415,18 @@ static void read_journal_text(struct history *h, const char *file, char *text, s
 static int history_read(struct history *h, const struct settings *s)
 {
         char **paths;
-        size_t n = journal_files(s->state_dir, &paths);
+        size_t n;
         int r = 0;
 
         memset(h, 0, sizeof *h);
+        /* Not "no run recorded" for a directory we may not look into. */
+        if (access(s->state_dir, R_OK | X_OK) < 0 && errno != ENOENT) {
+                r = -errno;
+                log_error("cannot read the state directory %s: %s%s", s->state_dir, strerror(-r),
+                          r == -EACCES ? " (the journal is root's: run as root)" : "");
+                return r;
+        }
+        n = journal_files(s->state_dir, &paths);
         h->n_files = n;
         for (size_t i = n; i-- > 0;) {
                 char *text = NULL;
@@ -595,8 +603,8 @@ static void timeline_build(const struct run *r, struct timeline *tl)
                 if (!e->step)
                         continue;
                 if (strcmp(e->event, "step-apply") == 0 || strcmp(e->event, "step-revert") == 0) {
-                        bar_add(tl, e->step, strcmp(e->event, "step-apply") == 0 ? BAR_APPLY :
-                                rolling_back ? BAR_ROLLBACK : BAR_REVERT, e->t, k);
+                        tl->ev_bar[k] = bar_add(tl, e->step, strcmp(e->event, "step-apply") == 0 ? BAR_APPLY :
+                                                rolling_back ? BAR_ROLLBACK : BAR_REVERT, e->t, k);
                         continue;
                 }
                 for (c = 0; c < sizeof closing / sizeof closing[0]; c++)
@@ -724,7 +732,7 @@ static void describe_event(const struct run *r, const struct timeline *tl, size_
         const struct bar *b = tl->ev_bar[k] != NO_EVENT ? &tl->bars[tl->ev_bar[k]] : NULL;
         char dur[32] = "";
 
-        if (b && b->start_ev != NO_EVENT)
+        if (b && b->start_ev != NO_EVENT && b->start_ev != k)
                 fmt_duration(b->end - b->start, dur, sizeof dur);
         if (strcmp(e->event, "run-start") == 0)
                 snprintf(buf, n, "run started: %s on %s (pid %ld)", r->mode, r->host ? r->host : "this node", r->pid);
@@ -733,30 +741,26 @@ static void describe_event(const struct run *r, const struct timeline *tl, size_
                          r->rolled_back ? ", rolled back" : "");
         else if (strcmp(e->event, "step-apply") == 0)
                 snprintf(buf, n, "applying");
-        else if (strcmp(e->event, "step-revert") == 0) {
-                bool rb = false;
-                for (size_t i = 0; i < k; i++)
-                        rb |= strcmp(r->ev[i].event, "rollback-start") == 0;
-                snprintf(buf, n, "%s", rb ? "rolling back" : "reverting");
-        } else if (strcmp(e->event, "rollback-start") == 0)
+        else if (strcmp(e->event, "step-revert") == 0)
+                snprintf(buf, n, "%s", b && b->kind == BAR_ROLLBACK ? "rolling back" : "reverting");
+        else if (strcmp(e->event, "rollback-start") == 0)
                 snprintf(buf, n, "rollback started");
         else if (strcmp(e->event, "hangup") == 0)
                 snprintf(buf, n, "terminal lost%s%s", e->detail ? ": " : "", e->detail ? e->detail : "");
         else if (b)
-                snprintf(buf, n, "%s%s%s%s%s%s", b->outcome, *dur ? " after " : "", dur, e->detail ? ": " : "",
-                         e->detail ? e->detail : "", "");
+                snprintf(buf, n, "%s%s%s%s%s", b->outcome, *dur ? " after " : "", dur, e->detail ? ": " : "",
+                         e->detail ? e->detail : "");
         else
                 snprintf(buf, n, "%s%s%s", e->event, e->detail ? ": " : "", e->detail ? e->detail : "");
 }
 
-static void print_gantt(const struct run *r, const struct timeline *tl)
+static void print_gantt(const struct timeline *tl)
 {
         int cols = terminal_columns(), lw = 4, w;
         double span = tl->t1 - tl->t0, step, on_path = 0;
         char *axis, *ruler, *row, label[160];
         int last_end = -1;
 
-        (void) r;
         if (span < 0.001)
                 span = 0.001;
         for (size_t i = 0; i < tl->n; i++) {
@@ -864,7 +868,7 @@ static void print_run(const struct run *r, const struct timeline *tl, const stru
                        "activate or deactivate to converge)");
         printf("\n");
         if (tl->n)
-                print_gantt(r, tl);
+                print_gantt(tl);
         else
                 printf("no step was applied or reverted in this run (every step was already where it had to be)\n");
 }
@@ -1161,16 +1165,18 @@ static ssize_t find_run(const struct history *h, const char *arg)
         return -1;
 }
 
+/* Only state_dir matters here: steps still to be filled in do not keep the history from being
+ * read, so the loader's messages are not shown. */
+static void discard(void *ctx, int priority, const char *message)
+{
+        (void) ctx, (void) priority, (void) message;
+}
+
 static void load_settings(const struct global_options *g, struct config *cfg)
 {
         struct overrides ov = { .config_file = g->config_file, .conf_d = g->conf_d, .plugin_path = g->plugin_path,
-                                .state_dir = g->state_dir, .lenient_plugins = true };
-        int saved = log_max_priority;
-        /* Only state_dir matters here: steps still to be filled in do not keep the history from
-         * being read. */
-        log_max_priority = -1;
+                                .state_dir = g->state_dir, .lenient_plugins = true, .sink = discard };
         config_load(cfg, &ov);
-        log_max_priority = saved;
 }
 
 int cmd_history(struct global_options *g, int argc, char **argv)
@@ -1241,8 +1247,11 @@ int cmd_history(struct global_options *g, int argc, char **argv)
                 return XHAFW_EXIT_CONFIG;
         }
         load_settings(g, &cfg);
-        if (history_read(&h, &cfg.settings) < 0)
+        if (history_read(&h, &cfg.settings) < 0) {
                 r = XHAFW_EXIT_FAILED;
+                if (!h.n)
+                        goto out; /* the error says why: no "no run recorded" */
+        }
         if (run_arg) {
                 sel = find_run(&h, run_arg);
                 if (sel < 0) {

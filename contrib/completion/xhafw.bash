@@ -51,11 +51,24 @@ _xhafw_plugins()
         "${COMP_WORDS[0]}" "${globals[@]}" -q list-plugins 2>/dev/null | awk 'NR > 1 && $1 != "" { print $1 }'
 }
 
+# _xhafw_runs: the numbers of the runs in the journal, as `xhafw history` lists them (1: the latest).
+_xhafw_runs()
+{
+        local -a globals=()
+        local i
+        for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
+                case ${COMP_WORDS[i]} in
+                --config|--state-dir) globals+=("${COMP_WORDS[i]}" "${COMP_WORDS[i + 1]}") ;;
+                esac
+        done
+        "${COMP_WORDS[0]}" "${globals[@]}" -q history 2>/dev/null | awk 'NR > 1 && $1 ~ /^[0-9]+$/ { print $1 }'
+}
+
 _xhafw()
 {
         local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
         local global_opts="--config --conf-d --plugin-path --state-dir --json -v --verbose -q --quiet -h --help --version"
-        local commands="activate deactivate status list-plugins describe validate"
+        local commands="activate deactivate status list-plugins describe validate history"
         local cmd="" cmd_index=0 i
 
         COMPREPLY=()
@@ -86,6 +99,13 @@ _xhafw()
                 return 0 ;;
         --jobs)
                 mapfile -t COMPREPLY < <(compgen -W "1 2 4 8 16" -- "$cur")
+                return 0 ;;
+        --since)
+                mapfile -t COMPREPLY < <(compgen -W "15m 1h 2h 1d 7d today yesterday" -- "$cur")
+                return 0 ;;
+        --svg)
+                compopt -o filenames 2>/dev/null
+                mapfile -t COMPREPLY < <(compgen -f -- "$cur")
                 return 0 ;;
         --only)
                 # A comma-separated list of steps: complete the name after the last comma.
@@ -120,6 +140,12 @@ _xhafw()
                 fi ;;
         status|list-plugins|validate)
                 mapfile -t COMPREPLY < <(compgen -W "--help" -- "$cur") ;;
+        history)
+                if [[ $cur == -* ]]; then
+                        mapfile -t COMPREPLY < <(compgen -W "--since --svg --help" -- "$cur")
+                else
+                        mapfile -t COMPREPLY < <(compgen -W "$(_xhafw_runs)" -- "$cur")
+                fi ;;
         esac
         return 0
 }

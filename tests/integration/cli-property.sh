@@ -41,6 +41,8 @@ table = [
     (["--help"], 0), (["--version"], 0), (["status", "--help"], 0), (["activate", "--help"], 0),
     (["status"], 3), (["validate"], 0), (["list-plugins"], 0), (["describe", "a"], 0), (["describe", "fake"], 0),
     (["activate", "--dry-run"], 0), (["deactivate", "--dry-run"], 0),
+    (["history"], 0), (["history", "--help"], 0), (["history", "1"], 2), (["history", "--since", "x"], 2),
+    (["history", "--svg"], 2), (["history", "1", "2", "3"], 2), (["history", "--bogus"], 2),
     (["preflight", "extra"], 2), (["preflight", "--bogus"], 2), (["preflight", "--peer"], 2),
     (["preflight", "--prometheus", "relative"], 2), (["preflight", "--help"], 0),
     (["activate", "--inject", "a"], 2), (["activate", "--dry-run", "--inject", "nosuch"], 2),
@@ -93,7 +95,7 @@ try:
         time.sleep(0.02)
     else:
         failures.append("the background activate did not start")
-    for args, want in ((["activate", "--yes"], 5), (["deactivate", "--yes"], 5), (["status"], 4)):
+    for args, want in ((["activate", "--yes"], 5), (["deactivate", "--yes"], 5), (["status"], 4), (["history"], 0)):
         check(args, want)
     rc, out, _ = run(conf + ["--json", "status"])
     if "run_in_progress" not in one_document(out):
@@ -104,10 +106,11 @@ finally:
 os.unlink(t + "/slow")
 check(["status"], 0)
 check(["deactivate", "--yes"], 0)
+check(["history", "1"], 0); check(["history", "1", "--svg", t + "/run.svg"], 0); check(["history", "9"], 2)
 
 for f in failures:
     print("not ok -", f)
-print("%d cases, %d failures" % (len(table) + 6, len(failures)))
+print("%d cases, %d failures" % (len(table) + 10, len(failures)))
 sys.exit(1 if failures else 0)
 PY
 pass "every command and exit path: the documented exit code, one JSON document under --json"

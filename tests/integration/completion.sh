@@ -55,7 +55,7 @@ expect_has() {
 }
 
 c="xhafw --config $T/xhafw.conf"
-expect "xhafw " activate deactivate describe list-plugins status validate
+expect "xhafw " activate deactivate describe history list-plugins status validate
 expect "xhafw de" deactivate describe
 expect "xhafw --con" --conf-d --config
 expect "xhafw -q --json st" status
@@ -65,6 +65,8 @@ expect "$c activate --d" --dry-run
 expect "$c activate --" --dry-run --force --help --jobs --no-rollback --only --yes
 expect "$c deactivate --" --dry-run --help --jobs --only --yes
 expect "$c status --" --help
+expect "$c history --" --help --since --svg
+expect "$c history --since to" today
 pass "each command's options (--force and --no-rollback only for activate)"
 
 expect "$c activate --only " db storage-two web
