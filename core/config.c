@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -75,6 +76,8 @@ struct locations {
         struct located *v;
         size_t n, cap;
         struct strmap values;     /* "section:key" -> value, iniparser's entries indexed once */
+        dictionary **extra;       /* the dictionaries of a file parsed in chunks, but the first */
+        size_t n_extra;
         size_t from, to;  /* the window line_of() searches: one section's entries, or all */
 };
 
@@ -88,6 +91,11 @@ static void locations_free(struct locations *l)
         l->v = NULL;
         l->n = l->cap = 0;
         strmap_free(&l->values);
+        for (size_t i = 0; i < l->n_extra; i++)
+                iniparser_freedict(l->extra[i]);
+        free(l->extra);
+        l->extra = NULL;
+        l->n_extra = 0;
 }
 
 static void lower(char *s)
@@ -221,6 +229,125 @@ static int ini_error_cb(const char *fmt, ...)
         return r;
 }
 
+/* iniparser inserts each key with a scan of every key it holds: a file of thousands of steps would
+ * load in quadratic time. Such a file is parsed in chunks of CHUNK_SECTIONS sections, each handed
+ * to iniparser through a memfd; a chunk begins at a section header (never inside a continued
+ * value), so that each is an INI file of its own and the values are the same. */
+#define CHUNK_SECTIONS 64
+
+static bool is_header_line(const char *p, size_t len)
+{
+        while (len && (*p == ' ' || *p == '\t'))
+                p++, len--;
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t' || p[len - 1] == '\r'))
+                len--;
+        return len >= 2 && p[0] == '[' && p[len - 1] == ']';
+}
+
+static dictionary *load_chunk(struct config *cfg, const char *file, const char *text, size_t n, unsigned first_line)
+{
+        char path[64];
+        dictionary *d = NULL;
+        int fd = memfd_create("xhafw-conf", MFD_CLOEXEC);
+
+        if (fd < 0 || write_all(fd, text, n) < 0) {
+                if (fd >= 0)
+                        close(fd);
+                return NULL;
+        }
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        ini_error_buf[0] = 0;
+        d = iniparser_load(path);
+        close(fd);
+        if (!d) {
+                /* iniparser names the memfd and the chunk's line: name the file and its line */
+                int line = 0;
+                char *e = strip(ini_error_buf), *at = strstr(e, path);
+                if (at && sscanf(at + strlen(path), " (%d)", &line) == 1)
+                        at = strchr(at + strlen(path), ')');
+                for (char *q = e; *q; q++)
+                        if (*q == '\n')
+                                *q = ' ';
+                if (at)
+                        at += strspn(at + 1, ": ") + 1;
+                config_error(cfg, file, line > 0 ? first_line + (unsigned) line - 1 : 0, NULL, "cannot parse: %s%s",
+                             at ? "syntax error: " : "", at ? at : *e ? e : "syntax error");
+        }
+        return d;
+}
+
+/* The whole file, or its chunks (the first returned, the others kept in loc). NULL after
+ * reporting why. */
+static dictionary *ini_parse(struct config *cfg, const char *file, const char *text, struct locations *loc)
+{
+        size_t headers = 0, start = 0;
+        unsigned line = 1, chunk_line = 1, in_chunk = 0;
+        dictionary *first = NULL;
+        bool continued = false;
+
+        for (size_t i = 0; i < loc->n; i++)
+                headers += !loc->v[i].key;
+        if (headers <= CHUNK_SECTIONS) {
+                dictionary *d;
+                ini_error_buf[0] = 0;
+                d = iniparser_load(file);
+                if (!d) {
+                        char *e = strip(ini_error_buf);
+                        for (char *q = e; *q; q++)
+                                if (*q == '\n')
+                                        *q = ' ';
+                        config_error(cfg, file, 0, NULL, "cannot parse: %s", *e ? e : "syntax error");
+                }
+                return d;
+        }
+        for (const char *p = text;; line++) {
+                const char *nl = strchr(p, '\n');
+                size_t len = nl ? (size_t) (nl - p) : strlen(p);
+                bool header = !continued && is_header_line(p, len);
+                size_t here = (size_t) (p - text);
+
+                if (header && in_chunk == CHUNK_SECTIONS) {
+                        dictionary *d = load_chunk(cfg, file, text + start, here - start, chunk_line);
+                        if (!d)
+                                goto fail;
+                        if (!first)
+                                first = d;
+                        else {
+                                dictionary **grown = realloc(loc->extra, (loc->n_extra + 1) * sizeof *grown);
+                                if (!grown)
+                                        abort();
+                                loc->extra = grown;
+                                loc->extra[loc->n_extra++] = d;
+                        }
+                        start = here;
+                        chunk_line = line;
+                        in_chunk = 0;
+                }
+                in_chunk += header;
+                continued = len > 0 && p[len - (p[len - 1] == '\r' && len > 1 ? 2 : 1)] == '\\';
+                if (!nl)
+                        break;
+                p = nl + 1;
+        }
+        {
+                dictionary *d = load_chunk(cfg, file, text + start, strlen(text) - start, chunk_line);
+                if (!d)
+                        goto fail;
+                if (!first)
+                        return d;
+                dictionary **grown = realloc(loc->extra, (loc->n_extra + 1) * sizeof *grown);
+                if (!grown)
+                        abort();
+                loc->extra = grown;
+                loc->extra[loc->n_extra++] = d;
+        }
+        return first;
+fail:
+        if (first)
+                iniparser_freedict(first);
+        return NULL;
+}
+
 /* Refuse what others could have written, then load with iniparser and locate keys. */
 static dictionary *ini_open(struct config *cfg, const char *file, struct locations *loc)
 {
@@ -292,15 +419,9 @@ static dictionary *ini_open(struct config *cfg, const char *file, struct locatio
                         return NULL;
                 }
         }
-        ini_error_buf[0] = 0;
         iniparser_set_error_callback(ini_error_cb);
-        d = iniparser_load(file);
+        d = ini_parse(cfg, file, text, loc);
         if (!d) {
-                char *e = strip(ini_error_buf);
-                for (char *q = e; *q; q++)
-                        if (*q == '\n')
-                                *q = ' ';
-                config_error(cfg, file, 0, NULL, "cannot parse: %s", *e ? e : "syntax error");
                 free(text);
                 return NULL;
         }
@@ -308,9 +429,12 @@ static dictionary *ini_open(struct config *cfg, const char *file, struct locatio
         loc->to = loc->n;
         /* iniparser's own lookup scans every entry: index them once, so that loading stays
          * linear in the number of steps */
-        for (ssize_t i = 0; i < d->size; i++)
-                if (d->key[i] && d->val[i])
-                        strmap_put(&loc->values, d->key[i], d->val[i]);
+        for (size_t c = 0; c <= loc->n_extra; c++) {
+                const dictionary *cd = c == 0 ? d : loc->extra[c - 1];
+                for (ssize_t i = 0; i < cd->size; i++)
+                        if (cd->key[i] && cd->val[i])
+                                strmap_put(&loc->values, cd->key[i], cd->val[i]);
+        }
         locations_lint(cfg, file, loc);
         free(text);
         return d;
