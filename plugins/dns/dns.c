@@ -7,6 +7,7 @@
 #include <syslog.h>
 
 #include "lines.h"
+#include "preflight.h"
 #include "xcat.h"
 
 static const struct xhafw_option dns_options[] = {
@@ -226,7 +227,18 @@ static int dns_revert(struct xhafw_step *step)
         return xc_service_stop(step, unit(step));
 }
 
-XHAFW_PLUGIN_DEFINE(.name = "dns", .version = "1.0",
+/* The DNS server: installed, not started at boot, not running on a standby; makedns here. */
+static int dns_preflight(struct xhafw_step *step)
+{
+        static const char *const cmds[] = { "makedns", NULL };
+
+        pf_service(step, unit(step));
+        xc_preflight_commands(step, cmds);
+        return 0;
+}
+
+XHAFW_PLUGIN_DEFINE(.name = "dns", .version = "1.1",
                     .summary = "DNS for the cluster: makedns -n, named started, resolv.conf nameserver line",
                     .options = dns_options, .describe = dns_describe, .check = dns_check,
-                    .apply = dns_apply, .revert = dns_revert, .validate = dns_validate);
+                    .apply = dns_apply, .revert = dns_revert, .validate = dns_validate,
+                    .preflight = dns_preflight);

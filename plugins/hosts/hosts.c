@@ -1,14 +1,17 @@
 /* hosts plugin: the management node's name line (VIP and its names) in /etc/hosts, and optionally
  * the node's hostname, while this node is active. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "lines.h"
+#include "preflight.h"
 #include "xcat.h"
 
 static const struct xhafw_option hosts_options[] = {
@@ -289,7 +292,89 @@ static int hosts_revert(struct xhafw_step *step)
         return xhafw_state_set(step, STATE_APPLIED, NULL);
 }
 
-XHAFW_PLUGIN_DEFINE(.name = "hosts", .version = "1.0",
+/* Whether two hosts-file addresses are the same address, however spelled ("2001:db8::7" and
+ * "2001:db8:0::7"); words that are no address are compared as text. */
+static bool same_address(const char *a, const char *b)
+{
+        unsigned char x[16], y[16];
+
+        if (inet_pton(AF_INET, a, x) == 1)
+                return inet_pton(AF_INET, b, y) == 1 && memcmp(x, y, 4) == 0;
+        if (inet_pton(AF_INET6, a, x) == 1)
+                return inet_pton(AF_INET6, b, y) == 1 && memcmp(x, y, 16) == 0;
+        return strcmp(a, b) == 0;
+}
+
+/* No line of the hosts file gives one of the VIP's names another address (the node would resolve
+ * its own management name elsewhere); the lines about the VIP or its names, other than this step's
+ * own line, are a fact: the two nodes' files must say the same about them. */
+static int hosts_preflight(struct xhafw_step *step)
+{
+        const char *path = xhafw_opt_string(step, "file"), *addr = xhafw_opt_string(step, "address");
+        const char *const *names = NULL;
+        size_t n_names = xhafw_opt_list(step, "names", &names), lineno = 0, bad = 0;
+        char *text = NULL, *line = wanted_line(step), *fact = NULL, fix[PATH_MAX + 256];
+        size_t fact_size = 0, n_facts = 0;
+        FILE *facts = open_memstream(&fact, &fact_size);
+        const char *p;
+        int r = xc_read_text(path, true, &text);
+
+        if (r < 0 || !line || !facts) {
+                pf_report(step, "names resolve to the VIP", XHAFW_CHECK_FAIL, "make it a readable text file",
+                          "cannot read %s: %s", path, strerror(r < 0 ? -r : ENOMEM));
+                goto out;
+        }
+        for (p = text; *p; lineno++) {
+                const char *start = p;
+                size_t len = strcspn(p, "\n"), keep = strcspn(p, "#\n");
+                char buf[1024], norm[1024], *save = NULL, *first, *w;
+                bool about, ours = lines_equal(start, len, line);
+
+                p += len + (p[len] == '\n');
+                if (keep >= sizeof buf)
+                        keep = sizeof buf - 1; /* a hosts line is short; a longer one is not about the VIP */
+                memcpy(buf, start, keep);
+                buf[keep] = '\0';
+                first = strtok_r(buf, " \t\r", &save);
+                if (!first)
+                        continue;
+                about = same_address(first, addr);
+                /* the same words, however spaced, for the fact: a tab for a blank is no difference */
+                snprintf(norm, sizeof norm, "%s", first);
+                while ((w = strtok_r(NULL, " \t\r", &save))) {
+                        size_t o = strlen(norm);
+                        snprintf(norm + o, sizeof norm - o, " %s", w);
+                        for (size_t i = 0; i < n_names; i++) {
+                                if (strcasecmp(w, names[i]) != 0)
+                                        continue;
+                                about = true;
+                                if (same_address(first, addr))
+                                        continue;
+                                snprintf(fix, sizeof fix, "in %s, remove %s from line %zu (or the line): "
+                                         "only the VIP %s may have it", path, names[i], lineno + 1, addr);
+                                pf_report(step, "names resolve to the VIP", XHAFW_CHECK_FAIL, fix,
+                                          "%s line %zu gives %s the address %s, not the VIP %s", path, lineno + 1,
+                                          names[i], first, addr);
+                                bad++;
+                        }
+                }
+                if (about && !ours)
+                        fprintf(facts, "%s%s", n_facts++ ? " | " : "", norm);
+        }
+        if (!bad)
+                pf_report(step, "names resolve to the VIP", XHAFW_CHECK_PASS, NULL, "%s gives no other address for %s",
+                          path, n_names ? names[0] : "the names");
+out:
+        if (facts && fclose(facts) == 0 && fact)
+                xhafw_preflight_fact(step, "lines for the VIP", *fact ? fact : "(none besides the step's own)");
+        free(fact);
+        free(text);
+        free(line);
+        return 0;
+}
+
+XHAFW_PLUGIN_DEFINE(.name = "hosts", .version = "1.1",
                     .summary = "the VIP's line in /etc/hosts (and optionally the hostname) while active",
                     .options = hosts_options, .describe = hosts_describe, .check = hosts_check,
-                    .apply = hosts_apply, .revert = hosts_revert, .validate = hosts_validate);
+                    .apply = hosts_apply, .revert = hosts_revert, .validate = hosts_validate,
+                    .preflight = hosts_preflight);
