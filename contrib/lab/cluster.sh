@@ -33,7 +33,7 @@ cl_need_tools() {
         local c
         need_tools
         for c in corosync pacemakerd crm_mon cibadmin crm_resource crm_attribute crm_failcount stonith_admin \
-                corosync-cfgtool ipmi_sim ipmitool fence_ipmilan timeout; do
+                corosync-cfgtool ipmi_sim ipmitool fence_ipmilan timeout bridge; do
                 command -v "$c" > /dev/null || die "needs $c (run contrib/install-deps: packages corosync, pacemaker, pacemaker-cli-utils, openipmi, ipmitool, fence-agents)"
         done
         [ -f /usr/lib/ocf/lib/heartbeat/ocf-shellfuncs ] || die "needs the OCF shell functions (package resource-agents)"
@@ -647,8 +647,11 @@ sampler_stop() {
         rm -f "$RUN/sampler.pid" "$LAB/sampler.stop"
 }
 
-cl_cut() { local p; for p in "$1-0" "$1-1"; do touch "$RUN/cut-$p"; ip -n "$NSP-sw" link set "$p" down 2> /dev/null || true; done; }
-cl_uncut() { local p; for p in "$1-0" "$1-1"; do rm -f "$RUN/cut-$p"; ip -n "$NSP-sw" link set "$p" up 2> /dev/null || true; done; }
+# cl_cut NODE: the switch stops forwarding NODE's two cluster links (its ports on br0 and br1 are
+# disabled); the node keeps its carrier, as behind a failed switch. A port that goes down instead
+# (a pulled cable) is another case: docs/lab.md says what it does.
+cl_cut() { local p; for p in "$1-0" "$1-1"; do touch "$RUN/cut-$p"; bridge -n "$NSP-sw" link set dev "$p" state 0 2> /dev/null || true; done; }
+cl_uncut() { local p; for p in "$1-0" "$1-1"; do rm -f "$RUN/cut-$p"; bridge -n "$NSP-sw" link set dev "$p" state 3 2> /dev/null || true; done; }
 
 scenario_d() {
         local a=$ACTIVE b t0 t_b_off n
@@ -658,14 +661,14 @@ scenario_d() {
         sampler_start
         t0=$(now_ms)
         cl_cut "$a"
-        say "  ....  $a's ports on br0 and br1 are down; each node sees the other lost, each asks to fence it"
+        say "  ....  the switch stops forwarding $a's ports on br0 and br1; each node sees the other lost, each asks to fence it"
         must "$b is powered off by $a's fencing (priority-fencing-delay holds $b's back)" wait_until 60 "$b powered off" eval "! powered $b" || { sampler_stop; return 1; }
         t_b_off=$(power_ms "$b" off "$t0") || t_b_off=$(now_ms)
         fig "cut to $b fenced" "$((t_b_off - t0)) ms"
         check "$a was not fenced: it is powered on" powered "$a"
         sleep 2
         cl_uncut "$a"
-        say "  ....  $a's links are up again"
+        say "  ....  $a's ports forward again"
         check "xcat-mn still runs on $a, and only there" wait_until 30 "xcat-mn on $a" started_on "$a"
         sampler_stop
         n=$(grep -c . "$LAB/log/sampler.log" || true)
@@ -769,7 +772,8 @@ cl_scenarios() {
 
 cl_demo() {
         local rc=0 t0 left
-        cl_need_tools
+        # only root here: on a fresh machine the tools come with install-deps, checked after it
+        [ "$(id -u)" = 0 ] || die "run as root: the lab makes namespaces, mounts, a cluster and a PostgreSQL server"
         lab_lock
         if [ -z "${XHAFW:-}" ]; then
                 say "== installing what the lab needs (contrib/install-deps)"
@@ -777,6 +781,7 @@ cl_demo() {
                 cl_need_tools
                 find_binaries build
         else
+                cl_need_tools
                 find_binaries
         fi
         ! lab_alive || die "a lab is up: 'xhafw-lab cluster down' first"
