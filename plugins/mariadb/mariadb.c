@@ -58,7 +58,8 @@ static const struct xhafw_option my_options[] = {
         { "bind_addresses", XHAFW_OPT_LIST, true, NULL,
           "addresses the server's bind-address must cover (e.g. 127.0.0.1, the VIP, this node's address)" },
         { "pid_file", XHAFW_OPT_PATH, false, NULL,
-          "the server's pid file, kept on the shared storage so that the other node's server is seen (default: mariadb.pid in data_dir)" },
+          "a pid-file for the server, set in option_file, on the shared storage (default: the file is left alone; "
+          "the server's own *.pid files in data_dir are read)" },
         { "guard_addresses", XHAFW_OPT_LIST, false, "",
           "where else a server of this data directory could answer: the other node's static address; asked by the split-brain guard" },
         { "check_host", XHAFW_OPT_STRING, false, "localhost", "where the readiness query connects: localhost (the socket) or an address" },
@@ -135,8 +136,8 @@ static int my_cfg_load(struct xhafw_step *step, struct my_cfg *c)
             !c->check_host || !c->user || !c->grant_user || !c->grant_db)
                 return -EINVAL;
         s = xhafw_opt_string(step, "pid_file");
-        c->pid_file = s ? strdup(s) : my_path_join(c->data_dir, "mariadb.pid");
-        return c->pid_file ? 0 : -ENOMEM;
+        c->pid_file = s && *s ? strdup(s) : NULL;
+        return !s || !*s || c->pid_file ? 0 : -ENOMEM;
 }
 
 static uint64_t my_now_ms(void)
@@ -312,11 +313,11 @@ static long my_any_local_server(const char *data_dir)
         return found;
 }
 
-/* The pid the pid file records: 0, -ENOENT when there is none, -EINVAL when it holds no pid. */
-static int my_read_pidfile(const struct my_cfg *c, long *ret_pid)
+/* The pid a pid file records: 0, -ENOENT when there is none, -EINVAL when it holds no pid. */
+static int my_read_pidfile(const char *path, long *ret_pid)
 {
         char *text = NULL;
-        int r = my_read_file(c->pid_file, &text);
+        int r = my_read_file(path, &text);
 
         if (r < 0)
                 return r;
@@ -325,14 +326,100 @@ static int my_read_pidfile(const struct my_cfg *c, long *ret_pid)
         return r;
 }
 
-/* The pid of this node's server for data_dir as its pid file records it, or 0. */
+/*
+ * The pid files that may be the server's: pid_file when set; else every regular *.pid file in
+ * data_dir, where MariaDB writes HOSTNAME.pid by default (a name per node, on the shared storage).
+ * For each, fn(path, pid or -errno, arg); it returns true to stop.
+ */
+#define MY_MAX_PIDFILES 16
+static void my_each_pidfile(const struct my_cfg *c, bool (*fn)(const char *path, long pid, void *arg), void *arg)
+{
+        DIR *d;
+        struct dirent *e;
+        unsigned seen = 0;
+
+        if (c->pid_file) {
+                long pid = 0;
+                int r = my_read_pidfile(c->pid_file, &pid);
+
+                fn(c->pid_file, r < 0 ? r : pid, arg);
+                return;
+        }
+        d = opendir(c->data_dir);
+        if (!d)
+                return;
+        while ((e = readdir(d)) && seen < MY_MAX_PIDFILES) {
+                size_t n = strlen(e->d_name);
+                struct stat st;
+                char *path;
+                long pid = 0;
+                int r;
+                bool stop;
+
+                if (n < 5 || strcmp(e->d_name + n - 4, ".pid") != 0 || e->d_name[0] == '.')
+                        continue;
+                path = my_path_join(c->data_dir, e->d_name);
+                if (!path)
+                        break;
+                if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+                        free(path);
+                        continue;
+                }
+                seen++;
+                r = my_read_pidfile(path, &pid);
+                stop = fn(path, r < 0 ? r : pid, arg);
+                free(path);
+                if (stop)
+                        break;
+        }
+        closedir(d);
+}
+
+struct my_local_find {
+        const char *data_dir;
+        long pid;
+};
+
+static bool my_local_find_one(const char *path, long pid, void *arg)
+{
+        struct my_local_find *f = arg;
+
+        if (pid > 0 && my_is_local_server(pid, f->data_dir))
+                f->pid = pid;
+        return f->pid > 0;
+}
+
+/* The pid of this node's server for data_dir as a pid file (see my_each_pidfile) records it, or 0. */
 static long my_local_server(const struct my_cfg *c)
 {
-        long pid;
+        struct my_local_find f = { .data_dir = c->data_dir };
 
-        if (my_read_pidfile(c, &pid) < 0 || !my_is_local_server(pid, c->data_dir))
-                return 0;
-        return pid;
+        my_each_pidfile(c, my_local_find_one, &f);
+        return f.pid;
+}
+
+/* What the pid files say, for the guard's messages: "pid 4242 in /var/lib/mysql/mn1.pid". */
+struct my_pid_info {
+        struct mycnf_buf text;
+        bool any; /* a pid file holding a pid */
+};
+
+static bool my_pid_info_one(const char *path, long pid, void *arg)
+{
+        struct my_pid_info *pi = arg;
+        char line[PATH_MAX + 64];
+
+        if (pid > 0) {
+                snprintf(line, sizeof line, "pid %ld in %s", pid, path);
+                pi->any = true;
+        } else if (pid == -ENOENT)
+                return false;
+        else
+                snprintf(line, sizeof line, "%s holding no pid (%s)", path, strerror((int) -pid));
+        if (pi->text.len)
+                mycnf_buf_str(&pi->text, ", ");
+        mycnf_buf_str(&pi->text, line);
+        return false;
 }
 
 /* A connection to check_host: "localhost" is the Unix socket (as for the mysql client), anything else TCP. */
@@ -853,32 +940,36 @@ static int my_guard(struct xhafw_step *step, const struct my_cfg *c, const char 
 {
         struct mycnf_buf where = { 0 }, silent = { 0 };
         struct my_place *pl = NULL, *answered;
-        char how[512], err[512] = "", pidinfo[PATH_MAX + 128], *value = NULL;
+        struct my_pid_info pi = { 0 };
+        char how[512], err[512] = "", pidinfo[2048], *value = NULL;
         size_t n = 0, max;
         uint64_t start, took;
-        long pid = 0, other;
+        long pid, other;
         int r;
 
         *ret_pid = 0;
-        r = my_read_pidfile(c, &pid);
-        if (r == 0 && my_is_local_server(pid, c->data_dir)) {
+        pid = my_local_server(c);
+        if (pid > 0) {
                 xhafw_log(step, LOG_INFO, "server pid %ld of this node already runs for %s", pid, c->data_dir);
                 *ret_pid = pid;
                 return 0;
         }
         other = my_any_local_server(c->data_dir);
         if (other > 0) {
-                xhafw_log(step, LOG_NOTICE, "server pid %ld of this node runs for %s, but %s does not name it", other,
-                          c->data_dir, c->pid_file);
+                xhafw_log(step, LOG_NOTICE, "server pid %ld of this node runs for %s, but no pid file names it", other,
+                          c->data_dir);
                 *ret_pid = other;
                 return 0;
         }
-        if (r == 0)
-                snprintf(pidinfo, sizeof pidinfo, "pid %ld in %s is no server of this node", pid, c->pid_file);
-        else if (r == -ENOENT)
+        my_each_pidfile(c, my_pid_info_one, &pi);
+        if (pi.text.len)
+                snprintf(pidinfo, sizeof pidinfo, "%s %s no server of this node", pi.text.data,
+                         strchr(pi.text.data, ',') ? "are" : "is");
+        else if (c->pid_file)
                 snprintf(pidinfo, sizeof pidinfo, "there is no %s", c->pid_file);
         else
-                snprintf(pidinfo, sizeof pidinfo, "%s holds no pid (%s)", c->pid_file, strerror(-r));
+                snprintf(pidinfo, sizeof pidinfo, "there is no pid file in %s", c->data_dir);
+        free(pi.text.data);
 
         max = 4 + (c->n_bind + c->n_guard) * MY_MAX_ADDRS_PER_NAME + 16 * MY_MAX_ADDRS_PER_NAME;
         pl = calloc(max, sizeof *pl);
@@ -940,9 +1031,9 @@ static int my_guard(struct xhafw_step *step, const struct my_cfg *c, const char 
                 } else
                         xhafw_log(step, LOG_INFO, "%s port %u: %s", t, c->port, pl[i].why);
         }
-        xhafw_log(step, pid > 0 ? LOG_NOTICE : LOG_INFO,
+        xhafw_log(step, pi.any ? LOG_NOTICE : LOG_INFO,
                   "%s%s and nothing answers at %s port %u (asked at once in %llu ms%s%s%s); going on",
-                  pid > 0 ? "the pid file is stale: " : "", pidinfo, where.data ? where.data : "(nowhere)", c->port,
+                  pi.any ? "the pid file is stale: " : "", pidinfo, where.data ? where.data : "(nowhere)", c->port,
                   (unsigned long long) took, silent.data ? "; no reply from " : "", silent.data ? silent.data : "",
                   silent.data ? " within guard_timeout" : "");
 out:
@@ -994,7 +1085,7 @@ static int my_state_merge(struct xhafw_step *step, const char *key, const char *
         return r;
 }
 
-/* The option file with bind-address covering bind_addresses and pid-file = pid_file: 0/1 changed, or -errno. */
+/* The option file with bind-address covering bind_addresses (and pid-file = pid_file when set): 0/1 changed, or -errno. */
 static int my_conf_edit(const struct my_cfg *c, const char *text, char **ret_text, char **ret_added, bool *ret_bind,
                         bool *ret_pid)
 {
@@ -1004,11 +1095,16 @@ static int my_conf_edit(const struct my_cfg *c, const char *text, char **ret_tex
         nb = mycnf_bind_add(text, c->group, c->bind, c->n_bind, &t1, &added);
         if (nb < 0)
                 return nb;
-        np = mycnf_set(t1, c->group, "pid_file", c->pid_file, &t2);
-        free(t1);
-        if (np < 0) {
-                free(added);
-                return np;
+        if (c->pid_file) {
+                np = mycnf_set(t1, c->group, "pid_file", c->pid_file, &t2);
+                free(t1);
+                if (np < 0) {
+                        free(added);
+                        return np;
+                }
+        } else {
+                t2 = t1;
+                np = 0;
         }
         *ret_text = t2;
         *ret_added = added;
@@ -1545,14 +1641,14 @@ static int my_check(struct xhafw_step *step)
 
                 if (my_read_file(vals[0], &text) < 0 || mycnf_pidfile_parse(text, &named) < 0 ||
                     !my_is_local_server(named, c.data_dir)) {
-                        xhafw_log(step, LOG_NOTICE, "server pid %ld of this node runs for %s, but neither %s nor its own "
-                                  "pid file %s names it", other, c.data_dir, c.pid_file, vals[0]);
+                        xhafw_log(step, LOG_NOTICE, "server pid %ld of this node runs for %s, but no pid file names it, "
+                                  "not even its own (%s)", other, c.data_dir, vals[0]);
                         free(text);
                         goto out;
                 }
                 free(text);
-                xhafw_log(step, LOG_INFO, "server pid %ld of this node runs for %s with the pid file %s, not %s",
-                          named, c.data_dir, vals[0], c.pid_file);
+                xhafw_log(step, LOG_INFO, "server pid %ld of this node runs for %s with the pid file %s%s%s",
+                          named, c.data_dir, vals[0], c.pid_file ? ", not " : "", c.pid_file ? c.pid_file : "");
         }
         for (size_t i = 0; i < c.n_bind; i++)
                 if (!mycnf_bind_covers(bind_null ? NULL : vals[1], c.bind[i])) {
@@ -1603,7 +1699,10 @@ static int my_describe(struct xhafw_step *step, FILE *out)
         fprintf(out, "MariaDB server of %s, service %s, port %u, socket %s\n", c.data_dir, c.service, c.port, c.socket);
         fprintf(out, "bind-address in %s (server groups; new settings go to [%s]) must cover: ", c.option_file, c.group);
         my_print_list(out, c.bind, c.n_bind);
-        fprintf(out, "\npid-file must be %s (on the shared storage, where the other node's guard sees it)\n", c.pid_file);
+        if (c.pid_file)
+                fprintf(out, "\npid-file must be %s (on the shared storage, where the other node sees it)\n", c.pid_file);
+        else
+                fprintf(out, "\npid-file: left as the file has it; the server's *.pid files in %s are read\n", c.data_dir);
         fprintf(out, "ready when SELECT 1 succeeds at %s as %s, polled every %llu ms, within %llu ms; password %s%s\n",
                 c.check_host, c.user, (unsigned long long) my_poll_ms(), (unsigned long long) c.ready_timeout_ms,
                 c.password_file ? "from " : "none", c.password_file ? c.password_file : "");
@@ -1623,8 +1722,8 @@ static int my_describe(struct xhafw_step *step, FILE *out)
         if ((r = my_read_file(c.option_file, &text)) == 0 &&
             (r = my_conf_edit(&c, text, &new_text, &added, &bind, &pid)) >= 0) {
                 value = mycnf_value(text, "bind_address", c.group);
-                fprintf(out, "would add to bind-address '%s' now: %s; pid-file: %s\n", value ? value : "(unset: every address)",
-                        *added ? added : "nothing", pid ? "would be set" : "as required");
+                fprintf(out, "would add to bind-address '%s' now: %s%s\n", value ? value : "(unset: every address)",
+                        *added ? added : "nothing", pid ? "; would set pid-file" : "");
                 free(value);
         } else
                 fprintf(out, "cannot tell what it would change in %s now: %s\n", c.option_file, strerror(-r));
@@ -1670,7 +1769,7 @@ static int my_validate(struct xhafw_step *step)
                         xhafw_log(step, LOG_ERR, "bind_addresses: \"%s\" is not a host name or address", c.bind[i]);
                         r = -EINVAL;
                 }
-        if (!mycnf_item_ok(c.pid_file, true) || strchr(c.pid_file, ',') || c.pid_file[0] != '/') {
+        if (c.pid_file && (!mycnf_item_ok(c.pid_file, true) || strchr(c.pid_file, ',') || c.pid_file[0] != '/')) {
                 xhafw_log(step, LOG_ERR, "pid_file \"%s\" cannot go into the option file as it is (no blanks, quotes, '#' "
                           "or backslashes)", c.pid_file);
                 r = -EINVAL;

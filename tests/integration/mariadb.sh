@@ -102,7 +102,7 @@ xh_config "service_manager=$SVCMAN, $DATA, $CNF, $PORT, $SOCK, $M/log/server.log
 write_step() {
         declare -A o=([data_dir]="$DATA" [option_file]="$CNF" [service]=mariadb-test [port]="$PORT" [socket]="$SOCK"
                 [bind_addresses]="127.0.0.1, 192.0.2.7, 192.0.2.70, 192.0.2.7" [guard_addresses]=192.0.2.2
-                [password_file]="$T/rootpass" [ready_timeout]=30s
+                [password_file]="$T/rootpass" [ready_timeout]=30s [pid_file]="$DATA/mariadb.pid"
                 [grant_hosts]="192.0.2.2, 192.0.2.7, 192.0.2.1" [grant_password_file]="$T/xcatpass")
         local kv k
         for kv in "$@"; do o[${kv%%=*}]=${kv#*=}; done
@@ -122,7 +122,7 @@ same_as_golden() { cmp "$CNF" "$M/my.cnf.golden" || { diff "$M/my.cnf.golden" "$
 # --- configuration, describe, dry-run: nothing changes ---
 run 0 xhn validate
 run 0 xhn describe mariadb
-expect_output "would add to bind-address '127.0.0.1,192.0.2.70' now: 192.0.2.7; pid-file: would be set"
+expect_output "would add to bind-address '127.0.0.1,192.0.2.70' now: 192.0.2.7; would set pid-file"
 grep -qF -e "$PW" -e "$XPW" "$T/out" && fail "describe shows a password"
 run 3 xhn status
 run 0 xhn activate --dry-run --yes
@@ -190,6 +190,12 @@ own=$(sql_root 'SELECT @@pid_file')
 [ "$own" != "$DATA/mariadb.pid" ] && [ -e "$own" ] || fail "the server should run under a pid file of its own, not $own"
 run 0 xhn -v status
 expect_output "with the pid file $own, not $DATA/mariadb.pid"
+# without pid_file, the server's own *.pid in the data directory is read directly
+write_step pid_file=
+run 0 xhn status
+run 0 xhn describe mariadb
+expect_output "would add to bind-address '127.0.0.1,192.0.2.70,192.0.2.7' now: nothing$"
+write_step
 run 0 xhn deactivate --yes
 [ -z "$(servers)" ] || fail "deactivate left the server started without the option file"
 run 0 xhn activate --yes
