@@ -10,6 +10,7 @@
 #include <netinet/if_ether.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -20,6 +21,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/neighbour.h>
 
 #include <xhafw/plugin.h>
 
@@ -1096,6 +1098,168 @@ static int vip_revert(struct xhafw_step *step)
         return failed;
 }
 
+/* ---- preflight ---- */
+
+static void vip_report(struct xhafw_step *step, const char *check, enum xhafw_check_result result, const char *fix,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void vip_report(struct xhafw_step *step, const char *check, enum xhafw_check_result result, const char *fix,
+                       const char *fmt, ...)
+{
+        char detail[512];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(detail, sizeof detail, fmt, ap);
+        va_end(ap);
+        xhafw_preflight_check(step, check, result, detail, result == XHAFW_CHECK_PASS ? NULL : fix);
+}
+
+/* Another address of the host with this MAC, from the neighbour table: whoever answers for the
+ * VIP is known here by its own address too, the other management node by its static one. */
+static bool neighbour_with_mac(struct nl_sock *sk, const struct vip *v, const unsigned char mac[ETH_ALEN], char *buf,
+                               size_t size)
+{
+        _cleanup_(nl_cache_freep) struct nl_cache *cache = NULL;
+        const void *bytes = &v->addr;
+        size_t len = sizeof v->addr;
+
+        if (rtnl_neigh_alloc_cache(sk, &cache) < 0)
+                return false;
+        for (struct nl_object *o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+                struct rtnl_neigh *n = (struct rtnl_neigh *) o;
+                struct nl_addr *ll = rtnl_neigh_get_lladdr(n), *dst = rtnl_neigh_get_dst(n);
+
+                if (!ll || !dst || nl_addr_get_len(ll) != ETH_ALEN ||
+                    memcmp(nl_addr_get_binary_addr(ll), mac, ETH_ALEN) != 0 ||
+                    (rtnl_neigh_get_state(n) & (NUD_FAILED | NUD_INCOMPLETE)) ||
+                    (nl_addr_get_len(dst) == len && memcmp(nl_addr_get_binary_addr(dst), bytes, len) == 0))
+                        continue;
+                nl_addr2str(dst, buf, size);
+                return true;
+        }
+        return false;
+}
+
+/* The interface (there, up, with carrier), the label free, and the VIP free or held by the other
+ * node, whose MAC the probe names. Read-only: the probe only asks (RFC 5227, RFC 4862), as apply's
+ * dry-run does. */
+static int vip_preflight(struct xhafw_step *step)
+{
+        _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
+        _cleanup_(vip_scan_done) struct vip_scan scan = { 0 };
+        _cleanup_(closep) int fd = -1;
+        static const char held[] = "VIP free or held by the peer";
+        bool active = xhafw_node_active(step), probing = false, label_taken = false;
+        unsigned char other[ETH_ALEN];
+        char fix[256], m[18], who[128], what[128], local[IFNAMSIZ];
+        struct link_info link;
+        uint64_t end = 0;
+        struct vip v;
+        int ifindex, r;
+
+        r = vip_load(step, &v);
+        if (r < 0)
+                return r;
+        ifindex = (int) if_nametoindex(v.interface);
+        if (ifindex == 0) {
+                snprintf(fix, sizeof fix, "set interface in the step to the one that carries the management network "
+                         "(ip -br link lists them), or give %s its name back", v.interface);
+                vip_report(step, "interface", XHAFW_CHECK_FAIL, fix, "%s does not exist on this node: activate could "
+                           "not take %s", v.interface, v.address);
+                return 0;
+        }
+        r = nl_open(step, &sk);
+        if (r < 0)
+                return r;
+        r = link_query(step, sk, &v, ifindex, &link);
+        if (r < 0)
+                return r;
+        format_mac(link.mac, m, sizeof m);
+        if (!link.up) {
+                snprintf(fix, sizeof fix, "ip link set %s up", v.interface);
+                vip_report(step, "interface", XHAFW_CHECK_FAIL, fix, "%s is down", v.interface);
+        } else if (!link.running) {
+                snprintf(fix, sizeof fix, "check the cable and the switch port of %s (ip link show %s says "
+                         "NO-CARRIER)", v.interface, v.interface);
+                vip_report(step, "interface", XHAFW_CHECK_FAIL, fix, "%s is up but has no carrier", v.interface);
+        } else
+                vip_report(step, "interface", XHAFW_CHECK_PASS, NULL, "%s is up with carrier%s%s", v.interface,
+                           link.ether ? ", MAC " : "", link.ether ? m : "");
+
+        r = vip_scan(step, sk, &v, ifindex, &scan);
+        if (r < 0)
+                return r;
+        /* Another address with the label would be taken for the VIP by xCAT's mgtifname. */
+        for (struct nl_object *o = nl_cache_get_first(scan.cache); o; o = nl_cache_get_next(o)) {
+                struct rtnl_addr *a = (struct rtnl_addr *) o;
+                const char *label = rtnl_addr_get_label(a);
+
+                if (rtnl_addr_get_family(a) != AF_INET || !label || strcmp(label, v.label) != 0 || addr_is_vip(&v, a))
+                        continue;
+                copy_text(a, "on", what, sizeof what);
+                snprintf(fix, sizeof fix, "ip addr del %.*s dev %s if it is not needed, or set label in the step to a "
+                         "free one", (int) strcspn(what, " "), what, v.interface);
+                vip_report(step, "label free", XHAFW_CHECK_FAIL, fix, "label %s is taken by %s", v.label, what);
+                label_taken = true;
+        }
+        if (!label_taken)
+                vip_report(step, "label free", XHAFW_CHECK_PASS, NULL, "no other address has the label %s", v.label);
+
+        if (active) {
+                vip_report(step, held, XHAFW_CHECK_PASS, NULL, "this node holds the role: %s is %s here", v.address,
+                           scan.configured ? "held" : "not held in the configured form");
+                return 0;
+        }
+        if (scan.copies > 0) {
+                struct rtnl_addr *a = scan.configured;
+
+                for (struct nl_object *o = nl_cache_get_first(scan.cache); o && !a; o = nl_cache_get_next(o))
+                        if (addr_is_vip(&v, (struct rtnl_addr *) o))
+                                a = (struct rtnl_addr *) o;
+                copy_text(a, "on", what, sizeof what);
+                snprintf(fix, sizeof fix, "ip addr del %.*s dev %s (or xhafw deactivate)", (int) strcspn(what, " "),
+                         what, v.interface);
+                vip_report(step, held, XHAFW_CHECK_FAIL, fix, "the VIP is on this standby: %s", what);
+                return 0;
+        }
+        if (!link.up || !link.running || !link.ether) {
+                vip_report(step, held, XHAFW_CHECK_WARN, "bring the interface up, then run xhafw preflight again",
+                           "not probed: %s %s", v.interface, !link.ether ? "is not an Ethernet interface" :
+                           "has no link");
+                return 0;
+        }
+        fd = arp_socket(step, &v, ifindex);
+        r = fd < 0 ? fd : arp_probe(step, fd, ifindex, &v, link.mac, other, &probing, &end);
+        if (r < 0) {
+                vip_report(step, held, XHAFW_CHECK_WARN, "see the messages above; the probe needs CAP_NET_RAW",
+                           "cannot probe for %s on %s: %s", v.address, v.interface, strerror(-r));
+                return 0;
+        }
+        if (r == 0) {
+                vip_report(step, held, XHAFW_CHECK_PASS, NULL, "%s is free: no answer to %u probes within %llu ms",
+                           v.address, v.probe_count, (unsigned long long) ((v.probe_count - 1) * v.probe_interval_ms +
+                                                                           v.probe_timeout_ms));
+                return 0;
+        }
+        format_mac(other, m, sizeof m);
+        if (local_mac_owner(sk, other, local)) {
+                snprintf(fix, sizeof fix, "remove the address from %s (ip addr show %s)", local, local);
+                vip_report(step, held, XHAFW_CHECK_FAIL, fix, "%s is answered by %s, this host's own %s", v.address, m,
+                           local);
+        } else if (probing) {
+                vip_report(step, held, XHAFW_CHECK_WARN, "is the other node activating? run xhafw preflight again "
+                           "once it is done", "%s is being probed for by %s right now", v.address, m);
+        } else if (neighbour_with_mac(sk, &v, other, who, sizeof who))
+                vip_report(step, held, XHAFW_CHECK_PASS, NULL, "%s is held by %s, the MAC of %s: the other management "
+                           "node, if that is the peer", v.address, m, who);
+        else
+                vip_report(step, held, XHAFW_CHECK_WARN, "find the host with that MAC (the switch's MAC table, ip neigh "
+                           "on the peer); if it is not the other management node, remove the address there",
+                           "%s is held by %s, which is no known neighbour's MAC", v.address, m);
+        return 0;
+}
+
+
 XHAFW_PLUGIN_DEFINE(.name = "vip", .version = "1.0",
                     .summary = "virtual IPv4 address with a duplicate-address probe and gratuitous ARP",
                     .options = vip_options,
@@ -1103,4 +1267,5 @@ XHAFW_PLUGIN_DEFINE(.name = "vip", .version = "1.0",
                     .check = vip_check,
                     .apply = vip_apply,
                     .revert = vip_revert,
-                    .validate = vip_validate);
+                    .validate = vip_validate,
+                    .preflight = vip_preflight);
