@@ -965,6 +965,101 @@ static void rollback(struct engine *e)
         }
 }
 
+/* status, describe, validate, preflight: actions that do not depend on each other, all at once
+ * (schedule() orders by `after` only for activate and deactivate). */
+static void run_parallel(struct engine *e)
+{
+        struct config *cfg = e->cfg;
+
+        new_pass(e, e->o->mode, SCOPE_SELECTED);
+        if (e->o->mode == RUN_VALIDATE) {
+                size_t first = cfg->n_steps;
+                for (size_t i = 0; i < cfg->n_steps; i++) {
+                        if (e->phase[i] == PH_WAIT && !plugin_validate_fn(cfg->steps[i]->plugin))
+                                e->phase[i] = PH_DONE;
+                        e->validating[i] = e->phase[i] == PH_WAIT;
+                        if (e->validating[i] && first == cfg->n_steps)
+                                first = i;
+                }
+                if (first < cfg->n_steps && start_action(e, first, ACT_VALIDATE, true) == 0)
+                        /* the one child validates them all: the loop only waits for it */
+                        for (size_t i = 0; i < cfg->n_steps; i++)
+                                if (e->validating[i])
+                                        e->phase[i] = PH_RUNNING;
+        }
+        loop(e);
+        if (e->o->mode == RUN_STATUS)
+                derive_states(e);
+}
+
+static void run_activate(struct engine *e)
+{
+        if (e->o->selected) {
+                /* the steps outside --only are looked at, not touched: their state gates */
+                new_pass(e, RUN_STATUS, SCOPE_UNSELECTED);
+                loop(e);
+                derive_states(e);
+        }
+        new_pass(e, RUN_ACTIVATE, SCOPE_SELECTED);
+        loop(e);
+        e->rep->aborted = e->aborting;
+        if ((!e->o->dry_run || e->o->inject) && e->aborting && !e->o->no_rollback)
+                rollback(e);
+}
+
+static void run_deactivate(struct engine *e)
+{
+        struct run_report *rep = e->rep;
+
+        /* The skip test needs the status rule, which needs every check: one parallel pass. */
+        new_pass(e, RUN_STATUS, SCOPE_ALL);
+        loop(e);
+        derive_states(e);
+        for (size_t i = 0; i < e->cfg->n_steps; i++) {
+                struct step_report *sr = &rep->steps[i];
+                if (sr->outcome == OUT_UNKNOWN && (sr->check_result == -ETIME || sr->check_result == -ECHILD)) {
+                        /* A check that crashed or hung: the step cannot be trusted to be down. */
+                        sr->outcome = OUT_FAILED;
+                        rep->n_failed++;
+                }
+        }
+        new_pass(e, RUN_DEACTIVATE, SCOPE_SELECTED);
+        for (size_t i = 0; i < e->cfg->n_steps; i++)
+                if (rep->steps[i].outcome == OUT_FAILED)
+                        e->phase[i] = PH_DONE;
+        loop(e);
+}
+
+/* The report's last word: what was not selected, never started, changed, and left. */
+static void report_close(struct engine *e)
+{
+        struct run_report *rep = e->rep;
+
+        for (size_t i = 0; i < e->cfg->n_steps; i++) {
+                struct step_report *sr = &rep->steps[i];
+                enum step_outcome so;
+                /* Steps outside --only were looked at only to gate the others: not part of the report. */
+                if (!selected(e, i) && sr->outcome != OUT_DISABLED) {
+                        sr->outcome = OUT_NONE;
+                        set_reason(sr, NULL);
+                }
+                /* Anything still waiting was never started (abort or interruption). */
+                if (e->phase[i] == PH_WAIT && sr->outcome != OUT_DISABLED) {
+                        sr->outcome = OUT_BLOCKED;
+                        if (!sr->reason)
+                                set_reason(sr, strdup_or_die(rep->interrupted ? "not started: interrupted" :
+                                                             "not started: the run stopped at a failure"));
+                }
+                so = sr->outcome;
+                if (so == OUT_APPLIED || so == OUT_REVERTED)
+                        rep->n_changed++;
+                if (so == OUT_APPLIED || so == OUT_FAILED || so == OUT_ROLLBACK_FAILED ||
+                    (e->o->mode == RUN_DEACTIVATE && (so == OUT_BLOCKED || so == OUT_ACTIVE || so == OUT_PARTIAL ||
+                                                      so == OUT_UNKNOWN)))
+                        rep->n_left++;
+        }
+}
+
 int engine_run(struct config *cfg, const struct run_options *o, struct run_report *rep)
 {
         struct engine e;
@@ -985,98 +1080,13 @@ int engine_run(struct config *cfg, const struct run_options *o, struct run_repor
         for (size_t i = 0; i < cfg->n_steps; i++)
                 if (!cfg->steps[i]->enabled)
                         rep->steps[i].outcome = OUT_DISABLED;
-
-        switch (o->mode) {
-        case RUN_STATUS:
-        case RUN_DESCRIBE:
-        case RUN_VALIDATE:
-        case RUN_PREFLIGHT:
-                new_pass(&e, o->mode, SCOPE_SELECTED);
-                /* These actions do not depend on each other: no ordering, all in parallel. */
-                for (size_t i = 0; i < cfg->n_steps; i++)
-                        if (e.phase[i] == PH_WAIT && o->mode == RUN_VALIDATE && !plugin_validate_fn(cfg->steps[i]->plugin))
-                                e.phase[i] = PH_DONE;
-                if (o->mode == RUN_VALIDATE) {
-                        size_t first = cfg->n_steps;
-                        for (size_t i = 0; i < cfg->n_steps && first == cfg->n_steps; i++)
-                                if (e.phase[i] == PH_WAIT)
-                                        first = i;
-                        for (size_t i = 0; i < cfg->n_steps; i++)
-                                e.validating[i] = e.phase[i] == PH_WAIT;
-                        if (first < cfg->n_steps && start_action(&e, first, ACT_VALIDATE, true) == 0) {
-                                /* the one child validates them all: the loop only waits for it */
-                                for (size_t i = 0; i < cfg->n_steps; i++)
-                                        if (e.phase[i] == PH_WAIT)
-                                                e.phase[i] = PH_RUNNING;
-                                e.phase[first] = PH_RUNNING;
-                        }
-                }
-                {
-                        enum run_mode m = o->mode;
-                        /* schedule() orders by `after` only for activate/deactivate */
-                        e.mode = m;
-                        loop(&e);
-                }
-                if (o->mode == RUN_STATUS)
-                        derive_states(&e);
-                break;
-        case RUN_ACTIVATE:
-                if (o->selected) {
-                        /* the steps outside --only are looked at, not touched: their state gates */
-                        new_pass(&e, RUN_STATUS, SCOPE_UNSELECTED);
-                        loop(&e);
-                        derive_states(&e);
-                }
-                new_pass(&e, RUN_ACTIVATE, SCOPE_SELECTED);
-                loop(&e);
-                rep->aborted = e.aborting;
-                if ((!o->dry_run || o->inject) && e.aborting && !o->no_rollback)
-                        rollback(&e);
-                break;
-        case RUN_DEACTIVATE:
-                /* The skip test needs the status rule, which needs every check: one parallel pass. */
-                new_pass(&e, RUN_STATUS, SCOPE_ALL);
-                loop(&e);
-                derive_states(&e);
-                for (size_t i = 0; i < cfg->n_steps; i++) {
-                        struct step_report *sr = &rep->steps[i];
-                        if (sr->outcome == OUT_UNKNOWN && (sr->check_result == -ETIME || sr->check_result == -ECHILD)) {
-                                /* A check that crashed or hung: the step cannot be trusted to be down. */
-                                sr->outcome = OUT_FAILED;
-                                rep->n_failed++;
-                        }
-                }
-                new_pass(&e, RUN_DEACTIVATE, SCOPE_SELECTED);
-                for (size_t i = 0; i < cfg->n_steps; i++)
-                        if (rep->steps[i].outcome == OUT_FAILED)
-                                e.phase[i] = PH_DONE;
-                loop(&e);
-                break;
-        }
-
-        /* Steps outside --only were looked at only to gate the others: not part of the report. */
-        for (size_t i = 0; i < cfg->n_steps; i++)
-                if (!selected(&e, i) && rep->steps[i].outcome != OUT_DISABLED) {
-                        rep->steps[i].outcome = OUT_NONE;
-                        set_reason(&rep->steps[i], NULL);
-                }
-        /* Anything still waiting was never started (abort or interruption). */
-        for (size_t i = 0; i < cfg->n_steps; i++)
-                if (e.phase[i] == PH_WAIT && rep->steps[i].outcome != OUT_DISABLED) {
-                        rep->steps[i].outcome = OUT_BLOCKED;
-                        if (!rep->steps[i].reason)
-                                set_reason(&rep->steps[i], strdup_or_die(rep->interrupted ? "not started: interrupted" :
-                                                                         "not started: the run stopped at a failure"));
-                }
-        for (size_t i = 0; i < cfg->n_steps; i++) {
-                enum step_outcome so = rep->steps[i].outcome;
-                if (so == OUT_APPLIED || so == OUT_REVERTED)
-                        rep->n_changed++;
-                if (so == OUT_APPLIED || so == OUT_FAILED || so == OUT_ROLLBACK_FAILED ||
-                    (o->mode == RUN_DEACTIVATE && (so == OUT_BLOCKED || so == OUT_ACTIVE || so == OUT_PARTIAL ||
-                                                   so == OUT_UNKNOWN)))
-                        rep->n_left++;
-        }
+        if (o->mode == RUN_ACTIVATE)
+                run_activate(&e);
+        else if (o->mode == RUN_DEACTIVATE)
+                run_deactivate(&e);
+        else
+                run_parallel(&e);
+        report_close(&e);
         /* Background work ends with the run (DESIGN §5): never left behind. */
         background_finish(e.sigfd);
         close(e.sigfd);
