@@ -292,6 +292,39 @@ static int collect(struct xhafw_step *step, pid_t pid, int out_fd, struct captur
         return r;
 }
 
+/* What execve() failed with in the child (sent over the close-on-exec pipe), or 0 when it ran. */
+static int exec_errno(int fd)
+{
+        int e = 0;
+        for (;;) {
+                ssize_t n = read(fd, &e, sizeof e);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                return n == (ssize_t) sizeof e ? e : 0;
+        }
+}
+
+/* The command's end as xhafw_run returns it: the exit status, 128 + N when killed by signal N, or
+ * -errno when it could not be executed. */
+static int command_result(struct xhafw_step *step, const char *name, const char *file, int status, int child_errno)
+{
+        if (child_errno) {
+                xhafw_log(step, LOG_ERR, "cannot execute %s: %s", file, strerror(child_errno));
+                return -child_errno;
+        }
+        if (WIFEXITED(status)) {
+                if (WEXITSTATUS(status) != 0)
+                        xhafw_log(step, LOG_INFO, "%s exited with status %d", name, WEXITSTATUS(status));
+                return WEXITSTATUS(status);
+        }
+        if (WIFSIGNALED(status)) {
+                xhafw_log(step, LOG_WARNING, "%s killed by signal %d (%s)", name, WTERMSIG(status),
+                          strsignal(WTERMSIG(status)));
+                return 128 + WTERMSIG(status);
+        }
+        return -EIO;
+}
+
 XHAFW_API int xhafw_run(struct xhafw_step *step, const char *const argv[], unsigned flags, char **ret_output)
 {
         const struct settings *s;
@@ -348,14 +381,7 @@ XHAFW_API int xhafw_run(struct xhafw_step *step, const char *const argv[], unsig
         close(err[1]);
         out[1] = err[1] = -1;
         r = collect(step, pid, out[0], &cap, &status);
-        for (;;) {
-                ssize_t n = read(err[0], &child_errno, sizeof child_errno);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n != (ssize_t) sizeof child_errno)
-                        child_errno = 0;
-                break;
-        }
+        child_errno = exec_errno(err[0]);
         if (r < 0) {
                 xhafw_log(step, LOG_ERR, "cannot read the output of %s: %s", argv[0], strerror(-r));
                 goto out;
@@ -368,23 +394,9 @@ XHAFW_API int xhafw_run(struct xhafw_step *step, const char *const argv[], unsig
                 xhafw_log(step, LOG_INFO, "output of %s truncated: %zu bytes beyond the first %d dropped",
                           argv[0], cap.dropped, XHAFW_MAX_OUTPUT);
 
-        if (child_errno) {
-                r = -child_errno;
-                xhafw_log(step, LOG_ERR, "cannot execute %s: %s", file, strerror(child_errno));
+        r = command_result(step, argv[0], file, status, child_errno);
+        if (r < 0)
                 goto out;
-        }
-        if (WIFEXITED(status)) {
-                r = WEXITSTATUS(status);
-                if (r != 0)
-                        xhafw_log(step, LOG_INFO, "%s exited with status %d", argv[0], r);
-        } else if (WIFSIGNALED(status)) {
-                r = 128 + WTERMSIG(status);
-                xhafw_log(step, LOG_WARNING, "%s killed by signal %d (%s)", argv[0], WTERMSIG(status),
-                          strsignal(WTERMSIG(status)));
-        } else {
-                r = -EIO;
-                goto out;
-        }
         if (ret_output) {
                 *ret_output = cap.buf;
                 cap.buf = NULL;
