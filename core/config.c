@@ -517,6 +517,73 @@ static const char *path_setting_problem(const char *key, const char *v)
         return NULL;
 }
 
+/* One key of [xhafw], checked and set. */
+static void settings_key(struct config *cfg, const char *file, unsigned line, const char *key, const char *v)
+{
+        struct settings *s = &cfg->settings;
+        long long n;
+
+        if (strcmp(key, "jobs") == 0) {
+                if (parse_int(v, &n) < 0 || n < 1 || n > XHAFW_MAX_JOBS)
+                        config_error(cfg, file, line, NULL, "jobs = '%s': expected a number from 1 to %d", v,
+                                     XHAFW_MAX_JOBS);
+                else
+                        s->jobs = (unsigned) n;
+        } else if (strcmp(key, "journal_runs") == 0) {
+                if (parse_int(v, &n) < 0 || n < 1 || n > 100000)
+                        config_error(cfg, file, line, NULL, "journal_runs = '%s': expected a number from 1 to "
+                                     "100000", v);
+                else
+                        s->journal_runs = (unsigned) n;
+        } else if (strcmp(key, "timeout") == 0 || strcmp(key, "grace") == 0 ||
+                   strcmp(key, "max_clock_offset") == 0) {
+                uint64_t ms;
+                if (parse_duration_ms(v, &ms) < 0 || ms == 0)
+                        config_error(cfg, file, line, NULL, "%s = '%s': expected a duration such as 500ms, 30s or 2m",
+                                     key, v);
+                else
+                        *(strcmp(key, "timeout") == 0 ? &s->timeout_ms : strcmp(key, "grace") == 0 ?
+                          &s->grace_ms : &s->max_clock_offset_ms) = ms;
+        } else if (strcmp(key, "peer") == 0) {
+                /* a host name or address for ssh: no option of ssh's may hide in it */
+                if (!*v || v[0] == '-' || strpbrk(v, " \t/"))
+                        config_error(cfg, file, line, NULL, "peer = '%s': expected the other node's host name or "
+                                     "address (as ssh takes it)", v);
+                else
+                        set_str(&s->peer, v);
+        } else if (strcmp(key, "service_manager") == 0 || strcmp(key, "pass_env") == 0) {
+                char **items;
+                size_t n_items;
+                const char *problem = list_problem(v, strcmp(key, "service_manager") == 0);
+                if (problem) {
+                        config_error(cfg, file, line, NULL, "%s = '%s': expected %s", key, v, problem);
+                        return;
+                }
+                split_list(v, &items, &n_items);
+                if (strcmp(key, "service_manager") == 0 && n_items == 0) {
+                        config_error(cfg, file, line, NULL, "service_manager is empty: name a program, e.g. systemctl");
+                        strv_free(items);
+                        return;
+                }
+                if (strcmp(key, "service_manager") == 0) {
+                        strv_free(s->service_manager);
+                        s->service_manager = items;
+                } else {
+                        strv_free(s->pass_env);
+                        s->pass_env = items;
+                }
+        } else {
+                char **dst = strcmp(key, "conf_d") == 0      ? &s->conf_d :
+                             strcmp(key, "plugin_path") == 0 ? &s->plugin_path :
+                             strcmp(key, "state_dir") == 0   ? &s->state_dir : &s->path;
+                const char *problem = path_setting_problem(key, v);
+                if (problem)
+                        config_error(cfg, file, line, NULL, "%s = '%s': %s", key, v, problem);
+                else
+                        set_str(dst, v);
+        }
+}
+
 static void settings_load(struct config *cfg, const char *file, bool explicit)
 {
         struct settings *s = &cfg->settings;
@@ -552,69 +619,8 @@ static void settings_load(struct config *cfg, const char *file, bool explicit)
         }
         for (const char *const *key = global_keys; *key; key++) {
                 const char *v = ini_get(&loc, "xhafw", *key);
-                unsigned line = line_of(&loc, "xhafw", *key);
-                long long n;
-                if (!v)
-                        continue;
-                if (strcmp(*key, "jobs") == 0) {
-                        if (parse_int(v, &n) < 0 || n < 1 || n > XHAFW_MAX_JOBS)
-                                config_error(cfg, file, line, NULL, "jobs = '%s': expected a number from 1 to %d", v,
-                                             XHAFW_MAX_JOBS);
-                        else
-                                s->jobs = (unsigned) n;
-                } else if (strcmp(*key, "journal_runs") == 0) {
-                        if (parse_int(v, &n) < 0 || n < 1 || n > 100000)
-                                config_error(cfg, file, line, NULL, "journal_runs = '%s': expected a number from 1 to "
-                                             "100000", v);
-                        else
-                                s->journal_runs = (unsigned) n;
-                } else if (strcmp(*key, "timeout") == 0 || strcmp(*key, "grace") == 0 ||
-                           strcmp(*key, "max_clock_offset") == 0) {
-                        uint64_t ms;
-                        if (parse_duration_ms(v, &ms) < 0 || ms == 0)
-                                config_error(cfg, file, line, NULL, "%s = '%s': expected a duration such as 500ms, 30s or 2m",
-                                             *key, v);
-                        else
-                                *(strcmp(*key, "timeout") == 0 ? &s->timeout_ms : strcmp(*key, "grace") == 0 ?
-                                  &s->grace_ms : &s->max_clock_offset_ms) = ms;
-                } else if (strcmp(*key, "peer") == 0) {
-                        /* a host name or address for ssh: no option of ssh's may hide in it */
-                        if (!*v || v[0] == '-' || strpbrk(v, " \t/"))
-                                config_error(cfg, file, line, NULL, "peer = '%s': expected the other node's host name or "
-                                             "address (as ssh takes it)", v);
-                        else
-                                set_str(&s->peer, v);
-                } else if (strcmp(*key, "service_manager") == 0 || strcmp(*key, "pass_env") == 0) {
-                        char **items;
-                        size_t n_items;
-                        const char *problem = list_problem(v, strcmp(*key, "service_manager") == 0);
-                        if (problem) {
-                                config_error(cfg, file, line, NULL, "%s = '%s': expected %s", *key, v, problem);
-                                continue;
-                        }
-                        split_list(v, &items, &n_items);
-                        if (strcmp(*key, "service_manager") == 0 && n_items == 0) {
-                                config_error(cfg, file, line, NULL, "service_manager is empty: name a program, e.g. systemctl");
-                                strv_free(items);
-                                continue;
-                        }
-                        if (strcmp(*key, "service_manager") == 0) {
-                                strv_free(s->service_manager);
-                                s->service_manager = items;
-                        } else {
-                                strv_free(s->pass_env);
-                                s->pass_env = items;
-                        }
-                } else {
-                        char **dst = strcmp(*key, "conf_d") == 0      ? &s->conf_d :
-                                     strcmp(*key, "plugin_path") == 0 ? &s->plugin_path :
-                                     strcmp(*key, "state_dir") == 0   ? &s->state_dir : &s->path;
-                        const char *problem = path_setting_problem(*key, v);
-                        if (problem)
-                                config_error(cfg, file, line, NULL, "%s = '%s': %s", *key, v, problem);
-                        else
-                                set_str(dst, v);
-                }
+                if (v)
+                        settings_key(cfg, file, line_of(&loc, "xhafw", *key), *key, v);
         }
         iniparser_freedict(d);
         locations_free(&loc);
