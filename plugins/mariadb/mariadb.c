@@ -268,22 +268,33 @@ static void my_exe_name(long pid, char *buf, size_t size)
  * Whether pid is a live MariaDB (or MySQL) server of this node whose working directory is
  * data_dir: the server chdirs to its data directory, and a pid recorded by the other node (or in
  * another PID namespace) names, here, either nothing or a process that fails this test. A server
- * in another network namespace (a container) is not this node's either: it cannot answer at this
- * node's addresses, and its /proc entry is visible only because PID namespaces nest.
+ * in another network or PID namespace (a container, or the other node as the tests simulate it) is
+ * not this node's either: its /proc entry is visible only because PID namespaces nest, it records
+ * its pid as that namespace sees it, and it does not answer at this node's addresses.
  */
+static bool my_same_ns(long pid, const char *ns)
+{
+        char self[64], path[64];
+        struct stat a, b;
+
+        snprintf(self, sizeof self, "/proc/self/ns/%s", ns);
+        snprintf(path, sizeof path, "/proc/%ld/ns/%s", pid, ns);
+        if (stat(self, &a) < 0)
+                return true; /* no namespaces to tell apart */
+        return stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static bool my_is_local_server(long pid, const char *data_dir)
 {
         char path[64], exe[256];
-        struct stat dir_st, st, ns_self;
+        struct stat dir_st, st;
 
         if (pid <= 0 || pid > INT32_MAX || stat(data_dir, &dir_st) < 0)
                 return false;
         snprintf(path, sizeof path, "/proc/%ld/cwd", pid);
         if (stat(path, &st) < 0 || st.st_dev != dir_st.st_dev || st.st_ino != dir_st.st_ino)
                 return false;
-        snprintf(path, sizeof path, "/proc/%ld/ns/net", pid);
-        if (stat("/proc/self/ns/net", &ns_self) == 0 &&
-            (stat(path, &st) < 0 || st.st_dev != ns_self.st_dev || st.st_ino != ns_self.st_ino))
+        if (!my_same_ns(pid, "net") || !my_same_ns(pid, "pid"))
                 return false;
         my_exe_name(pid, exe, sizeof exe);
         return strcmp(exe, "mariadbd") == 0 || strcmp(exe, "mysqld") == 0;

@@ -10,14 +10,16 @@ data=$1 optfile=$2 port=$3 sock=$4 log=$5 verb=$6 unit=${7:-}
 cd / || exit 1
 echo "$verb $unit" >> "$log.calls"
 if [ -e "$log.fail-$verb" ]; then echo "test-svcman: $verb $unit failed (injected)" >&2; exit 1; fi
-# The servers of this data directory in this network namespace, by pid.
+# The servers of this data directory in this network and PID namespace (the ones it started), by pid.
 servers() {
-        local p self
+        local p self selfpid
         self=$(readlink /proc/self/ns/net)
+        selfpid=$(readlink /proc/self/ns/pid)
         # pgrep first: a shell loop over every /proc entry costs a few hundred ms, which would be counted as the start's
         for p in $(pgrep -x mariadbd; pgrep -x mysqld); do
                 [ "$(readlink "/proc/$p/cwd" 2> /dev/null)" = "$data" ] || continue
                 [ "$(readlink "/proc/$p/ns/net" 2> /dev/null)" = "$self" ] || continue
+                [ "$(readlink "/proc/$p/ns/pid" 2> /dev/null)" = "$selfpid" ] || continue
                 echo "$p"
         done
 }

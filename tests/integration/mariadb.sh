@@ -274,6 +274,29 @@ run 0 xhn activate --yes
 [ "$(sql_b 'SELECT COUNT(*) FROM t')" = 5 ] || fail "rows lost across the other node's run"
 pass "a live server elsewhere: status INACTIVE, exit 6, nothing started or edited"
 
+# --- the other node as the postgres test simulates it: a server of the same data directory in a PID
+# namespace of its own but in this node's network namespace, on the configured socket, no TCP. Its
+# /proc entry works in $DATA, but it is no server of this node: status INACTIVE, activate exit 6 ---
+run 0 xhn deactivate --yes
+wait_no_server
+(cd / && ina setsid -f unshare -p -f --mount-proc /usr/sbin/mariadbd --no-defaults --user=root --datadir="$DATA" \
+        --socket="$SOCK" --pid-file="$DATA/mariadb.pid" --skip-networking --log-error="$M/log/other2.log" \
+        < /dev/null > /dev/null 2>&1)
+for _ in $(seq 1 300); do sql_root 'SELECT 1' > /dev/null 2>&1 && break; sleep 0.1; done
+sql_root 'SELECT 1' > /dev/null || { cat "$M/log/other2.log" >&2; fail "the PID-namespaced server did not start"; }
+[ "$(head -n 1 "$DATA/mariadb.pid")" = 1 ] || fail "the PID-namespaced server should record pid 1"
+n=$(starts)
+run 3 xhn -v status
+expect_output "a server answers at localhost, but no server of this node runs for $DATA"
+run 6 xhn -v activate --yes
+expect_output "refusing to start: a server answers at $SOCK port $PORT"
+[ "$(starts)" = "$n" ] || fail "the refused apply started a server"
+for p in $(servers); do kill -TERM "$p"; done
+wait_no_server
+run 0 xhn activate --yes
+[ "$(sql_b 'SELECT COUNT(*) FROM t')" = 5 ] || fail "rows lost across the other node's run"
+pass "a server in another PID namespace on this node's socket: INACTIVE, exit 6"
+
 # --- grants: check sees one missing; grant_revert removes only what this step added ---
 sql_root "DROP USER 'xcatadmin'@'192.0.2.1'"
 run 4 xhn status
