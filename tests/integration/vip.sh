@@ -333,7 +333,8 @@ bad() {
 bad "missing interface" "interface" "address = $VIP/24"
 bad "malformed address" "address" "address = 192.0.2.300/24" "interface = eth0"
 bad "address without prefix" "lacks a prefix length" "address = $VIP" "interface = eth0"
-bad "IPv6 address" "IPv6" "address = 2001:db8::100/64" "interface = eth0"
+bad "an IPv6 option on an IPv4 VIP" "na_count applies to IPv6 VIPs only" "address = $VIP/24" "interface = eth0" \
+        "na_count = 3"
 bad "long label" "longer than 15" "address = $VIP/24" "interface = eth0" "label = eth0:abcdefghijk"
 bad "label of another interface" "must be 'eth0' or start with 'eth0:'" "address = $VIP/24" "interface = eth0" \
         "label = eth1:0"
