@@ -444,11 +444,14 @@ want=0
 for f in "$T/shipped"/*.conf; do
         sec=""
         lineno=0
+        # a disabled step's empty values are the site's to fill in only once it is enabled
+        disabled=" $(awk '/^\[.*\]$/ { s = substr($0, 2, length($0) - 2) } /^enabled *= *no/ { print s }' "$f" | tr '\n' ' ') "
         while IFS= read -r l; do
                 lineno=$((lineno + 1))
                 case "$l" in
                 "["*"]") sec=${l#[}; sec=${sec%]} ;;
-                *" =") grep -F "$f:$lineno: step $sec: required option '${l% =}' " "$T/out" | grep -q "is empty" ||
+                *" =") case "$disabled" in *" $sec "*) continue ;; esac
+                        grep -F "$f:$lineno: step $sec: required option '${l% =}' " "$T/out" | grep -q "is empty" ||
                         { cat "$T/out" >&2; fail "validate does not list ${f##*/}:$lineno ($sec: ${l% =})"; }
                         want=$((want + 1)) ;;
                 esac
