@@ -629,6 +629,101 @@ static int my_ask_server(const struct my_cfg *c, const char *password, char vals
         return r;
 }
 
+/* ---- where the active node's server answers, recorded on the shared storage ---- */
+
+/*
+ * MariaDB's pid file holds only a pid, where PostgreSQL's postmaster.pid records an address to ask.
+ * So the node that activates records, in data_dir, the addresses its server answers at (beside
+ * the VIP: its own static address), and the other node's guard asks there too, with no need to
+ * configure guard_addresses for it.
+ */
+#define MY_PLACES_FILE "xhafw-mariadb.places"
+#define MY_MAX_RECORDED 16
+
+static bool my_loopback(const char *a)
+{
+        return strcasecmp(a, "localhost") == 0 || strncmp(a, "127.", 4) == 0 || strcmp(a, "::1") == 0;
+}
+
+static void my_places_add(struct mycnf_buf *b, unsigned *n, const char *a)
+{
+        char line[300];
+
+        if (*n >= MY_MAX_RECORDED || my_loopback(a) || strcmp(a, "*") == 0 || strcmp(a, "0.0.0.0") == 0 ||
+            strcmp(a, "::") == 0 || !mycnf_item_ok(a, false) || strlen(a) > 255)
+                return;
+        snprintf(line, sizeof line, "address %s\n", a);
+        if (b->data && strstr(b->data, line))
+                return;
+        mycnf_buf_str(b, line);
+        (*n)++;
+}
+
+/* The record's text: bind_addresses, or this node's interface addresses when a wildcard stands. */
+static char *my_places_text(const struct my_cfg *c)
+{
+        struct mycnf_buf b = { 0 };
+        unsigned n = 0;
+        bool wildcard = false;
+
+        mycnf_buf_str(&b, "# Written by xhafw's mariadb step on the node that activated last: where its server\n"
+                          "# answers. The other node's split-brain guard asks there before starting a server.\n");
+        for (size_t i = 0; i < c->n_bind; i++) {
+                if (strcmp(c->bind[i], "*") == 0 || strcmp(c->bind[i], "0.0.0.0") == 0 || strcmp(c->bind[i], "::") == 0)
+                        wildcard = true;
+                my_places_add(&b, &n, c->bind[i]);
+        }
+        if (wildcard) {
+                struct ifaddrs *ifa = NULL;
+
+                if (getifaddrs(&ifa) == 0) {
+                        for (struct ifaddrs *i = ifa; i; i = i->ifa_next) {
+                                char a[INET6_ADDRSTRLEN];
+                                const void *p;
+
+                                if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+                                        continue;
+                                p = i->ifa_addr->sa_family == AF_INET ? (const void *) &((struct sockaddr_in *) i->ifa_addr)->sin_addr
+                                                                      : (const void *) &((struct sockaddr_in6 *) i->ifa_addr)->sin6_addr;
+                                if (i->ifa_addr->sa_family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *) p))
+                                        continue;
+                                if (inet_ntop(i->ifa_addr->sa_family, p, a, sizeof a))
+                                        my_places_add(&b, &n, a);
+                        }
+                        freeifaddrs(ifa);
+                }
+        }
+        return mycnf_buf_steal(&b);
+}
+
+/* Record where this node's server answers, unless the record already says so. */
+static int my_places_record(struct xhafw_step *step, const struct my_cfg *c)
+{
+        char *path = my_path_join(c->data_dir, MY_PLACES_FILE), *want = my_places_text(c), *have = NULL;
+        int r = 0;
+
+        if (!path || !want) {
+                r = -ENOMEM;
+                goto out;
+        }
+        if (my_read_file(path, &have) == 0 && strcmp(have, want) == 0)
+                goto out;
+        if (xhafw_dry_run(step)) {
+                xhafw_log(step, LOG_NOTICE, "would record in %s where this node's server answers", path);
+                goto out;
+        }
+        r = xhafw_file_replace(step, path, want);
+        if (r < 0)
+                xhafw_log(step, LOG_WARNING, "cannot record in %s where this node's server answers: %s, ignoring",
+                          path, strerror(-r));
+        r = 0;
+out:
+        free(path);
+        free(want);
+        free(have);
+        return r;
+}
+
 /* ---- the split-brain guard ---- */
 
 enum my_probe_state { MY_PROBE_PENDING, MY_PROBE_ANSWERED, MY_PROBE_REFUSED, MY_PROBE_SILENT };
@@ -982,7 +1077,7 @@ static int my_guard(struct xhafw_step *step, const struct my_cfg *c, const char 
                 snprintf(pidinfo, sizeof pidinfo, "there is no pid file in %s", c->data_dir);
         free(pi.text.data);
 
-        max = 4 + (c->n_bind + c->n_guard) * MY_MAX_ADDRS_PER_NAME + 16 * MY_MAX_ADDRS_PER_NAME;
+        max = 4 + (c->n_bind + c->n_guard + MY_MAX_RECORDED) * MY_MAX_ADDRS_PER_NAME + 16 * MY_MAX_ADDRS_PER_NAME;
         pl = calloc(max, sizeof *pl);
         if (!pl)
                 return -ENOMEM;
@@ -996,6 +1091,23 @@ static int my_guard(struct xhafw_step *step, const struct my_cfg *c, const char 
         free(value);
         for (size_t i = 0; i < c->n_guard; i++)
                 n = my_add_places(pl, n, max, c->guard[i], c->port, err, sizeof err);
+        {
+                char *path = my_path_join(c->data_dir, MY_PLACES_FILE), *text = NULL;
+                unsigned k = 0;
+
+                if (path && my_read_file(path, &text) == 0)
+                        for (char *line = text, *next; line && *line && k < MY_MAX_RECORDED; line = next) {
+                                next = strchr(line, '\n');
+                                if (next)
+                                        *next++ = '\0';
+                                if (strncmp(line, "address ", 8) == 0 && mycnf_item_ok(line + 8, false)) {
+                                        n = my_add_places(pl, n, max, line + 8, c->port, err, sizeof err);
+                                        k++;
+                                }
+                        }
+                free(text);
+                free(path);
+        }
         if (err[0])
                 xhafw_log(step, LOG_WARNING, "the guard cannot ask %s, ignoring", err);
         for (size_t i = 0; i < n; i++) {
@@ -1572,6 +1684,8 @@ static int my_apply(struct xhafw_step *step)
         r = my_wait_ready(step, &c, password, start);
         if (r == 0)
                 r = my_grants_apply(step, &c, password);
+        if (r == 0)
+                r = my_places_record(step, &c);
 out:
         my_free_password(password);
         free(conf_text);

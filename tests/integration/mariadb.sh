@@ -258,6 +258,14 @@ expect_output "refusing to start: a server answers at 192.0.2.2 port $PORT \(a s
 echo "# guard refusing: $(guard_ms) ms"
 [ "$(starts)" = "$n" ] || fail "the refused apply started a server"
 cmp "$CNF" "$M/cnf.before" || fail "the refused apply changed my.cnf"
+# Without guard_addresses: the record the other node's activation leaves in the data directory
+# names where its server answers, and the guard asks there.
+grep -qx "address 192.0.2.70" "$DATA/xhafw-mariadb.places" || fail "activate did not record this node's addresses"
+grep -q "192.0.2.2" "$DATA/xhafw-mariadb.places" && fail "the record names the other node before it activated"
+printf '# as the other node records it\naddress 192.0.2.2\n' > "$DATA/xhafw-mariadb.places"
+write_step guard_addresses=
+run 6 xhn -v activate --yes
+expect_output "refusing to start: a server answers at 192.0.2.2 port $PORT"
 # A silent place among those asked does not delay the refusal.
 write_step guard_addresses="$SILENT, 192.0.2.2"
 run 6 xhn -v activate --yes
