@@ -61,7 +61,7 @@ printf '%-34s %9.3fs\n' "activate --dry-run, 1000 steps" "$dr"
 
 # A graph of sleeping steps whose critical path is T: root (T/4), then 3 branches of (T/4, T/4),
 # a branch of one T/4 step, then a final step after all (T/4): critical path = 4 x T/4 = T.
-name=sleep
+name="sleep"
 conf "$name" 1
 q=250ms
 {

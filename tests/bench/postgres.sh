@@ -106,12 +106,12 @@ fi
 # guard's own time as logged, and apply (guard, server start with crash recovery, first query).
 sed -i 's/^ready_timeout = .*/ready_timeout = 30s/' "$T/conf.d/50-postgres.conf"
 crash() {
-        local pid p i
+        local pid p
         pg_ctl -l "$PGD/log/server.log" -w start > /dev/null || fail "pg_ctl -w start failed"
         pid=$(head -n 1 "$DATA/postmaster.pid")
         kill -KILL "$pid"
         # gone and reaped, and its children too: postgres refuses a recorded pid that still exists
-        for i in $(seq 1 100); do
+        for _ in $(seq 1 100); do
                 [ ! -e "/proc/$pid" ] || { sleep 0.05; continue; }
                 for p in /proc/[0-9]*; do [ "$(readlink "$p/cwd" 2> /dev/null)" != "$DATA" ] || { sleep 0.05; continue 2; }; done
                 break

@@ -21,7 +21,8 @@ if [ ! -f "$build/build.ninja" ]; then
         CC=clang meson setup "$build" "$top" -Dwerror=true > "$build.setup.log" 2>&1 ||
                 { cat "$build.setup.log" >&2; exit 1; }
 fi
-ninja -C "$build" $(printf 'tests/fuzz/fuzz-%s ' "${names[@]}") tests/plugins/fake.so > /dev/null
+mapfile -t targets < <(printf 'tests/fuzz/fuzz-%s\n' "${names[@]}")
+ninja -C "$build" "${targets[@]}" tests/plugins/fake.so > /dev/null
 
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
@@ -47,7 +48,7 @@ for name in "${names[@]}"; do
         if [ "$frc" = 0 ]; then
                 result=clean
         else
-                result="FAILED (exit $frc): $(ls -t "$artifacts" | grep "^$name-" | head -n1 | sed "s|^|$artifacts/|"), log $log"
+                result="FAILED (exit $frc): $(find "$artifacts" -maxdepth 1 -name "$name-*" -printf '%T@ %p\n' | sort -rn | head -n1 | cut -d' ' -f2-), log $log"
                 rc=1
         fi
         printf '%-8s %10s %8s %6s %s\n' "$name" "${execs:-?}" "${speed:-?}" "${cov:-?}" "$result"

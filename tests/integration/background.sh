@@ -28,8 +28,7 @@ conf() {
 work_pid() { head -1 "$W" 2>/dev/null; }
 # gone PID: the process no longer exists (a zombie counts as gone) within 2 s
 gone() {
-        local i
-        for i in $(seq 40); do
+        for _ in $(seq 40); do
                 [ -n "$1" ] || return 0
                 [ -e "/proc/$1" ] || return 0
                 [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" = Z ] && return 0
@@ -41,7 +40,7 @@ gone() {
 # 1. The work goes on while the later steps run (b does not wait for it), and ends with the run.
 B_EXTRA="sleep = 1s" conf "background = 600ms" "background_bound = 5s"
 expect_exit 0 xh activate --yes
-grep -q done "$W" || fail "the work did not go on while b ran: $(cat "$W" 2>/dev/null)"
+grep -qx "done" "$W" || fail "the work did not go on while b ran: $(cat "$W" 2>/dev/null)"
 gone "$(work_pid)" || fail "background work left behind"
 python3 - "$T/state/journal" <<'PY' || fail "b waited for a's background work"
 import json, sys
@@ -58,7 +57,7 @@ start=$(date +%s%N)
 expect_exit 0 xh -v activate --yes
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 expect_output "the run is over: ending the background work 'fake background work'"
-! grep -q done "$W" || fail "the work outlived the run"
+! grep -qx "done" "$W" || fail "the work outlived the run"
 gone "$(work_pid)" || fail "background work left behind after the run"
 [ "$ms" -lt 5000 ] || fail "activate took $ms ms: it waited for its background work"
 expect_exit 0 xh -q deactivate --yes
@@ -70,7 +69,7 @@ start=$(date +%s%N)
 expect_exit 0 xh activate --yes
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 expect_output "outlived its bound of 300 ms"
-! grep -q done "$W" || fail "the work was not ended at its bound"
+! grep -qx "done" "$W" || fail "the work was not ended at its bound"
 gone "$(work_pid)" || fail "background work past its bound still runs"
 [ "$ms" -lt 5000 ] || fail "activate took $ms ms with a 300 ms bound"
 expect_exit 0 xh -q deactivate --yes
@@ -80,7 +79,7 @@ pass "background work past its bound is killed"
 conf "background = 30s" "apply_mode = crash"
 expect_exit 1 xh activate --yes
 gone "$(work_pid)" || fail "a crashed action's background work still runs"
-! grep -q done "$W" || fail "a crashed action's background work finished"
+! grep -qx "done" "$W" || fail "a crashed action's background work finished"
 pass "a crashed action's background work ends with it"
 
 # 4. SIGTERM during the run ends the work at once and rolls back.

@@ -307,7 +307,7 @@ case_run() {
                         xp=$(run_pid "$n")
                         ap=$(find_action "$PATTERN" "$xp") || fail "$label: no action process runs /$PATTERN/"
                         # its commands: what they do after the crash counts (waited for below)
-                        pids=($(tree "$ap"))
+                        mapfile -t pids < <(tree "$ap")
                         kill -SEGV "$ap"
                 fi ;;
         kill | reboot)
@@ -315,7 +315,7 @@ case_run() {
                         { kill -KILL "$rp" 2> /dev/null || true; wait "$rp" || true; cat "$T/case.out" >&2; tail -n "+$((n + 1))" "$T/state/journal" >&2; fail "$label: the step never started"; }
                 sleep 0.5
                 xp=$(run_pid "$n")
-                pids=($(tree "$rp"))
+                mapfile -t pids < <(tree "$rp")
                 if [ "$f" = reboot ]; then
                         reboot_node "$rp"
                 elif ! kill -KILL "$xp" 2> /dev/null; then

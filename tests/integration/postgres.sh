@@ -276,13 +276,13 @@ tx1=$(tx_packets)
 # A fresh attempt every 150 ms within guard_timeout (the kernel's own resend comes after 1 s):
 # four SYNs at 0, 150, 300 and 450 ms; at least three, whatever the timing.
 [ $((tx1 - tx0)) -ge 3 ] || fail "only $((tx1 - tx0)) packets went to $SILENT: no fresh attempts"
-expect_output "postmaster.pid is stale: pid $pid .*nothing answers at [^ ]*$SILENT[^ ]* port $PORT"
+expect_output "postmaster.pid is stale: pid $pid .*nothing answers at [^ ]*${SILENT}[^ ]* port $PORT"
 expect_output "no reply from $SILENT within guard_timeout"
 [ "$(psqln -c 'SELECT count(*) FROM t')" = 3 ] || fail "rows lost after the crash"
 echo "# guard with one silent address ($SILENT): $(guard_ms) ms, $((tx1 - tx0)) packets sent to it; whole activate $((t1 - t0)) ms"
 crash_with_listen "$BLACKHOLE"
 run 0 xhn -v activate --yes
-expect_output "postmaster.pid is stale: pid $pid .*nothing answers at [^ ]*$BLACKHOLE[^ ]* port $PORT"
+expect_output "postmaster.pid is stale: pid $pid .*nothing answers at [^ ]*${BLACKHOLE}[^ ]* port $PORT"
 grep -q "no reply from" "$T/out" && { cat "$T/out" >&2; fail "a blackhole route fails at once: no place should be silent"; }
 [ "$(psqln -c 'SELECT count(*) FROM t')" = 3 ] || fail "rows lost after the crash"
 echo "# guard with a blackholed address ($BLACKHOLE): $(guard_ms) ms"

@@ -74,7 +74,7 @@ path = $TEMPLATE/tests/bin:/usr/sbin:/usr/bin:/sbin:/bin
 pass_env = GPFS_STANDIN
 timeout = 30s
 EOF
-XHAFW=$XH
+export XHAFW=$XH
 gpfs_step() { # [plugin line]
         {
                 echo "[storage]"

@@ -1,0 +1,23 @@
+#!/bin/bash
+# The tree's habits, checked: every shell script of the repository clean under shellcheck at
+# warning level (an exception is justified inline with a `# shellcheck disable=` comment), and no
+# call the style rules avoid in the C sources. Exit 0, or 1 with the findings.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v shellcheck > /dev/null || { echo "SKIP: needs shellcheck"; exit 77; }
+rc=0
+mapfile -t scripts < <(git ls-files 2> /dev/null | while read -r f; do
+        [ -f "$f" ] && head -c 64 "$f" | head -n 1 | grep -qE '^#!.*(ba)?sh' && echo "$f"
+done)
+[ "${#scripts[@]}" -gt 0 ] || { echo "FAIL: no scripts found (not a git checkout?)"; exit 1; }
+if ! shellcheck -S warning -f gcc "${scripts[@]}"; then
+        echo "FAIL: shellcheck finds warnings in the scripts above"
+        rc=1
+fi
+mapfile -t sources < <(git ls-files 'core/*.[ch]' 'plugins/*.[ch]' 'include/*.h')
+if grep -nE '(^|[^_a-z])(system|popen|atoi|atol|strcpy|strcat|sprintf|gets)[[:space:]]*\(' "${sources[@]}"; then
+        echo "FAIL: calls the style rules avoid (STYLE.md: no shell, no unchecked parsing, no unbounded copies)"
+        rc=1
+fi
+[ "$rc" = 0 ] && echo "lint: ${#scripts[@]} scripts clean under shellcheck, ${#sources[@]} C files without avoided calls"
+exit "$rc"
