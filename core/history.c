@@ -715,8 +715,8 @@ static void print_list(const struct history *h, double since, bool have_since)
                         continue;
                 fmt_local(r->start, false, start, sizeof start);
                 fmt_duration((r->running ? timespec_now() : r->end) - r->start, dur, sizeof dur);
-                if (!r->ended)
-                        strcat(dur, "+");
+                if (!r->ended && strlen(dur) + 1 < sizeof dur)
+                        memcpy(dur + strlen(dur), "+", 2);
                 printf("%4u  %-19s  %-10s  %-*.*s  %-24s  %9s  %s\n", r->index, start, r->mode, (int) wn, (int) wn,
                        r->host ? r->host : "-", run_result(r, res, sizeof res), dur,
                        r->failed_step ? r->failed_step : "-");
