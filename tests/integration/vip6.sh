@@ -363,11 +363,23 @@ ip netns exec "$A" sysctl -q -w net.ipv6.conf.eth0.accept_dad=1
 vip_conf_default
 pass "dad = kernel: added, waited for ($((t1 - t0)) ms in all), announced; refused to run without the kernel's DAD"
 
-# --- dual stack: an IPv4 and an IPv6 VIP as two steps of one graph ---
-{
-        printf '[vip]\naddress = %s/24\ninterface = eth0\n\n' "$VIP4"
-        printf '[vip6]\nplugin = vip\naddress = %s/64\ninterface = eth0\n' "$VIP"
-} > "$T/conf.d/vip.conf"
+# --- the shipped 21-vip6.conf as shipped: disabled, so its empty values are nobody's business yet ---
+rm -f "$T/conf.d/vip.conf"
+cp "$XHAFW_SOURCE_ROOT/conf.d/21-vip6.conf" "$T/conf.d/"
+expect_exit 0 xa validate
+expect_output "vip6 \(disabled\)"
+expect_exit 3 xa status
+expect_output "vip6 +vip +disabled"
+rm -f "$T/conf.d/21-vip6.conf"
+pass "the shipped 21-vip6.conf: disabled, validates as shipped"
+
+# --- dual stack: an IPv4 and an IPv6 VIP as two steps of one graph: the shipped 20-vip.conf and
+# 21-vip6.conf, with the site's values and vip6 enabled ---
+rm -f "$T/conf.d/vip.conf"
+sed -e "s|^address =.*|address = $VIP4/24|" -e "s|^interface =.*|interface = eth0|" \
+        "$XHAFW_SOURCE_ROOT/conf.d/20-vip.conf" > "$T/conf.d/20-vip.conf"
+sed -e "s|^address =.*|address = $VIP/64|" -e "s|^interface =.*|interface = eth0|" -e "s|^enabled = no|enabled = yes|" \
+        "$XHAFW_SOURCE_ROOT/conf.d/21-vip6.conf" > "$T/conf.d/21-vip6.conf"
 expect_exit 0 xa validate
 expect_exit 0 xa activate --yes
 has_vip "dual stack"
@@ -381,8 +393,9 @@ expect_exit 0 xa deactivate --yes
 no_vip "dual stack deactivate"
 [ -z "$(ip -n "$A" -4 -o addr show | grep -F " $VIP4/" || true)" ] || fail "dual stack: $VIP4 left after deactivate"
 expect_exit 3 xa status
+rm -f "$T/conf.d/20-vip.conf" "$T/conf.d/21-vip6.conf"
 vip_conf_default
-pass "dual stack: $VIP4/24 and $VIP/64 taken and given up together, the client reaches both on $MAC_A"
+pass "dual stack (the shipped files): $VIP4/24 and $VIP/64 taken and given up together, the client reaches both on $MAC_A"
 
 # --- the configured interface does not exist; IPv6 disabled on it; the interface down ---
 vip_conf "address = $VIP/64" "interface = nosuch0"
