@@ -121,7 +121,8 @@ void pf_service(struct xhafw_step *step, const char *unit)
         /* systemctl status: 0 running, 1 to 3 not running, 4 no such unit (the LSB codes) */
         r = xhafw_service(step, "status", unit);
         if (r == 4) {
-                snprintf(fix, sizeof fix, "install the package that ships %s, or name the right unit in the step", unit);
+                snprintf(fix, sizeof fix, "install the package that ships %s, or name the right unit in the step",
+                         unit);
                 pf_report(step, "unit exists", XHAFW_CHECK_FAIL, fix,
                           "the service manager has no unit %s (status exits 4): activate could not start it", unit);
                 return;
@@ -163,7 +164,8 @@ void pf_service(struct xhafw_step *step, const char *unit)
         else if (r == 3 || r == 4)
                 pf_report(step, "not running on a standby", XHAFW_CHECK_PASS, NULL, "%s is inactive", unit);
         else {
-                snprintf(fix, sizeof fix, "run `systemctl is-active %s`; if it says active: systemctl stop %s", unit, unit);
+                snprintf(fix, sizeof fix, "run `systemctl is-active %s`; if it says active: systemctl stop %s", unit,
+                         unit);
                 pf_report(step, "not running on a standby", XHAFW_CHECK_WARN, fix, "cannot tell: is-active %s %s %d",
                           unit, r < 0 ? "failed:" : "exited", r < 0 ? -r : r);
         }

@@ -102,8 +102,9 @@ static void ntpstat(struct xhafw_step *step, struct clock_state *cs)
         int r = xhafw_run(step, argv, XHAFW_RUN_READONLY, &out);
 
         if (r == 0 || r == 1) {
+                const char *o = out ? out : "";
                 cs->synced = r == 0;
-                snprintf(cs->seen, sizeof cs->seen, "ntpstat: %.*s", (int) strcspn(out ? out : "", "\n"), out ? out : "");
+                snprintf(cs->seen, sizeof cs->seen, "ntpstat: %.*s", (int) strcspn(o, "\n"), o);
         }
         free(out);
 }
