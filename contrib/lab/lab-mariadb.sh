@@ -1,4 +1,5 @@
 # The lab with MariaDB instead of PostgreSQL (`xhafw-lab demo --db mariadb`): sourced by xhafw-lab
+# shellcheck disable=SC2034  # the variables below are read by xhafw-lab, which sources this file
 # after its own functions, it replaces the parts that are the database's: the data directory on the
 # shared disk, the mariadb step in place of the postgres step, the service manager for the
 # mariadb unit, the client on cn1 and the server's processes. The phases and their checks are the
