@@ -827,7 +827,13 @@ static enum my_probe_state my_probe_start(struct my_place *q, struct my_probe *p
                 p->fd = fd;
                 return MY_PROBE_ANSWERED;
         }
-        if (errno == EINPROGRESS || errno == EAGAIN) {
+        if (errno == EAGAIN && q->addr.ss_family == AF_UNIX) {
+                /* a listener whose queue is full: it is there */
+                snprintf(q->why, sizeof q->why, "its socket's queue is full");
+                close(fd);
+                return MY_PROBE_ANSWERED;
+        }
+        if (errno == EINPROGRESS) {
                 p->fd = fd;
                 return MY_PROBE_PENDING;
         }
@@ -999,7 +1005,10 @@ static struct my_place *my_probe_all(struct my_place *pl, size_t n, uint64_t tim
         if (answered != SIZE_MAX) {
                 r = probes[answered].place;
                 my_probe_close(probes, np, r, probes[answered].fd);
-                my_probe_greeting(probes[answered].fd, r->first + timeout_ms, how, how_size);
+                if (probes[answered].fd >= 0)
+                        my_probe_greeting(probes[answered].fd, r->first + timeout_ms, how, how_size);
+                else
+                        snprintf(how, how_size, "%s", r->why);
         }
         for (size_t j = 0; j < np; j++)
                 if (probes[j].fd >= 0)
