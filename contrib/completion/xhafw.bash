@@ -51,6 +51,18 @@ _xhafw_plugins()
         "${COMP_WORDS[0]}" "${globals[@]}" -q list-plugins 2>/dev/null | awk 'NR > 1 && $1 != "" { print $1 }'
 }
 
+# _xhafw_peers: candidates for preflight --peer: peer of the configuration this command line would
+# use, then the host names bash knows (/etc/hosts, $HOSTFILE).
+_xhafw_peers()
+{
+        local config=/etc/xhafw/xhafw.conf i
+        for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
+                [ "${COMP_WORDS[i]}" = --config ] && config=${COMP_WORDS[i + 1]}
+        done
+        _xhafw_conf_value "${config/#\~/$HOME}" peer
+        compgen -A hostname
+}
+
 # _xhafw_runs: the numbers of the runs in the journal, as `xhafw history` lists them (1: the latest).
 _xhafw_runs()
 {
@@ -68,7 +80,7 @@ _xhafw()
 {
         local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
         local global_opts="--config --conf-d --plugin-path --state-dir --json -v --verbose -q --quiet -h --help --version"
-        local commands="activate deactivate status list-plugins describe validate history"
+        local commands="activate deactivate status list-plugins describe validate history preflight"
         local cmd="" cmd_index=0 i
 
         COMPREPLY=()
@@ -103,9 +115,12 @@ _xhafw()
         --since)
                 mapfile -t COMPREPLY < <(compgen -W "15m 1h 2h 1d 7d today yesterday" -- "$cur")
                 return 0 ;;
-        --svg)
+        --svg|--prometheus)
                 compopt -o filenames 2>/dev/null
                 mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+                return 0 ;;
+        --peer)
+                mapfile -t COMPREPLY < <(compgen -W "$(_xhafw_peers)" -- "$cur")
                 return 0 ;;
         --only)
                 # A comma-separated list of steps: complete the name after the last comma.
@@ -140,6 +155,8 @@ _xhafw()
                 fi ;;
         status|list-plugins|validate)
                 mapfile -t COMPREPLY < <(compgen -W "--help" -- "$cur") ;;
+        preflight)
+                mapfile -t COMPREPLY < <(compgen -W "--peer --nagios --prometheus --help" -- "$cur") ;;
         history)
                 if [[ $cur == -* ]]; then
                         mapfile -t COMPREPLY < <(compgen -W "--since --svg --help" -- "$cur")

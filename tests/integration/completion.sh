@@ -55,7 +55,7 @@ expect_has() {
 }
 
 c="xhafw --config $T/xhafw.conf"
-expect "xhafw " activate deactivate describe history list-plugins status validate
+expect "xhafw " activate deactivate describe history list-plugins preflight status validate
 expect "xhafw de" deactivate describe
 expect "xhafw --con" --conf-d --config
 expect "xhafw -q --json st" status
@@ -67,6 +67,8 @@ expect "$c deactivate --" --dry-run --help --jobs --only --yes
 expect "$c status --" --help
 expect "$c history --" --help --since --svg
 expect "$c history --since to" today
+expect "$c preflight --" --help --nagios --peer --prometheus
+expect "$c preflight --nagios --p" --peer --prometheus
 pass "each command's options (--force and --no-rollback only for activate)"
 
 expect "$c activate --only " db storage-two web
@@ -87,7 +89,11 @@ expect "xhafw --conf-d $T/oth" "$T/other.d"
 expect "xhafw --plugin-path $T/oth" "$T/other.d"
 expect "xhafw --plugin-path /a:$T/oth" "/a:$T/other.d"
 expect "$c activate --jobs " 1 16 2 4 8
-pass "file, directory, path-list and number arguments"
+expect_has "$c preflight --prometheus $T/xh" "$T/xhafw.conf"
+printf '[xhafw]\npeer = mn-peer.example\n' > "$T/peer.conf"
+expect_has "xhafw --config $T/peer.conf preflight --peer mn-p" mn-peer.example
+expect_has "xhafw preflight --peer localh" localhost
+pass "file, directory, path-list, number and host arguments"
 
 # A real interactive bash: type, press Tab twice, read the screen.
 if command -v tmux >/dev/null 2>&1; then
