@@ -905,3 +905,31 @@ int cmd_list_plugins(const struct global_options *g)
                 log_warning("%d plugin file%s on the plugin path cannot be used (see BROKEN above)", bad, bad == 1 ? "" : "s");
         return XHAFW_EXIT_OK;
 }
+
+int cmd_cat_config(const struct global_options *g)
+{
+        struct overrides ov = { .config_file = g->config_file, .conf_d = g->conf_d, .plugin_path = g->plugin_path,
+                                .state_dir = g->state_dir, .jobs = g->jobs, .lenient_plugins = true };
+        struct config cfg;
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f;
+        int r = config_load(&cfg, &ov) < 0 ? XHAFW_EXIT_CONFIG : XHAFW_EXIT_OK;
+
+        /* what was read is shown even when it has errors: that is when it is wanted most */
+        f = open_memstream(&buf, &len);
+        if (!f)
+                abort();
+        config_print(&cfg, f);
+        fclose(f);
+        if (g->json) {
+                struct json_object *o = json_object_new_object();
+                json_object_object_add(o, "command", jstr("cat-config"));
+                json_object_object_add(o, "text", jstr(buf));
+                json_print(o);
+        } else
+                fputs(buf, stdout);
+        free(buf);
+        config_free(&cfg);
+        return r;
+}

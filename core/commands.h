@@ -65,5 +65,6 @@ int cmd_status(const struct global_options *g);
 int cmd_validate(const struct global_options *g);
 int cmd_describe(const struct global_options *g, const char *name);
 int cmd_list_plugins(const struct global_options *g);
+int cmd_cat_config(const struct global_options *g);
 
 #endif

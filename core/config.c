@@ -25,7 +25,16 @@
 
 static const char *const step_keys[] = { "plugin", "after", "timeout", "critical", "enabled", NULL };
 static const char *const global_keys[] = { "conf_d", "plugin_path", "state_dir", "jobs", "timeout", "grace", "path",
-                                           "service_manager", "pass_env", "peer", "max_clock_offset", "journal_runs", NULL };
+                                           "service_manager", "pass_env", "peer", "max_clock_offset", "journal_runs",
+                                           "vendor_conf_d", NULL };
+
+static size_t global_index(const char *key)
+{
+        size_t k = 0;
+        while (global_keys[k] && strcmp(global_keys[k], key) != 0)
+                k++;
+        return k;
+}
 
 /* Every message of the loader goes through here, to the log or to the caller's sink. */
 static void config_say(struct config *cfg, int priority, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -451,12 +460,6 @@ static const char *ini_get(const struct locations *loc, const char *section, con
         return strmap_get(&loc->values, k, &v) ? v : NULL;
 }
 
-/* iniparser's lookup is a linear scan of the whole file: ask it only for keys that are there. */
-static const char *sec_get(dictionary *d, const struct locations *loc, const char *section, const char *key)
-{
-        (void) d;
-        return line_of(loc, section, key) ? ini_get(loc, section, key) : NULL;
-}
 
 static bool in_list(const char *const *list, const char *s)
 {
@@ -471,6 +474,7 @@ static bool in_list(const char *const *list, const char *s)
 static void settings_defaults(struct settings *s)
 {
         s->conf_d = strdup_or_die(XHAFW_CONF_D);
+        s->vendor_conf_d = strdup_or_die(XHAFW_VENDOR_CONF_D);
         s->plugin_path = strdup_or_die(XHAFW_PLUGIN_PATH);
         s->state_dir = strdup_or_die(XHAFW_STATE_DIR);
         s->jobs = 4;
@@ -574,6 +578,7 @@ static void settings_key(struct config *cfg, const char *file, unsigned line, co
                 }
         } else {
                 char **dst = strcmp(key, "conf_d") == 0      ? &s->conf_d :
+                             strcmp(key, "vendor_conf_d") == 0 ? &s->vendor_conf_d :
                              strcmp(key, "plugin_path") == 0 ? &s->plugin_path :
                              strcmp(key, "state_dir") == 0   ? &s->state_dir : &s->path;
                 const char *problem = path_setting_problem(key, v);
@@ -615,12 +620,14 @@ static void settings_load(struct config *cfg, const char *file, bool explicit)
                 else if (strcmp(k->section, "xhafw") == 0 && !in_list(global_keys, k->key))
                         config_error(cfg, file, k->line, NULL, "unknown key '%s' in [xhafw] (known: conf_d, plugin_path, "
                                      "state_dir, jobs, timeout, grace, path, service_manager, pass_env, peer, "
-                                     "max_clock_offset, journal_runs)", k->key);
+                                     "max_clock_offset, journal_runs, vendor_conf_d)", k->key);
         }
         for (const char *const *key = global_keys; *key; key++) {
                 const char *v = ini_get(&loc, "xhafw", *key);
-                if (v)
-                        settings_key(cfg, file, line_of(&loc, "xhafw", *key), *key, v);
+                if (!v)
+                        continue;
+                cfg->setting_line[key - global_keys] = line_of(&loc, "xhafw", *key);
+                settings_key(cfg, file, line_of(&loc, "xhafw", *key), *key, v);
         }
         iniparser_freedict(d);
         locations_free(&loc);
@@ -712,8 +719,105 @@ static const char *type_problem(enum xhafw_option_type t, const char *v)
         return "a known type";
 }
 
-static void step_options(struct config *cfg, struct xhafw_step *st, dictionary *d, const char *sec,
-                         const struct locations *loc)
+/* ---- raw steps: every layer's keys of a step, before its plugin's schema applies ---- */
+
+struct raw_entry {
+        char *key, *value;
+        const char *file;         /* the config's own copy */
+        unsigned line;
+};
+
+struct raw_step {
+        char *name;
+        const char *file;         /* where it is defined */
+        unsigned line;
+        int layer;                /* 0 shipped (vendor), 1 the site's */
+        struct raw_entry *e;
+        size_t n, cap;
+};
+
+struct raw_steps {
+        struct raw_step *v;
+        size_t n, cap;
+        struct strmap index;      /* name -> index + 1 */
+};
+
+/* The config's own copy of a file name: values and steps point at it for their messages. */
+static const char *file_keep(struct config *cfg, const char *file)
+{
+        char **grown = realloc(cfg->files, (cfg->n_files + 1) * sizeof *grown);
+        if (!grown)
+                abort();
+        cfg->files = grown;
+        cfg->files[cfg->n_files] = strdup_or_die(file);
+        return cfg->files[cfg->n_files++];
+}
+
+static void raw_add(struct raw_step *rs, const char *key, const char *value, const char *file, unsigned line)
+{
+        if (rs->n == rs->cap) {
+                struct raw_entry *grown;
+                rs->cap = rs->cap ? 2 * rs->cap : 8;
+                grown = realloc(rs->e, rs->cap * sizeof *grown);
+                if (!grown)
+                        abort();
+                rs->e = grown;
+        }
+        rs->e[rs->n++] = (struct raw_entry) { strdup_or_die(key), strdup_or_die(value ? value : ""), file, line };
+}
+
+/* The winning entry of a key: the last layer's (drop-ins after the file, the site after the
+ * vendor); NULL when no layer sets it. */
+static const struct raw_entry *raw_get(const struct raw_step *rs, const char *key)
+{
+        for (size_t i = rs->n; i > 0; i--)
+                if (strcmp(rs->e[i - 1].key, key) == 0)
+                        return &rs->e[i - 1];
+        return NULL;
+}
+
+static void raw_steps_free(struct raw_steps *r)
+{
+        for (size_t i = 0; i < r->n; i++) {
+                for (size_t k = 0; k < r->v[i].n; k++) {
+                        free(r->v[i].e[k].key);
+                        free(r->v[i].e[k].value);
+                }
+                free(r->v[i].e);
+                free(r->v[i].name);
+        }
+        free(r->v);
+        strmap_free(&r->index);
+        memset(r, 0, sizeof *r);
+}
+
+static struct raw_step *raw_find(struct raw_steps *r, const char *name)
+{
+        void *v;
+        return strmap_get(&r->index, name, &v) ? &r->v[(uintptr_t) v - 1] : NULL;
+}
+
+static struct raw_step *raw_new(struct raw_steps *r, const char *name, const char *file, unsigned line, int layer)
+{
+        struct raw_step *rs;
+        if (r->n == r->cap) {
+                struct raw_step *grown;
+                r->cap = r->cap ? 2 * r->cap : 16;
+                grown = realloc(r->v, r->cap * sizeof *grown);
+                if (!grown)
+                        abort();
+                r->v = grown;
+                /* the index stores positions, not pointers: nothing to redo */
+        }
+        rs = &r->v[r->n++];
+        *rs = (struct raw_step) { .name = strdup_or_die(name), .file = file, .line = line, .layer = layer };
+        strmap_put(&r->index, rs->name, (void *) (uintptr_t) r->n);
+        return rs;
+}
+
+/* ---- steps: the raw keys resolved against the plugin's schema ---- */
+
+static void step_options(struct config *cfg, struct xhafw_step *st, const struct raw_step *rs)
 {
         const struct xhafw_option *schema = st->plugin->def->options;
         size_t n = 0;
@@ -724,19 +828,21 @@ static void step_options(struct config *cfg, struct xhafw_step *st, dictionary *
         st->n_opts = n;
         for (size_t i = 0; i < n; i++) {
                 struct step_option *o = &st->opts[i];
-                const char *v = sec_get(d, loc, sec, schema[i].name);
-                unsigned line = line_of(loc, sec, schema[i].name);
+                const struct raw_entry *e = raw_get(rs, schema[i].name);
+                const char *v = e ? e->value : NULL, *file = e ? e->file : st->file;
+                unsigned line = e ? e->line : 0;
                 const char *problem;
 
                 o->schema = &schema[i];
                 if (v && !*v)
                         v = NULL; /* "key =" with nothing: the default (or, for a required one, an error) */
                 o->line = v ? line : 0;
+                o->file = v ? file : NULL;
                 if (!v && schema[i].default_value)
                         v = schema[i].default_value;
                 if (!v) {
                         if (schema[i].required && st->enabled)
-                                config_error(cfg, st->file, line ? line : st->line, st->name,
+                                config_error(cfg, file, line ? line : st->line, st->name,
                                              "required option '%s' (%s) is %s: set it (`xhafw describe %s` explains it)",
                                              schema[i].name, option_type_name(schema[i].type),
                                              line ? "empty" : "missing", st->plugin_name);
@@ -744,7 +850,7 @@ static void step_options(struct config *cfg, struct xhafw_step *st, dictionary *
                 }
                 problem = type_problem(schema[i].type, v);
                 if (problem && st->enabled) {
-                        config_error(cfg, st->file, o->line ? o->line : st->line, st->name,
+                        config_error(cfg, o->file ? o->file : st->file, o->line ? o->line : st->line, st->name,
                                      "%s = '%s': expected %s", schema[i].name, v, problem);
                         continue;
                 }
@@ -752,33 +858,30 @@ static void step_options(struct config *cfg, struct xhafw_step *st, dictionary *
         }
 }
 
-static void step_load(struct config *cfg, dictionary *d, const char *sec, const char *file,
-                      const struct locations *loc)
+/* A core key's value and, for messages, where it was set. */
+static const char *core_key(const struct raw_step *rs, const char *key, const char **ret_file, unsigned *ret_line)
 {
-        unsigned line = line_of(loc, sec, NULL);
-        struct xhafw_step *st, *dup, **grown;
-        const char *v;
+        const struct raw_entry *e = raw_get(rs, key);
+        *ret_file = e ? e->file : rs->file;
+        *ret_line = e ? e->line : rs->line;
+        return e ? e->value : NULL;
+}
 
-        if (!valid_step_name(sec)) {
-                config_error(cfg, file, line, NULL, "'%s' is not a valid step name: use letters, digits, '-', '_' "
-                             "and '.' (at most 64)", sec);
-                return;
-        }
-        dup = config_find_step(cfg, sec);
-        if (dup) {
-                config_error(cfg, file, line, sec, "defined twice: also in %s:%u; rename one or remove it",
-                             dup->file, dup->line);
-                return;
-        }
+static void step_load(struct config *cfg, const struct raw_step *rs)
+{
+        const char *sec = rs->name, *file, *v;
+        struct xhafw_step *st, **grown;
+        unsigned line;
+
         if (cfg->n_steps >= XHAFW_MAX_STEPS) {
                 if (cfg->n_ignored++ == 0)
-                        config_error(cfg, file, line, sec, "more than %d steps: not supported", XHAFW_MAX_STEPS);
+                        config_error(cfg, rs->file, rs->line, sec, "more than %d steps: not supported", XHAFW_MAX_STEPS);
                 return;
         }
         st = xcalloc(1, sizeof *st);
         st->name = strdup_or_die(sec);
-        st->file = strdup_or_die(file);
-        st->line = line;
+        st->file = strdup_or_die(rs->file);
+        st->line = rs->line;
         st->critical = st->enabled = true;
         st->timeout_ms = cfg->settings.timeout_ms;
         grown = realloc(cfg->steps, (cfg->n_steps + 1) * sizeof *grown);
@@ -788,22 +891,22 @@ static void step_load(struct config *cfg, dictionary *d, const char *sec, const 
         cfg->steps[cfg->n_steps++] = st;
         strmap_put(&cfg->step_index, st->name, (void *) (uintptr_t) cfg->n_steps);
 
-        v = sec_get(d, loc, sec, "plugin");
+        v = core_key(rs, "plugin", &file, &line);
         st->plugin_name = strdup_or_die(v && *v ? v : sec);
-        if ((v = sec_get(d, loc, sec, "enabled")) && parse_bool(v, &st->enabled) < 0)
-                config_error(cfg, file, line_of(loc, sec, "enabled"), sec, "enabled = '%s': expected yes or no", v);
-        if ((v = sec_get(d, loc, sec, "critical")) && parse_bool(v, &st->critical) < 0)
-                config_error(cfg, file, line_of(loc, sec, "critical"), sec, "critical = '%s': expected yes or no", v);
-        if ((v = sec_get(d, loc, sec, "timeout")) && (parse_duration_ms(v, &st->timeout_ms) < 0 || st->timeout_ms == 0))
-                config_error(cfg, file, line_of(loc, sec, "timeout"), sec,
-                             "timeout = '%s': expected a duration such as 500ms, 30s or 2m", v);
-        if ((v = sec_get(d, loc, sec, "after")) && list_problem(v, false))
-                config_error(cfg, file, line_of(loc, sec, "after"), sec, "after = '%s': expected step names as %s",
-                             v, list_problem(v, false));
+        if ((v = core_key(rs, "enabled", &file, &line)) && parse_bool(v, &st->enabled) < 0)
+                config_error(cfg, file, line, sec, "enabled = '%s': expected yes or no", v);
+        if ((v = core_key(rs, "critical", &file, &line)) && parse_bool(v, &st->critical) < 0)
+                config_error(cfg, file, line, sec, "critical = '%s': expected yes or no", v);
+        if ((v = core_key(rs, "timeout", &file, &line)) &&
+            (parse_duration_ms(v, &st->timeout_ms) < 0 || st->timeout_ms == 0))
+                config_error(cfg, file, line, sec, "timeout = '%s': expected a duration such as 500ms, 30s or 2m", v);
+        if ((v = core_key(rs, "after", &file, &line)) && list_problem(v, false))
+                config_error(cfg, file, line, sec, "after = '%s': expected step names as %s", v, list_problem(v, false));
         split_list(v, &st->after, &st->n_after);
 
+        v = core_key(rs, "plugin", &file, &line);
         if (!valid_plugin_name(st->plugin_name)) {
-                config_error(cfg, file, line_of(loc, sec, "plugin"), sec, "plugin = '%s': not a valid plugin name "
+                config_error(cfg, file, line, sec, "plugin = '%s': not a valid plugin name "
                              "(letters, digits, '-', '_', '.'; no '/' or '..')", st->plugin_name);
                 return;
         }
@@ -812,16 +915,15 @@ static void step_load(struct config *cfg, dictionary *d, const char *sec, const 
                 if (st->enabled && cfg->lenient_plugins)
                         config_say(cfg, LOG_WARNING, "%s: %s:%u: %s", sec, file, line, st->plugin->error);
                 else if (st->enabled)
-                        config_error(cfg, file, line_of(loc, sec, "plugin") ? line_of(loc, sec, "plugin") : line, sec,
-                                     "%s", st->plugin->error);
+                        config_error(cfg, file, line, sec, "%s", st->plugin->error);
                 return;
         }
         /* Every key must be the core's or in the plugin's schema: a typo must not pass silently. */
-        for (size_t i = loc->from; i < loc->to; i++) {
-                const struct located *k = &loc->v[i];
+        for (size_t i = 0; i < rs->n; i++) {
+                const struct raw_entry *k = &rs->e[i];
                 const struct xhafw_option *o;
                 bool known = false;
-                if (!k->key || strcmp(k->section, sec) != 0 || in_list(step_keys, k->key))
+                if (in_list(step_keys, k->key))
                         continue;
                 for (o = st->plugin->def->options; o && o->name; o++)
                         if (strcmp(o->name, k->key) == 0)
@@ -832,13 +934,15 @@ static void step_load(struct config *cfg, dictionary *d, const char *sec, const 
                         for (o = st->plugin->def->options; o && o->name && used < sizeof list - 70; o++)
                                 used += (size_t) snprintf(list + used, sizeof list - used, "%s%s",
                                                           used ? ", " : "", o->name);
-                        config_error(cfg, file, k->line, sec, "unknown key '%s' for plugin %s (its options: %s; "
+                        config_error(cfg, k->file, k->line, sec, "unknown key '%s' for plugin %s (its options: %s; "
                                      "core keys: plugin, after, timeout, critical, enabled)",
                                      k->key, st->plugin_name, *list ? list : "none");
                 }
         }
-        step_options(cfg, st, d, sec, loc);
+        step_options(cfg, st, rs);
 }
+
+/* ---- conf.d: layers, masks, drop-ins ---- */
 
 static int conf_file_filter(const struct dirent *de)
 {
@@ -846,85 +950,308 @@ static int conf_file_filter(const struct dirent *de)
         return de->d_name[0] != '.' && n > 5 && strcmp(de->d_name + n - 5, ".conf") == 0;
 }
 
+static int dropin_dir_filter(const struct dirent *de)
+{
+        size_t n = strlen(de->d_name);
+        return de->d_name[0] != '.' && n > 7 && strcmp(de->d_name + n - 7, ".conf.d") == 0;
+}
+
 static int by_name(const struct dirent **a, const struct dirent **b)
 {
         return strcmp((*a)->d_name, (*b)->d_name);
 }
 
-static void conf_d_load(struct config *cfg)
+struct conf_file {
+        char *name;               /* what masks what: the file name, or "STEP.conf.d/NAME" for a drop-in */
+        char *path;
+        int layer;
+};
+
+struct conf_files {
+        struct conf_file *v;
+        size_t n;
+};
+
+static void conf_files_free(struct conf_files *f)
 {
-        const char *dir = cfg->settings.conf_d;
-        struct dirent **names = NULL;
+        for (size_t i = 0; i < f->n; i++) {
+                free(f->v[i].name);
+                free(f->v[i].path);
+        }
+        free(f->v);
+        memset(f, 0, sizeof *f);
+}
+
+/* A site file masks the shipped one of its name; an empty one, or a link to /dev/null, also
+ * disables it. */
+static bool is_mask(const char *path)
+{
+        char target[64];
+        struct stat st;
+        ssize_t n = readlink(path, target, sizeof target - 1);
+        if (n > 0) {
+                target[n] = 0;
+                if (strcmp(target, "/dev/null") == 0)
+                        return true;
+        }
+        /* the file itself, not what a link points at: /proc files say size 0 too */
+        return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0;
+}
+
+/* Add (or, from a later layer, replace) the file NAME at PATH. */
+static void conf_files_put(struct conf_files *f, const char *name, const char *path, int layer)
+{
+        struct conf_file *grown;
+        for (size_t i = 0; i < f->n; i++)
+                if (strcmp(f->v[i].name, name) == 0) {
+                        free(f->v[i].path);
+                        f->v[i].path = strdup_or_die(path);
+                        f->v[i].layer = layer;
+                        return;
+                }
+        grown = realloc(f->v, (f->n + 1) * sizeof *grown);
+        if (!grown)
+                abort();
+        f->v = grown;
+        f->v[f->n++] = (struct conf_file) { strdup_or_die(name), strdup_or_die(path), layer };
+}
+
+static int by_conf_name(const void *a, const void *b)
+{
+        return strcmp(((const struct conf_file *) a)->name, ((const struct conf_file *) b)->name);
+}
+
+/* A directory of the layers: refused if others could write it; missing is fine only when
+ * optional (the vendor one, or the site's in a layered configuration). */
+static bool conf_dir_usable(struct config *cfg, const char *dir, bool optional)
+{
         char *reason = NULL;
         struct stat st;
-        int n;
 
         if (stat(dir, &st) < 0) {
-                config_error(cfg, dir, 0, NULL, "conf.d directory: %s (set conf_d or --conf-d)", strerror(errno));
-                return;
+                if (!(optional && errno == ENOENT))
+                        config_error(cfg, dir, 0, NULL, "conf.d directory: %s (set conf_d or --conf-d)", strerror(errno));
+                return false;
         }
         if (!S_ISDIR(st.st_mode)) {
                 config_error(cfg, dir, 0, NULL, "conf.d is not a directory");
-                return;
+                return false;
         }
         if (check_owner_mode(dir, &reason) < 0) {
                 config_error(cfg, dir, 0, NULL, "conf.d refused: %s", reason);
                 free(reason);
-                return;
+                return false;
         }
-        n = scandir(dir, &names, conf_file_filter, by_name);
+        return true;
+}
+
+/* The files of one layer: its .conf files into main, those of its STEP.conf.d directories into dropins. */
+static void conf_layer_list(struct config *cfg, const char *dir, int layer, struct conf_files *main,
+                            struct conf_files *dropins)
+{
+        struct dirent **names = NULL;
+        int n = scandir(dir, &names, conf_file_filter, by_name);
+
         if (n < 0) {
                 config_error(cfg, dir, 0, NULL, "cannot list: %s", strerror(errno));
                 return;
         }
         if (n > MAX_CONF_FILES)
                 config_error(cfg, dir, 0, NULL, "more than %d files: not supported", MAX_CONF_FILES);
-        for (int i = 0; i < n && i < MAX_CONF_FILES; i++) {
-                char *file = xasprintf("%s/%s", dir, names[i]->d_name);
-                struct locations loc = { 0 };
-                dictionary *d = ini_open(cfg, file, &loc);
-                if (d) {
-                        /* iniparser merges a section written twice; a step must be defined once. */
-                        struct strmap seen = { 0 };
-                        for (size_t a = 0; a < loc.n; a++) {
-                                void *first;
-                                if (loc.v[a].key)
-                                        continue;
-                                if (strmap_get(&seen, loc.v[a].section, &first))
-                                        config_error(cfg, file, loc.v[a].line, loc.v[a].section,
-                                                     "defined twice: also on line %u of this file",
-                                                     ((const struct located *) first)->line);
-                                else
-                                        strmap_put(&seen, loc.v[a].section, &loc.v[a]);
-                        }
-                        for (size_t a = 0; a < loc.n; a++)
-                                if (loc.v[a].key && !*loc.v[a].section)
-                                        config_error(cfg, file, loc.v[a].line, NULL, "key '%s' outside a section: "
-                                                     "each [section] is a step", loc.v[a].key);
-                        /* Each section in file order, from the locator (iniparser's section
-                         * listing scans every key per call); its keys are the entries up to the
-                         * next header, so that a big file stays linear. */
-                        for (size_t a = 0; a < loc.n && cfg->n_errors < 1000; a++) {
-                                void *first = NULL;
-                                if (loc.v[a].key || !*loc.v[a].section)
-                                        continue;
-                                strmap_get(&seen, loc.v[a].section, &first);
-                                if (first != &loc.v[a])
-                                        continue; /* a repeated header: reported above */
-                                loc.from = a;
-                                for (loc.to = a + 1; loc.to < loc.n && loc.v[loc.to].key; loc.to++)
-                                        ;
-                                step_load(cfg, d, loc.v[a].section, file, &loc);
-                        }
-                        strmap_free(&seen);
-                        iniparser_freedict(d);
-                }
-                locations_free(&loc);
-                free(file);
-        }
-        for (int i = 0; i < n; i++)
+        for (int i = 0; i < n; i++) {
+                char *path = xasprintf("%s/%s", dir, names[i]->d_name);
+                if (i < MAX_CONF_FILES)
+                        conf_files_put(main, names[i]->d_name, path, layer);
+                free(path);
                 free(names[i]);
+        }
         free(names);
+        n = scandir(dir, &names, dropin_dir_filter, by_name);
+        for (int i = 0; i < n; i++) {
+                char *sub = xasprintf("%s/%s", dir, names[i]->d_name);
+                struct dirent **files = NULL;
+                int m = conf_dir_usable(cfg, sub, false) ? scandir(sub, &files, conf_file_filter, by_name) : 0;
+                for (int k = 0; k < m; k++) {
+                        char *name = xasprintf("%s/%s", names[i]->d_name, files[k]->d_name);
+                        char *path = xasprintf("%s/%s", sub, files[k]->d_name);
+                        if (dropins->n < MAX_CONF_FILES)
+                                conf_files_put(dropins, name, path, layer);
+                        free(name);
+                        free(path);
+                        free(files[k]);
+                }
+                free(files);
+                free(sub);
+                free(names[i]);
+        }
+        free(names);
+}
+
+/* One file's sections into the raw steps: new steps, or (dropin, or a site file naming a shipped
+ * step) keys over a step defined elsewhere. */
+static void conf_file_read(struct config *cfg, struct raw_steps *raw, const struct conf_file *cf, bool dropin)
+{
+        struct locations loc = { 0 };
+        const char *file = file_keep(cfg, cf->path);
+        dictionary *d = ini_open(cfg, file, &loc);
+        struct strmap seen = { 0 };
+
+        if (!d) {
+                locations_free(&loc);
+                return;
+        }
+        for (size_t a = 0; a < loc.n; a++)
+                if (loc.v[a].key && !*loc.v[a].section)
+                        config_error(cfg, file, loc.v[a].line, NULL, "key '%s' outside a section: each [section] is a "
+                                     "step", loc.v[a].key);
+        for (size_t a = 0; a < loc.n && cfg->n_errors < 1000; a++) {
+                const struct located *h = &loc.v[a];
+                struct raw_step *rs;
+                void *first;
+                size_t to;
+
+                if (h->key || !*h->section)
+                        continue;
+                /* iniparser merges a section written twice; a step is defined once per file */
+                if (strmap_get(&seen, h->section, &first)) {
+                        config_error(cfg, file, h->line, h->section, "defined twice: also on line %u of this file",
+                                     ((const struct located *) first)->line);
+                        continue;
+                }
+                strmap_put(&seen, h->section, (void *) h);
+                if (!valid_step_name(h->section)) {
+                        config_error(cfg, file, h->line, NULL, "'%s' is not a valid step name: use letters, digits, "
+                                     "'-', '_' and '.' (at most 64)", h->section);
+                        continue;
+                }
+                rs = raw_find(raw, h->section);
+                if (dropin && !rs) {
+                        config_error(cfg, file, h->line, h->section, "a drop-in for a step that is defined nowhere: no "
+                                     "conf.d file (%s%s%s) has [%s]; remove the drop-in or define the step",
+                                     cfg->layered && cfg->settings.vendor_conf_d ? cfg->settings.vendor_conf_d : "",
+                                     cfg->layered && cfg->settings.vendor_conf_d ? ", " : "", cfg->settings.conf_d,
+                                     h->section);
+                        continue;
+                }
+                if (!dropin && rs && !(cfg->layered && rs->layer == 0 && cf->layer == 1)) {
+                        config_error(cfg, file, h->line, h->section, "defined twice: also in %s:%u; rename one or "
+                                     "remove it", rs->file, rs->line);
+                        continue;
+                }
+                if (!rs)
+                        rs = raw_new(raw, h->section, file, h->line, cf->layer);
+                for (to = a + 1; to < loc.n && loc.v[to].key; to++)
+                        raw_add(rs, loc.v[to].key, ini_get(&loc, h->section, loc.v[to].key), file, loc.v[to].line);
+        }
+        strmap_free(&seen);
+        iniparser_freedict(d);
+        locations_free(&loc);
+}
+
+static void conf_d_load(struct config *cfg)
+{
+        struct conf_files main = { 0 }, dropins = { 0 };
+        struct raw_steps raw = { 0 };
+        const char *vendor = cfg->layered ? cfg->settings.vendor_conf_d : NULL;
+        bool have_vendor = vendor && conf_dir_usable(cfg, vendor, true);
+        bool have_site = conf_dir_usable(cfg, cfg->settings.conf_d, have_vendor);
+
+        if (have_vendor)
+                conf_layer_list(cfg, vendor, 0, &main, &dropins);
+        if (have_site)
+                conf_layer_list(cfg, cfg->settings.conf_d, 1, &main, &dropins);
+        if (cfg->layered && !have_vendor && !have_site && cfg->n_errors == 0)
+                config_error(cfg, cfg->settings.conf_d, 0, NULL, "conf.d directory: neither it nor %s exists",
+                             vendor ? vendor : "a shipped conf.d");
+        qsort(main.v, main.n, sizeof *main.v, by_conf_name);
+        qsort(dropins.v, dropins.n, sizeof *dropins.v, by_conf_name);
+        /* the vendor files first (in name order), then the site's: a site file may set keys of a
+         * shipped step; a site file of the same name as a shipped one replaced it above */
+        for (int layer = 0; layer <= 1; layer++)
+                for (size_t i = 0; i < main.n; i++)
+                        if (main.v[i].layer == layer && !(cfg->layered && is_mask(main.v[i].path)))
+                                conf_file_read(cfg, &raw, &main.v[i], false);
+        for (size_t i = 0; i < dropins.n; i++)
+                if (!(cfg->layered && is_mask(dropins.v[i].path)))
+                        conf_file_read(cfg, &raw, &dropins.v[i], true);
+        for (size_t i = 0; i < raw.n && cfg->n_errors < 1000; i++)
+                step_load(cfg, &raw.v[i]);
+        raw_steps_free(&raw);
+        conf_files_free(&main);
+        conf_files_free(&dropins);
+}
+
+/* ---- cat-config ---- */
+
+void config_print(const struct config *cfg, FILE *out)
+{
+        const struct settings *s = &cfg->settings;
+
+        fprintf(out, "# %s%s\n[xhafw]\n", s->config_file ? s->config_file : "(no xhafw.conf)",
+                cfg->layered ? "" : "  (conf.d read alone: no shipped layer)");
+        for (const char *const *key = global_keys; *key; key++) {
+                size_t k = (size_t) (key - global_keys);
+                char where[512];
+                if (cfg->setting_cli[k])
+                        snprintf(where, sizeof where, "the command line");
+                else if (cfg->setting_line[k])
+                        snprintf(where, sizeof where, "%s:%u", s->config_file, cfg->setting_line[k]);
+                else
+                        snprintf(where, sizeof where, "default");
+                if (strcmp(*key, "conf_d") == 0)
+                        fprintf(out, "%-16s = %-40s ; %s\n", *key, s->conf_d, where);
+                else if (strcmp(*key, "vendor_conf_d") == 0)
+                        fprintf(out, "%-16s = %-40s ; %s\n", *key, cfg->layered && s->vendor_conf_d ? s->vendor_conf_d :
+                                "(not layered)", where);
+                else if (strcmp(*key, "plugin_path") == 0)
+                        fprintf(out, "%-16s = %-40s ; %s\n", *key, s->plugin_path, where);
+                else if (strcmp(*key, "state_dir") == 0)
+                        fprintf(out, "%-16s = %-40s ; %s\n", *key, s->state_dir, where);
+                else if (strcmp(*key, "jobs") == 0)
+                        fprintf(out, "%-16s = %-40u ; %s\n", *key, s->jobs, where);
+                else if (strcmp(*key, "timeout") == 0 || strcmp(*key, "grace") == 0 ||
+                         strcmp(*key, "max_clock_offset") == 0) {
+                        char v[32];
+                        snprintf(v, sizeof v, "%llums", (unsigned long long) (strcmp(*key, "timeout") == 0 ? s->timeout_ms :
+                                 strcmp(*key, "grace") == 0 ? s->grace_ms : s->max_clock_offset_ms));
+                        fprintf(out, "%-16s = %-40s ; %s\n", *key, v, where);
+                } else if (strcmp(*key, "path") == 0)
+                        fprintf(out, "%-16s = %-40s ; %s\n", *key, s->path, where);
+                else if (strcmp(*key, "peer") == 0)
+                        fprintf(out, "%-16s = %-40s ; %s\n", *key, s->peer ? s->peer : "", where);
+                else if (strcmp(*key, "service_manager") == 0 || strcmp(*key, "pass_env") == 0) {
+                        char *const *v = strcmp(*key, "service_manager") == 0 ? s->service_manager : s->pass_env;
+                        char buf[512] = "";
+                        size_t used = 0;
+                        for (size_t i = 0; v && v[i] && used < sizeof buf - 2; i++)
+                                used += (size_t) snprintf(buf + used, sizeof buf - used, "%s%s", i ? ", " : "", v[i]);
+                        fprintf(out, "%-16s = %-40s ; %s\n", *key, buf, where);
+                }
+        }
+        for (size_t k = 0; k < cfg->n_steps; k++) {
+                const struct xhafw_step *st = cfg->steps[k];
+                fprintf(out, "\n# step %s, defined at %s:%u\n[%s]\n", st->name, st->file, st->line, st->name);
+                fprintf(out, "%-16s = %-40s ; %s\n", "plugin", st->plugin_name, "");
+                fprintf(out, "%-16s = %-40s\n", "enabled", st->enabled ? "yes" : "no");
+                fprintf(out, "%-16s = %-40s\n", "critical", st->critical ? "yes" : "no");
+                {
+                        char buf[512] = "";
+                        size_t used = 0;
+                        for (size_t a = 0; a < st->n_after && used < sizeof buf - 2; a++)
+                                used += (size_t) snprintf(buf + used, sizeof buf - used, "%s%s", a ? ", " : "", st->after[a]);
+                        fprintf(out, "%-16s = %-40s\n", "after", buf);
+                }
+                fprintf(out, "%-16s = %-40llu\n", "timeout_ms", (unsigned long long) st->timeout_ms);
+                for (size_t i = 0; i < st->n_opts; i++) {
+                        const struct step_option *o = &st->opts[i];
+                        char where[512];
+                        if (o->file)
+                                snprintf(where, sizeof where, "%s:%u", o->file, o->line);
+                        else
+                                snprintf(where, sizeof where, "%s", o->value ? "default" : "not set");
+                        fprintf(out, "%-16s = %-40s ; %s\n", o->schema->name, o->value ? o->value : "", where);
+                }
+        }
 }
 
 int config_load(struct config *cfg, const struct overrides *ov)
@@ -937,7 +1264,16 @@ int config_load(struct config *cfg, const struct overrides *ov)
         cfg->sink_ctx = ov ? ov->sink_ctx : NULL;
         settings_defaults(&cfg->settings);
         settings_load(cfg, file, ov && ov->config_file);
+        /* The shipped layer goes under the site's unless one directory is read alone: --conf-d
+         * always, conf_d in xhafw.conf unless vendor_conf_d is named there too (tests, a site that
+         * keeps everything in one place). */
+        cfg->layered = !(ov && ov->conf_d) && (!cfg->setting_line[global_index("conf_d")] ||
+                                                cfg->setting_line[global_index("vendor_conf_d")]);
         if (ov) {
+                cfg->setting_cli[global_index("conf_d")] = ov->conf_d != NULL;
+                cfg->setting_cli[global_index("plugin_path")] = ov->plugin_path != NULL;
+                cfg->setting_cli[global_index("state_dir")] = ov->state_dir != NULL;
+                cfg->setting_cli[global_index("jobs")] = ov->jobs != 0;
                 const struct { const char *option, *key, *value; char **dst; } given[] = {
                         { "--conf-d", "conf_d", ov->conf_d, &cfg->settings.conf_d },
                         { "--plugin-path", "plugin_path", ov->plugin_path, &cfg->settings.plugin_path },
@@ -974,6 +1310,9 @@ void config_free(struct config *cfg)
         free(cfg->plugins);
         graph_free(cfg);
         strmap_free(&cfg->step_index);
+        for (size_t i = 0; i < cfg->n_files; i++)
+                free(cfg->files[i]);
+        free(cfg->files);
         settings_free(s);
         memset(cfg, 0, sizeof *cfg);
 }
@@ -982,6 +1321,7 @@ void settings_free(struct settings *s)
 {
         free(s->config_file);
         free(s->conf_d);
+        free(s->vendor_conf_d);
         free(s->plugin_path);
         free(s->state_dir);
         free(s->path);

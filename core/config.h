@@ -20,6 +20,11 @@ struct config {
         void (*sink)(void *ctx, int priority, const char *message);
         void *sink_ctx;
         struct strmap step_index; /* step name -> index + 1 */
+        char **files;             /* every file read, owned here: values point at their file's name */
+        size_t n_files;
+        bool layered;             /* the vendor conf.d under the site's (neither was overridden alone) */
+        unsigned setting_line[16];/* per global key (global_keys order): its line in xhafw.conf; 0 default */
+        bool setting_cli[16];     /* given on the command line */
         size_t *order;            /* a topological order of the steps (after first) */
         size_t **after_me;        /* per step: the steps that are after it (graph_after_me) */
         size_t *n_after_me;
@@ -49,6 +54,8 @@ void config_error(struct config *cfg, const char *file, unsigned line, const cha
  * (cfg->n_errors). */
 int config_load(struct config *cfg, const struct overrides *ov);
 void config_free(struct config *cfg);
+/* The resolved configuration, each key with the file and line it came from (cat-config). */
+void config_print(const struct config *cfg, FILE *out);
 void settings_free(struct settings *s);
 struct xhafw_step *config_find_step(const struct config *cfg, const char *name);
 ssize_t config_step_index(const struct config *cfg, const char *name);

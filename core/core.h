@@ -23,7 +23,8 @@ struct json_object;
 /* The global settings: xhafw.conf plus command-line overrides. */
 struct settings {
         char *config_file;
-        char *conf_d;
+        char *conf_d;             /* the site's step files */
+        char *vendor_conf_d;      /* the shipped step files, layered under conf_d; NULL: none */
         char *plugin_path;
         char *state_dir;
         unsigned jobs;
@@ -50,6 +51,7 @@ struct plugin {
 struct step_option {
         const struct xhafw_option *schema;
         char *value;              /* NULL: unset and no default */
+        const char *file;         /* where the value comes from (the config's own copy); NULL: default */
         unsigned line;            /* 0: from the default */
         char **items;             /* XHAFW_OPT_LIST: the parsed items, NULL-terminated */
         size_t n_items;

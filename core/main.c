@@ -23,6 +23,7 @@ static const char usage_main[] =
         "  describe     a step's resolved configuration, or a plugin's options\n"
         "  validate     load and check everything, print the plan; change nothing\n"
         "  preflight    can this node take over, does it match the peer? change nothing\n"
+        "  cat-config   the resolved configuration, each key with the file and line it came from\n"
         "  history      past runs from the journal; `history RUN`: one run step by step, as a timeline\n"
         "\n"
         "global options:\n"
@@ -70,6 +71,8 @@ static const char usage_validate[] = "usage: xhafw validate\nLoad the configurat
                                      "option, print the plan; run nothing.\n";
 static const char usage_describe[] = "usage: xhafw describe STEP|PLUGIN\nA step's resolved configuration and what "
                                      "it manages, or a plugin's options.\n";
+static const char usage_cat[] = "usage: xhafw cat-config\nThe resolved configuration: xhafw.conf and every step, each key with the "
+                                "file and line it came from (the shipped conf.d, the site's, a drop-in, a default).\n";
 static const char usage_list[] = "usage: xhafw list-plugins\nEvery plugin on the plugin path: name, version, ABI, "
                                  "file, summary, the steps using it; broken ones with the reason.\n";
 
@@ -169,7 +172,7 @@ static int run_command(struct global_options *g, const char *cmd, int argc, char
         const char *usage = strcmp(cmd, "activate") == 0 ? usage_activate : strcmp(cmd, "deactivate") == 0 ?
                             usage_deactivate : strcmp(cmd, "status") == 0 ? usage_status :
                             strcmp(cmd, "validate") == 0 ? usage_validate : strcmp(cmd, "describe") == 0 ?
-                            usage_describe : usage_list;
+                            usage_describe : strcmp(cmd, "cat-config") == 0 ? usage_cat : usage_list;
         struct run_command rc = { .deactivate = strcmp(cmd, "deactivate") == 0 };
         /* -v, -q and --json are global options, also accepted after the command */
         static const struct option no_opts[] = { { "help", no_argument, NULL, 'h' }, { "json", no_argument, NULL, OPT_JSON },
@@ -243,6 +246,8 @@ static int run_command(struct global_options *g, const char *cmd, int argc, char
                 return cmd_status(g);
         if (strcmp(cmd, "validate") == 0)
                 return cmd_validate(g);
+        if (strcmp(cmd, "cat-config") == 0)
+                return cmd_cat_config(g);
         return cmd_list_plugins(g);
 }
 
@@ -281,7 +286,7 @@ static int dispatch(struct global_options *g, int argc, char **argv, const char 
                 { 0 },
         };
         static const char *const commands[] = { "activate", "deactivate", "status", "list-plugins", "describe", "preflight",
-                                                "validate", "history", NULL };
+                                                "validate", "history", "cat-config", NULL };
         int c, verbose = 0;
         const char *cmd;
 

@@ -43,7 +43,7 @@ pass "rpmbuild -bb: $(basename "$main") $(basename "$devel")"
 rpm -qlp "$main" > "$W/main.list" 2>/dev/null
 rpm -qlp "$devel" > "$W/devel.list" 2>/dev/null
 for f in /usr/sbin/xhafw /usr/lib/ocf/resource.d/xhafw/xhafw /usr/share/bash-completion/completions/xhafw \
-         /usr/lib/tmpfiles.d/xhafw.conf /usr/libexec/xhafw/keepalived-notify /etc/xhafw/conf.d/20-vip.conf \
+         /usr/lib/tmpfiles.d/xhafw.conf /usr/libexec/xhafw/keepalived-notify /usr/share/xhafw/conf.d/20-vip.conf \
          /var/lib/xhafw; do
         grep -qx -- "$f" "$W/main.list" || fail "xhafw RPM lacks $f"
 done
@@ -53,6 +53,6 @@ grep -q '/ha-guide\.md$' "$W/main.list" || fail "xhafw RPM lacks the HA guide"
 grep -qx /usr/include/xhafw/plugin.h "$W/devel.list" || fail "xhafw-devel lacks the header"
 grep -q '/pkgconfig/xhafw\.pc$' "$W/devel.list" || fail "xhafw-devel lacks xhafw.pc"
 rpm -qp --configfiles "$main" > "$W/config.list" 2>/dev/null
-grep -qx /etc/xhafw/conf.d/20-vip.conf "$W/config.list" || fail "conf.d files are not %config"
+! grep -q /usr/share/xhafw/conf.d/ "$W/config.list" || fail "the shipped conf.d files must not be %config"
 grep -qx /etc/xhafw/xhafw.conf "$W/config.list" || fail "xhafw.conf is not %config"
-pass "contents: binary, plugins, agent, completion, tmpfiles, state dir, man pages, guide; xhafw.conf and conf.d as %config; -devel: header and xhafw.pc"
+pass "contents: binary, plugins, agent, completion, tmpfiles, state dir, man pages, guide; xhafw.conf %config, the shipped conf.d not; -devel: header and xhafw.pc"

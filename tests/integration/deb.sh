@@ -72,7 +72,7 @@ contents() { dpkg-deb -c "$1" | awk '{ print $NF }' | sed 's|^\./|/|'; }
 contents "${debs[0]}" > "$W/main.list"
 contents "${debs[1]}" > "$W/dev.list"
 for f in /usr/sbin/xhafw /usr/lib/ocf/resource.d/xhafw/xhafw /usr/share/bash-completion/completions/xhafw \
-         /usr/lib/tmpfiles.d/xhafw.conf /usr/libexec/xhafw/keepalived-notify /etc/xhafw/conf.d/20-vip.conf \
+         /usr/lib/tmpfiles.d/xhafw.conf /usr/libexec/xhafw/keepalived-notify /usr/share/xhafw/conf.d/20-vip.conf \
          /usr/share/man/man8/xhafw.8.gz /usr/share/man/man5/xhafw.conf.5.gz /usr/share/man/man7/xhafw-plugin.7.gz \
          /usr/share/doc/xhafw/ha-guide.md; do
         grep -qx -- "$f" "$W/main.list" || fail "package xhafw lacks $f"
@@ -81,9 +81,11 @@ grep -q '/xhafw/plugins/vip\.so$' "$W/main.list" || fail "package xhafw lacks th
 grep -qx /usr/include/xhafw/plugin.h "$W/dev.list" || fail "package xhafw-dev lacks the header"
 grep -q '/pkgconfig/xhafw\.pc$' "$W/dev.list" || fail "package xhafw-dev lacks xhafw.pc"
 dpkg-deb -I "${debs[0]}" conffiles > "$W/conffiles"
-grep -qx /etc/xhafw/conf.d/20-vip.conf "$W/conffiles" || fail "the conf.d files are not conffiles"
+# the shipped steps are the package's (replaced on upgrade, never a prompt); the site's go in /etc
+! grep -q /usr/share/xhafw/conf.d/ "$W/conffiles" || fail "the shipped conf.d files must not be conffiles"
+grep -qx /etc/xhafw/conf.d "$W/main.list" || grep -qx /etc/xhafw/conf.d/ "$W/main.list" || fail "no /etc/xhafw/conf.d for the site's files"
 grep -qx /etc/xhafw/xhafw.conf "$W/conffiles" || fail "xhafw.conf is not a conffile"
-pass "contents: binary, $(grep -c '\.so$' "$W/main.list") plugins, agent, completion, tmpfiles, man pages; xhafw.conf and conf.d as conffiles; -dev: header and xhafw.pc"
+pass "contents: binary, $(grep -c '\.so$' "$W/main.list") plugins, agent, completion, tmpfiles, man pages; xhafw.conf a conffile, the shipped conf.d not; -dev: header and xhafw.pc"
 
 # Install (twice: reinstalling the same version must work too).
 export DEBIAN_FRONTEND=noninteractive
