@@ -1,4 +1,5 @@
 /* Line edits of files others own: only the managed line changes, every other byte stays. */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,24 @@ static size_t next_word(const char *s, size_t n, size_t *pos, const char **ret_w
         return p - start;
 }
 
+/* Two words that are the same IPv6 address, however written: an IPv6 address has many spellings
+ * (2001:db8::7, 2001:DB8:0::7, 2001:0db8:0:0:0:0:0:7), an IPv4 address one (inet_pton takes no
+ * leading zeros), a name no ':' at all. */
+static bool same_ipv6(const char *a, size_t an, const char *b, size_t bn)
+{
+        char x[INET6_ADDRSTRLEN], y[INET6_ADDRSTRLEN];
+        struct in6_addr ax, bx;
+
+        if (an >= sizeof x || bn >= sizeof y || !memchr(a, ':', an) || !memchr(b, ':', bn))
+                return false;
+        memcpy(x, a, an);
+        x[an] = '\0';
+        memcpy(y, b, bn);
+        y[bn] = '\0';
+        return inet_pton(AF_INET6, x, &ax) == 1 && inet_pton(AF_INET6, y, &bx) == 1 &&
+               memcmp(&ax, &bx, sizeof ax) == 0;
+}
+
 bool lines_equal(const char *line, size_t n, const char *want)
 {
         size_t lp = 0, wp = 0, wn = strlen(want);
@@ -37,11 +56,9 @@ bool lines_equal(const char *line, size_t n, const char *want)
                 const char *lw = NULL, *ww = NULL;
                 size_t ll = next_word(line, n, &lp, &lw), wl = next_word(want, wn, &wp, &ww);
 
-                if (ll != wl)
-                        return false;
-                if (ll == 0)
-                        return true;
-                if (memcmp(lw, ww, ll) != 0)
+                if (ll == 0 || wl == 0)
+                        return ll == wl;
+                if ((ll != wl || memcmp(lw, ww, ll) != 0) && !same_ipv6(lw, ll, ww, wl))
                         return false;
         }
 }

@@ -7,7 +7,8 @@
 #include <stddef.h>
 
 /* True when LINE (one line, no newline) says the same as WANT: the same blank-separated words
- * before any '#' comment. "192.0.2.7  mn1\tmn1.example.com # vip" equals "192.0.2.7 mn1 mn1.example.com". */
+ * before any '#' comment. "192.0.2.7  mn1\tmn1.example.com # vip" equals "192.0.2.7 mn1 mn1.example.com".
+ * An IPv6 address is the same word however it is written: "2001:DB8:0::7 mn1" equals "2001:db8::7 mn1". */
 bool lines_equal(const char *line, size_t n, const char *want);
 
 /* True when CONTENT has a line equal to WANT. */

@@ -1,5 +1,6 @@
 /* dns plugin: xCAT's DNS zones regenerated (makedns -n), named started, optionally this node's
  * resolv.conf pointed at the cluster's name server. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +15,9 @@ static const struct xhafw_option dns_options[] = {
         { .name = "service", .type = XHAFW_OPT_STRING, .default_value = "named",
           .help = "the DNS server unit (named, bind9)" },
         { .name = "nameserver", .type = XHAFW_OPT_ADDRESS,
-          .help = "optional: an address this node's resolv_conf must list as a nameserver while active "
-                  "(the line is added before the other nameserver lines and removed on deactivate, "
-                  "unless it was there before)" },
+          .help = "optional: an address this node's resolv_conf must list as a nameserver while active, IPv4 "
+                  "or IPv6, e.g. 10.5.106.7 or 2001:db8::7 (the line is added before the other nameserver lines "
+                  "and removed on deactivate, unless it was there before)" },
         { .name = "resolv_conf", .type = XHAFW_OPT_PATH, .default_value = "/etc/resolv.conf",
           .help = "the resolver configuration that gets the nameserver line" },
         { .name = NULL },
@@ -32,14 +33,18 @@ static const char *unit(struct xhafw_step *step)
         return xhafw_opt_string(step, "service");
 }
 
-/* "nameserver ADDRESS", or NULL when no nameserver is configured. */
+/* "nameserver ADDRESS", or NULL when no nameserver is configured. An IPv6 address in its usual
+ * form (RFC 5952: 2001:DB8:0::7 is written 2001:db8::7), as other tools write it. */
 static char *resolv_line(struct xhafw_step *step)
 {
         const char *ns = xhafw_opt_string(step, "nameserver");
-        char *line = NULL;
+        char *line = NULL, text[INET6_ADDRSTRLEN];
+        struct in6_addr a6;
 
         if (!ns || !*ns)
                 return NULL;
+        if (inet_pton(AF_INET6, ns, &a6) == 1 && inet_ntop(AF_INET6, &a6, text, sizeof text))
+                ns = text;
         if (asprintf(&line, "nameserver %s", ns) < 0)
                 return NULL;
         return line;
@@ -48,11 +53,21 @@ static char *resolv_line(struct xhafw_step *step)
 static int dns_validate(struct xhafw_step *step)
 {
         const char *ns = xhafw_opt_string(step, "nameserver");
+        struct in6_addr a6;
 
         if (xc_validate_unit(step, "service", false) < 0)
                 return -EINVAL;
         if (ns && strchr(ns, '/')) {
-                xhafw_log(step, LOG_ERR, "nameserver = %s: a resolv.conf nameserver is an address without a /prefix", ns);
+                xhafw_log(step, LOG_ERR, "nameserver = %s: a resolv.conf nameserver is an address without a /prefix",
+                          ns);
+                return -EINVAL;
+        }
+        /* glibc reaches a link-local nameserver only with its interface (fe80::1%eth0), which this
+         * option cannot hold; the VIP never is one. */
+        if (ns && inet_pton(AF_INET6, ns, &a6) == 1 && (IN6_IS_ADDR_LINKLOCAL(&a6) || IN6_IS_ADDR_MULTICAST(&a6) ||
+                                                      IN6_IS_ADDR_UNSPECIFIED(&a6))) {
+                xhafw_log(step, LOG_ERR, "nameserver = %s: not an address a resolver can use without an interface; "
+                          "give the IPv6 VIP (a global or unique-local address)", ns);
                 return -EINVAL;
         }
         return 0;

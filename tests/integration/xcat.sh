@@ -181,6 +181,105 @@ expect_exit 0 xh deactivate --yes
         fail "hosts: a line appended while active lost its place: $(bytes "$T/files/hosts")"
 pass "hosts: activate + deactivate give back every byte (no final newline, empty, CRLF, only the managed line)"
 
+# ---- hosts on IPv6, and both families for one name (2001:db8::/32 documentation addresses) ----
+fresh
+step "[hosts]
+file = $T/files/hosts
+address = 2001:DB8:0::7
+names = xcatmn1, xcatmn1.cluster.example"
+orig=$(md5sum < "$T/files/hosts")
+expect_exit 0 xh describe hosts
+expect_output 'line "2001:db8::7 xcatmn1 xcatmn1.cluster.example"'
+cycle "hosts (IPv6)" 'grep -qx "2001:db8::7 xcatmn1 xcatmn1.cluster.example" "$T/files/hosts"' \
+        '[ "$(md5sum < "$T/files/hosts")" = "$orig" ]'
+# The same address written otherwise is the same line: left alone both ways.
+echo "2001:0db8:0:0::0007   xcatmn1 xcatmn1.cluster.example # by hand" >> "$T/files/hosts"
+orig=$(md5sum < "$T/files/hosts")
+expect_exit 0 xh activate --yes
+[ "$(md5sum < "$T/files/hosts")" = "$orig" ] || fail "hosts (IPv6): activate added a line already there in another spelling"
+expect_exit 0 xh deactivate --yes
+[ "$(md5sum < "$T/files/hosts")" = "$orig" ] || fail "hosts (IPv6): deactivate removed a line it did not add"
+pass "hosts (IPv6): the line written as 2001:db8::7, one written 2001:0db8:0:0::0007 is the same line"
+
+dual_step() {
+        step "[hosts]
+file = $T/files/hosts
+address = 192.0.2.7
+address6 = 2001:db8::7
+names = xcatmn1, xcatmn1.cluster.example"
+}
+fresh
+dual_step
+L4="192.0.2.7 xcatmn1 xcatmn1.cluster.example"
+L6="2001:db8::7 xcatmn1 xcatmn1.cluster.example"
+orig=$(md5sum < "$T/files/hosts")
+expect_exit 0 xh describe hosts
+expect_output "lines \"$L4\" and \"$L6\""
+dry_run "hosts (dual stack)" activate "\+$L4" "\+2001:db8::7 xcatmn1"
+cycle "hosts (dual stack)" 'grep -qx "$L4" "$T/files/hosts" && grep -qx "$L6" "$T/files/hosts"' \
+        '[ "$(md5sum < "$T/files/hosts")" = "$orig" ]'
+# One of the two missing is PARTIAL; activate puts it back; deactivate takes both.
+expect_exit 0 xh activate --yes
+grep -vx "$L6" "$T/files/hosts" > "$T/hosts.tmp" && cat "$T/hosts.tmp" > "$T/files/hosts"
+expect_exit 4 xh status
+expect_exit 0 xh activate --yes
+grep -qx "$L6" "$T/files/hosts" || fail "hosts (dual stack): activate did not put the IPv6 line back"
+expect_exit 0 xh status
+expect_exit 0 xh deactivate --yes
+[ "$(md5sum < "$T/files/hosts")" = "$orig" ] || fail "hosts (dual stack): deactivate left a line"
+# Only the IPv4 line there before: the step adds and removes the IPv6 one only.
+echo "$L4" >> "$T/files/hosts"
+orig=$(md5sum < "$T/files/hosts")
+expect_exit 0 xh activate --yes
+[ "$(grep -cx "$L4" "$T/files/hosts")" = 1 ] || fail "hosts (dual stack): the IPv4 line twice"
+expect_exit 0 xh deactivate --yes
+[ "$(md5sum < "$T/files/hosts")" = "$orig" ] || fail "hosts (dual stack): deactivate removed the line it found"
+pass "hosts (dual stack): both lines, one missing is PARTIAL, a line there before is left"
+for content in '127.0.0.1\tlocalhost' '' '127.0.0.1 localhost\r\n::1 localhost' '# the end\n127.0.0.1 localhost\n'; do
+        fresh
+        dual_step
+        printf '%b' "$content" > "$T/files/hosts"
+        orig=$(bytes "$T/files/hosts")
+        expect_exit 0 xh activate --yes
+        [ "$(tail -n 2 "$T/files/hosts" | head -n 1)" = "$L4" ] && [ "$(tail -n 1 "$T/files/hosts")" = "$L6" ] ||
+                fail "hosts (dual stack): '$content': not the last two lines: $(bytes "$T/files/hosts")"
+        expect_exit 0 xh deactivate --yes
+        [ "$(bytes "$T/files/hosts")" = "$orig" ] ||
+                fail "hosts (dual stack): activate + deactivate of '$content' gave back '$(bytes "$T/files/hosts")'"
+done
+pass "hosts (dual stack): activate + deactivate give back every byte"
+# preflight: the IPv6 line is the VIP's too, not "another address" for its names.
+fresh
+printf '%s\n%s\n' "$L4" "$L6" >> "$T/files/hosts"
+dual_step
+expect_exit 0 xh preflight
+expect_output "names resolve to the VIP +pass"
+step "[hosts]
+file = $T/files/hosts
+address = 192.0.2.7
+names = xcatmn1, xcatmn1.cluster.example"
+expect_exit 1 xh preflight
+expect_output "line 5 gives xcatmn1 the address 2001:db8::7, not the VIP 192.0.2.7"
+pass "hosts (dual stack): preflight takes the IPv6 VIP's line as the VIP's, and without address6 names it"
+for bad in "address6 = 192.0.2.8" "address6 = fe80::7" "address6 = 2001:db8::7/64"; do
+        fresh
+        step "[hosts]
+file = $T/files/hosts
+address = 192.0.2.7
+$bad
+names = xcatmn1"
+        expect_exit 2 xh validate
+        expect_output "address6"
+done
+step "[hosts]
+file = $T/files/hosts
+address = 2001:db8::8
+address6 = 2001:db8::7
+names = xcatmn1"
+expect_exit 2 xh validate
+expect_output "address6 is the IPv6 VIP beside the IPv4 one"
+pass "hosts: address6 must be an IPv6 host address beside an IPv4 address (exit 2 otherwise)"
+
 # hostname: only inside a UTS namespace of our own.
 if [ "$(id -u)" = 0 ] && unshare -u true 2>/dev/null; then
         fresh
@@ -357,6 +456,31 @@ for content in 'search cluster.example' 'search cluster.example\r\noptions timeo
                 fail "dns: activate + deactivate of '$content' gave back '$(bytes "$T/files/resolv.conf")', not '$orig'"
 done
 pass "dns: activate + deactivate give back every byte of resolv.conf (no final newline, CRLF, empty)"
+
+# An IPv6 VIP as the nameserver: written in its usual form, before the other nameserver lines.
+fresh
+step "[dns]
+service = named
+nameserver = 2001:DB8:0::7
+resolv_conf = $T/files/resolv.conf"
+orig=$(md5sum < "$T/files/resolv.conf")
+dry_run "dns (IPv6)" activate '\+nameserver 2001:db8::7'
+cycle "dns (IPv6)" 'active named && [ "$(sed -n 2p "$T/files/resolv.conf")" = "nameserver 2001:db8::7" ]' \
+        '! active named && [ "$(md5sum < "$T/files/resolv.conf")" = "$orig" ]'
+printf 'nameserver 2001:0db8::0:7\n' >> "$T/files/resolv.conf"
+orig=$(md5sum < "$T/files/resolv.conf")
+expect_exit 0 xh activate --yes
+[ "$(md5sum < "$T/files/resolv.conf")" = "$orig" ] || fail "dns (IPv6): a nameserver line there in another spelling was added again"
+expect_exit 0 xh deactivate --yes
+[ "$(md5sum < "$T/files/resolv.conf")" = "$orig" ] || fail "dns (IPv6): deactivate removed a line it did not add"
+for bad in fe80::53 ff02::1; do
+        step "[dns]
+nameserver = $bad
+resolv_conf = $T/files/resolv.conf"
+        expect_exit 2 xh validate
+        expect_output "nameserver = $bad: not an address a resolver can use"
+done
+pass "dns (IPv6): nameserver 2001:db8::7 added first and taken back; another spelling is the same line; link-local refused"
 
 # ---- dhcp ----
 fresh
