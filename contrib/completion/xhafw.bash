@@ -80,7 +80,7 @@ _xhafw()
 {
         local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
         local global_opts="--config --conf-d --plugin-path --state-dir --json -v --verbose -q --quiet -h --help --version"
-        local commands="activate deactivate status list-plugins describe validate history preflight"
+        local commands="activate deactivate status list-plugins describe validate history preflight cat-config"
         local cmd="" cmd_index=0 i
 
         COMPREPLY=()

@@ -55,7 +55,7 @@ expect_has() {
 }
 
 c="xhafw --config $T/xhafw.conf"
-expect "xhafw " activate deactivate describe history list-plugins preflight status validate
+expect "xhafw " activate cat-config deactivate describe history list-plugins preflight status validate
 expect "xhafw de" deactivate describe
 expect "xhafw --con" --conf-d --config
 expect "xhafw -q --json st" status
