@@ -445,7 +445,8 @@ static int vip_load6(struct xhafw_step *step, struct vip *v)
                 r = -EINVAL;
         }
         if (xhafw_opt_int(step, "garp_count") != VIP_ANNOUNCE_COUNT ||
-            xhafw_opt_duration_ms(step, "garp_interval") != VIP_ANNOUNCE_INTERVAL_MS || (mode && strcmp(mode, "request"))) {
+            xhafw_opt_duration_ms(step, "garp_interval") != VIP_ANNOUNCE_INTERVAL_MS ||
+            (mode && strcmp(mode, "request"))) {
                 xhafw_log(step, LOG_ERR, "garp_count, garp_interval and arp_mode are for IPv4 VIPs (gratuitous ARP), "
                           "and %s is IPv6: it is announced by neighbour advertisements, set na_count and "
                           "na_interval instead", v->address);
@@ -1386,12 +1387,14 @@ static int vip_apply(struct xhafw_step *step)
         _cleanup_(closep) int fd = -1, group = -1;
         struct link_info link;
         struct vip v;
-        uint64_t window_end = 0, woke = 0, added = 0, announced, dad_bound_ms = 0, dad_start = 0, dad_end = 0;
+        uint64_t began, probing = 0, window_end = 0, woke = 0, added = 0, announced, dad_bound_ms = 0, dad_start = 0,
+                 dad_end = 0;
         unsigned char other[ETH_ALEN];
         bool dry = xhafw_dry_run(step), probed = false, conflict_probe = false, kernel_dad;
         char what[128];
         int ifindex, r;
 
+        began = now_ns();
         r = vip_load(step, &v);
         if (r < 0)
                 return r;
@@ -1463,6 +1466,7 @@ static int vip_apply(struct xhafw_step *step)
                 xhafw_log(step, LOG_WARNING, "--force: taking %s without a duplicate-address probe", v.address);
         else if (!scan.configured && v.probe && (!kernel_dad || dry)) {
                 /* A dry-run probes (read-only) but announces nothing: no sender. */
+                probing = now_ns();
                 r = run_probe(step, fd, ifindex, &v, link.mac, other, &conflict_probe, &window_end);
                 if (r < 0)
                         return r;
@@ -1590,8 +1594,9 @@ static int vip_apply(struct xhafw_step *step)
         }
         announced = now_ns();
         if (probed) {
-                xhafw_log(step, LOG_DEBUG, "after the probe window: awake +%.3f ms, address added +%.3f ms, first "
-                          "announcement sent +%.3f ms", (double) (woke - window_end) / 1e6,
+                xhafw_log(step, LOG_DEBUG, "the probe began %.3f ms into apply; after the probe window: awake +%.3f "
+                          "ms, address added +%.3f ms, first announcement sent +%.3f ms",
+                          (double) (probing - began) / 1e6, (double) (woke - window_end) / 1e6,
                           (double) (added - window_end) / 1e6, (double) (announced - window_end) / 1e6);
                 xhafw_log(step, LOG_INFO, "%s was free (probe window %" PRIu64 " ms); added and announced %.3f ms "
                           "after the window closed", v.host, probe_window_ms(&v),
@@ -1708,7 +1713,7 @@ static int vip_preflight(struct xhafw_step *step)
 {
         _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL;
         _cleanup_(vip_scan_done) struct vip_scan scan = { 0 };
-        _cleanup_(closep) int fd = -1;
+        _cleanup_(closep) int fd = -1, group = -1;
         static const char held[] = "VIP free or held by the peer";
         bool active = xhafw_node_active(step), probing = false, label_taken = false;
         unsigned char other[ETH_ALEN];
@@ -1792,6 +1797,8 @@ static int vip_preflight(struct xhafw_step *step)
                 return 0;
         }
         fd = is_v6(&v) ? nd_socket(step, &v, ifindex) : arp_socket(step, &v, ifindex);
+        if (fd >= 0 && is_v6(&v))
+                group = nd_join_group(step, &v, ifindex); /* as apply does: another host's probe reaches it */
         r = fd < 0 ? fd : run_probe(step, fd, ifindex, &v, link.mac, other, &probing, &end);
         if (r < 0) {
                 vip_report(step, held, XHAFW_CHECK_WARN, "see the messages above; the probe needs CAP_NET_RAW",

@@ -360,8 +360,18 @@ expect_exit 1 xa activate --yes
 expect_output "dad = kernel, but the kernel runs no duplicate-address detection on eth0"
 no_vip "with dad = kernel and accept_dad = 0"
 ip netns exec "$A" sysctl -q -w net.ipv6.conf.eth0.accept_dad=1
+# The step's timeout ends apply while the address is still tentative (30 s between the kernel's
+# solicitations here): the rollback removes it, and nothing was announced.
+ip netns exec "$A" sysctl -q -w net.ipv6.neigh.eth0.retrans_time_ms=30000
+vip_conf_default "dad = kernel" "timeout = 2s"
+expect_exit 1 xa activate --yes
+expect_output "apply timed out"
+expect_output "removed $VIP/64 from eth0 \(tentative\)"
+no_vip "after apply timed out during the kernel's DAD"
+expect_exit 3 xa status
+ip netns exec "$A" sysctl -q -w net.ipv6.neigh.eth0.retrans_time_ms=1000
 vip_conf_default
-pass "dad = kernel: added, waited for ($((t1 - t0)) ms in all), announced; refused to run without the kernel's DAD"
+pass "dad = kernel: added, waited for ($((t1 - t0)) ms in all), announced; refused to run without the kernel's DAD; a timeout mid-DAD leaves nothing"
 
 # --- the shipped 21-vip6.conf as shipped: disabled, so its empty values are nobody's business yet ---
 rm -f "$T/conf.d/vip.conf"
