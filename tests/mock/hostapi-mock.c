@@ -483,6 +483,13 @@ const char *mock_path(struct xhafw_step *step, const char *name)
         return p;
 }
 
+const char *mock_expand(struct xhafw_step *step, const char *text)
+{
+        char *p = expand(text, step->dir);
+        *PUSH(step->paths) = p;
+        return p;
+}
+
 static int write_text(const char *path, const char *content)
 {
         char *tmp = xasprintf("%s.mock-new", path);
@@ -687,18 +694,24 @@ static bool log_matches(const struct mock_log *l, int priority, const char *text
 
 const char *mock_log_find(const struct xhafw_step *step, int priority, const char *text)
 {
-        for (size_t i = 0; i < step->logs.n; i++)
-                if (log_matches(&step->logs.v[i], priority, text))
-                        return step->logs.v[i].text;
-        return NULL;
+        char *want = text ? expand(text, step->dir) : NULL;
+        const char *found = NULL;
+
+        for (size_t i = 0; i < step->logs.n && !found; i++)
+                if (log_matches(&step->logs.v[i], priority, want))
+                        found = step->logs.v[i].text;
+        free(want);
+        return found;
 }
 
 size_t mock_log_count(const struct xhafw_step *step, int priority, const char *text)
 {
+        char *want = text ? expand(text, step->dir) : NULL;
         size_t n = 0;
 
         for (size_t i = 0; i < step->logs.n; i++)
-                n += log_matches(&step->logs.v[i], priority, text);
+                n += log_matches(&step->logs.v[i], priority, want);
+        free(want);
         return n;
 }
 

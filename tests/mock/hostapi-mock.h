@@ -71,9 +71,10 @@ struct mock_report {
 struct xhafw_step *mock_step_new(const struct xhafw_plugin *plugin, const char *name, const struct mock_option *opts);
 struct xhafw_step *mock_step_free(struct xhafw_step *step);
 
-/* The step's temporary directory, and NAME in it (owned by the step). */
+/* The step's temporary directory, NAME in it, and TEXT with "@TMP@" replaced by it (owned by the step). */
 const char *mock_dir(const struct xhafw_step *step);
 const char *mock_path(struct xhafw_step *step, const char *name);
+const char *mock_expand(struct xhafw_step *step, const char *text);
 /* Writes and reads a file of the temporary directory (NAME relative to it, or an absolute path in it);
  * mock_read_file returns NULL when it does not exist (free() the text). */
 void mock_write_file(struct xhafw_step *step, const char *name, const char *content);
@@ -111,7 +112,7 @@ size_t mock_state_count(const struct xhafw_step *step);
 void mock_state_fail(struct xhafw_step *step, int err);
 
 /* The log: every xhafw_log line with its priority, and what a dry-run printed. PRIORITY -1 matches
- * any; TEXT is a substring (NULL matches any). */
+ * any; TEXT is a substring (NULL matches any), "@TMP@" in it the step's temporary directory. */
 size_t mock_logs(const struct xhafw_step *step, const struct mock_log **ret);
 const char *mock_log_find(const struct xhafw_step *step, int priority, const char *text);
 size_t mock_log_count(const struct xhafw_step *step, int priority, const char *text);
