@@ -1163,8 +1163,10 @@ static void conf_d_load(struct config *cfg)
         if (cfg->layered && !have_vendor && !have_site && cfg->n_errors == 0)
                 config_error(cfg, cfg->settings.conf_d, 0, NULL, "conf.d directory: neither it nor %s exists",
                              vendor ? vendor : "a shipped conf.d");
-        qsort(main.v, main.n, sizeof *main.v, by_conf_name);
-        qsort(dropins.v, dropins.n, sizeof *dropins.v, by_conf_name);
+        if (main.n)
+                qsort(main.v, main.n, sizeof *main.v, by_conf_name);
+        if (dropins.n)
+                qsort(dropins.v, dropins.n, sizeof *dropins.v, by_conf_name);
         /* the vendor files first (in name order), then the site's: a site file may set keys of a
          * shipped step; a site file of the same name as a shipped one replaced it above */
         for (int layer = 0; layer <= 1; layer++)
