@@ -23,7 +23,7 @@
 
 #define MAX_CONF_FILES 1024
 
-static const char *const step_keys[] = { "plugin", "after", "timeout", "critical", "enabled", NULL };
+static const char *const step_keys[] = { "plugin", "after", "timeout", "critical", "enabled", "conflicts", NULL };
 static const char *const global_keys[] = { "conf_d", "plugin_path", "state_dir", "jobs", "timeout", "grace", "path",
                                            "service_manager", "pass_env", "peer", "max_clock_offset", "journal_runs",
                                            "vendor_conf_d", NULL };
@@ -645,6 +645,7 @@ void step_free(struct xhafw_step *st)
         }
         free(st->opts);
         strv_free(st->after);
+        strv_free(st->conflicts);
         free(st->after_idx);
         free(st->name);
         free(st->plugin_name);
@@ -903,6 +904,10 @@ static void step_load(struct config *cfg, const struct raw_step *rs)
         if ((v = core_key(rs, "after", &file, &line)) && list_problem(v, false))
                 config_error(cfg, file, line, sec, "after = '%s': expected step names as %s", v, list_problem(v, false));
         split_list(v, &st->after, &st->n_after);
+        if ((v = core_key(rs, "conflicts", &file, &line)) && list_problem(v, false))
+                config_error(cfg, file, line, sec, "conflicts = '%s': expected step names as %s", v,
+                             list_problem(v, false));
+        split_list(v, &st->conflicts, NULL);
 
         v = core_key(rs, "plugin", &file, &line);
         if (!valid_plugin_name(st->plugin_name)) {
@@ -935,7 +940,7 @@ static void step_load(struct config *cfg, const struct raw_step *rs)
                                 used += (size_t) snprintf(list + used, sizeof list - used, "%s%s",
                                                           used ? ", " : "", o->name);
                         config_error(cfg, k->file, k->line, sec, "unknown key '%s' for plugin %s (its options: %s; "
-                                     "core keys: plugin, after, timeout, critical, enabled)",
+                                     "core keys: plugin, after, timeout, critical, enabled, conflicts)",
                                      k->key, st->plugin_name, *list ? list : "none");
                 }
         }
@@ -1298,6 +1303,21 @@ int config_load(struct config *cfg, const struct overrides *ov)
                 config_error(cfg, cfg->settings.conf_d, 0, NULL, "no steps: add *.conf files with one [section] per step");
         if (cfg->n_errors == 0)
                 graph_build(cfg);
+        /* Steps that must not both run (postgres and mariadb would both start on every takeover):
+         * both enabled is the admin's to settle. */
+        for (size_t i = 0; i < cfg->n_steps && cfg->n_errors == 0; i++) {
+                const struct xhafw_step *st = cfg->steps[i];
+                for (char **c = st->conflicts; st->enabled && c && *c; c++) {
+                        const struct xhafw_step *other = config_find_step(cfg, *c);
+                        if (!other)
+                                config_error(cfg, st->file, st->line, st->name, "conflicts = %s: no step is named '%s'",
+                                             *c, *c);
+                        else if (other->enabled)
+                                config_error(cfg, st->file, st->line, st->name, "is enabled, and so is %s (%s:%u), which "
+                                             "it conflicts with: disable one (enabled = no)", other->name, other->file,
+                                             other->line);
+                }
+        }
         return cfg->n_errors ? -EINVAL : 0;
 }
 

@@ -74,6 +74,7 @@ struct xhafw_step {
         unsigned line;            /* line of the section header */
         struct plugin *plugin;
         char **after;             /* NULL-terminated */
+        char **conflicts;         /* steps that must not be enabled with this one, NULL-terminated */
         size_t n_after;
         size_t *after_idx;        /* indexes into the step array */
         uint64_t timeout_ms;
