@@ -275,26 +275,34 @@ static void report_unfinished(const struct config *cfg, struct json_object *j, b
         free(line);
 }
 
-static bool ask(const struct config *cfg, const bool *sel, bool reverse, bool *ret_dry)
+/* The plan and the question, on the terminal: stdout when it is one, else stderr (stdout may be a
+ * pipe to tee, or the --json document). Anything but yes or dry-run is no; an unanswerable
+ * question (EOF) is no. Bounded: a terminal that keeps sending other words is asked 100 times. */
+static bool ask(const struct config *cfg, const bool *sel, bool reverse, bool json, bool *ret_dry)
 {
+        FILE *t = !json && isatty(STDOUT_FILENO) ? stdout : stderr;
         char buf[64];
-        printf("%s plan (steps on one line run in parallel):\n", reverse ? "Deactivate" : "Activate");
-        print_plan(cfg, sel, reverse, stdout);
-        for (;;) {
-                printf("Continue? [y]es/[N]o/[d]ry-run ");
-                fflush(stdout);
+
+        fprintf(t, "%s plan (steps on one line run in parallel):\n", reverse ? "Deactivate" : "Activate");
+        print_plan(cfg, sel, reverse, t);
+        for (int tries = 0; tries < 100; tries++) {
+                char *a;
+                fprintf(t, "Continue? [y]es/[N]o/[d]ry-run ");
+                fflush(t);
                 if (!fgets(buf, sizeof buf, stdin))
                         return false;
-                strip(buf);
-                if (strcasecmp(buf, "y") == 0 || strcasecmp(buf, "yes") == 0)
+                a = strip(buf);
+                if (strcasecmp(a, "y") == 0 || strcasecmp(a, "yes") == 0)
                         return true;
-                if (strcasecmp(buf, "d") == 0 || strcasecmp(buf, "dry-run") == 0) {
+                if (strcasecmp(a, "d") == 0 || strcasecmp(a, "dry-run") == 0) {
                         *ret_dry = true;
                         return true;
                 }
-                if (!*buf || strcasecmp(buf, "n") == 0 || strcasecmp(buf, "no") == 0)
+                if (!*a || strcasecmp(a, "n") == 0 || strcasecmp(a, "no") == 0)
                         return false;
+                fprintf(t, "please answer y, n or d\n");
         }
+        return false;
 }
 
 static void print_dry_run(const struct config *cfg, const struct run_report *rep, bool reverse)
@@ -500,10 +508,14 @@ int cmd_run(const struct global_options *g, const struct run_command *rc_opts)
                 if (r)
                         goto out;
         }
-        if (!ro.dry_run && !rc_opts->yes && !g->json && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO)) {
-                if (!ask(&cfg, sel, rc_opts->deactivate, &ro.dry_run)) {
+        /* On a terminal (stdin: where the answer comes from) without --yes, ask. */
+        if (!ro.dry_run && !rc_opts->yes && isatty(STDIN_FILENO)) {
+                if (!ask(&cfg, sel, rc_opts->deactivate, g->json, &ro.dry_run)) {
                         /* Not a failed step (1): the admin declined, and nothing was changed. */
-                        printf("cancelled: nothing was changed\n");
+                        if (g->json)
+                                log_notice("cancelled at the prompt: nothing was changed");
+                        else
+                                printf("cancelled: nothing was changed\n");
                         r = XHAFW_EXIT_CONFIG;
                         goto out;
                 }

@@ -99,3 +99,18 @@ pass "terminal prompt: N cancels, d dry-runs, y proceeds"
 expect_exit 0 xh deactivate < /dev/null
 [ ! -e "$T/a.on" ] || fail "deactivate without a terminal did not proceed"
 pass "no terminal: no prompt"
+
+# The prompt's answers as people type them: Enter (the default, No), blanks around a word, a word
+# that is no answer (asked again, then EOF: No); and a terminal whose stdout is a pipe is asked too.
+for answer in '\n' '  n  \n' 'nope\n'; do
+        printf "$answer" > "$T/answer"
+        rc=0
+        script -qec "$XHAFW --config $T/xhafw.conf activate" /dev/null < "$T/answer" > "$T/out" 2>&1 || rc=$?
+        [ "$rc" = 2 ] && [ ! -e "$T/a.on" ] || fail "answer '$answer': exit $rc: $(cat "$T/out")"
+done
+printf '  y \n' > "$T/answer"
+script -qec "$XHAFW --config $T/xhafw.conf activate | cat > $T/piped" /dev/null < "$T/answer" > "$T/out" 2>&1 || true
+grep -q "Continue?" "$T/out" || fail "stdout a pipe: no prompt: $(cat "$T/out")"
+[ -e "$T/a.on" ] || fail "'  y ' did not activate"
+xh -q deactivate --yes
+pass "prompt: Enter, padded and unknown answers are No; asked on a terminal whose stdout is a pipe"
