@@ -79,6 +79,8 @@ struct located {
         char *key;      /* NULL for a section header */
         unsigned line;
         bool quoted_tail; /* key = "a", "b": iniparser keeps the quoted part and drops the rest */
+        bool glued_comment; /* key = a;b: iniparser reads 'a' (a comment begins at ; or #) */
+        bool open_quote;  /* key = "a: no closing quote */
 };
 
 struct locations {
@@ -151,20 +153,24 @@ static void locate(const char *text, struct locations *l)
                         section = strdup_or_die(strip(s + 1));
                         lower(section);
                         located_reserve(l);
-                        l->v[l->n++] = (struct located) { strdup_or_die(section), NULL, line, false };
+                        l->v[l->n++] = (struct located) { strdup_or_die(section), NULL, line, false, false, false };
                 } else if (*s && *s != '#' && *s != ';' && (e = strchr(s, '='))) {
-                        char *value = strip(e + 1), *close;
-                        bool tail = false;
+                        char *value = strip(e + 1), *close, *c;
+                        bool tail = false, glued = false, open = false;
                         /* iniparser reads a value that starts with a quote up to the closing quote */
                         if ((*value == '"' || *value == '\'') && (close = strchr(value + 1, *value))) {
                                 close += 1 + strspn(close + 1, " \t");
                                 tail = *close && *close != ';' && *close != '#';
-                        }
+                        } else if (*value == '"' || *value == '\'')
+                                open = true;
+                        else if ((c = strpbrk(value, ";#")) && c > value && c[-1] != ' ' && c[-1] != '\t')
+                                glued = true; /* "a ; comment" is a comment; "a;b" a mistake */
                         *e = 0;
                         s = strip(s);
                         lower(s);
                         located_reserve(l);
-                        l->v[l->n++] = (struct located) { strdup_or_die(section), strdup_or_die(s), line, tail };
+                        l->v[l->n++] = (struct located) { strdup_or_die(section), strdup_or_die(s), line, tail, glued,
+                                                          open };
                 }
                 free(buf);
                 if (!nl)
@@ -198,6 +204,15 @@ static void locations_lint(struct config *cfg, const char *file, const struct lo
                 if (!k->key)
                         continue;
                 keys[n++] = k;
+                if (k->glued_comment)
+                        config_error(cfg, file, k->line, global ? NULL : k->section,
+                                     "%s: a ';' or '#' right after a word starts a comment, and iniparser would "
+                                     "drop the rest of the line; separate items with commas (%s = a, b), or put a "
+                                     "blank before a comment", k->key, k->key);
+                if (k->open_quote)
+                        config_error(cfg, file, k->line, global ? NULL : k->section,
+                                     "%s: the value opens a quote that is never closed; close it or write the value "
+                                     "without quotes", k->key);
                 if (k->quoted_tail)
                         config_error(cfg, file, k->line, global ? NULL : k->section,
                                      "%s: text follows the closing quote, and iniparser keeps only the quoted part; "
@@ -1128,6 +1143,16 @@ static void conf_file_read(struct config *cfg, struct raw_steps *raw, const stru
                         config_error(cfg, file, h->line, NULL, "'%s' is not a valid step name: use letters, digits, "
                                      "'-', '_' and '.' (at most 64)", h->section);
                         continue;
+                }
+                if (dropin) {
+                        /* a drop-in sets keys of its directory's step, and of no other */
+                        size_t dl = strstr(cf->name, ".conf.d/") ? (size_t) (strstr(cf->name, ".conf.d/") - cf->name) : 0;
+                        if (strlen(h->section) != dl || strncmp(cf->name, h->section, dl) != 0) {
+                                config_error(cfg, file, h->line, h->section, "a drop-in in %.*s.conf.d may set keys of "
+                                             "[%.*s] only: put this section in %s.conf.d", (int) dl, cf->name, (int) dl,
+                                             cf->name, h->section);
+                                continue;
+                        }
                 }
                 rs = raw_find(raw, h->section);
                 if (dropin && !rs) {

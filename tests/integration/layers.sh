@@ -46,7 +46,13 @@ printf '[nosuch]\ntarget = /x\n' > "$S/nosuch.conf.d/10-x.conf"
 expect_exit 2 xh validate
 expect_output "$S/nosuch.conf.d/10-x.conf:1: step nosuch: a drop-in for a step that is defined nowhere.*$V.*$S"
 rm -r "$S/nosuch.conf.d"
-pass "errors in drop-ins name the drop-in's file and line; a drop-in for no step is an error"
+# a drop-in may set keys of its own directory's step only
+mkdir -p "$S/c.conf.d"
+printf '[a]\nenabled = no\n' > "$S/c.conf.d/10-wrong.conf"
+expect_exit 2 xh validate
+expect_output "$S/c.conf.d/10-wrong.conf:1: step a: a drop-in in c.conf.d may set keys of \\[c\\] only"
+rm -r "$S/c.conf.d"
+pass "errors in drop-ins name the drop-in's file and line; a drop-in for no step, or another step, is an error"
 
 # 4. Masks: a site file of the same name replaces the shipped one; empty or /dev/null disables it.
 printf '[c]\nplugin = fake\ntarget = %s/c-site.on\n' "$T" > "$S/30-c.conf"
