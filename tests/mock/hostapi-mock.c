@@ -1,6 +1,7 @@
 /* A host API for a plugin's unit tests, in place of the xhafw binary's: see hostapi-mock.h. */
 #include <arpa/inet.h>
 #include <check.h>
+#include <ctype.h>
 #include <errno.h>
 #include <ftw.h>
 #include <stdarg.h>
@@ -280,8 +281,12 @@ static const char *type_problem(enum xhafw_option_type t, const char *v)
         case XHAFW_OPT_ADDRESS:
                 return address_ok(v) ? NULL : "an IPv4 or IPv6 address, optionally with /prefix";
         case XHAFW_OPT_INTERFACE:
-                return strlen(v) < 16 && !strpbrk(v, "/ \t\n") && strcmp(v, ".") != 0 && strcmp(v, "..") != 0
-                       ? NULL : "a network interface name";
+                if (strlen(v) >= 16 || strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
+                        return "a network interface name";
+                for (const char *p = v; *p; p++)
+                        if (*p == '/' || isspace((unsigned char) *p) || !isprint((unsigned char) *p))
+                                return "a network interface name";
+                return NULL;
         case XHAFW_OPT_DURATION:
                 return parse_ms(v, &ms) ? NULL : "a duration such as 500ms, 30s or 2m";
         case XHAFW_OPT_LIST:
