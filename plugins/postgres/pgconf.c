@@ -138,10 +138,22 @@ static int pgconf_mask_prefix(const char *s, int family)
         return prefix;
 }
 
+/*
+ * The same network: same family and prefix, and the same address bits under the prefix (all of
+ * them without one). PostgreSQL masks both sides when it matches a client, so 192.0.2.7/24 grants
+ * what 192.0.2.0/24 grants; the spelling of an IPv6 address does not matter either.
+ */
 static bool pgconf_net_equal(const struct pgconf_net *a, const struct pgconf_net *b)
 {
-        return a->family == b->family && a->prefix == b->prefix &&
-               memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
+        int bits = a->family == AF_INET ? 32 : 128;
+
+        if (a->family != b->family || a->prefix != b->prefix)
+                return false;
+        if (a->prefix >= 0)
+                bits = a->prefix;
+        if (memcmp(a->addr, b->addr, (size_t) bits / 8) != 0)
+                return false;
+        return bits % 8 == 0 || ((a->addr[bits / 8] ^ b->addr[bits / 8]) & (0xff00 >> (bits % 8))) == 0;
 }
 
 /* The allow entry with the host prefix made explicit (/32, /128), which is how pg_hba.conf wants it. */
@@ -502,6 +514,21 @@ static void pgconf_listen_value(const char *text, char *ret, size_t size)
         free(s);
 }
 
+/*
+ * Whether two listen_addresses entries name the same thing: the same text (case-insensitive), or the
+ * same IP address however it is spelled (2001:DB8:0::7 and 2001:db8::7).
+ */
+static bool pgconf_same_listen_item(const char *a, const char *b)
+{
+        struct pgconf_net na, nb;
+
+        if (strcasecmp(a, b) == 0)
+                return true;
+        if (pgconf_net_parse(a, &na) < 0 || pgconf_net_parse(b, &nb) < 0 || na.prefix >= 0 || nb.prefix >= 0)
+                return false;
+        return pgconf_net_equal(&na, &nb);
+}
+
 /* An address goes between single quotes as it is: it may not hold a quote, a backslash, a comma or a line break. */
 static bool pgconf_listen_item_ok(const char *s)
 {
@@ -540,8 +567,9 @@ static int pgconf_listen_add(const char *text, const char *const *want, size_t n
                         free(added.data);
                         return -EINVAL;
                 }
+                /* one address spelled twice is added once, as first written */
                 for (size_t j = 0; j < i; j++)
-                        if (strcasecmp(want[i], want[j]) == 0)
+                        if (pgconf_same_listen_item(want[i], want[j]))
                                 dup = true;
                 if (dup || pgconf_listen_covers(s->found ? s->value : "localhost", want[i]))
                         continue;

@@ -5,8 +5,9 @@
 
 #include "pgconf.c"
 
+/* The last two are entries already there, spelled otherwise: ::1/128 is in the file, 2001:db8::7 added before. */
 static const char *const golden_allow[] = { "192.0.2.7", "192.0.2.70", "198.51.100.0/24", "192.0.2.8",
-                                            "2001:db8::7", "::1", "192.0.2.7" };
+                                            "2001:db8::7", "::1", "192.0.2.7", "2001:DB8:0::7", "0:0::1" };
 static const char *const golden_listen[] = { "localhost", "192.0.2.7", "192.0.2.70" };
 
 static char *slurp(const char *name)
@@ -35,11 +36,11 @@ START_TEST(hba_golden)
 {
         char *in = slurp("pg_hba.conf.in"), *want = slurp("pg_hba.conf.golden"), *out, *added, *out2, *added2;
 
-        ck_assert_int_eq(pgconf_hba_add(in, golden_allow, 7, "scram-sha-256", &out, &added), 4);
+        ck_assert_int_eq(pgconf_hba_add(in, golden_allow, 9, "scram-sha-256", &out, &added), 4);
         ck_assert_str_eq(out, want);
         ck_assert_str_eq(added, "192.0.2.7/32,198.51.100.0/24,192.0.2.8/32,2001:db8::7/128");
         /* adding twice adds once */
-        ck_assert_int_eq(pgconf_hba_add(out, golden_allow, 7, "scram-sha-256", &out2, &added2), 0);
+        ck_assert_int_eq(pgconf_hba_add(out, golden_allow, 9, "scram-sha-256", &out2, &added2), 0);
         ck_assert_str_eq(out2, want);
         ck_assert_str_eq(added2, "");
         free(in), free(want), free(out), free(added), free(out2), free(added2);
@@ -128,6 +129,50 @@ START_TEST(listen_table)
 }
 END_TEST
 
+/* IPv6 entries: '::' covers every IPv6 address and no IPv4 one, '*' both; one address in any spelling is one entry. */
+static const struct {
+        const char *in, *want[4], *out, *added;
+        int count;
+} listen6_cases[] = {
+        { "listen_addresses = '::'\n", { "localhost", "2001:db8::7" }, "listen_addresses = '::'\n", "", 0 },
+        { "listen_addresses = '0::0'\n", { "2001:db8::7", "192.0.2.7" }, "listen_addresses = '0::0, 192.0.2.7'\n", "192.0.2.7", 1 },
+        { "listen_addresses = '*'\n", { "localhost", "2001:db8::7", "192.0.2.7" }, "listen_addresses = '*'\n", "", 0 },
+        { "listen_addresses = '0.0.0.0, ::'\n", { "2001:db8::7", "192.0.2.7" }, "listen_addresses = '0.0.0.0, ::'\n", "", 0 },
+        /* 0.0.0.0 is IPv4 only */
+        { "listen_addresses = '0.0.0.0'\n", { "localhost", "2001:db8::7", "192.0.2.7" },
+          "listen_addresses = '0.0.0.0, 2001:db8::7'\n", "2001:db8::7", 1 },
+        /* there already, spelled otherwise */
+        { "listen_addresses = 'localhost, 2001:DB8:0:0::7'\n", { "2001:db8::7", "localhost" },
+          "listen_addresses = 'localhost, 2001:DB8:0:0::7'\n", "", 0 },
+        /* wanted in three spellings: added once, as first written */
+        { "listen_addresses = 'localhost'\n", { "2001:DB8::7", "2001:db8::7", "2001:db8:0::0:7" },
+          "listen_addresses = 'localhost, 2001:DB8::7'\n", "2001:DB8::7", 1 },
+        /* both families, no line: the default first */
+        { "", { "localhost", "2001:db8::7", "192.0.2.7" },
+          "listen_addresses = 'localhost, 2001:db8::7, 192.0.2.7'\t# added by xhafw\n", "2001:db8::7,192.0.2.7", 2 },
+        /* an address is no wildcard: ::1 does not cover localhost, nor 2001:db8::7 2001:db8::70 */
+        { "listen_addresses = '::1, 2001:db8::70'\n", { "localhost", "2001:db8::7" },
+          "listen_addresses = '::1, 2001:db8::70, localhost, 2001:db8::7'\n", "localhost,2001:db8::7", 2 },
+        /* an IPv4-mapped address is an IPv6 one (bound IPv6 only): it does not cover 192.0.2.7 */
+        { "listen_addresses = '::ffff:192.0.2.7'\n", { "192.0.2.7" },
+          "listen_addresses = '::ffff:192.0.2.7, 192.0.2.7'\n", "192.0.2.7", 1 },
+};
+
+START_TEST(listen6_table)
+{
+        size_t n = 0;
+        char *out, *added;
+
+        while (n < 4 && listen6_cases[_i].want[n])
+                n++;
+        ck_assert_int_eq(pgconf_listen_add(listen6_cases[_i].in, listen6_cases[_i].want, n, &out, &added),
+                         listen6_cases[_i].count);
+        ck_assert_str_eq(out, listen6_cases[_i].out);
+        ck_assert_str_eq(added, listen6_cases[_i].added);
+        free(out), free(added);
+}
+END_TEST
+
 START_TEST(listen_refuses)
 {
         const char *const bad[] = { "a'b" }, *const comma[] = { "a,b" }, *const nl[] = { "a\nb" };
@@ -169,10 +214,65 @@ START_TEST(hba_table)
 }
 END_TEST
 
+/* IPv6 and both families: /128 for an address, the spelling does not matter, nor host bits under a prefix. */
+static const struct {
+        const char *in, *allow[4], *want, *added;
+        int count;
+} hba6_cases[] = {
+        { "", { "2001:db8::7" }, "host\tall\tall\t2001:db8::7/128\tmd5\t# managed by xhafw\n", "2001:db8::7/128", 1 },
+        /* both families, in the order given; a prefix given is kept as written */
+        { "", { "192.0.2.7", "2001:db8::7", "2001:db8:1::/48" },
+          "host\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n"
+          "host\tall\tall\t2001:db8::7/128\tmd5\t# managed by xhafw\n"
+          "host\tall\tall\t2001:db8:1::/48\tmd5\t# managed by xhafw\n",
+          "192.0.2.7/32,2001:db8::7/128,2001:db8:1::/48", 3 },
+        /* one address in three spellings: one line, as first written */
+        { "", { "2001:DB8::7", "2001:db8:0:0::7", "2001:db8::7/128" },
+          "host\tall\tall\t2001:DB8::7/128\tmd5\t# managed by xhafw\n", "2001:DB8::7/128", 1 },
+        /* granted already, in another spelling or as ADDRESS NETMASK */
+        { "host all all 2001:DB8:0:0:0:0:0:7/128 trust\n", { "2001:db8::7" }, "host all all 2001:DB8:0:0:0:0:0:7/128 trust\n", "", 0 },
+        { "host all all 2001:db8::7 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff reject\n", { "2001:db8::7" },
+          "host all all 2001:db8::7 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff reject\n", "", 0 },
+        { "host all all 2001:db8::/64 md5\n", { "2001:db8::5/64" }, "host all all 2001:db8::/64 md5\n", "", 0 },
+        { "host all all 2001:db8::6/127 md5\n", { "2001:db8::7/127" }, "host all all 2001:db8::6/127 md5\n", "", 0 },
+        { "host all all 192.0.2.0/24 md5\n", { "192.0.2.7/24" }, "host all all 192.0.2.0/24 md5\n", "", 0 },
+        /* not the same grant: another prefix, the other family, a mask with a hole, IPv4-mapped, hostssl */
+        { "host all all 2001:db8::/64 md5\n", { "2001:db8::7" },
+          "host all all 2001:db8::/64 md5\nhost\tall\tall\t2001:db8::7/128\tmd5\t# managed by xhafw\n", "2001:db8::7/128", 1 },
+        { "host all all 2001:db8::4/127 md5\n", { "2001:db8::7/127" },
+          "host all all 2001:db8::4/127 md5\nhost\tall\tall\t2001:db8::7/127\tmd5\t# managed by xhafw\n", "2001:db8::7/127", 1 },
+        { "host all all 2001:db8::7 ffff::ffff md5\n", { "2001:db8::7" },
+          "host all all 2001:db8::7 ffff::ffff md5\nhost\tall\tall\t2001:db8::7/128\tmd5\t# managed by xhafw\n", "2001:db8::7/128", 1 },
+        { "host all all ::ffff:192.0.2.7/128 md5\n", { "192.0.2.7" },
+          "host all all ::ffff:192.0.2.7/128 md5\nhost\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n", "192.0.2.7/32", 1 },
+        { "hostssl all all 2001:db8::7/128 md5\n", { "2001:db8::7" },
+          "hostssl all all 2001:db8::7/128 md5\nhost\tall\tall\t2001:db8::7/128\tmd5\t# managed by xhafw\n", "2001:db8::7/128", 1 },
+        { "host all all ::/0 md5\n", { "::" }, "host all all ::/0 md5\nhost\tall\tall\t::/128\tmd5\t# managed by xhafw\n", "::/128", 1 },
+};
+
+START_TEST(hba6_table)
+{
+        size_t n = 0;
+        char *out, *added;
+
+        while (n < 4 && hba6_cases[_i].allow[n])
+                n++;
+        ck_assert_int_eq(pgconf_hba_add(hba6_cases[_i].in, hba6_cases[_i].allow, n, "md5", &out, &added), hba6_cases[_i].count);
+        ck_assert_str_eq(out, hba6_cases[_i].want);
+        ck_assert_str_eq(added, hba6_cases[_i].added);
+        free(out), free(added);
+}
+END_TEST
+
 START_TEST(hba_refuses)
 {
         const char *const name[] = { "node1.example" }, *const ok[] = { "192.0.2.7" }, *const prefix[] = { "192.0.2.7/33" };
+        const char *const prefix6[] = { "2001:db8::7/129" }, *const zone[] = { "fe80::1%eth0" }, *const brackets[] = { "[2001:db8::7]" };
         char *out = NULL, *added = NULL;
+
+        ck_assert_int_eq(pgconf_hba_add("", prefix6, 1, "md5", &out, &added), -EINVAL);
+        ck_assert_int_eq(pgconf_hba_add("", zone, 1, "md5", &out, &added), -EINVAL);
+        ck_assert_int_eq(pgconf_hba_add("", brackets, 1, "md5", &out, &added), -EINVAL);
 
         ck_assert_int_eq(pgconf_hba_add("", name, 1, "md5", &out, &added), -EINVAL);
         ck_assert_int_eq(pgconf_hba_add("", prefix, 1, "md5", &out, &added), -EINVAL);
@@ -224,6 +324,14 @@ START_TEST(covers)
         ck_assert(pgconf_listen_covers("2001:DB8:0::1", "2001:db8::1"));
         ck_assert(!pgconf_listen_covers("192.0.2.70", "192.0.2.7"));
         ck_assert(!pgconf_listen_covers("", "localhost"));
+        /* IPv6: any spelling of the address or of the wildcard */
+        ck_assert(pgconf_listen_covers("0:0:0:0:0:0:0:0", "2001:DB8::1"));
+        ck_assert(pgconf_listen_covers("localhost, 2001:db8:0:0:0:0:0:1", "2001:db8::1"));
+        ck_assert(!pgconf_listen_covers("2001:db8::1", "2001:db8::10"));
+        ck_assert(!pgconf_listen_covers("0.0.0.0", "::1"));
+        ck_assert(!pgconf_listen_covers("::", "0.0.0.0"));
+        ck_assert(!pgconf_listen_covers("::", "2001:db8::1/64"));
+        ck_assert(pgconf_listen_covers("*", "2001:db8::1"));
 }
 END_TEST
 
@@ -247,8 +355,10 @@ static Suite *pgconf_suite(void)
         tcase_add_test(tc, listen_golden);
         tcase_add_loop_test(tc, listen_wildcard, 0, sizeof listen_wildcards / sizeof listen_wildcards[0]);
         tcase_add_loop_test(tc, listen_table, 0, sizeof listen_cases / sizeof listen_cases[0]);
+        tcase_add_loop_test(tc, listen6_table, 0, sizeof listen6_cases / sizeof listen6_cases[0]);
         tcase_add_test(tc, listen_refuses);
         tcase_add_loop_test(tc, hba_table, 0, sizeof hba_cases / sizeof hba_cases[0]);
+        tcase_add_loop_test(tc, hba6_table, 0, sizeof hba6_cases / sizeof hba6_cases[0]);
         tcase_add_test(tc, hba_refuses);
         tcase_add_test(tc, pidfile);
         tcase_add_test(tc, covers);
