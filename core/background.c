@@ -225,10 +225,48 @@ static void reap_background(void)
         }
 }
 
-void background_finish(int sigfd)
+/* Wait for the work to finish, each up to its bound; SIGINT or SIGTERM ends it at once. */
+static void background_wait(int sigfd)
 {
-        /* The work ends with the run (DESIGN §5): whatever is left is ended now, said once each. */
-        (void) sigfd;
+        bool said = false;
+
+        /* Bounded: every pass either reaps, sleeps towards a bound, or kills at one. */
+        for (unsigned pass = 0; pass < 100000 && background_count(); pass++) {
+                struct pollfd pfd = { .fd = sigfd, .events = POLLIN };
+                int timeout = -1;
+
+                if (!said) {
+                        for (unsigned k = 0; k < XHAFW_MAX_BACKGROUND; k++)
+                                if (table[k].pid)
+                                        log_full(table[k].step, LOG_INFO, "waiting for the background work '%s' "
+                                                 "(at most %llu ms more)", table[k].what,
+                                                 (unsigned long long) (table[k].deadline_ms > now_ms() ?
+                                                                       table[k].deadline_ms - now_ms() : 0));
+                        said = true;
+                }
+                background_check(&timeout);
+                if (sigfd >= 0 && poll(&pfd, 1, timeout) > 0) {
+                        struct signalfd_siginfo si;
+                        while (read(sigfd, &si, sizeof si) == (ssize_t) sizeof si)
+                                if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
+                                        log_warning("got %s: ending the background work", strsignal((int) si.ssi_signo));
+                                        background_kill(SIGKILL);
+                                }
+                } else if (sigfd < 0) {
+                        struct timespec ts = { 0, 10 * 1000000L };
+                        nanosleep(&ts, NULL);
+                }
+                reap_background();
+        }
+}
+
+void background_finish(int sigfd, bool wait)
+{
+        /* A run that did its job waits for its announcements (a VIP moved with --only, or as the
+         * last step, must not stop at its first gratuitous ARP); one that failed or was
+         * interrupted ends them: what they announced has been rolled back. */
+        if (wait && background_count())
+                background_wait(sigfd);
         for (unsigned k = 0; k < XHAFW_MAX_BACKGROUND; k++)
                 if (table[k].pid && !table[k].killed)
                         log_full(table[k].step, LOG_INFO, "the run is over: ending the background work '%s' after "

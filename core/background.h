@@ -24,7 +24,8 @@ void background_kill(int sig);
 /* ... or only the work of one step (its action crashed or timed out: what it started goes too). */
 void background_kill_step(const char *step, int sig);
 unsigned background_count(void);
-/* At the end of a run: end what is left of the background work (it ends with the run). */
-void background_finish(int sigfd);
+/* At the end of a run: when it did its job (wait), wait for the work up to each one's bound
+ * (SIGINT or SIGTERM on sigfd end it at once); then end what is left. */
+void background_finish(int sigfd, bool wait);
 
 #endif

@@ -1087,8 +1087,10 @@ int engine_run(struct config *cfg, const struct run_options *o, struct run_repor
         else
                 run_parallel(&e);
         report_close(&e);
-        /* Background work ends with the run (DESIGN §5): never left behind. */
-        background_finish(e.sigfd);
+        /* Background work ends with the run (DESIGN §5): waited for when the run did its job,
+         * ended at once when it failed or was interrupted; never left behind. */
+        background_finish(e.sigfd, (o->mode == RUN_ACTIVATE || o->mode == RUN_DEACTIVATE) && !o->dry_run &&
+                                   !rep->interrupted && !rep->aborted && rep->n_failed == 0);
         close(e.sigfd);
         sigprocmask(SIG_SETMASK, &old, NULL);
         engine_free(&e);

@@ -151,8 +151,9 @@ XHAFW_API bool xhafw_node_active(const struct xhafw_step *step);
 /* Appended (ABI 1): work that must go on after the action returns, such as repeated gratuitous
  * ARPs, while the later steps run. fn(arg) runs in a process of the core's (not a detached one):
  * bounded by max_ms (1 ms to 10 min; then killed), ended with the step's action when that crashes
- * or times out, and with the run: when it is interrupted, and when it ends. Its messages go to
- * syslog. In dry-run it only says what would go on. 0 or -errno. */
+ * or times out, and with the run: a run that did its job waits for it (up to the bound) before it
+ * ends, one that failed or was interrupted ends it at once. Its messages go to syslog. In dry-run
+ * it only says what would go on. 0 or -errno. */
 XHAFW_API int xhafw_background(struct xhafw_step *step, const char *what, uint64_t max_ms,
                                void (*fn)(void *arg), void *arg);
 

@@ -510,6 +510,15 @@ static int vip_load(struct xhafw_step *step, struct vip *v)
         v->probe_count = (unsigned) probe_count;
         if ((is_v6(v) ? vip_load6(step, v) : vip_load4(step, v)) < 0)
                 r = -EINVAL;
+        /* the repeats are background work, which may last 10 min at most: say so at validate, not
+         * by sending one announcement at the takeover */
+        if (r == 0 && v->announce_count > 1 &&
+            (uint64_t) (v->announce_count - 1) * v->announce_interval_ms + 1000 > 600000) {
+                xhafw_log(step, LOG_ERR, "%u announcements %" PRIu64 " ms apart would last %" PRIu64 " s, more than "
+                          "the 10 minutes the repeats may take: lower the count or the interval", v->announce_count,
+                          v->announce_interval_ms, (uint64_t) (v->announce_count - 1) * v->announce_interval_ms / 1000);
+                r = -EINVAL;
+        }
         return r;
 }
 

@@ -52,16 +52,25 @@ gap = (f(t["step-apply:b"]) - f(t["step-applied:a"])).total_seconds()
 assert gap < 0.4, gap
 PY
 expect_exit 0 xh -q deactivate --yes
-conf "background = 30s" "background_bound = 60s"
+# the run that did its job waits for the work (up to its bound) before it ends
+conf "background = 400ms" "background_bound = 5s"
 start=$(date +%s%N)
-expect_exit 0 xh -v activate --yes
+expect_exit 0 xh activate --yes
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+grep -qx "done" "$W" || fail "the run ended before its background work"
+gone "$(work_pid)" || fail "background work left behind after the run"
+[ "$ms" -ge 400 ] || fail "activate took $ms ms: it did not wait for 400 ms of work"
+expect_exit 0 xh -q deactivate --yes
+# a run that failed (and rolled back) ends the work at once
+B_EXTRA="apply_mode = fail" conf "background = 30s" "background_bound = 60s"
+start=$(date +%s%N)
+expect_exit 1 xh -v activate --yes
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 expect_output "the run is over: ending the background work 'fake background work'"
-! grep -qx "done" "$W" || fail "the work outlived the run"
-gone "$(work_pid)" || fail "background work left behind after the run"
-[ "$ms" -lt 5000 ] || fail "activate took $ms ms: it waited for its background work"
-expect_exit 0 xh -q deactivate --yes
-pass "background work goes on while later steps run, and ends with the run"
+! grep -qx "done" "$W" || fail "the work outlived the failed run"
+gone "$(work_pid)" || fail "background work left behind after the failed run"
+[ "$ms" -lt 5000 ] || fail "a failed activate took $ms ms: it waited for its background work"
+pass "background work goes on while later steps run; a successful run waits for it, a failed one ends it"
 
 # 2. Work that outlives its bound (while b still runs) is killed and reported.
 B_EXTRA="sleep = 1s" conf "background = 30s" "background_bound = 300ms"
