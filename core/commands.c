@@ -454,7 +454,7 @@ static void print_summary(const struct config *cfg, const struct run_options *ro
         for (size_t i = 0; i < cfg->n_steps; i++) {
                 enum step_outcome o = rep->steps[i].outcome;
                 already += o == (act ? OUT_ACTIVE : OUT_INACTIVE);
-                blocked += o == OUT_BLOCKED;
+                blocked += o == OUT_BLOCKED && !rep->steps[i].changed; /* a step the rollback kept was started */
         }
         if (rc == XHAFW_EXIT_OK)
                 printf("%s: done in %.3fs: %u step%s %s, %u already %s%s\n", act ? "activate" : "deactivate",
@@ -462,10 +462,9 @@ static void print_summary(const struct config *cfg, const struct run_options *ro
                        act ? "applied" : "reverted", already, act ? "active" : "inactive",
                        rep->n_failed ? " (some non-critical steps failed: see above)" : "");
         else {
-                printf("%s: %s after %.3fs: %u failed, %u not started%s%s\n", act ? "activate" : "deactivate",
+                printf("%s: %s after %.3fs: %u failed, %u not started\n", act ? "activate" : "deactivate",
                        rc == XHAFW_EXIT_REFUSED ? "REFUSED by a safety check" : rep->interrupted ? "INTERRUPTED" : "FAILED",
-                       (double) rep->elapsed_us / 1e6, rep->n_failed, blocked,
-                       act && rep->n_rolled_back ? ", rolled back: " : "", "");
+                       (double) rep->elapsed_us / 1e6, rep->n_failed, blocked);
                 if (act && rep->n_rolled_back)
                         printf("  rolled back %u step%s\n", rep->n_rolled_back, rep->n_rolled_back == 1 ? "" : "s");
                 if (rep->n_left) {
@@ -473,9 +472,13 @@ static void print_summary(const struct config *cfg, const struct run_options *ro
                         for (size_t k = 0; k < cfg->n_steps; k++) {
                                 size_t i = cfg->order[k];
                                 enum step_outcome o = rep->steps[i].outcome;
-                                if (o == OUT_APPLIED || o == OUT_FAILED || o == OUT_ROLLBACK_FAILED ||
-                                    (!act && (o == OUT_BLOCKED || o == OUT_ACTIVE || o == OUT_PARTIAL || o == OUT_UNKNOWN)))
-                                        printf(" %s (%s)", cfg->steps[i]->name, step_outcome_name(o));
+                                if (act ? rep->steps[i].changed :
+                                    (o == OUT_FAILED || o == OUT_ROLLBACK_FAILED || o == OUT_BLOCKED || o == OUT_ACTIVE ||
+                                     o == OUT_PARTIAL || o == OUT_UNKNOWN))
+                                        /* a step the rollback had to leave says so: "applied, kept" */
+                                        printf(" %s (%s)", cfg->steps[i]->name,
+                                               act && o == OUT_BLOCKED ? "applied, kept: a step after it could not be "
+                                               "reverted" : step_outcome_name(o));
                         }
                         printf("\n  check with `xhafw status`; fix the cause and run %s again\n",
                                act ? "activate (or deactivate)" : "deactivate");

@@ -198,6 +198,8 @@ static int start_action(struct engine *e, size_t i, enum action_kind kind, bool 
         if (kind == ACT_APPLY || kind == ACT_REVERT) {
                 if (!dry_run) {
                         e->attempted[i] = true;
+                        if (kind == ACT_APPLY)
+                                e->rep->steps[i].changed = true;
                         journal_event(kind == ACT_APPLY ? "step-apply" : "step-revert", st->name, NULL);
                 }
                 progress(e, "%s: %s", st->name, kind == ACT_APPLY ? "applying" : e->rolling_back ? "rolling back" :
@@ -391,6 +393,8 @@ static void finish(struct engine *e, size_t i, enum step_outcome out)
 
         e->phase[i] = PH_DONE;
         r->outcome = out;
+        if (out == OUT_ROLLED_BACK || out == OUT_REFUSED)
+                r->changed = false; /* undone, or (a refusal) never done */
         if (out == OUT_APPLIED)
                 e->done_order[e->n_done_order++] = i;
         if (e->mode != RUN_ACTIVATE && e->mode != RUN_DEACTIVATE)
@@ -1053,9 +1057,12 @@ static void report_close(struct engine *e)
                 so = sr->outcome;
                 if (so == OUT_APPLIED || so == OUT_REVERTED)
                         rep->n_changed++;
-                if (so == OUT_APPLIED || so == OUT_FAILED || so == OUT_ROLLBACK_FAILED ||
-                    (e->o->mode == RUN_DEACTIVATE && (so == OUT_BLOCKED || so == OUT_ACTIVE || so == OUT_PARTIAL ||
-                                                      so == OUT_UNKNOWN)))
+                /* activate: what this run changed and did not undo (a step the rollback could not
+                 * reach, held by a failed revert, included; one that never started not);
+                 * deactivate: what is still active */
+                if (e->o->mode == RUN_ACTIVATE ? sr->changed :
+                    e->o->mode == RUN_DEACTIVATE && (so == OUT_FAILED || so == OUT_ROLLBACK_FAILED || so == OUT_BLOCKED ||
+                                                     so == OUT_ACTIVE || so == OUT_PARTIAL || so == OUT_UNKNOWN))
                         rep->n_left++;
         }
 }

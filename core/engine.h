@@ -51,6 +51,7 @@ struct step_report {
         char *output;             /* 'O' lines: dry-run plan, describe text */
         uint64_t elapsed_us;
         bool was_failed;          /* failed in this run (even if the rollback then reverted it) */
+        bool changed;             /* activate: this run applied (or began to apply) it and did not revert it */
         unsigned rollback_seq;    /* rehearsal: 1.. the order its revert would take in the rollback; 0 none */
         char *rollback_output;    /* rehearsal: what that revert says it would do */
         struct json_object *checks; /* preflight: [{check, result, detail, fix}] */

@@ -283,6 +283,23 @@ START_TEST(test_plugin_misbehaves_like_real_ones)
 }
 END_TEST
 
+/* A rollback that cannot revert a step keeps what that step is after: the summary names every
+ * step still changed (the kept one too), and only those. */
+START_TEST(test_summary_after_failed_rollback)
+{
+        char *out;
+        step("a", NULL);
+        step("b", "after = a\napply_mode = partial\nrevert_mode = fail");
+        step("c", "after = b");
+        ck_assert_int_eq(tl_xhafw(dir, &out, "activate", "--yes", NULL), 1);
+        ck_assert(on("a") && on("b") && !on("c"));
+        ck_assert_msg(strstr(out, "still changed on this node: a (applied, kept") && strstr(out, " b (rollback-failed)") &&
+                      !strstr(out, " c ("), "%s", out);
+        ck_assert_msg(strstr(out, "1 failed, 1 not started"), "%s", out);
+        free(out);
+}
+END_TEST
+
 /* Deactivate: a step that fails to revert keeps what it is after; others go on. */
 START_TEST(test_deactivate_failure)
 {
@@ -527,6 +544,7 @@ static Suite *suite(void)
         tcase_add_test(tc, test_no_rollback);
         tcase_add_test(tc, test_non_critical);
         tcase_add_test(tc, test_critical_after_non_critical);
+        tcase_add_test(tc, test_summary_after_failed_rollback);
         tcase_add_loop_test(tc, test_plugin_misbehaves_like_real_ones, 0,
                             (int) (sizeof misbehaviours / sizeof misbehaviours[0]));
         tcase_add_test(tc, test_deactivate_failure);
