@@ -1013,12 +1013,16 @@ static int answer(struct xhafw_step *step, const char *const argv[], const char 
         }
         for (size_t i = 0; step->commands && step->commands[i].argv; i++) {
                 const struct mock_command *c = &step->commands[i];
-                if (step->used[i] || strcmp(c->argv, line) != 0)
+                char *want = expand(c->argv, step->dir);
+                bool match = strcmp(want, line) == 0;
+
+                free(want);
+                if (step->used[i] || !match)
                         continue;
                 if (c->once)
                         step->used[i] = true;
                 if (ret_output && c->status >= 0)
-                        *ret_output = xstrdup(c->output);
+                        *ret_output = expand(c->output ? c->output : "", step->dir);
                 return c->status;
         }
         xhafw_log(step, LOG_ERR, "command %s not found in PATH (the test gave no result for: %s)", argv[0], line);

@@ -26,10 +26,11 @@ struct mock_option {
         const char *name, *value;
 };
 
-/* What a command answers: ARGV is the command line, its words joined by single blanks
- * ("lsdef -t network -o net1 -i mgtifname"); STATUS its exit status (or a -errno: it could not be
- * run); OUTPUT its stdout and stderr (NULL: none). ONCE: used up by the first run it answers, so
- * that a later entry for the same line answers the next one. A table ends with { .argv = NULL }. */
+/* What a command answers: ARGV is the command line, its words joined by single blanks ("lsdef -t
+ * network -o net1 -i mgtifname"); STATUS its exit status (or a -errno: it could not be run); OUTPUT
+ * its stdout and stderr (NULL: none). "@TMP@" in ARGV and OUTPUT is the step's temporary directory,
+ * as in option values. ONCE: used up by the first run it answers, so that a later entry for the
+ * same line answers the next one. A table ends with { .argv = NULL }. */
 struct mock_command {
         const char *argv;
         int status;
