@@ -61,7 +61,8 @@ static const struct xhafw_option pg_options[] = {
         { "port", XHAFW_OPT_INT, false, "5432", "the server's TCP port" },
         { "listen_addresses", XHAFW_OPT_LIST, true, NULL,
           "addresses that postgresql.conf's listen_addresses must contain (e.g. localhost, the VIP, this node's address)" },
-        { "allow", XHAFW_OPT_LIST, false, "", "client addresses (prefix kept if given) that get a `host all all ADDR/32 METHOD` line in pg_hba.conf" },
+        { "allow", XHAFW_OPT_LIST, false, "",
+          "client addresses, IPv4 or IPv6 (prefix kept if given), that get a `host all all ADDR/32 METHOD` (ADDR/128 for IPv6) line in pg_hba.conf" },
         { "auth_method", XHAFW_OPT_STRING, false, "md5", "METHOD of the pg_hba.conf lines added for allow" },
         { "pg_hba", XHAFW_OPT_PATH, false, NULL, "pg_hba.conf to edit (default: in data_dir)" },
         { "postgresql_conf", XHAFW_OPT_PATH, false, NULL, "postgresql.conf to edit (default: in data_dir)" },
@@ -72,6 +73,8 @@ static const struct xhafw_option pg_options[] = {
         { "ready_timeout", XHAFW_OPT_DURATION, false, "60s", "how long apply waits for a query to succeed (and revert for the server to go)" },
         { "guard_timeout", XHAFW_OPT_DURATION, false, "500ms",
           "how long the split-brain guard waits for an answer from the places a server of this cluster could answer at, all asked at once" },
+        { "guard_addresses", XHAFW_OPT_LIST, false, "",
+          "where else a server of this cluster could answer (the other node's static addresses, IPv4 or IPv6); asked by the split-brain guard" },
         { .name = NULL },
 };
 
@@ -85,6 +88,8 @@ struct pg_cfg {
         size_t n_listen;
         const char *const *allow;
         size_t n_allow;
+        const char *const *guard;
+        size_t n_guard;
         uint64_t ready_timeout_ms, guard_timeout_ms;
 };
 
@@ -120,6 +125,7 @@ static int pg_cfg_load(struct xhafw_step *step, struct pg_cfg *c)
         snprintf(c->port, sizeof c->port, "%ld", c->port_num);
         c->n_listen = xhafw_opt_list(step, "listen_addresses", &c->listen);
         c->n_allow = xhafw_opt_list(step, "allow", &c->allow);
+        c->n_guard = xhafw_opt_list(step, "guard_addresses", &c->guard);
         c->ready_timeout_ms = xhafw_opt_duration_ms(step, "ready_timeout");
         c->guard_timeout_ms = xhafw_opt_duration_ms(step, "guard_timeout");
         if (!c->data_dir || !*c->data_dir || !c->service || !c->method || !c->check_host || !c->user || !c->dbname)
@@ -458,7 +464,24 @@ static long pg_local_postmaster(const struct pg_cfg *c, struct pgconf_pidfile *r
         return pf.pid;
 }
 
-/* Add item to a comma-separated list unless it is there. */
+/* Whether two list items are one: the same text, or the same address or network however spelled. */
+static bool pg_same_item(const char *a, size_t an, const char *b, size_t bn)
+{
+        char x[INET6_ADDRSTRLEN + 8], y[INET6_ADDRSTRLEN + 8];
+        struct pgconf_net nx, ny;
+
+        if (an == bn && strncmp(a, b, an) == 0)
+                return true;
+        if (an >= sizeof x || bn >= sizeof y)
+                return false;
+        memcpy(x, a, an);
+        x[an] = '\0';
+        memcpy(y, b, bn);
+        y[bn] = '\0';
+        return pgconf_net_parse(x, &nx) == 0 && pgconf_net_parse(y, &ny) == 0 && pgconf_net_equal(&nx, &ny);
+}
+
+/* Add item to a comma-separated list unless it is there, in this or another spelling. */
 static void pg_list_add(struct pgconf_buf *b, const char *item, size_t n)
 {
         const char *p = b->data;
@@ -469,7 +492,7 @@ static void pg_list_add(struct pgconf_buf *b, const char *item, size_t n)
                 const char *comma = strchr(p, ',');
                 size_t m = comma ? (size_t) (comma - p) : strlen(p);
 
-                if (m == n && strncmp(p, item, n) == 0)
+                if (pg_same_item(p, m, item, n))
                         return;
                 p = comma ? comma + 1 : p + m;
         }
@@ -491,6 +514,76 @@ static void pg_list_add_all(struct pgconf_buf *b, const char *list)
                 pg_list_add(b, item, n);
                 p = comma ? comma + 1 : p + m;
         }
+}
+
+/*
+ * Add a place for the guard. A family's wildcard (0.0.0.0, ::, in any spelling) is where a server
+ * listens, not an address to ask: it stands for that family's loopback address, where such a server
+ * answers too. "::" asked as it is would reach ::1 on Linux only by the kernel's kindness.
+ */
+static void pg_place_add(struct pgconf_buf *b, const char *item, size_t n)
+{
+        char a[INET6_ADDRSTRLEN + 8];
+        struct pgconf_net net;
+        bool zero = true;
+
+        if (n > 0 && n < sizeof a) {
+                memcpy(a, item, n);
+                a[n] = '\0';
+                if (pgconf_net_parse(a, &net) == 0 && net.prefix < 0) {
+                        for (int i = 0; i < (net.family == AF_INET ? 4 : 16); i++)
+                                zero = zero && net.addr[i] == 0;
+                        if (zero) {
+                                item = net.family == AF_INET ? "127.0.0.1" : "::1";
+                                n = strlen(item);
+                        }
+                }
+        }
+        pg_list_add(b, item, n);
+}
+
+/* pg_place_add for each item of a comma-separated list. */
+static void pg_place_add_all(struct pgconf_buf *b, const char *list)
+{
+        const char *p = list;
+
+        while (p && *p) {
+                const char *comma = strchr(p, ',');
+                size_t m = comma ? (size_t) (comma - p) : strlen(p), n = m;
+                const char *item = p;
+
+                pgconf_trim(&item, &n);
+                pg_place_add(b, item, n);
+                p = comma ? comma + 1 : p + m;
+        }
+}
+
+/*
+ * Every place a server of this cluster could answer, comma-separated, each once: the socket
+ * directory and listen address postmaster.pid records, the step's listen_addresses, those of
+ * postgresql.conf, guard_addresses, and check_host. IPv4 and IPv6 alike. -ENOMEM.
+ */
+static int pg_guard_places(const struct pg_cfg *c, const struct pgconf_pidfile *pf, const char *conf_text,
+                           char **ret_where)
+{
+        struct pgconf_buf where = { 0 };
+        char listen[PGCONF_MAX_LINE];
+
+        if (pf->socket_dir[0] == '/')
+                pg_list_add(&where, pf->socket_dir, strlen(pf->socket_dir));
+        if (strcmp(pf->listen_addr, "*") == 0)
+                pg_list_add(&where, "localhost", 9);
+        else
+                pg_place_add_all(&where, pf->listen_addr);
+        for (size_t i = 0; i < c->n_listen; i++)
+                pg_place_add(&where, c->listen[i], strlen(c->listen[i]));
+        pgconf_listen_value(conf_text, listen, sizeof listen);
+        pg_place_add_all(&where, listen);
+        for (size_t i = 0; i < c->n_guard; i++)
+                pg_place_add(&where, c->guard[i], strlen(c->guard[i]));
+        pg_place_add(&where, c->check_host, strlen(c->check_host));
+        *ret_where = pgconf_buf_steal(&where);
+        return *ret_where ? 0 : -ENOMEM;
 }
 
 /* What the guard learned of one place. */
@@ -769,8 +862,9 @@ out:
 /*
  * The split-brain guard. No postmaster.pid: 0. Its pid is this node's postmaster for data_dir:
  * *ret_pid = pid. Otherwise ask every place a server of this cluster could answer (the recorded
- * socket directory and address, the listen addresses of the configuration and the step, and
- * check_host, at the recorded port), all at once for at most guard_timeout: an answer means another
+ * socket directory and address, the listen addresses of the configuration and the step,
+ * guard_addresses and check_host, at the recorded port: pg_guard_places), all at once for at most
+ * guard_timeout: an answer means another
  * node runs it, XHAFW_REFUSED (unless --force); no answer means the file is stale: 0, and
  * *ret_stale_text gets the file's text as judged (the caller frees it). Only then is it stale.
  */
@@ -778,8 +872,7 @@ static int pg_guard(struct xhafw_step *step, const struct pg_cfg *c, const char 
                     char **ret_stale_text)
 {
         struct pgconf_pidfile pf;
-        struct pgconf_buf where = { 0 };
-        char port[16], listen[PGCONF_MAX_LINE], *text = NULL;
+        char port[16], *where = NULL, *text = NULL;
         bool stale = false;
         int r;
 
@@ -800,24 +893,12 @@ static int pg_guard(struct xhafw_step *step, const struct pg_cfg *c, const char 
                 return 0;
         }
         snprintf(port, sizeof port, "%ld", pf.port > 0 ? pf.port : c->port_num);
-        if (pf.socket_dir[0] == '/')
-                pg_list_add(&where, pf.socket_dir, strlen(pf.socket_dir));
-        if (strcmp(pf.listen_addr, "*") == 0)
-                pg_list_add(&where, "localhost", 9);
-        else
-                pg_list_add_all(&where, pf.listen_addr);
-        for (size_t i = 0; i < c->n_listen; i++)
-                pg_list_add(&where, c->listen[i], strlen(c->listen[i]));
-        pgconf_listen_value(conf_text, listen, sizeof listen);
-        pg_list_add_all(&where, listen);
-        pg_list_add(&where, c->check_host, strlen(c->check_host));
-        if (where.failed) {
-                free(where.data);
+        if (pg_guard_places(c, &pf, conf_text, &where) < 0) {
                 free(text);
                 return -ENOMEM;
         }
-        r = pg_guard_ask(step, c, where.data ? where.data : "", port, &pf, &stale);
-        free(where.data);
+        r = pg_guard_ask(step, c, where, port, &pf, &stale);
+        free(where);
         if (r == 0 && stale)
                 *ret_stale_text = text;
         else
@@ -1381,17 +1462,20 @@ static int pg_describe(struct xhafw_step *step, FILE *out)
         fprintf(out, "PostgreSQL cluster in %s, service %s, port %s\n", c.data_dir, c.service, c.port);
         fprintf(out, "listen_addresses in %s must contain: ", c.conf);
         pg_print_list(out, c.listen, c.n_listen);
-        fprintf(out, "\naccess in %s: `host all all ADDR/32 %s` (marked \"%s\") for: ", c.hba, c.method, PGCONF_MARK);
+        fprintf(out, "\naccess in %s: `host all all ADDR/32 %s` (ADDR/128 for IPv6; a prefix given is kept) "
+                "(marked \"%s\") for: ", c.hba, c.method, PGCONF_MARK);
         pg_print_list(out, c.allow, c.n_allow);
         fprintf(out, "\nready when SELECT 1 succeeds at %s port %s as %s on %s, polled with PQping, within %llu ms; "
                 "password %s%s\n", c.check_host, c.port, c.user, c.dbname, (unsigned long long) c.ready_timeout_ms,
                 c.password_file ? "from " : "none", c.password_file ? c.password_file : "");
         fprintf(out, "before starting: refuses (exit 6) when %s/postmaster.pid names a postmaster that is not this "
-                "node's while a server answers at its recorded port and addresses (all asked at once, each for up to "
+                "node's while a server answers at its recorded port and addresses, the listen addresses, guard_addresses ",
+                c.data_dir);
+        pg_print_list(out, c.guard, c.n_guard);
+        fprintf(out, " or check_host %s (IPv4 and IPv6, all asked at once, each for up to "
                 "%llu ms); a pid file nobody answers for is stale: left for postgres, or moved aside to "
                 "postmaster.pid.stale-TIME when its pid is a live (unrelated) process here, which postgres would take "
-                "for a postmaster\n", c.data_dir,
-                (unsigned long long) c.guard_timeout_ms);
+                "for a postmaster\n", c.check_host, (unsigned long long) c.guard_timeout_ms);
         fprintf(out, "revert: service stop %s, then waits until the postmaster is gone and nothing answers; the access "
                 "lines and listen addresses stay (the configuration is shared: both nodes need them)\n", c.service);
 
@@ -1417,6 +1501,36 @@ static int pg_describe(struct xhafw_step *step, FILE *out)
         return 0;
 }
 
+/*
+ * One entry of listen_addresses or guard_addresses: a host name or an address, as PostgreSQL and
+ * libpq take it, which is neither a network (2001:db8::7/64: the VIP option's form, not an address
+ * to listen on) nor an IPv6 address in brackets (a URL's form). 0 or -EINVAL after logging why.
+ */
+static int pg_check_host_item(struct xhafw_step *step, const char *option, const char *item)
+{
+        struct pgconf_net net;
+        char a[INET6_ADDRSTRLEN + 8];
+        size_t n = strlen(item);
+
+        if (!pgconf_listen_item_ok(item)) {
+                xhafw_log(step, LOG_ERR, "%s: \"%s\" is not a host name or address", option, item);
+                return -EINVAL;
+        }
+        if (pgconf_net_parse(item, &net) == 0 && net.prefix >= 0) {
+                xhafw_log(step, LOG_ERR, "%s: \"%s\" is a network: write the address alone (%.*s)", option, item,
+                          (int) strcspn(item, "/"), item);
+                return -EINVAL;
+        }
+        if (item[0] == '[' && n >= 2 && item[n - 1] == ']' && n - 2 < sizeof a) {
+                memcpy(a, item + 1, n - 2);
+                a[n - 2] = '\0';
+                xhafw_log(step, LOG_ERR, "%s: \"%s\": write %s without brackets", option, item,
+                          pgconf_net_parse(a, &net) == 0 ? a : "the address");
+                return -EINVAL;
+        }
+        return 0;
+}
+
 /* Beyond the schema; nothing here reads data_dir, which may be on storage that is not mounted yet. */
 static int pg_validate(struct xhafw_step *step)
 {
@@ -1437,10 +1551,11 @@ static int pg_validate(struct xhafw_step *step)
                 r = -EINVAL;
         }
         for (size_t i = 0; i < c.n_listen; i++)
-                if (!pgconf_listen_item_ok(c.listen[i])) {
-                        xhafw_log(step, LOG_ERR, "listen_addresses: \"%s\" is not a host name or address", c.listen[i]);
+                if (pg_check_host_item(step, "listen_addresses", c.listen[i]) < 0)
                         r = -EINVAL;
-                }
+        for (size_t i = 0; i < c.n_guard; i++)
+                if (pg_check_host_item(step, "guard_addresses", c.guard[i]) < 0)
+                        r = -EINVAL;
         for (size_t i = 0; i < c.n_allow; i++)
                 if (pgconf_net_parse(c.allow[i], &net) < 0) {
                         xhafw_log(step, LOG_ERR, "allow: \"%s\" is not an address (ADDR or ADDR/PREFIX)", c.allow[i]);

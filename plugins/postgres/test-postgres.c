@@ -265,6 +265,51 @@ START_TEST(guard_no_pidfile)
 }
 END_TEST
 
+/* Where the guard asks, IPv4 and IPv6 alike: each place once whatever its spelling, a family's wildcard
+ * as its loopback address, guard_addresses before check_host. Built only: nothing is asked here. */
+struct places_case {
+        const char *listen_addr;        /* of postmaster.pid */
+        const char *step_listen, *conf, *guard, *check_host, *want;
+};
+
+static const struct places_case places_cases[] = {
+        { "::", "localhost, 2001:db8::100, 2001:DB8::1", "listen_addresses = '0.0.0.0, 2001:db8:0::1'\n",
+          "2001:db8::2, 192.0.2.8", "2001:db8:0:0::100",
+          "@TMP@/s1,::1,localhost,2001:db8::100,2001:DB8::1,127.0.0.1,2001:db8::2,192.0.2.8" },
+        /* PostgreSQL records the first listen address as written */
+        { "2001:DB8::100", "2001:db8::100, 0:0::0", "listen_addresses = '::, *'\n", "", "::1",
+          "@TMP@/s1,2001:DB8::100,::1,*" },
+        { "*", "192.0.2.7, 2001:db8::7", "", "2001:db8:0::7, 192.0.2.7", "localhost",
+          "@TMP@/s1,localhost,192.0.2.7,2001:db8::7" },
+        /* an IPv4-mapped address is an address of its own, not the IPv4 one */
+        { "192.0.2.7", "::ffff:192.0.2.7", "listen_addresses = '192.0.2.7'\n", "", "127.0.0.1",
+          "@TMP@/s1,192.0.2.7,::ffff:192.0.2.7,127.0.0.1" },
+};
+
+START_TEST(guard_places_table)
+{
+        const struct places_case *c = &places_cases[_i];
+        const struct mock_option extra[] = {
+                { "listen_addresses", c->step_listen }, { "guard_addresses", c->guard }, { "check_host", c->check_host },
+                { NULL, NULL },
+        };
+        struct xhafw_step *step = new_step(extra);
+        struct pgconf_pidfile pf = { .pid = 4242 };
+        struct pg_cfg cfg;
+        char *where = NULL;
+
+        snprintf(pf.socket_dir, sizeof pf.socket_dir, "%s", mock_expand(step, "@TMP@/s1"));
+        snprintf(pf.listen_addr, sizeof pf.listen_addr, "%s", c->listen_addr);
+        ck_assert_int_eq(pg_cfg_load(step, &cfg), 0);
+        ck_assert_int_eq(pg_guard_places(&cfg, &pf, c->conf, &where), 0);
+        ck_assert_msg(strcmp(where, mock_expand(step, c->want)) == 0, "case %d: '%s', want '%s'", _i, where,
+                      mock_expand(step, c->want));
+        free(where);
+        pg_cfg_free(&cfg);
+        mock_step_free(step);
+}
+END_TEST
+
 /* ---- the list helpers behind the guard's places and the state's records ---- */
 
 struct list_case {
@@ -280,6 +325,9 @@ static const struct list_case list_cases[] = {
         /* items, not substrings */
         { "192.0.2.70", "192.0.2.7", "192.0.2.70,192.0.2.7" },
         { "/run/postgresql", "/run/postgresql,/run", "/run/postgresql,/run" },
+        /* one address or network in two spellings is one item */
+        { "2001:db8::7/128", "2001:DB8:0::7/128,2001:db8::7", "2001:db8::7/128,2001:db8::7" },
+        { "2001:db8::/64", "2001:db8::5/64, 2001:db8::70/128", "2001:db8::/64,2001:db8::70/128" },
 };
 
 START_TEST(list_table)
@@ -326,6 +374,15 @@ static const struct validate_case validate_cases[] = {
         { "listen_addresses", "localhost, a'b", -EINVAL, "listen_addresses: \"a'b\" is not a host name or address" },
         { "listen_addresses", "x#y", -EINVAL, "listen_addresses: \"x#y\" is not a host name or address" },
         { "allow", "192.0.2.7, 198.51.100.0/24, 2001:db8::7", 0, NULL },
+        { "allow", "2001:db8:1::/48, ::1, 2001:DB8::7/128", 0, NULL },
+        { "allow", "2001:db8::7/129", -EINVAL, "allow: \"2001:db8::7/129\" is not an address (ADDR or ADDR/PREFIX)" },
+        { "listen_addresses", "localhost, 2001:db8::7, ::", 0, NULL },
+        { "listen_addresses", "localhost, 2001:db8::7/64", -EINVAL,
+          "listen_addresses: \"2001:db8::7/64\" is a network: write the address alone (2001:db8::7)" },
+        { "listen_addresses", "[2001:db8::7]", -EINVAL, "listen_addresses: \"[2001:db8::7]\": write 2001:db8::7 without brackets" },
+        { "guard_addresses", "2001:db8::2, 192.0.2.8, mn2.example", 0, NULL },
+        { "guard_addresses", "192.0.2.0/24", -EINVAL, "guard_addresses: \"192.0.2.0/24\" is a network: write the address alone (192.0.2.0)" },
+        { "guard_addresses", "a'b", -EINVAL, "guard_addresses: \"a'b\" is not a host name or address" },
         { "allow", "192.0.2.7/33", -EINVAL, "allow: \"192.0.2.7/33\" is not an address (ADDR or ADDR/PREFIX)" },
         { "allow", "xcatmn1", -EINVAL, "allow: \"xcatmn1\" is not an address" },
         { "auth_method", "scram-sha-256", 0, NULL },
@@ -622,6 +679,7 @@ static Suite *postgres_suite(void)
         tcase_add_loop_test(tc, guard_table, 0, N(guard_cases));
         tcase_add_loop_test(tc, guard_tcp_table, 0, N(tcp_cases));
         tcase_add_test(tc, guard_no_pidfile);
+        tcase_add_loop_test(tc, guard_places_table, 0, N(places_cases));
         tcase_add_loop_test(tc, list_table, 0, N(list_cases));
         tcase_add_loop_test(tc, state_merge_table, 0, N(list_cases));
         tcase_add_loop_test(tc, validate_table, 0, N(validate_cases));
