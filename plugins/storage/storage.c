@@ -442,6 +442,15 @@ static bool shared_present(const struct config *c, struct libmnt_table *tb)
                         mnt_fs_set_fstype(fs, c->fstype);
                 r = mnt_table_is_fs_mounted(tb, fs) == 1;
                 mnt_unref_fs(fs);
+                if (!r) {
+                        /* libmount matches a mount by its device, which it can no longer name when
+                         * the device (a bind's directory, a device node) has gone while mounted:
+                         * then whatever the table has on the mountpoint is ours, still mounted,
+                         * and revert must unmount it rather than call it gone. */
+                        struct libmnt_fs *on = mnt_table_find_target(tb, c->mountpoint, MNT_ITER_BACKWARD);
+                        struct stat st;
+                        r = on && stat(c->device, &st) < 0 && errno == ENOENT && c->device[0] == '/';
+                }
                 return r;
         } else {
                 struct libmnt_fs *fs = containing_fs(tb, c->mountpoint);

@@ -298,3 +298,19 @@ expect_exit 0 xh describe storage
 expect_output "$LOCAL/install"
 expect_output "bind"
 pass "describe names the device, the mount point and each path with its link mode"
+
+# A bind device (a directory of a cluster filesystem) renamed away while mounted: the mount
+# table still has it on the mountpoint, so status is ACTIVE and deactivate unmounts it, never
+# "not mounted, nothing to unmount" with the filesystem left in place.
+before=$(local_snapshot)
+storage_conf
+expect_exit 0 xh activate --yes
+mv "$T/disk" "$T/disk.gone"
+at_exit "[ -d '$T/disk.gone' ] && mv '$T/disk.gone' '$T/disk' || true"
+expect_exit 0 xh status
+expect_exit 0 xh deactivate --yes
+[ -z "$(mounts_under_t)" ] || fail "the renamed bind device is still mounted: $(mounts_under_t)"
+expect_exit 3 xh status
+mv "$T/disk.gone" "$T/disk"
+[ "$(local_snapshot)" = "$before" ] || fail "the local directories changed"
+pass "a bind device renamed while mounted: status ACTIVE, deactivate unmounts it"
