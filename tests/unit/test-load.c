@@ -3,6 +3,7 @@
  * plugin that cannot load fails the build's tests, not a site's failover. meson adds one test per
  * plugin module of the build. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -22,6 +23,7 @@ int main(int argc, char **argv)
                 fprintf(stderr, "FAIL: %s\n", p.error ? p.error : "cannot load");
                 return 1;
         }
+        /* the module stays loaded (plugins are never dlclose()d); its name and file are ours */
         for (o = p.def->options; o && o->name; o++)
                 n++;
         if (!p.def->summary || !*p.def->summary || !p.def->version || !p.def->describe) {
@@ -30,5 +32,8 @@ int main(int argc, char **argv)
         }
         printf("ok - %s %s: %u options, validate %s, preflight %s\n", p.def->name, p.def->version, n,
                plugin_validate_fn(&p) ? "yes" : "no", plugin_preflight_fn(&p) ? "yes" : "no");
+        free(p.name);
+        free(p.file);
+        free(p.error);
         return 0;
 }
