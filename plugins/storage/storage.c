@@ -56,7 +56,7 @@ static const struct xhafw_option storage_options[] = {
 
 enum link_mode { LINK_BIND, LINK_SYMLINK };
 
-struct config {
+struct storage_conf {
         const char *device;     /* NULL: mounted by someone else */
         const char *fstype;     /* NULL: auto */
         const char *options;
@@ -183,7 +183,7 @@ static uint64_t now_ms(void)
         return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void config_free(struct config *c)
+static void storage_conf_free(struct storage_conf *c)
 {
         for (size_t i = 0; i < c->n_paths; i++) {
                 free(c->paths[i]);
@@ -196,7 +196,7 @@ static void config_free(struct config *c)
 }
 
 /* Options as the plugin uses them; -EINVAL after logging when they cannot be used at all. */
-static int config_load(struct xhafw_step *step, struct config *c)
+static int storage_conf_load(struct xhafw_step *step, struct storage_conf *c)
 {
         const char *const *items;
         const char *s;
@@ -229,38 +229,38 @@ static int config_load(struct xhafw_step *step, struct config *c)
         if (!s || normalize_path(s, &c->mountpoint) < 0 || strcmp(c->mountpoint, "/") == 0) {
                 xhafw_log(step, LOG_ERR, "mountpoint = %s: must be an absolute path other than /, "
                           "without . or .. components", s ? s : "(unset)");
-                config_free(c);
+                storage_conf_free(c);
                 return -EINVAL;
         }
 
         n = xhafw_opt_list(step, "paths", &items);
         if (n == 0 || n > MAX_PATHS) {
                 xhafw_log(step, LOG_ERR, "paths: between 1 and %d directories expected, got %zu", MAX_PATHS, n);
-                config_free(c);
+                storage_conf_free(c);
                 return -EINVAL;
         }
         c->paths = calloc(n, sizeof(char *));
         c->sources = calloc(n, sizeof(char *));
         if (!c->paths || !c->sources) {
-                config_free(c);
+                storage_conf_free(c);
                 return -ENOMEM;
         }
         for (size_t i = 0; i < n; i++) {
                 r = normalize_path(items[i], &c->paths[i]);
                 if (r == -ENOMEM) {
-                        config_free(c);
+                        storage_conf_free(c);
                         return r;
                 }
                 c->n_paths = i + 1;
                 if (r < 0 || strcmp(c->paths[i], "/") == 0) {
                         xhafw_log(step, LOG_ERR, "paths: '%s' must be an absolute path other than /, "
                                   "without . or .. components", items[i]);
-                        config_free(c);
+                        storage_conf_free(c);
                         return -EINVAL;
                 }
                 c->sources[i] = join(c->mountpoint, c->paths[i]);
                 if (!c->sources[i]) {
-                        config_free(c);
+                        storage_conf_free(c);
                         return -ENOMEM;
                 }
         }
@@ -427,7 +427,7 @@ static void describe_fs(struct libmnt_fs *fs, char *buf, size_t len)
 /* Is the shared filesystem there? With a device: that device is mounted at mountpoint (libmount's
  * own comparison, which understands bind mounts). Without: mountpoint is on some filesystem other
  * than the root one, mounted by whoever owns it. */
-static bool shared_present(const struct config *c, struct libmnt_table *tb)
+static bool shared_present(const struct storage_conf *c, struct libmnt_table *tb)
 {
         if (c->device) {
                 struct libmnt_fs *fs = mnt_new_fs();
@@ -460,7 +460,7 @@ static bool shared_present(const struct config *c, struct libmnt_table *tb)
         }
 }
 
-static enum path_state path_state(const struct config *c, struct libmnt_table *tb, const struct shared_loc *loc,
+static enum path_state path_state(const struct storage_conf *c, struct libmnt_table *tb, const struct shared_loc *loc,
                                   size_t i, char *why, size_t len)
 {
         const char *p = c->paths[i];
@@ -825,7 +825,7 @@ static void kill_holders(struct xhafw_step *step, const char *path, const struct
 
 /* Unmount target; when it is busy, name the holders, or end them with kill_holders and retry.
  * Never lazy: a lazy unmount "succeeds" while the data stays in use. */
-static int umount_busy_aware(struct xhafw_step *step, const struct config *c, struct libmnt_table *tb,
+static int umount_busy_aware(struct xhafw_step *step, const struct storage_conf *c, struct libmnt_table *tb,
                              const char *target, bool helpers)
 {
         struct holder h[MAX_HOLDERS];
@@ -984,8 +984,8 @@ static void remove_created(struct xhafw_step *step, const char *path)
 
 static int storage_describe(struct xhafw_step *step, FILE *out)
 {
-        struct config c;
-        int r = config_load(step, &c);
+        struct storage_conf c;
+        int r = storage_conf_load(step, &c);
 
         if (r < 0)
                 return r;
@@ -1004,7 +1004,7 @@ static int storage_describe(struct xhafw_step *step, FILE *out)
         }
         fprintf(out, "busy paths on revert: %s\n", c.kill_holders ? "holders are ended (SIGTERM, then SIGKILL)" :
                 "the step fails and names the holders");
-        config_free(&c);
+        storage_conf_free(&c);
         return 0;
 }
 
@@ -1014,8 +1014,8 @@ static int storage_describe(struct xhafw_step *step, FILE *out)
  * the role up must always work. apply looks at them before it changes anything. */
 static int storage_validate(struct xhafw_step *step)
 {
-        struct config c;
-        int r = config_load(step, &c);
+        struct storage_conf c;
+        int r = storage_conf_load(step, &c);
 
         if (r < 0)
                 return r;
@@ -1032,7 +1032,7 @@ static int storage_validate(struct xhafw_step *step)
                                 r = -EINVAL;
                         }
         }
-        config_free(&c);
+        storage_conf_free(&c);
         return r;
 }
 
@@ -1042,9 +1042,9 @@ static int storage_check(struct xhafw_step *step)
         struct libmnt_table *tb;
         size_t linked = 0;
         bool shared, ours;
-        struct config c;
+        struct storage_conf c;
         char why[PATH_MAX + 64];
-        int r = config_load(step, &c);
+        int r = storage_conf_load(step, &c);
 
         if (r < 0)
                 return r;
@@ -1091,14 +1091,14 @@ static int storage_check(struct xhafw_step *step)
 out:
         loc_free(&loc);
         mnt_unref_table(tb);
-        config_free(&c);
+        storage_conf_free(&c);
         return r;
 }
 
 /* What is about to be mounted, and where: the mount point, if it exists, is a directory; a device
  * that is a path exists and is a directory exactly when options has bind. Looked at from a child
  * that is abandoned after PROBE_TIMEOUT_MS, as either may be on a server that died. */
-static int device_preflight(struct xhafw_step *step, const struct config *c)
+static int device_preflight(struct xhafw_step *step, const struct storage_conf *c)
 {
         bool bind_device = c->options && mnt_optstr_get_option(c->options, "bind", NULL, NULL) == 0;
         struct probe_result res[2];
@@ -1148,7 +1148,7 @@ static int device_preflight(struct xhafw_step *step, const struct config *c)
 }
 
 /* Everything that would make apply fail half-way is looked at before anything changes. */
-static int apply_preflight(struct xhafw_step *step, const struct config *c, struct libmnt_table *tb,
+static int apply_preflight(struct xhafw_step *step, const struct storage_conf *c, struct libmnt_table *tb,
                            const struct shared_loc *loc, bool shared)
 {
         char why[PATH_MAX + 64];
@@ -1200,7 +1200,7 @@ static int apply_preflight(struct xhafw_step *step, const struct config *c, stru
 }
 
 /* The shared directories must answer, and exist, before anything is bound to them. */
-static int probe_sources(struct xhafw_step *step, const struct config *c)
+static int probe_sources(struct xhafw_step *step, const struct storage_conf *c)
 {
         struct probe_result *res = calloc(c->n_paths + 1, sizeof(*res));
         const char **p = calloc(c->n_paths + 1, sizeof(char *));
@@ -1236,7 +1236,7 @@ static int probe_sources(struct xhafw_step *step, const struct config *c)
         return r;
 }
 
-static int link_path(struct xhafw_step *step, const struct config *c, size_t i)
+static int link_path(struct xhafw_step *step, const struct storage_conf *c, size_t i)
 {
         const char *path = c->paths[i], *src = c->sources[i];
         struct stat st;
@@ -1309,8 +1309,8 @@ static int storage_apply(struct xhafw_step *step)
         struct libmnt_table *tb;
         bool dry = xhafw_dry_run(step), shared;
         char why[PATH_MAX + 64];
-        struct config c;
-        int r = config_load(step, &c);
+        struct storage_conf c;
+        int r = storage_conf_load(step, &c);
 
         if (r < 0)
                 return r;
@@ -1387,11 +1387,11 @@ static int storage_apply(struct xhafw_step *step)
 out:
         loc_free(&loc);
         mnt_unref_table(tb);
-        config_free(&c);
+        storage_conf_free(&c);
         return r;
 }
 
-static int unlink_path(struct xhafw_step *step, const struct config *c, struct libmnt_table *tb,
+static int unlink_path(struct xhafw_step *step, const struct storage_conf *c, struct libmnt_table *tb,
                        const struct shared_loc *loc, size_t i)
 {
         const char *path = c->paths[i];
@@ -1477,8 +1477,8 @@ static int storage_revert(struct xhafw_step *step)
         struct libmnt_table *tb;
         const char *mounted;
         bool dry = xhafw_dry_run(step);
-        struct config c;
-        int r = config_load(step, &c), failed = 0;
+        struct storage_conf c;
+        int r = storage_conf_load(step, &c), failed = 0;
 
         if (r < 0)
                 return r;
@@ -1555,7 +1555,7 @@ static int storage_revert(struct xhafw_step *step)
 out:
         loc_free(&loc);
         mnt_unref_table(tb);
-        config_free(&c);
+        storage_conf_free(&c);
         return r;
 }
 
@@ -1670,7 +1670,7 @@ static char *tag_path(const char *device)
 }
 
 /* The device (or export) answers here, within PROBE_TIMEOUT_MS, and is what options say. */
-static void preflight_device(struct xhafw_step *step, const struct config *c, struct libmnt_table *tb, bool shared)
+static void preflight_device(struct xhafw_step *step, const struct storage_conf *c, struct libmnt_table *tb, bool shared)
 {
         static const char check[] = "device reachable";
         bool bind_device = c->options && mnt_optstr_get_option(c->options, "bind", NULL, NULL) == 0;
@@ -1743,7 +1743,7 @@ static void preflight_device(struct xhafw_step *step, const struct config *c, st
 }
 
 /* The mount point, and the directories on the shared filesystem when it is mounted here. */
-static void preflight_shared_paths(struct xhafw_step *step, const struct config *c, bool shared)
+static void preflight_shared_paths(struct xhafw_step *step, const struct storage_conf *c, bool shared)
 {
         struct xhafw_stat_result *res = calloc(c->n_paths + 1, sizeof(*res));
         const char **p = calloc(c->n_paths + 1, sizeof(char *));
@@ -1816,7 +1816,7 @@ out:
 
 /* The local paths: free for activate (nothing foreign on them), and on a standby not connected to
  * the shared filesystem; the shared filesystem itself not mounted on a standby. */
-static void preflight_local(struct xhafw_step *step, const struct config *c, struct libmnt_table *tb,
+static void preflight_local(struct xhafw_step *step, const struct storage_conf *c, struct libmnt_table *tb,
                             const struct shared_loc *loc, bool shared)
 {
         bool active = xhafw_node_active(step);
@@ -1909,7 +1909,7 @@ static void preflight_local(struct xhafw_step *step, const struct config *c, str
 
 /* An fstab entry that mounts the shared filesystem or a path at boot would bring it up on both
  * nodes after a reboot. noauto entries are fine unless systemd's automount brings them back. */
-static void preflight_fstab(struct xhafw_step *step, const struct config *c)
+static void preflight_fstab(struct xhafw_step *step, const struct storage_conf *c)
 {
         static const char check[] = "not mounted at boot";
         const char *fstab = xhafw_opt_string(step, "fstab");
@@ -1981,8 +1981,8 @@ static int storage_preflight(struct xhafw_step *step)
         struct shared_loc loc = { 0 };
         struct libmnt_table *tb;
         bool shared;
-        struct config c;
-        int r = config_load(step, &c);
+        struct storage_conf c;
+        int r = storage_conf_load(step, &c);
 
         if (r < 0)
                 return r;
@@ -2002,7 +2002,7 @@ static int storage_preflight(struct xhafw_step *step)
 out:
         loc_free(&loc);
         mnt_unref_table(tb);
-        config_free(&c);
+        storage_conf_free(&c);
         return r;
 }
 
