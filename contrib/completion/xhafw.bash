@@ -122,6 +122,14 @@ _xhafw()
         --peer)
                 mapfile -t COMPREPLY < <(compgen -W "$(_xhafw_peers)" -- "$cur")
                 return 0 ;;
+        --inject)
+                # STEP or STEP=fail|hang|crash
+                if [[ $cur == *=* ]]; then
+                        mapfile -t COMPREPLY < <(compgen -W "fail hang crash" -P "${cur%%=*}=" -- "${cur#*=}")
+                else
+                        mapfile -t COMPREPLY < <(compgen -W "$(_xhafw_steps)" -- "$cur")
+                fi
+                return 0 ;;
         --only)
                 # A comma-separated list of steps: complete the name after the last comma.
                 local head="" tail=$cur
@@ -141,9 +149,9 @@ _xhafw()
 
         case $cmd in
         activate)
-                mapfile -t COMPREPLY < <(compgen -W "--dry-run -y --yes --only --jobs --no-rollback --force --help" -- "$cur") ;;
+                mapfile -t COMPREPLY < <(compgen -W "--dry-run --inject -y --yes --only --jobs --no-rollback --force --help" -- "$cur") ;;
         deactivate)
-                mapfile -t COMPREPLY < <(compgen -W "--dry-run -y --yes --only --jobs --help" -- "$cur") ;;
+                mapfile -t COMPREPLY < <(compgen -W "--dry-run --inject -y --yes --only --jobs --help" -- "$cur") ;;
         describe)
                 if [[ $cur == -* ]]; then
                         mapfile -t COMPREPLY < <(compgen -W "--help" -- "$cur")

@@ -62,8 +62,9 @@ expect "xhafw -q --json st" status
 pass "commands and global options"
 
 expect "$c activate --d" --dry-run
-expect "$c activate --" --dry-run --force --help --jobs --no-rollback --only --yes
-expect "$c deactivate --" --dry-run --help --jobs --only --yes
+expect "$c activate --" --dry-run --force --help --inject --jobs --no-rollback --only --yes
+expect "$c deactivate --" --dry-run --help --inject --jobs --only --yes
+expect "$c activate --dry-run --inject b=c" b=crash
 expect "$c status --" --help
 expect "$c history --" --help --since --svg
 expect "$c history --since to" today
