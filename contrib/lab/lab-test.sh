@@ -1,7 +1,9 @@
 #!/bin/bash
 # The lab as a test (meson suite `lab`): `xhafw-lab demo` against the built tree, non-interactively,
 # asserting that every check of its four phases (the last one the failback to the node that failed)
-# passed, no row was lost and nothing was left behind; prints the figures.
+# passed, that the standby's `xhafw preflight --peer` (over the lab's own sshd) said ready before each
+# failover and found each planted defect, no row was lost and nothing was left behind; prints the
+# figures.
 # Skipped (exit 77, with the reason) where the lab cannot run. XHAFW and XHAFW_TEST_PLUGIN_PATH (set by
 # meson test) name the binary and plugins to use; without them the lab builds its own.
 set -euo pipefail
@@ -10,11 +12,12 @@ skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || skip "needs root"
-for c in ip nsenter unshare setsid runuser perl psql; do
+for c in ip nsenter unshare setsid runuser perl psql ss ssh ssh-keygen; do
         command -v "$c" > /dev/null 2>&1 || skip "needs $c (contrib/install-deps installs it)"
 done
 ls /usr/lib/postgresql/*/bin/initdb > /dev/null 2>&1 || skip "needs the PostgreSQL server (package postgresql)"
 id postgres > /dev/null 2>&1 || skip "needs the postgres user"
+[ -x /usr/sbin/sshd ] || skip "needs the OpenSSH server (package openssh-server)"
 ip netns add xhlab-try-$$ 2> /dev/null && ip netns del xhlab-try-$$ 2> /dev/null || skip "ip netns is unusable here"
 unshare -p -f --mount-proc true 2> /dev/null || skip "needs PID namespaces (unshare -p)"
 # One lab at a time on a machine: wait for another lab run (a test of another build) to end; a lab
@@ -45,6 +48,13 @@ grep -Eq 'unplanned failover \(cut-off to the VIP answering cn1\): [0-9]+ ms' "$
 grep -Eq '^  ----  deactivate mn2 after the repair: [0-9]+ ms$' "$out" || fail "no figure of the repaired node's deactivate"
 grep -Eq '^LAB PASSED: .*, failback [0-9]+ ms \(deactivate [0-9]+ \+ activate [0-9]+\), VIP outage [0-9]+ ms, ' "$out" ||
         fail "no failback figures in the verdict"
+# preflight: ready before each of the three failovers, each defect found with its fix, then cleared
+[ "$(grep -Ec '^  ok    mn[12]: preflight --peer mn[12] says ready \(exit 0\)' "$out")" = 3 ] ||
+        fail "preflight --peer did not say ready before each failover"
+[ "$(grep -Ec '^  ----  preflight on mn[12] --peer mn[12]: [0-9]+ ms, READY' "$out")" = 3 ] || fail "no preflight figures"
+for d in enabled-at-boot hosts-drift fstab clock-stopped cleared; do
+        grep -Eq "^  ok    ${d}[: ]" "$out" || fail "the planted defect $d was not checked"
+done
 n=$(grep -c '^  ok    ' "$out")
 [ "$n" -ge 70 ] || fail "only $n checks ran"
 # Nothing of the lab is left.
