@@ -469,16 +469,20 @@ const char *mock_dir(const struct xhafw_step *step)
         return step->dir;
 }
 
-/* NAME in the temporary directory; an absolute NAME must already be in it. */
+/* NAME in the temporary directory ("@TMP@" in it is that directory); an absolute NAME must be in it. */
 static char *in_dir(const struct xhafw_step *step, const char *name)
 {
         size_t n = strlen(step->dir);
+        char *path = expand(name, step->dir), *r;
 
-        if (name[0] != '/')
-                return xasprintf("%s/%s", step->dir, name);
-        if (strncmp(name, step->dir, n) != 0 || name[n] != '/')
-                ck_abort_msg("mock: %s is not in the test's directory %s", name, step->dir);
-        return xstrdup(name);
+        if (path[0] != '/') {
+                r = xasprintf("%s/%s", step->dir, path);
+                free(path);
+                return r;
+        }
+        if (strncmp(path, step->dir, n) != 0 || path[n] != '/')
+                ck_abort_msg("mock: %s is not in the test's directory %s", path, step->dir);
+        return path;
 }
 
 const char *mock_path(struct xhafw_step *step, const char *name)

@@ -76,7 +76,8 @@ struct xhafw_step *mock_step_free(struct xhafw_step *step);
 const char *mock_dir(const struct xhafw_step *step);
 const char *mock_path(struct xhafw_step *step, const char *name);
 const char *mock_expand(struct xhafw_step *step, const char *text);
-/* Writes and reads a file of the temporary directory (NAME relative to it, or an absolute path in it);
+/* Writes and reads a file of the temporary directory (NAME relative to it, or an absolute path in it,
+ * "@TMP@" standing for it, as for every NAME and PATH of these functions);
  * mock_read_file returns NULL when it does not exist (free() the text). */
 void mock_write_file(struct xhafw_step *step, const char *name, const char *content);
 char *mock_read_file(struct xhafw_step *step, const char *name);
