@@ -103,7 +103,7 @@ settle() {
                 ip -n "$A" -6 -o addr show dev eth0 2>/dev/null | grep -F " $VIP/" >/dev/null || break
                 sleep 0.05
         done
-        sleep "${1:-0.1}"
+        sleep 0.1
 }
 
 fake_dir=

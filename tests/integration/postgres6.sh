@@ -240,7 +240,7 @@ wait_no_postgres
 ip -n "$B" addr del "$VIP/64" dev eth0
 write_steps yes
 expect_exit 0 xa -v activate --yes
-expect_output "postmaster.pid is stale: pid 1 is no postgres of this node and nothing answers at [^ ]*$VIP[^ ]* port $PORT"
+expect_output "postmaster.pid is stale: pid 1 is no postgres of this node and nothing answers at [^ ]*${VIP}[^ ]* port $PORT"
 expect_output "nothing answers at [^ ]*$ADDR_B,$SILENT port $PORT"
 expect_output "no reply from $SILENT within guard_timeout"
 expect_output "moved $DATA/postmaster.pid aside to postmaster.pid.stale-"
