@@ -46,10 +46,10 @@ need_cmd ps procps
 
 ALL_STEPS=(storage vip hosts postgres xcatd xcat-networks dns dhcp ntp conserver)
 ALL_FAULTS=(fail hang crash lie kill reboot)
-# The subset CI runs: a step of the three kinds that fail differently (netlink: vip; a real
-# server with a guard and a file edit: postgres; the service manager and xCAT's commands: dhcp),
-# every fault in both directions; FULL=1 runs every step (storage, hosts, xcatd... too).
-SUBSET=(vip postgres dhcp)
+# The subset CI runs: the two kinds of step that fail most differently (netlink: vip; a real
+# server with a guard, a file edit and the service manager: postgres), every fault in both
+# directions; FULL=1 runs every step (storage, hosts, xcatd, the xCAT commands... too).
+SUBSET=(vip postgres)
 if [ -n "${FULL:-}" ]; then read -ra STEPS_RUN <<< "${STEPS:-${ALL_STEPS[*]}}"; else read -ra STEPS_RUN <<< "${STEPS:-${SUBSET[*]}}"; fi
 read -ra FAULTS_RUN <<< "${FAULTS:-${ALL_FAULTS[*]}}"
 read -ra DIRS_RUN <<< "${DIRS:-activate deactivate}"
