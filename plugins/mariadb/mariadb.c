@@ -140,22 +140,6 @@ static int my_cfg_load(struct xhafw_step *step, struct my_cfg *c)
         return !s || !*s || c->pid_file ? 0 : -ENOMEM;
 }
 
-static uint64_t my_now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
-static void my_sleep_ms(uint64_t ms)
-{
-        struct timespec ts = { .tv_sec = (time_t) (ms / 1000), .tv_nsec = (long) (ms % 1000) * 1000000 };
-
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
 static uint64_t my_poll_ms(void)
 {
         const char *e = secure_getenv("XHAFW_MARIADB_POLL_MS");
@@ -862,7 +846,7 @@ static void my_probe_greeting(int fd, uint64_t deadline, char *how, size_t size)
         uint64_t now;
 
         snprintf(how, size, "it accepted the connection and said nothing more within guard_timeout");
-        while (got < 5 && (now = my_now_ms()) < deadline) {
+        while (got < 5 && (now = xhafw_now_ms()) < deadline) {
                 struct pollfd pfd = { .fd = fd, .events = POLLIN };
                 ssize_t n;
                 int rc = poll(&pfd, 1, (int) (deadline - now));
@@ -935,7 +919,7 @@ static struct my_place *my_probe_all(struct my_place *pl, size_t n, uint64_t tim
                 return NULL;
         }
         while (answered == SIZE_MAX) {
-                uint64_t now = my_now_ms(), wake = UINT64_MAX;
+                uint64_t now = xhafw_now_ms(), wake = UINT64_MAX;
                 size_t m = 0;
                 int rc;
 
@@ -953,7 +937,7 @@ static struct my_place *my_probe_all(struct my_place *pl, size_t n, uint64_t tim
                         if (q->attempts == 0 || (again && now >= q->first + q->attempts * (uint64_t) MY_GUARD_RETRY_MS)) {
                                 q->state = my_probe_start(q, &probes[np]);
                                 if (q->attempts++ == 0)
-                                        q->first = my_now_ms();
+                                        q->first = xhafw_now_ms();
                                 if (q->state == MY_PROBE_ANSWERED)
                                         answered = np;
                                 else if (q->state == MY_PROBE_REFUSED)
@@ -976,7 +960,7 @@ static struct my_place *my_probe_all(struct my_place *pl, size_t n, uint64_t tim
                         fds[m] = (struct pollfd) { .fd = probes[j].fd, .events = POLLOUT };
                         which[m++] = j;
                 }
-                now = my_now_ms();
+                now = xhafw_now_ms();
                 rc = poll(fds, m, wake <= now ? 0 : wake - now > 1000 ? 1000 : (int) (wake - now));
                 if (rc < 0 && errno != EINTR) {
                         *ret_err = -errno;
@@ -1127,9 +1111,9 @@ static int my_guard(struct xhafw_step *step, const struct my_cfg *c, const char 
                         mycnf_buf_str(&where, ", ");
                 mycnf_buf_str(&where, t);
         }
-        start = my_now_ms();
+        start = xhafw_now_ms();
         answered = my_probe_all(pl, n, c->guard_timeout_ms, how, sizeof how, &r);
-        took = my_now_ms() - start;
+        took = xhafw_now_ms() - start;
         if (r < 0) {
                 xhafw_log(step, LOG_ERR, "cannot ask whether a server answers: %s", strerror(-r));
                 goto out;
@@ -1307,7 +1291,7 @@ static int my_wait_ready(struct xhafw_step *step, const struct my_cfg *c, const 
                         mysql_close(m);
                         if (r == 0) {
                                 xhafw_log(step, LOG_INFO, "ready after %llu ms: SELECT 1 answered at %s port %u",
-                                          (unsigned long long) (my_now_ms() - start), c->check_host, c->port);
+                                          (unsigned long long) (xhafw_now_ms() - start), c->check_host, c->port);
                                 return 0;
                         }
                         xhafw_log(step, LOG_ERR, "the server takes connections at %s, but SELECT 1 as %s failed: %s",
@@ -1320,7 +1304,7 @@ static int my_wait_ready(struct xhafw_step *step, const struct my_cfg *c, const 
                                   c->user, err);
                         return -EACCES;
                 }
-                now = my_now_ms();
+                now = xhafw_now_ms();
                 if (!pidcheck || now - pidcheck >= MY_PIDCHECK_MS) {
                         long pid = my_local_server(c);
 
@@ -1341,7 +1325,7 @@ static int my_wait_ready(struct xhafw_step *step, const struct my_cfg *c, const 
                                   seen ? "" : "; no server of this node wrote its pid file (see its error log)");
                         return -ETIMEDOUT;
                 }
-                my_sleep_ms(deadline - now < poll_ms ? deadline - now : poll_ms);
+                xhafw_sleep_ms(deadline - now < poll_ms ? deadline - now : poll_ms);
         }
 }
 
@@ -1363,7 +1347,7 @@ static const char *my_answering(const struct my_cfg *c)
 /* Stop through the service manager and wait until the server is gone and nothing answers. */
 static int my_stop(struct xhafw_step *step, const struct my_cfg *c, long pid)
 {
-        uint64_t start = my_now_ms(), now;
+        uint64_t start = xhafw_now_ms(), now;
         int rc = xhafw_service(step, "stop", c->service);
 
         if (rc < 0)
@@ -1379,10 +1363,10 @@ static int my_stop(struct xhafw_step *step, const struct my_cfg *c, long pid)
                         if (rc != 0)
                                 xhafw_log(step, LOG_WARNING, "service stop %s exited %d, but the server is down", c->service, rc);
                         xhafw_log(step, LOG_INFO, "stopped after %llu ms: no server of this node runs for %s, nothing answers at %s",
-                                  (unsigned long long) (my_now_ms() - start), c->data_dir, c->check_host);
+                                  (unsigned long long) (xhafw_now_ms() - start), c->data_dir, c->check_host);
                         return 0;
                 }
-                now = my_now_ms();
+                now = xhafw_now_ms();
                 if (now - start >= c->ready_timeout_ms || (rc != 0 && now - start >= 2000)) {
                         if (other)
                                 xhafw_log(step, LOG_ERR, "the server is still running after service stop %s (exit %d): pid %ld",
@@ -1392,7 +1376,7 @@ static int my_stop(struct xhafw_step *step, const struct my_cfg *c, long pid)
                                           answering, c->service, rc);
                         return rc != 0 ? -EIO : -ETIMEDOUT;
                 }
-                my_sleep_ms(20);
+                xhafw_sleep_ms(20);
         }
 }
 
@@ -1649,7 +1633,7 @@ static int my_apply(struct xhafw_step *step)
         char *password = NULL, *conf_text = NULL;
         bool changed;
         long pid = 0;
-        uint64_t start = my_now_ms();
+        uint64_t start = xhafw_now_ms();
         int r;
 
         r = my_cfg_load(step, &c);

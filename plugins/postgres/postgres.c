@@ -141,22 +141,6 @@ static int pg_cfg_load(struct xhafw_step *step, struct pg_cfg *c)
         return 0;
 }
 
-static uint64_t pg_now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
-static void pg_sleep_ms(uint64_t ms)
-{
-        struct timespec ts = { .tv_sec = (time_t) (ms / 1000), .tv_nsec = (long) (ms % 1000) * 1000000 };
-
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
 static uint64_t pg_poll_ms(void)
 {
         const char *e = secure_getenv("XHAFW_POSTGRES_POLL_MS");
@@ -659,7 +643,7 @@ static void pg_probe_finish(PGconn *conn, PostgresPollingStatusType last, uint64
 {
         uint64_t now;
 
-        while (last != PGRES_POLLING_OK && last != PGRES_POLLING_FAILED && (now = pg_now_ms()) < deadline) {
+        while (last != PGRES_POLLING_OK && last != PGRES_POLLING_FAILED && (now = xhafw_now_ms()) < deadline) {
                 struct pollfd pfd = { .fd = PQsocket(conn), .events = last == PGRES_POLLING_READING ? POLLIN : POLLOUT };
                 int n;
 
@@ -704,7 +688,7 @@ static struct pg_place *pg_probe_all(const struct pg_cfg *c, struct pg_place *pl
                 return NULL;
         }
         while (answered == SIZE_MAX) {
-                uint64_t now = pg_now_ms(), wake = UINT64_MAX;
+                uint64_t now = xhafw_now_ms(), wake = UINT64_MAX;
                 size_t m = 0;
                 int rc;
 
@@ -724,7 +708,7 @@ static struct pg_place *pg_probe_all(const struct pg_cfg *c, struct pg_place *pl
                                 q->state = pg_probe_start(c, port, q, &probes[np]);
                                 /* a place's time runs from when its first attempt is under way, after any lookup */
                                 if (q->attempts++ == 0)
-                                        q->first = pg_now_ms();
+                                        q->first = xhafw_now_ms();
                                 if (q->state == PG_PROBE_ANSWERED)
                                         answered = np;
                                 else if (q->state == PG_PROBE_REFUSED)
@@ -748,7 +732,7 @@ static struct pg_place *pg_probe_all(const struct pg_cfg *c, struct pg_place *pl
                                                    .events = probes[j].last == PGRES_POLLING_READING ? POLLIN : POLLOUT };
                         which[m++] = j;
                 }
-                now = pg_now_ms();
+                now = xhafw_now_ms();
                 rc = poll(fds, m, wake <= now ? 0 : wake - now > 1000 ? 1000 : (int) (wake - now));
                 if (rc < 0 && errno != EINTR) {
                         *ret_err = -errno;
@@ -795,7 +779,7 @@ static int pg_guard_ask(struct xhafw_step *step, const struct pg_cfg *c, const c
         struct pg_place *pl = NULL, *answered;
         char how[1024];
         size_t n = 0, max = 1;
-        uint64_t start = pg_now_ms(), took;
+        uint64_t start = xhafw_now_ms(), took;
         int r = 0;
 
         for (const char *p = where; *p; p++)
@@ -815,7 +799,7 @@ static int pg_guard_ask(struct xhafw_step *step, const struct pg_cfg *c, const c
                 p = comma ? comma + 1 : p + m;
         }
         answered = pg_probe_all(c, pl, n, port, c->guard_timeout_ms, how, sizeof how, &r);
-        took = pg_now_ms() - start;
+        took = xhafw_now_ms() - start;
         if (r < 0) {
                 xhafw_log(step, LOG_ERR, "cannot ask whether a server answers: %s", strerror(-r));
                 goto out;
@@ -1128,7 +1112,7 @@ static int pg_edit(struct xhafw_step *step, const struct pg_cfg *c, const char *
 static int pg_wait_ready(struct xhafw_step *step, const struct pg_cfg *c, const char *password, uint64_t start)
 {
         uint64_t deadline = start + c->ready_timeout_ms, poll = pg_poll_ms(), ready_since = 0, now;
-        uint64_t started = pg_now_ms(), pidcheck = 0;
+        uint64_t started = xhafw_now_ms(), pidcheck = 0;
         long seen_pid = 0;
         char err[1024];
 
@@ -1141,7 +1125,7 @@ static int pg_wait_ready(struct xhafw_step *step, const struct pg_cfg *c, const 
                         r = pg_query(c, password, "SELECT 1", 0, NULL, err, sizeof err);
                         if (r == 0) {
                                 xhafw_log(step, LOG_INFO, "ready after %llu ms: SELECT 1 answered at %s port %s",
-                                          (unsigned long long) (pg_now_ms() - start), c->check_host, c->port);
+                                          (unsigned long long) (xhafw_now_ms() - start), c->check_host, c->port);
                                 return 0;
                         }
                         /* The server takes connections: a refusal now is not going to change by waiting. */
@@ -1154,9 +1138,9 @@ static int pg_wait_ready(struct xhafw_step *step, const struct pg_cfg *c, const 
                         xhafw_log(step, LOG_ERR, "cannot connect to check_host %s port %s: %s", c->check_host, c->port, err);
                         return -EINVAL;
                 }
-                now = pg_now_ms();
+                now = xhafw_now_ms();
                 if (pidcheck && now - pidcheck < PG_PIDCHECK_MS && now < deadline) {
-                        pg_sleep_ms(deadline - now < poll ? deadline - now : poll);
+                        xhafw_sleep_ms(deadline - now < poll ? deadline - now : poll);
                         continue;
                 }
                 pidcheck = now;
@@ -1189,7 +1173,7 @@ static int pg_wait_ready(struct xhafw_step *step, const struct pg_cfg *c, const 
                                   c->check_host, c->port, (unsigned long long) c->ready_timeout_ms, err);
                         return -ETIMEDOUT;
                 }
-                pg_sleep_ms(deadline - now < poll ? deadline - now : poll);
+                xhafw_sleep_ms(deadline - now < poll ? deadline - now : poll);
         }
 }
 
@@ -1198,7 +1182,7 @@ static int pg_stop(struct xhafw_step *step, const struct pg_cfg *c, long pid)
 {
         struct pgconf_pidfile pf;
         char sock[4096] = "";
-        uint64_t start = pg_now_ms(), now;
+        uint64_t start = xhafw_now_ms(), now;
         int rc;
 
         if (pg_read_pidfile(c, &pf) == 0 && pf.socket_dir[0] == '/')
@@ -1224,10 +1208,10 @@ static int pg_stop(struct xhafw_step *step, const struct pg_cfg *c, long pid)
                         if (rc != 0)
                                 xhafw_log(step, LOG_WARNING, "service stop %s exited %d, but the server is down", c->service, rc);
                         xhafw_log(step, LOG_INFO, "stopped after %llu ms: no postmaster for %s, nothing answers at %s port %s",
-                                  (unsigned long long) (pg_now_ms() - start), c->data_dir, c->check_host, c->port);
+                                  (unsigned long long) (xhafw_now_ms() - start), c->data_dir, c->check_host, c->port);
                         return 0;
                 }
-                now = pg_now_ms();
+                now = xhafw_now_ms();
                 /* A failed stop gets a short grace, in case the server was on its way down anyway. */
                 if (now - start >= c->ready_timeout_ms || (rc != 0 && now - start >= 2000)) {
                         if (alive)
@@ -1238,7 +1222,7 @@ static int pg_stop(struct xhafw_step *step, const struct pg_cfg *c, long pid)
                                           answering, c->port, c->service, rc);
                         return rc != 0 ? -EIO : -ETIMEDOUT;
                 }
-                pg_sleep_ms(20);
+                xhafw_sleep_ms(20);
         }
 }
 
@@ -1299,7 +1283,7 @@ static int pg_apply(struct xhafw_step *step)
         char *password = NULL, *conf_text = NULL, *stale_pidfile = NULL;
         bool hba_changed, listen_changed;
         long pid = 0;
-        uint64_t start = pg_now_ms();
+        uint64_t start = xhafw_now_ms();
         int r;
 
         r = pg_cfg_load(step, &c);

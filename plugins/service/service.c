@@ -36,13 +36,6 @@ static int service_check(struct xhafw_step *step)
         return ready(step) ? XHAFW_ACTIVE : XHAFW_PARTIAL;
 }
 
-static void sleep_ms(uint64_t ms)
-{
-        struct timespec ts = { .tv_sec = (time_t) (ms / 1000), .tv_nsec = (long) (ms % 1000) * 1000000L };
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
 static uint64_t mono_ms(void)
 {
         struct timespec ts;
@@ -72,7 +65,7 @@ static int service_apply(struct xhafw_step *step)
                         return 0;
                 if (mono_ms() >= deadline)
                         break;
-                sleep_ms(xhafw_opt_duration_ms(step, "ready_interval"));
+                xhafw_sleep_ms(xhafw_opt_duration_ms(step, "ready_interval"));
         }
         xhafw_log(step, LOG_ERR, "%s started but %s did not answer within ready_timeout (%llums)", unit, argv[0],
                   (unsigned long long) xhafw_opt_duration_ms(step, "ready_timeout"));

@@ -167,22 +167,6 @@ static bool path_under(const char *path, const char *dir)
         return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-static void msleep(unsigned ms)
-{
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
-
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
-static uint64_t now_ms(void)
-{
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void storage_conf_free(struct storage_conf *c)
 {
         for (size_t i = 0; i < c->n_paths; i++) {
@@ -305,9 +289,9 @@ static int probe(const char *const *paths, size_t n, unsigned timeout_ms, struct
                 _exit(0);
         }
         close(p[1]);
-        deadline = now_ms() + timeout_ms;
+        deadline = xhafw_now_ms() + timeout_ms;
         while (got < n) {
-                uint64_t now = now_ms();
+                uint64_t now = xhafw_now_ms();
                 struct pollfd pfd = { .fd = p[0], .events = POLLIN };
                 ssize_t k;
                 int w;
@@ -335,7 +319,7 @@ static int probe(const char *const *paths, size_t n, unsigned timeout_ms, struct
                 /* NFS waits are killable; if this one is not, it is left behind rather than hang */
                 kill(pid, SIGKILL);
                 for (int i = 0; i < 20 && waitpid(pid, &status, WNOHANG) == 0; i++)
-                        msleep(5);
+                        xhafw_sleep_ms(5);
                 if (ret_stuck)
                         *ret_stuck = got;
                 return -ETIMEDOUT;
@@ -788,7 +772,7 @@ static bool process_gone(pid_t pid)
 
 static bool wait_gone(const struct holder *h, size_t n, unsigned ms)
 {
-        uint64_t deadline = now_ms() + ms;
+        uint64_t deadline = xhafw_now_ms() + ms;
 
         for (;;) {
                 bool all = true;
@@ -798,9 +782,9 @@ static bool wait_gone(const struct holder *h, size_t n, unsigned ms)
                                 all = false;
                 if (all)
                         return true;
-                if (now_ms() >= deadline)
+                if (xhafw_now_ms() >= deadline)
                         return false;
-                msleep(20);
+                xhafw_sleep_ms(20);
         }
 }
 
