@@ -79,11 +79,6 @@ struct shared_loc {
 
 enum path_state { PATH_ABSENT, PATH_LINKED, PATH_FOREIGN };
 
-struct probe_result {
-        int err;                /* 0 or errno of stat() */
-        mode_t mode;
-};
-
 struct holder {
         pid_t pid;
         char comm[32];
@@ -248,84 +243,6 @@ static int storage_conf_load(struct xhafw_step *step, struct storage_conf *c)
                         return -ENOMEM;
                 }
         }
-        return 0;
-}
-
-/* ---- bounded stat ---- */
-
-/* stat() each path in a child so that a dead server cannot hang the step. Returns 0 with a
- * result per path, or -ETIMEDOUT with *ret_stuck the index of the path that did not answer. */
-static int probe(const char *const *paths, size_t n, unsigned timeout_ms, struct probe_result *res,
-                 size_t *ret_stuck)
-{
-        size_t got = 0, off = 0;
-        uint64_t deadline;
-        int p[2], status;
-        pid_t pid;
-
-        if (pipe2(p, O_CLOEXEC) < 0)
-                return -errno;
-        pid = fork();
-        if (pid < 0) {
-                int r = -errno;
-                close(p[0]);
-                close(p[1]);
-                return r;
-        }
-        if (pid == 0) {
-                /* async-signal-safe calls only */
-                close(p[0]);
-                for (size_t i = 0; i < n; i++) {
-                        struct probe_result pr = { 0, 0 };
-                        struct stat st;
-
-                        if (stat(paths[i], &st) < 0)
-                                pr.err = errno;
-                        else
-                                pr.mode = st.st_mode;
-                        if (write(p[1], &pr, sizeof(pr)) != (ssize_t)sizeof(pr))
-                                _exit(1);
-                }
-                _exit(0);
-        }
-        close(p[1]);
-        deadline = xhafw_now_ms() + timeout_ms;
-        while (got < n) {
-                uint64_t now = xhafw_now_ms();
-                struct pollfd pfd = { .fd = p[0], .events = POLLIN };
-                ssize_t k;
-                int w;
-
-                if (now >= deadline)
-                        break;
-                w = poll(&pfd, 1, (int)(deadline - now));
-                if (w < 0 && errno == EINTR)
-                        continue;
-                if (w <= 0)
-                        break;
-                k = read(p[0], (char *)res + got * sizeof(*res) + off, sizeof(*res) - off);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0)
-                        break;
-                off += (size_t)k;
-                if (off == sizeof(*res)) {
-                        got++;
-                        off = 0;
-                }
-        }
-        close(p[0]);
-        if (got < n) {
-                /* NFS waits are killable; if this one is not, it is left behind rather than hang */
-                kill(pid, SIGKILL);
-                for (int i = 0; i < 20 && waitpid(pid, &status, WNOHANG) == 0; i++)
-                        xhafw_sleep_ms(5);
-                if (ret_stuck)
-                        *ret_stuck = got;
-                return -ETIMEDOUT;
-        }
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
         return 0;
 }
 
@@ -1057,10 +974,10 @@ static int storage_check(struct xhafw_step *step)
          * device mounted the shared filesystem is simply not on this node (a standby without the
          * LUN). Said at INFO, as apply will fail on it. */
         if (c.device && c.device[0] == '/' && !shared) {
-                struct probe_result res;
+                struct xhafw_stat_result res;
                 const char *p = c.device;
 
-                if (probe(&p, 1, CHECK_PROBE_TIMEOUT_MS, &res, NULL) == 0 && res.err == ENOENT)
+                if (xhafw_stat_bounded(step, &p, 1, CHECK_PROBE_TIMEOUT_MS, &res, NULL) == 0 && res.err == ENOENT)
                         xhafw_log(step, LOG_INFO, "device %s does not exist on this node: the shared filesystem "
                                   "is not mounted on %s", c.device, c.mountpoint);
         }
@@ -1085,7 +1002,7 @@ out:
 static int device_preflight(struct xhafw_step *step, const struct storage_conf *c)
 {
         bool bind_device = c->options && mnt_optstr_get_option(c->options, "bind", NULL, NULL) == 0;
-        struct probe_result res[2];
+        struct xhafw_stat_result res[2];
         const char *probes[2];
         size_t np = 0, stuck = 0;
         int r;
@@ -1093,7 +1010,7 @@ static int device_preflight(struct xhafw_step *step, const struct storage_conf *
         probes[np++] = c->mountpoint;
         if (c->device[0] == '/')
                 probes[np++] = c->device;
-        r = probe(probes, np, PROBE_TIMEOUT_MS, res, &stuck);
+        r = xhafw_stat_bounded(step, probes, np, PROBE_TIMEOUT_MS, res, &stuck);
         if (r == -ETIMEDOUT) {
                 xhafw_log(step, LOG_ERR, "%s does not answer within %d ms: refusing to mount %s on %s (is the "
                           "server it is on down?)", probes[stuck], PROBE_TIMEOUT_MS, c->device, c->mountpoint);
@@ -1186,7 +1103,7 @@ static int apply_preflight(struct xhafw_step *step, const struct storage_conf *c
 /* The shared directories must answer, and exist, before anything is bound to them. */
 static int probe_sources(struct xhafw_step *step, const struct storage_conf *c)
 {
-        struct probe_result *res = calloc(c->n_paths + 1, sizeof(*res));
+        struct xhafw_stat_result *res = calloc(c->n_paths + 1, sizeof(*res));
         const char **p = calloc(c->n_paths + 1, sizeof(char *));
         size_t stuck = 0;
         int r;
@@ -1199,7 +1116,7 @@ static int probe_sources(struct xhafw_step *step, const struct storage_conf *c)
         p[0] = c->mountpoint;
         for (size_t i = 0; i < c->n_paths; i++)
                 p[i + 1] = c->sources[i];
-        r = probe(p, c->n_paths + 1, PROBE_TIMEOUT_MS, res, &stuck);
+        r = xhafw_stat_bounded(step, p, c->n_paths + 1, PROBE_TIMEOUT_MS, res, &stuck);
         if (r == -ETIMEDOUT)
                 xhafw_log(step, LOG_ERR, "%s does not answer within %d ms: is the server of the shared "
                           "filesystem down?", p[stuck], PROBE_TIMEOUT_MS);
