@@ -83,8 +83,11 @@ _Noreturn void action_child_run(const struct action_request *rq)
         const struct xhafw_plugin *p = st->plugin->def;
         int msg_fd = rq->msg_fd, out_fd = rq->out_fd;
         struct action a = {
-                .settings = &cfg->settings, .dry_run = rq->dry_run, .force = rq->force,
-                .node_active = rq->node_active, .msg_fd = msg_fd,
+                .settings = &cfg->settings,
+                .dry_run = rq->dry_run,
+                .force = rq->force,
+                .node_active = rq->node_active,
+                .msg_fd = msg_fd,
         };
         int devnull, r = 0;
         sigset_t none;
@@ -109,15 +112,9 @@ _Noreturn void action_child_run(const struct action_request *rq)
         clean_environment(&cfg->settings);
         st->action = &a;
         switch (rq->kind) {
-        case ACT_CHECK:
-                r = p->check(st);
-                break;
-        case ACT_APPLY:
-                r = p->apply(st);
-                break;
-        case ACT_REVERT:
-                r = p->revert(st);
-                break;
+        case ACT_CHECK: r = p->check(st); break;
+        case ACT_APPLY: r = p->apply(st); break;
+        case ACT_REVERT: r = p->revert(st); break;
         case ACT_VALIDATE:
                 /* Every step's validate() in this one child: validation runs before every command
                  * and must stay cheap for big graphs. "S<index>" attributes the lines that follow
@@ -144,7 +141,8 @@ _Noreturn void action_child_run(const struct action_request *rq)
                 if (fn)
                         r = fn(st);
                 else
-                        xhafw_preflight_check(st, "preflight", XHAFW_CHECK_WARN, "plugin has no preflight checks (built "
+                        xhafw_preflight_check(st, "preflight", XHAFW_CHECK_WARN,
+                                              "plugin has no preflight checks (built "
                                               "before the member existed, or it declares none)",
                                               "rebuild the plugin against this xhafw's <xhafw/plugin.h>, or check "
                                               "by hand what it needs");
@@ -176,8 +174,7 @@ _Noreturn void action_child_run(const struct action_request *rq)
 }
 
 /* Decode a child's end: the plugin's result, or why there is none (crash, timeout). */
-int action_decode(enum action_kind kind, const struct xhafw_step *st, int status, enum action_end end,
-                  char **ret_why)
+int action_decode(enum action_kind kind, const struct xhafw_step *st, int status, enum action_end end, char **ret_why)
 {
         uint64_t secs_ms = st->timeout_ms;
         *ret_why = NULL;
@@ -187,32 +184,32 @@ int action_decode(enum action_kind kind, const struct xhafw_step *st, int status
         }
         if (end == END_TIMED_OUT) {
                 *ret_why = xasprintf("%s timed out after %llu.%03llus and was killed; raise `timeout` of the step if "
-                                     "it needs longer", action_names[kind], (unsigned long long) secs_ms / 1000,
+                                     "it needs longer",
+                                     action_names[kind], (unsigned long long) secs_ms / 1000,
                                      (unsigned long long) secs_ms % 1000);
                 return -ETIME;
         }
         if (WIFSIGNALED(status)) {
                 *ret_why = xasprintf("%s crashed with signal %d (%s): a bug in plugin %s", action_names[kind],
-                                     WTERMSIG(status), strsignal(WTERMSIG(status)),
-                                     st->plugin_name);
+                                     WTERMSIG(status), strsignal(WTERMSIG(status)), st->plugin_name);
                 return -ECHILD;
         }
         if (!WIFEXITED(status))
                 return -ECHILD;
         switch (WEXITSTATUS(status)) {
-        case 0: case 1: case 2:
-                return WEXITSTATUS(status);
-        case EXIT_REFUSED:
-                return XHAFW_REFUSED;
+        case 0:
+        case 1:
+        case 2: return WEXITSTATUS(status);
+        case EXIT_REFUSED: return XHAFW_REFUSED;
         case EXIT_BAD_RESULT:
-                *ret_why = xasprintf("%s returned a value outside its contract: a bug in plugin %s",
-                                     action_names[kind], st->plugin_name);
+                *ret_why = xasprintf("%s returned a value outside its contract: a bug in plugin %s", action_names[kind],
+                                     st->plugin_name);
                 return -EPROTO;
         default:
                 if (WEXITSTATUS(status) > EXIT_ERRNO_BASE)
                         return -(WEXITSTATUS(status) - EXIT_ERRNO_BASE);
-                *ret_why = xasprintf("%s exited with status %d: a plugin must return, not exit()",
-                                     action_names[kind], WEXITSTATUS(status));
+                *ret_why = xasprintf("%s exited with status %d: a plugin must return, not exit()", action_names[kind],
+                                     WEXITSTATUS(status));
                 return -EPROTO;
         }
 }

@@ -8,7 +8,14 @@
 
 #include "config.h"
 
-enum action_kind { ACT_CHECK, ACT_APPLY, ACT_REVERT, ACT_DESCRIBE, ACT_VALIDATE, ACT_PREFLIGHT };
+enum action_kind {
+        ACT_CHECK,
+        ACT_APPLY,
+        ACT_REVERT,
+        ACT_DESCRIBE,
+        ACT_VALIDATE,
+        ACT_PREFLIGHT
+};
 
 const char *action_name(enum action_kind k);
 
@@ -17,10 +24,10 @@ struct action_request {
         size_t step;
         enum action_kind kind;
         bool dry_run, force;
-        bool node_active;         /* ACT_PREFLIGHT */
-        int msg_fd, out_fd;       /* framing.h's message pipe; stdout and stderr */
+        bool node_active;   /* ACT_PREFLIGHT */
+        int msg_fd, out_fd; /* framing.h's message pipe; stdout and stderr */
         pid_t core_pid;
-        const bool *validate;     /* ACT_VALIDATE: the steps to validate, all in this one child */
+        const bool *validate; /* ACT_VALIDATE: the steps to validate, all in this one child */
 };
 
 /* In the child, after fork(): die with the core, own process group, a clean environment, run the
@@ -28,12 +35,15 @@ struct action_request {
 _Noreturn void action_child_run(const struct action_request *rq);
 
 /* How the core saw the child end. */
-enum action_end { END_EXITED, END_TIMED_OUT, END_INTERRUPTED };
+enum action_end {
+        END_EXITED,
+        END_TIMED_OUT,
+        END_INTERRUPTED
+};
 
 /* The plugin's result from the child's wait status: an enum xhafw_state, 0, XHAFW_REFUSED or
  * -errno; -ETIME (timed out), -ECHILD (crashed), -EPROTO (broke the contract) and -EINTR (ended
  * by an interruption) with *ret_why saying what happened (free it; NULL otherwise). */
-int action_decode(enum action_kind kind, const struct xhafw_step *st, int status, enum action_end end,
-                  char **ret_why);
+int action_decode(enum action_kind kind, const struct xhafw_step *st, int status, enum action_end end, char **ret_why);
 
 #endif

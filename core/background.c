@@ -26,7 +26,7 @@
 #include "util.h"
 
 struct background {
-        pid_t pid;                /* 0: slot free */
+        pid_t pid; /* 0: slot free */
         char step[65];
         char what[128];
         uint64_t started_ms, deadline_ms;
@@ -41,8 +41,8 @@ static unsigned n_early;
 
 /* ---- the action side ---- */
 
-XHAFW_API int xhafw_background(struct xhafw_step *step, const char *what, uint64_t max_ms,
-                               void (*fn)(void *arg), void *arg)
+XHAFW_API int xhafw_background(struct xhafw_step *step, const char *what, uint64_t max_ms, void (*fn)(void *arg),
+                               void *arg)
 {
         char msg[256];
         pid_t core, pid;
@@ -51,8 +51,10 @@ XHAFW_API int xhafw_background(struct xhafw_step *step, const char *what, uint64
         if (!step || !what || !*what || !fn)
                 return -EINVAL;
         if (max_ms == 0 || max_ms > XHAFW_MAX_BACKGROUND_MS) {
-                xhafw_log(step, LOG_ERR, "background work '%s': a bound of %llu ms is outside 1 ms to %u ms (a bug in "
-                          "plugin %s)", what, (unsigned long long) max_ms, XHAFW_MAX_BACKGROUND_MS, step->plugin_name);
+                xhafw_log(step, LOG_ERR,
+                          "background work '%s': a bound of %llu ms is outside 1 ms to %u ms (a bug in "
+                          "plugin %s)",
+                          what, (unsigned long long) max_ms, XHAFW_MAX_BACKGROUND_MS, step->plugin_name);
                 return -EINVAL;
         }
         if (xhafw_dry_run(step)) {
@@ -176,8 +178,10 @@ void background_check(int *ret_timeout_ms)
                         continue;
                 if (now >= b->deadline_ms) {
                         if (!b->killed)
-                                log_full(b->step, LOG_WARNING, "background work '%s' outlived its bound of %llu ms: "
-                                         "ended", b->what, (unsigned long long) (b->deadline_ms - b->started_ms));
+                                log_full(b->step, LOG_WARNING,
+                                         "background work '%s' outlived its bound of %llu ms: "
+                                         "ended",
+                                         b->what, (unsigned long long) (b->deadline_ms - b->started_ms));
                         b->killed = true;
                         end_one(b, SIGKILL);
                         b->deadline_ms = now + 1000; /* until it is reaped */
@@ -238,10 +242,13 @@ static void background_wait(int sigfd)
                 if (!said) {
                         for (unsigned k = 0; k < XHAFW_MAX_BACKGROUND; k++)
                                 if (table[k].pid)
-                                        log_full(table[k].step, LOG_INFO, "waiting for the background work '%s' "
-                                                 "(at most %llu ms more)", table[k].what,
+                                        log_full(table[k].step, LOG_INFO,
+                                                 "waiting for the background work '%s' "
+                                                 "(at most %llu ms more)",
+                                                 table[k].what,
                                                  (unsigned long long) (table[k].deadline_ms > now_ms() ?
-                                                                       table[k].deadline_ms - now_ms() : 0));
+                                                                               table[k].deadline_ms - now_ms() :
+                                                                               0));
                         said = true;
                 }
                 background_check(&timeout);
@@ -249,7 +256,8 @@ static void background_wait(int sigfd)
                         struct signalfd_siginfo si;
                         while (read(sigfd, &si, sizeof si) == (ssize_t) sizeof si)
                                 if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
-                                        log_warning("got %s: ending the background work", strsignal((int) si.ssi_signo));
+                                        log_warning("got %s: ending the background work",
+                                                    strsignal((int) si.ssi_signo));
                                         background_kill(SIGKILL);
                                 }
                 } else if (sigfd < 0) {
@@ -269,8 +277,10 @@ void background_finish(int sigfd, bool wait)
                 background_wait(sigfd);
         for (unsigned k = 0; k < XHAFW_MAX_BACKGROUND; k++)
                 if (table[k].pid && !table[k].killed)
-                        log_full(table[k].step, LOG_INFO, "the run is over: ending the background work '%s' after "
-                                 "%llu ms", table[k].what, (unsigned long long) (now_ms() - table[k].started_ms));
+                        log_full(table[k].step, LOG_INFO,
+                                 "the run is over: ending the background work '%s' after "
+                                 "%llu ms",
+                                 table[k].what, (unsigned long long) (now_ms() - table[k].started_ms));
         background_kill(SIGKILL);
         /* Bounded: a killed process is reaped within milliseconds; one in an uninterruptible wait
          * is left to init after a second rather than hold the exit. */

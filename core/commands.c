@@ -78,8 +78,12 @@ static struct json_object *jstr(const char *s)
 int commands_load(struct config *cfg, const struct global_options *g, bool lenient)
 {
         struct overrides ov = {
-                .config_file = g->config_file, .conf_d = g->conf_d, .plugin_path = g->plugin_path,
-                .state_dir = g->state_dir, .jobs = g->jobs, .lenient_plugins = lenient,
+                .config_file = g->config_file,
+                .conf_d = g->conf_d,
+                .plugin_path = g->plugin_path,
+                .state_dir = g->state_dir,
+                .jobs = g->jobs,
+                .lenient_plugins = lenient,
         };
         struct run_options ro = { .mode = RUN_VALIDATE, .quiet = true };
         struct run_report rep;
@@ -98,7 +102,8 @@ int commands_load(struct config *cfg, const struct global_options *g, bool lenie
                                              "plugin %s refused the configuration%s%s", cfg->steps[i]->plugin_name,
                                              rep.steps[i].reason ? ": " : "",
                                              rep.steps[i].reason ? rep.steps[i].reason : "");
-                log_error("%u configuration error%s: nothing was changed", cfg->n_errors, cfg->n_errors == 1 ? "" : "s");
+                log_error("%u configuration error%s: nothing was changed", cfg->n_errors,
+                          cfg->n_errors == 1 ? "" : "s");
                 r = XHAFW_EXIT_CONFIG;
         } else if (r < 0)
                 r = XHAFW_EXIT_FAILED;
@@ -110,8 +115,8 @@ int commands_load(struct config *cfg, const struct global_options *g, bool lenie
  * (a counting sort: linear, where a scan per level would be quadratic for a long chain). The
  * text and the JSON are rendered from it. */
 struct plan {
-        size_t *steps;            /* by level */
-        size_t *start;            /* level l's steps are steps[start[l]] .. steps[start[l + 1] - 1] */
+        size_t *steps; /* by level */
+        size_t *start; /* level l's steps are steps[start[l]] .. steps[start[l + 1] - 1] */
         unsigned n_levels;
 };
 
@@ -232,8 +237,10 @@ static int parse_inject(const struct config *cfg, const char *arg, struct run_op
         }
         i = config_step_index(cfg, name);
         if (i < 0 || !cfg->steps[i]->enabled || (ro->selected && !ro->selected[i])) {
-                log_error("--inject %s: '%s' is %s", arg, name, i < 0 ? "not a step (see `xhafw validate`)" :
-                          !cfg->steps[i]->enabled ? "a disabled step: it would not run" : "not in --only");
+                log_error("--inject %s: '%s' is %s", arg, name,
+                          i < 0                   ? "not a step (see `xhafw validate`)" :
+                          !cfg->steps[i]->enabled ? "a disabled step: it would not run" :
+                                                    "not in --only");
                 return XHAFW_EXIT_CONFIG;
         }
         ro->inject = (size_t) i + 1;
@@ -268,7 +275,8 @@ static void report_unfinished(const struct config *cfg, struct json_object *j, b
                         json_object_object_add(j, "interrupted_run", json_object_get(o));
                 else
                         log_warning("the last run (%s, started %s) was interrupted and never finished: the node may be "
-                                    "half-way; run `xhafw activate` or `xhafw deactivate` to converge", mode, when);
+                                    "half-way; run `xhafw activate` or `xhafw deactivate` to converge",
+                                    mode, when);
         }
         if (o)
                 json_object_put(o);
@@ -335,9 +343,7 @@ static void print_dry_run(const struct config *cfg, const struct run_report *rep
                 case OUT_WOULD_REVERT: printf(" -> would revert:\n"); break;
                 case OUT_ACTIVE: printf(reverse ? "\n" : ": nothing to do\n"); break;
                 case OUT_INACTIVE: printf(reverse ? ": nothing to do\n" : "\n"); break;
-                case OUT_BLOCKED:
-                        printf(" -> %s\n", r->reason ? r->reason : "not started");
-                        break;
+                case OUT_BLOCKED: printf(" -> %s\n", r->reason ? r->reason : "not started"); break;
                 default:
                         printf(" -> %s%s%s\n", step_outcome_name(r->outcome), r->reason ? ": " : "",
                                r->reason ? r->reason : "");
@@ -393,7 +399,7 @@ static void print_rehearsal(const struct config *cfg, const struct run_options *
                                 continue;
                         printf("  %u. revert %s (%s)%s\n", seq, cfg->steps[i]->name, cfg->steps[i]->plugin_name,
                                i == ro->inject - 1 ? ": the failed step itself, which may have done part of its work" :
-                               "");
+                                                     "");
                         if (r->output)
                                 for (const char *p = r->output; *p;) {
                                         const char *nl = strchr(p, '\n');
@@ -416,9 +422,10 @@ static struct json_object *steps_json(const struct config *cfg, const struct run
                 json_object_object_add(o, "plugin", jstr(cfg->steps[i]->plugin_name));
                 json_object_object_add(o, "outcome", jstr(step_outcome_name(r->outcome)));
                 if (with_state)
-                        json_object_object_add(o, "state", jstr(r->outcome == OUT_DISABLED ? "DISABLED" :
-                                                                r->outcome == OUT_INACTIVE ? "INACTIVE" :
-                                                                state_name(r->check_result)));
+                        json_object_object_add(o, "state",
+                                               jstr(r->outcome == OUT_DISABLED ? "DISABLED" :
+                                                    r->outcome == OUT_INACTIVE ? "INACTIVE" :
+                                                                                 state_name(r->check_result)));
                 if (r->was_failed)
                         json_object_object_add(o, "failed", json_object_new_boolean(true));
                 if (r->rollback_seq)
@@ -463,7 +470,9 @@ static void print_summary(const struct config *cfg, const struct run_options *ro
                        rep->n_failed ? " (some non-critical steps failed: see above)" : "");
         else {
                 printf("%s: %s after %.3fs: %u failed, %u not started\n", act ? "activate" : "deactivate",
-                       rc == XHAFW_EXIT_REFUSED ? "REFUSED by a safety check" : rep->interrupted ? "INTERRUPTED" : "FAILED",
+                       rc == XHAFW_EXIT_REFUSED ? "REFUSED by a safety check" :
+                       rep->interrupted         ? "INTERRUPTED" :
+                                                  "FAILED",
                        (double) rep->elapsed_us / 1e6, rep->n_failed, blocked);
                 if (act && rep->n_rolled_back)
                         printf("  rolled back %u step%s\n", rep->n_rolled_back, rep->n_rolled_back == 1 ? "" : "s");
@@ -473,12 +482,13 @@ static void print_summary(const struct config *cfg, const struct run_options *ro
                                 size_t i = cfg->order[k];
                                 enum step_outcome o = rep->steps[i].outcome;
                                 if (act ? rep->steps[i].changed :
-                                    (o == OUT_FAILED || o == OUT_ROLLBACK_FAILED || o == OUT_BLOCKED || o == OUT_ACTIVE ||
-                                     o == OUT_PARTIAL || o == OUT_UNKNOWN))
+                                          (o == OUT_FAILED || o == OUT_ROLLBACK_FAILED || o == OUT_BLOCKED ||
+                                           o == OUT_ACTIVE || o == OUT_PARTIAL || o == OUT_UNKNOWN))
                                         /* a step the rollback had to leave says so: "applied, kept" */
                                         printf(" %s (%s)", cfg->steps[i]->name,
                                                act && o == OUT_BLOCKED ? "applied, kept: a step after it could not be "
-                                               "reverted" : step_outcome_name(o));
+                                                                         "reverted" :
+                                                                         step_outcome_name(o));
                         }
                         printf("\n  check with `xhafw status`; fix the cause and run %s again\n",
                                act ? "activate (or deactivate)" : "deactivate");
@@ -492,8 +502,11 @@ int cmd_run(const struct global_options *g, const struct run_command *rc_opts)
 {
         struct config cfg;
         struct run_options ro = { .mode = rc_opts->deactivate ? RUN_DEACTIVATE : RUN_ACTIVATE,
-                                  .dry_run = rc_opts->dry_run, .force = rc_opts->force,
-                                  .no_rollback = rc_opts->no_rollback, .json = g->json, .quiet = g->quiet };
+                                  .dry_run = rc_opts->dry_run,
+                                  .force = rc_opts->force,
+                                  .no_rollback = rc_opts->no_rollback,
+                                  .json = g->json,
+                                  .quiet = g->quiet };
         struct run_report rep;
         bool *sel = NULL;
         long holder = 0;
@@ -549,7 +562,9 @@ int cmd_run(const struct global_options *g, const struct run_command *rc_opts)
         }
         /* A dry-run exits as the run would, as far as it can tell: 6 if a safety check would
          * refuse, 1 if a step would fail. */
-        r = ro.dry_run ? (rep.n_refused ? XHAFW_EXIT_REFUSED : rep.n_failed ? XHAFW_EXIT_FAILED : XHAFW_EXIT_OK) :
+        r = ro.dry_run ? (rep.n_refused ? XHAFW_EXIT_REFUSED :
+                          rep.n_failed  ? XHAFW_EXIT_FAILED :
+                                          XHAFW_EXIT_OK) :
                          run_exit_code(&ro, &rep);
         if (!ro.dry_run) {
                 char detail[64];
@@ -601,13 +616,18 @@ int status_exit_code(const struct config *cfg, const struct run_report *rep)
         /* All critical steps active is "running" (a non-critical step down is reported, not fatal);
          * all inactive is "not running"; anything else is mixed. */
         return n_crit_active == n_crit && n_crit > 0 ? XHAFW_EXIT_OK :
-               n_active == 0 && n_other == 0 ? XHAFW_EXIT_INACTIVE : XHAFW_EXIT_MIXED;
+               n_active == 0 && n_other == 0         ? XHAFW_EXIT_INACTIVE :
+                                                       XHAFW_EXIT_MIXED;
 }
 
 int cmd_status(const struct global_options *g)
 {
-        struct overrides ov = { .config_file = g->config_file, .conf_d = g->conf_d, .plugin_path = g->plugin_path,
-                                .state_dir = g->state_dir, .jobs = g->jobs, .lenient_plugins = true };
+        struct overrides ov = { .config_file = g->config_file,
+                                .conf_d = g->conf_d,
+                                .plugin_path = g->plugin_path,
+                                .state_dir = g->state_dir,
+                                .jobs = g->jobs,
+                                .lenient_plugins = true };
         struct run_options ro = { .mode = RUN_STATUS, .json = g->json, .quiet = true };
         struct config cfg;
         struct run_report rep;
@@ -635,8 +655,10 @@ int cmd_status(const struct global_options *g)
         if (g->json) {
                 struct json_object *o = json_object_new_object();
                 json_object_object_add(o, "command", jstr("status"));
-                json_object_object_add(o, "state", jstr(r == XHAFW_EXIT_OK ? "ACTIVE" : r == XHAFW_EXIT_INACTIVE ?
-                                                        "INACTIVE" : "MIXED"));
+                json_object_object_add(o, "state",
+                                       jstr(r == XHAFW_EXIT_OK       ? "ACTIVE" :
+                                            r == XHAFW_EXIT_INACTIVE ? "INACTIVE" :
+                                                                       "MIXED"));
                 json_object_object_add(o, "exit", json_object_new_int(r));
                 json_object_object_add(o, "steps", steps_json(&cfg, &rep, true));
                 report_unfinished(&cfg, o, false);
@@ -647,12 +669,15 @@ int cmd_status(const struct global_options *g)
                         size_t i = cfg.order[k];
                         const struct step_report *sr = &rep.steps[i];
                         const char *state = sr->outcome == OUT_DISABLED ? "disabled" :
-                                            sr->outcome == OUT_INACTIVE ? "INACTIVE" : state_name(sr->check_result);
+                                            sr->outcome == OUT_INACTIVE ? "INACTIVE" :
+                                                                          state_name(sr->check_result);
                         printf("%-20s %-14s %-9s %s%s\n", cfg.steps[i]->name, cfg.steps[i]->plugin_name, state,
                                sr->reason ? sr->reason : "", cfg.steps[i]->critical ? "" : " (non-critical)");
                 }
                 printf("node: %s (%u active, %u inactive, %u other)\n",
-                       r == XHAFW_EXIT_OK ? "ACTIVE" : r == XHAFW_EXIT_INACTIVE ? "INACTIVE" : "MIXED",
+                       r == XHAFW_EXIT_OK       ? "ACTIVE" :
+                       r == XHAFW_EXIT_INACTIVE ? "INACTIVE" :
+                                                  "MIXED",
                        n_active, n_inactive, n_other);
                 report_unfinished(&cfg, NULL, false);
         }
@@ -734,8 +759,12 @@ static void discard(void *ctx, int priority, const char *message)
 
 int cmd_describe(const struct global_options *g, const char *name)
 {
-        struct overrides ov = { .config_file = g->config_file, .conf_d = g->conf_d, .plugin_path = g->plugin_path,
-                                .state_dir = g->state_dir, .jobs = g->jobs, .sink = discard };
+        struct overrides ov = { .config_file = g->config_file,
+                                .conf_d = g->conf_d,
+                                .plugin_path = g->plugin_path,
+                                .state_dir = g->state_dir,
+                                .jobs = g->jobs,
+                                .sink = discard };
         struct config cfg;
         struct xhafw_step *st;
         int r;
@@ -771,7 +800,8 @@ int cmd_describe(const struct global_options *g, const char *name)
                                 for (size_t a = 0; a < st->n_after; a++)
                                         json_object_array_add(after, jstr(st->after[a]));
                                 json_object_object_add(j, "after", after);
-                                json_object_object_add(j, "timeout_ms", json_object_new_int64((int64_t) st->timeout_ms));
+                                json_object_object_add(j, "timeout_ms",
+                                                       json_object_new_int64((int64_t) st->timeout_ms));
                                 json_object_object_add(j, "critical", json_object_new_boolean(st->critical));
                                 json_object_object_add(j, "enabled", json_object_new_boolean(st->enabled));
                                 for (size_t i = 0; i < st->n_opts; i++)
@@ -785,9 +815,9 @@ int cmd_describe(const struct global_options *g, const char *name)
                                 printf("  after:    ");
                                 for (size_t a = 0; a < st->n_after; a++)
                                         printf("%s%s", a ? ", " : "", st->after[a]);
-                                printf("%s\n  timeout:  %.3fs\n  critical: %s\n  enabled:  %s\n", st->n_after ? "" : "-",
-                                       (double) st->timeout_ms / 1000, st->critical ? "yes" : "no",
-                                       st->enabled ? "yes" : "no");
+                                printf("%s\n  timeout:  %.3fs\n  critical: %s\n  enabled:  %s\n",
+                                       st->n_after ? "" : "-", (double) st->timeout_ms / 1000,
+                                       st->critical ? "yes" : "no", st->enabled ? "yes" : "no");
                                 for (size_t i = 0; i < st->n_opts; i++) {
                                         const struct step_option *o = &st->opts[i];
                                         printf("  %-18s = %s", o->schema->name, o->value ? o->value : "(unset)");
@@ -834,8 +864,12 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 
 int cmd_list_plugins(const struct global_options *g)
 {
-        struct overrides ov = { .config_file = g->config_file, .conf_d = g->conf_d, .plugin_path = g->plugin_path,
-                                .state_dir = g->state_dir, .lenient_plugins = true, .sink = discard };
+        struct overrides ov = { .config_file = g->config_file,
+                                .conf_d = g->conf_d,
+                                .plugin_path = g->plugin_path,
+                                .state_dir = g->state_dir,
+                                .lenient_plugins = true,
+                                .sink = discard };
         int bad = 0;
         struct json_object *arr = g->json ? json_object_new_array() : NULL;
         struct config cfg;
@@ -893,8 +927,9 @@ int cmd_list_plugins(const struct global_options *g)
                         } else if (p.error)
                                 printf("%-16s %-8s %-4s %-40s BROKEN: %s\n", name, "-", "-", file, p.error);
                         else
-                                printf("%-16s %-8s %-4u %-40s %s%s%s%s%s\n", name, p.def->version ? p.def->version : "?",
-                                       p.def->abi, file, p.def->summary ? p.def->summary : "",
+                                printf("%-16s %-8s %-4u %-40s %s%s%s%s%s\n", name,
+                                       p.def->version ? p.def->version : "?", p.def->abi, file,
+                                       p.def->summary ? p.def->summary : "",
                                        shadowed ? " [shadowed by an earlier directory of the plugin path]" : "",
                                        *steps ? " [steps: " : "", steps, *steps ? "]" : "");
                         free(p.name);
@@ -917,14 +952,19 @@ int cmd_list_plugins(const struct global_options *g)
         }
         config_free(&cfg);
         if (bad && !g->json)
-                log_warning("%d plugin file%s on the plugin path cannot be used (see BROKEN above)", bad, bad == 1 ? "" : "s");
+                log_warning("%d plugin file%s on the plugin path cannot be used (see BROKEN above)", bad,
+                            bad == 1 ? "" : "s");
         return XHAFW_EXIT_OK;
 }
 
 int cmd_cat_config(const struct global_options *g)
 {
-        struct overrides ov = { .config_file = g->config_file, .conf_d = g->conf_d, .plugin_path = g->plugin_path,
-                                .state_dir = g->state_dir, .jobs = g->jobs, .lenient_plugins = true };
+        struct overrides ov = { .config_file = g->config_file,
+                                .conf_d = g->conf_d,
+                                .plugin_path = g->plugin_path,
+                                .state_dir = g->state_dir,
+                                .jobs = g->jobs,
+                                .lenient_plugins = true };
         struct config cfg;
         char *buf = NULL;
         size_t len = 0;

@@ -34,20 +34,20 @@ struct run_command {
         bool no_rollback;
         bool force;
         const char *only;
-        const char *inject;       /* --inject STEP[=fail|hang|crash] (with --dry-run) */
+        const char *inject; /* --inject STEP[=fail|hang|crash] (with --dry-run) */
 };
 
 /* --json: every exit path prints exactly one document (json_finish, called by main). */
 const char *exit_meaning(int rc);
 void json_finish(const char *command, int rc);
-void json_usage(const char *usage);   /* the document of --help under --json */
+void json_usage(const char *usage);     /* the document of --help under --json */
 void json_print(struct json_object *o); /* hand over the command's document (json_finish prints it) */
 
 struct preflight_command {
-        const char *peer;         /* --peer; NULL: xhafw.conf's peer, if any */
+        const char *peer; /* --peer; NULL: xhafw.conf's peer, if any */
         bool nagios;
-        const char *prometheus;   /* --prometheus FILE */
-        bool facts_only;          /* --facts: the peer's side of a comparison (no peer of its own) */
+        const char *prometheus; /* --prometheus FILE */
+        bool facts_only;        /* --facts: the peer's side of a comparison (no peer of its own) */
 };
 
 struct config;

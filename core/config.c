@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config-build.h"
 #include "config.h"
 #include "graph.h"
 #include "loader.h"
 #include "util.h"
-#include "config-build.h"
 
 #ifdef HAVE_INIPARSER_SUBDIR
 #include <iniparser/iniparser.h>
@@ -24,9 +24,20 @@
 #define MAX_CONF_FILES 1024
 
 static const char *const step_keys[] = { "plugin", "after", "timeout", "critical", "enabled", "conflicts", NULL };
-static const char *const global_keys[] = { "conf_d", "plugin_path", "state_dir", "jobs", "timeout", "grace", "path",
-                                           "service_manager", "pass_env", "peer", "max_clock_offset", "journal_runs",
-                                           "vendor_conf_d", NULL };
+static const char *const global_keys[] = { "conf_d",
+                                           "plugin_path",
+                                           "state_dir",
+                                           "jobs",
+                                           "timeout",
+                                           "grace",
+                                           "path",
+                                           "service_manager",
+                                           "pass_env",
+                                           "peer",
+                                           "max_clock_offset",
+                                           "journal_runs",
+                                           "vendor_conf_d",
+                                           NULL };
 
 static size_t global_index(const char *key)
 {
@@ -75,21 +86,21 @@ static const char *list_problem(const char *v, bool argv);
 /* ---- where things are: iniparser does not keep line numbers, so find them for messages ---- */
 
 struct located {
-        char *section;  /* lowercased, as iniparser keys them */
-        char *key;      /* NULL for a section header */
+        char *section; /* lowercased, as iniparser keys them */
+        char *key;     /* NULL for a section header */
         unsigned line;
-        bool quoted_tail; /* key = "a", "b": iniparser keeps the quoted part and drops the rest */
+        bool quoted_tail;   /* key = "a", "b": iniparser keeps the quoted part and drops the rest */
         bool glued_comment; /* key = a;b: iniparser reads 'a' (a comment begins at ; or #) */
-        bool open_quote;  /* key = "a: no closing quote */
+        bool open_quote;    /* key = "a: no closing quote */
 };
 
 struct locations {
         struct located *v;
         size_t n, cap;
-        struct strmap values;     /* "section:key" -> value, iniparser's entries indexed once */
-        dictionary **extra;       /* the dictionaries of a file parsed in chunks, but the first */
+        struct strmap values; /* "section:key" -> value, iniparser's entries indexed once */
+        dictionary **extra;   /* the dictionaries of a file parsed in chunks, but the first */
         size_t n_extra;
-        size_t from, to;  /* the window line_of() searches: one section's entries, or all */
+        size_t from, to; /* the window line_of() searches: one section's entries, or all */
 };
 
 static void locations_free(struct locations *l)
@@ -153,7 +164,7 @@ static void locate(const char *text, struct locations *l)
                         section = strdup_or_die(strip(s + 1));
                         lower(section);
                         located_reserve(l);
-                        l->v[l->n++] = (struct located) { strdup_or_die(section), NULL, line, false, false, false };
+                        l->v[l->n++] = (struct located){ strdup_or_die(section), NULL, line, false, false, false };
                 } else if (*s && *s != '#' && *s != ';' && (e = strchr(s, '='))) {
                         char *value = strip(e + 1), *close, *c;
                         bool tail = false, glued = false, open = false;
@@ -169,8 +180,8 @@ static void locate(const char *text, struct locations *l)
                         s = strip(s);
                         lower(s);
                         located_reserve(l);
-                        l->v[l->n++] = (struct located) { strdup_or_die(section), strdup_or_die(s), line, tail, glued,
-                                                          open };
+                        l->v[l->n++] =
+                                (struct located){ strdup_or_die(section), strdup_or_die(s), line, tail, glued, open };
                 }
                 free(buf);
                 if (!nl)
@@ -208,22 +219,26 @@ static void locations_lint(struct config *cfg, const char *file, const struct lo
                         config_error(cfg, file, k->line, global ? NULL : k->section,
                                      "%s: a ';' or '#' right after a word starts a comment, and iniparser would "
                                      "drop the rest of the line; separate items with commas (%s = a, b), or put a "
-                                     "blank before a comment", k->key, k->key);
+                                     "blank before a comment",
+                                     k->key, k->key);
                 if (k->open_quote)
                         config_error(cfg, file, k->line, global ? NULL : k->section,
                                      "%s: the value opens a quote that is never closed; close it or write the value "
-                                     "without quotes", k->key);
+                                     "without quotes",
+                                     k->key);
                 if (k->quoted_tail)
                         config_error(cfg, file, k->line, global ? NULL : k->section,
                                      "%s: text follows the closing quote, and iniparser keeps only the quoted part; "
-                                     "write the value without quotes (a list is plain: %s = a, b)", k->key, k->key);
+                                     "write the value without quotes (a list is plain: %s = a, b)",
+                                     k->key, k->key);
         }
         qsort(keys, n, sizeof *keys, by_section_key_line);
         for (size_t i = 1; i < n; i++)
                 if (strcmp(keys[i]->section, keys[i - 1]->section) == 0 && strcmp(keys[i]->key, keys[i - 1]->key) == 0)
-                        config_error(cfg, file, keys[i]->line, global ? NULL : keys[i]->section,
-                                     "%s is given twice in [%s] (also line %u), and only the last would count; keep one",
-                                     keys[i]->key, keys[i]->section, keys[i - 1]->line);
+                        config_error(
+                                cfg, file, keys[i]->line, global ? NULL : keys[i]->section,
+                                "%s is given twice in [%s] (also line %u), and only the last would count; keep one",
+                                keys[i]->key, keys[i]->section, keys[i - 1]->line);
         free(keys);
 }
 
@@ -295,7 +310,10 @@ static dictionary *load_chunk(struct config *cfg, const char *file, const char *
                 if (at)
                         at += strspn(at + 1, ": ") + 1;
                 config_error(cfg, file, line > 0 ? first_line + (unsigned) line - 1 : 0, NULL, "cannot parse: %s%s",
-                             at ? "syntax error: " : "", at ? at : *e ? e : "syntax error");
+                             at ? "syntax error: " : "",
+                             at ? at :
+                             *e ? e :
+                                  "syntax error");
         }
         return d;
 }
@@ -395,8 +413,7 @@ static dictionary *ini_open(struct config *cfg, const char *file, struct locatio
         }
         r = read_file(file, 4 * 1024 * 1024, &text, NULL);
         if (r < 0) {
-                config_error(cfg, file, 0, NULL, "cannot read: %s%s", strerror(-r),
-                             r == -EFBIG ? " (over 4 MiB)" : "");
+                config_error(cfg, file, 0, NULL, "cannot read: %s%s", strerror(-r), r == -EFBIG ? " (over 4 MiB)" : "");
                 return NULL;
         }
         if (memchr(text, 0, strlen(text) + 1) != text + strlen(text) || strlen(text) != (size_t) st.st_size) {
@@ -405,7 +422,8 @@ static dictionary *ini_open(struct config *cfg, const char *file, struct locatio
                 return NULL;
         }
         if (strncmp(text, "\xef\xbb\xbf", 3) == 0) {
-                config_error(cfg, file, 1, NULL, "starts with a UTF-8 byte-order mark (bytes EF BB BF), which "
+                config_error(cfg, file, 1, NULL,
+                             "starts with a UTF-8 byte-order mark (bytes EF BB BF), which "
                              "iniparser would read as part of the first line; save the file without it");
                 free(text);
                 return NULL;
@@ -413,17 +431,20 @@ static dictionary *ini_open(struct config *cfg, const char *file, struct locatio
         /* iniparser would misread these without a word: refuse them as the admin's to fix */
         for (const char *p = text; (p = strchr(p, '\r')); p++)
                 if (p[1] != '\n') {
-                        config_error(cfg, file, 0, NULL, "has a carriage return that does not end a line: "
+                        config_error(cfg, file, 0, NULL,
+                                     "has a carriage return that does not end a line: "
                                      "convert it with dos2unix or an editor");
                         free(text);
                         return NULL;
                 }
         {
                 size_t n = strlen(text);
-                while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' ' || text[n - 1] == '\t'))
+                while (n > 0 &&
+                       (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' ' || text[n - 1] == '\t'))
                         n--;
                 if (n > 0 && text[n - 1] == '\\') {
-                        config_error(cfg, file, 0, NULL, "the last line ends with a backslash (a continuation "
+                        config_error(cfg, file, 0, NULL,
+                                     "the last line ends with a backslash (a continuation "
                                      "with nothing to continue): remove it");
                         free(text);
                         return NULL;
@@ -437,8 +458,8 @@ static dictionary *ini_open(struct config *cfg, const char *file, struct locatio
                 for (size_t i = 0; i < loc->n; i++)
                         headers += !loc->v[i].key;
                 if (headers > XHAFW_MAX_STEPS) {
-                        config_error(cfg, file, 0, NULL, "%zu sections: more than %d steps are not supported",
-                                     headers, XHAFW_MAX_STEPS);
+                        config_error(cfg, file, 0, NULL, "%zu sections: more than %d steps are not supported", headers,
+                                     XHAFW_MAX_STEPS);
                         free(text);
                         return NULL;
                 }
@@ -550,24 +571,28 @@ static void settings_key(struct config *cfg, const char *file, unsigned line, co
                         s->jobs = (unsigned) n;
         } else if (strcmp(key, "journal_runs") == 0) {
                 if (parse_int(v, &n) < 0 || n < 1 || n > 100000)
-                        config_error(cfg, file, line, NULL, "journal_runs = '%s': expected a number from 1 to "
-                                     "100000", v);
+                        config_error(cfg, file, line, NULL,
+                                     "journal_runs = '%s': expected a number from 1 to "
+                                     "100000",
+                                     v);
                 else
                         s->journal_runs = (unsigned) n;
-        } else if (strcmp(key, "timeout") == 0 || strcmp(key, "grace") == 0 ||
-                   strcmp(key, "max_clock_offset") == 0) {
+        } else if (strcmp(key, "timeout") == 0 || strcmp(key, "grace") == 0 || strcmp(key, "max_clock_offset") == 0) {
                 uint64_t ms;
                 if (parse_duration_ms(v, &ms) < 0 || ms == 0)
                         config_error(cfg, file, line, NULL, "%s = '%s': expected a duration such as 500ms, 30s or 2m",
                                      key, v);
                 else
-                        *(strcmp(key, "timeout") == 0 ? &s->timeout_ms : strcmp(key, "grace") == 0 ?
-                          &s->grace_ms : &s->max_clock_offset_ms) = ms;
+                        *(strcmp(key, "timeout") == 0 ? &s->timeout_ms :
+                          strcmp(key, "grace") == 0   ? &s->grace_ms :
+                                                        &s->max_clock_offset_ms) = ms;
         } else if (strcmp(key, "peer") == 0) {
                 /* a host name or address for ssh: no option of ssh's may hide in it */
                 if (!*v || v[0] == '-' || strpbrk(v, " \t/"))
-                        config_error(cfg, file, line, NULL, "peer = '%s': expected the other node's host name or "
-                                     "address (as ssh takes it)", v);
+                        config_error(cfg, file, line, NULL,
+                                     "peer = '%s': expected the other node's host name or "
+                                     "address (as ssh takes it)",
+                                     v);
                 else
                         set_str(&s->peer, v);
         } else if (strcmp(key, "service_manager") == 0 || strcmp(key, "pass_env") == 0) {
@@ -592,10 +617,11 @@ static void settings_key(struct config *cfg, const char *file, unsigned line, co
                         s->pass_env = items;
                 }
         } else {
-                char **dst = strcmp(key, "conf_d") == 0      ? &s->conf_d :
+                char **dst = strcmp(key, "conf_d") == 0        ? &s->conf_d :
                              strcmp(key, "vendor_conf_d") == 0 ? &s->vendor_conf_d :
-                             strcmp(key, "plugin_path") == 0 ? &s->plugin_path :
-                             strcmp(key, "state_dir") == 0   ? &s->state_dir : &s->path;
+                             strcmp(key, "plugin_path") == 0   ? &s->plugin_path :
+                             strcmp(key, "state_dir") == 0     ? &s->state_dir :
+                                                                 &s->path;
                 const char *problem = path_setting_problem(key, v);
                 if (problem)
                         config_error(cfg, file, line, NULL, "%s = '%s': %s", key, v, problem);
@@ -631,11 +657,14 @@ static void settings_load(struct config *cfg, const char *file, bool explicit)
                 if (!k->key)
                         continue;
                 if (!*k->section)
-                        config_error(cfg, file, k->line, NULL, "key '%s' outside a section: put it under [xhafw]", k->key);
+                        config_error(cfg, file, k->line, NULL, "key '%s' outside a section: put it under [xhafw]",
+                                     k->key);
                 else if (strcmp(k->section, "xhafw") == 0 && !in_list(global_keys, k->key))
-                        config_error(cfg, file, k->line, NULL, "unknown key '%s' in [xhafw] (known: conf_d, plugin_path, "
+                        config_error(cfg, file, k->line, NULL,
+                                     "unknown key '%s' in [xhafw] (known: conf_d, plugin_path, "
                                      "state_dir, jobs, timeout, grace, path, service_manager, pass_env, peer, "
-                                     "max_clock_offset, journal_runs, vendor_conf_d)", k->key);
+                                     "max_clock_offset, journal_runs, vendor_conf_d)",
+                                     k->key);
         }
         for (const char *const *key = global_keys; *key; key++) {
                 const char *v = ini_get(&loc, "xhafw", *key);
@@ -714,23 +743,18 @@ static const char *type_problem(enum xhafw_option_type t, const char *v)
         uint64_t ms;
 
         switch (t) {
-        case XHAFW_OPT_STRING:
-                return NULL;
+        case XHAFW_OPT_STRING: return NULL;
         case XHAFW_OPT_LIST:
-        case XHAFW_OPT_ARGV:
-                return list_problem(v, t == XHAFW_OPT_ARGV);
-        case XHAFW_OPT_INT:
-                return parse_int(v, &n) < 0 ? "an integer" : NULL;
-        case XHAFW_OPT_BOOL:
-                return parse_bool(v, &b) < 0 ? "yes or no" : NULL;
-        case XHAFW_OPT_PATH:
-                return v[0] != '/' ? "an absolute path" : NULL;
+        case XHAFW_OPT_ARGV: return list_problem(v, t == XHAFW_OPT_ARGV);
+        case XHAFW_OPT_INT: return parse_int(v, &n) < 0 ? "an integer" : NULL;
+        case XHAFW_OPT_BOOL: return parse_bool(v, &b) < 0 ? "yes or no" : NULL;
+        case XHAFW_OPT_PATH: return v[0] != '/' ? "an absolute path" : NULL;
         case XHAFW_OPT_ADDRESS:
                 return parse_address(v, NULL) < 0 ? "an IPv4 or IPv6 address, optionally with /prefix" : NULL;
         case XHAFW_OPT_INTERFACE:
-                return !valid_interface_name(v) ? "a network interface name (at most 15 characters, no '/' or blanks)" : NULL;
-        case XHAFW_OPT_DURATION:
-                return parse_duration_ms(v, &ms) < 0 ? "a duration such as 500ms, 30s or 2m" : NULL;
+                return !valid_interface_name(v) ? "a network interface name (at most 15 characters, no '/' or blanks)" :
+                                                  NULL;
+        case XHAFW_OPT_DURATION: return parse_duration_ms(v, &ms) < 0 ? "a duration such as 500ms, 30s or 2m" : NULL;
         }
         return "a known type";
 }
@@ -739,15 +763,15 @@ static const char *type_problem(enum xhafw_option_type t, const char *v)
 
 struct raw_entry {
         char *key, *value;
-        const char *file;         /* the config's own copy */
+        const char *file; /* the config's own copy */
         unsigned line;
 };
 
 struct raw_step {
         char *name;
-        const char *file;         /* where it is defined */
+        const char *file; /* where it is defined */
         unsigned line;
-        int layer;                /* 0 shipped (vendor), 1 the site's */
+        int layer; /* 0 shipped (vendor), 1 the site's */
         struct raw_entry *e;
         size_t n, cap;
 };
@@ -755,7 +779,7 @@ struct raw_step {
 struct raw_steps {
         struct raw_step *v;
         size_t n, cap;
-        struct strmap index;      /* name -> index + 1 */
+        struct strmap index; /* name -> index + 1 */
 };
 
 /* The config's own copy of a file name: values and steps point at it for their messages. */
@@ -779,7 +803,7 @@ static void raw_add(struct raw_step *rs, const char *key, const char *value, con
                         abort();
                 rs->e = grown;
         }
-        rs->e[rs->n++] = (struct raw_entry) { strdup_or_die(key), strdup_or_die(value ? value : ""), file, line };
+        rs->e[rs->n++] = (struct raw_entry){ strdup_or_die(key), strdup_or_die(value ? value : ""), file, line };
 }
 
 /* The winning entry of a key: the last layer's (drop-ins after the file, the site after the
@@ -826,7 +850,7 @@ static struct raw_step *raw_new(struct raw_steps *r, const char *name, const cha
                 /* the index stores positions, not pointers: nothing to redo */
         }
         rs = &r->v[r->n++];
-        *rs = (struct raw_step) { .name = strdup_or_die(name), .file = file, .line = line, .layer = layer };
+        *rs = (struct raw_step){ .name = strdup_or_die(name), .file = file, .line = line, .layer = layer };
         strmap_put(&r->index, rs->name, (void *) (uintptr_t) r->n);
         return rs;
 }
@@ -858,10 +882,11 @@ static void step_options(struct config *cfg, struct xhafw_step *st, const struct
                         v = schema[i].default_value;
                 if (!v) {
                         if (schema[i].required && st->enabled)
-                                config_error(cfg, file, line ? line : st->line, st->name,
-                                             "required option '%s' (%s) is %s: set it (`xhafw describe %s` explains it)",
-                                             schema[i].name, option_type_name(schema[i].type),
-                                             line ? "empty" : "missing", st->plugin_name);
+                                config_error(
+                                        cfg, file, line ? line : st->line, st->name,
+                                        "required option '%s' (%s) is %s: set it (`xhafw describe %s` explains it)",
+                                        schema[i].name, option_type_name(schema[i].type), line ? "empty" : "missing",
+                                        st->plugin_name);
                         continue;
                 }
                 problem = type_problem(schema[i].type, v);
@@ -891,7 +916,8 @@ static void step_load(struct config *cfg, const struct raw_step *rs)
 
         if (cfg->n_steps >= XHAFW_MAX_STEPS) {
                 if (cfg->n_ignored++ == 0)
-                        config_error(cfg, rs->file, rs->line, sec, "more than %d steps: not supported", XHAFW_MAX_STEPS);
+                        config_error(cfg, rs->file, rs->line, sec, "more than %d steps: not supported",
+                                     XHAFW_MAX_STEPS);
                 return;
         }
         st = xcalloc(1, sizeof *st);
@@ -917,7 +943,8 @@ static void step_load(struct config *cfg, const struct raw_step *rs)
             (parse_duration_ms(v, &st->timeout_ms) < 0 || st->timeout_ms == 0))
                 config_error(cfg, file, line, sec, "timeout = '%s': expected a duration such as 500ms, 30s or 2m", v);
         if ((v = core_key(rs, "after", &file, &line)) && list_problem(v, false))
-                config_error(cfg, file, line, sec, "after = '%s': expected step names as %s", v, list_problem(v, false));
+                config_error(cfg, file, line, sec, "after = '%s': expected step names as %s", v,
+                             list_problem(v, false));
         split_list(v, &st->after, &st->n_after);
         if ((v = core_key(rs, "conflicts", &file, &line)) && list_problem(v, false))
                 config_error(cfg, file, line, sec, "conflicts = '%s': expected step names as %s", v,
@@ -926,8 +953,10 @@ static void step_load(struct config *cfg, const struct raw_step *rs)
 
         v = core_key(rs, "plugin", &file, &line);
         if (!valid_plugin_name(st->plugin_name)) {
-                config_error(cfg, file, line, sec, "plugin = '%s': not a valid plugin name "
-                             "(letters, digits, '-', '_', '.'; no '/' or '..')", st->plugin_name);
+                config_error(cfg, file, line, sec,
+                             "plugin = '%s': not a valid plugin name "
+                             "(letters, digits, '-', '_', '.'; no '/' or '..')",
+                             st->plugin_name);
                 return;
         }
         st->plugin = plugin_get(cfg, st->plugin_name);
@@ -952,9 +981,10 @@ static void step_load(struct config *cfg, const struct raw_step *rs)
                         char list[1024] = "";
                         size_t used = 0;
                         for (o = st->plugin->def->options; o && o->name && used < sizeof list - 70; o++)
-                                used += (size_t) snprintf(list + used, sizeof list - used, "%s%s",
-                                                          used ? ", " : "", o->name);
-                        config_error(cfg, k->file, k->line, sec, "unknown key '%s' for plugin %s (its options: %s; "
+                                used += (size_t) snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "",
+                                                          o->name);
+                        config_error(cfg, k->file, k->line, sec,
+                                     "unknown key '%s' for plugin %s (its options: %s; "
                                      "core keys: plugin, after, timeout, critical, enabled, conflicts)",
                                      k->key, st->plugin_name, *list ? list : "none");
                 }
@@ -982,7 +1012,7 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 }
 
 struct conf_file {
-        char *name;               /* what masks what: the file name, or "STEP.conf.d/NAME" for a drop-in */
+        char *name; /* what masks what: the file name, or "STEP.conf.d/NAME" for a drop-in */
         char *path;
         int layer;
 };
@@ -1033,7 +1063,7 @@ static void conf_files_put(struct conf_files *f, const char *name, const char *p
         if (!grown)
                 abort();
         f->v = grown;
-        f->v[f->n++] = (struct conf_file) { strdup_or_die(name), strdup_or_die(path), layer };
+        f->v[f->n++] = (struct conf_file){ strdup_or_die(name), strdup_or_die(path), layer };
 }
 
 static int by_conf_name(const void *a, const void *b)
@@ -1050,7 +1080,8 @@ static bool conf_dir_usable(struct config *cfg, const char *dir, bool optional)
 
         if (stat(dir, &st) < 0) {
                 if (!(optional && errno == ENOENT))
-                        config_error(cfg, dir, 0, NULL, "conf.d directory: %s (set conf_d or --conf-d)", strerror(errno));
+                        config_error(cfg, dir, 0, NULL, "conf.d directory: %s (set conf_d or --conf-d)",
+                                     strerror(errno));
                 return false;
         }
         if (!S_ISDIR(st.st_mode)) {
@@ -1122,8 +1153,10 @@ static void conf_file_read(struct config *cfg, struct raw_steps *raw, const stru
         }
         for (size_t a = 0; a < loc.n; a++)
                 if (loc.v[a].key && !*loc.v[a].section)
-                        config_error(cfg, file, loc.v[a].line, NULL, "key '%s' outside a section: each [section] is a "
-                                     "step", loc.v[a].key);
+                        config_error(cfg, file, loc.v[a].line, NULL,
+                                     "key '%s' outside a section: each [section] is a "
+                                     "step",
+                                     loc.v[a].key);
         for (size_t a = 0; a < loc.n && cfg->n_errors < 1000; a++) {
                 const struct located *h = &loc.v[a];
                 struct raw_step *rs;
@@ -1140,23 +1173,28 @@ static void conf_file_read(struct config *cfg, struct raw_steps *raw, const stru
                 }
                 strmap_put(&seen, h->section, (void *) h);
                 if (!valid_step_name(h->section)) {
-                        config_error(cfg, file, h->line, NULL, "'%s' is not a valid step name: use letters, digits, "
-                                     "'-', '_' and '.' (at most 64)", h->section);
+                        config_error(cfg, file, h->line, NULL,
+                                     "'%s' is not a valid step name: use letters, digits, "
+                                     "'-', '_' and '.' (at most 64)",
+                                     h->section);
                         continue;
                 }
                 if (dropin) {
                         /* a drop-in sets keys of its directory's step, and of no other */
-                        size_t dl = strstr(cf->name, ".conf.d/") ? (size_t) (strstr(cf->name, ".conf.d/") - cf->name) : 0;
+                        size_t dl =
+                                strstr(cf->name, ".conf.d/") ? (size_t) (strstr(cf->name, ".conf.d/") - cf->name) : 0;
                         if (strlen(h->section) != dl || strncmp(cf->name, h->section, dl) != 0) {
-                                config_error(cfg, file, h->line, h->section, "a drop-in in %.*s.conf.d may set keys of "
-                                             "[%.*s] only: put this section in %s.conf.d", (int) dl, cf->name, (int) dl,
-                                             cf->name, h->section);
+                                config_error(cfg, file, h->line, h->section,
+                                             "a drop-in in %.*s.conf.d may set keys of "
+                                             "[%.*s] only: put this section in %s.conf.d",
+                                             (int) dl, cf->name, (int) dl, cf->name, h->section);
                                 continue;
                         }
                 }
                 rs = raw_find(raw, h->section);
                 if (dropin && !rs) {
-                        config_error(cfg, file, h->line, h->section, "a drop-in for a step that is defined nowhere: no "
+                        config_error(cfg, file, h->line, h->section,
+                                     "a drop-in for a step that is defined nowhere: no "
                                      "conf.d file (%s%s%s) has [%s]; remove the drop-in or define the step",
                                      cfg->layered && cfg->settings.vendor_conf_d ? cfg->settings.vendor_conf_d : "",
                                      cfg->layered && cfg->settings.vendor_conf_d ? ", " : "", cfg->settings.conf_d,
@@ -1164,8 +1202,10 @@ static void conf_file_read(struct config *cfg, struct raw_steps *raw, const stru
                         continue;
                 }
                 if (!dropin && rs && !(cfg->layered && rs->layer == 0 && cf->layer == 1)) {
-                        config_error(cfg, file, h->line, h->section, "defined twice: also in %s:%u; rename one or "
-                                     "remove it", rs->file, rs->line);
+                        config_error(cfg, file, h->line, h->section,
+                                     "defined twice: also in %s:%u; rename one or "
+                                     "remove it",
+                                     rs->file, rs->line);
                         continue;
                 }
                 if (!rs)
@@ -1233,8 +1273,8 @@ void config_print(const struct config *cfg, FILE *out)
                 if (strcmp(*key, "conf_d") == 0)
                         fprintf(out, "%-16s = %-40s ; %s\n", *key, s->conf_d, where);
                 else if (strcmp(*key, "vendor_conf_d") == 0)
-                        fprintf(out, "%-16s = %-40s ; %s\n", *key, cfg->layered && s->vendor_conf_d ? s->vendor_conf_d :
-                                "(not layered)", where);
+                        fprintf(out, "%-16s = %-40s ; %s\n", *key,
+                                cfg->layered && s->vendor_conf_d ? s->vendor_conf_d : "(not layered)", where);
                 else if (strcmp(*key, "plugin_path") == 0)
                         fprintf(out, "%-16s = %-40s ; %s\n", *key, s->plugin_path, where);
                 else if (strcmp(*key, "state_dir") == 0)
@@ -1244,8 +1284,10 @@ void config_print(const struct config *cfg, FILE *out)
                 else if (strcmp(*key, "timeout") == 0 || strcmp(*key, "grace") == 0 ||
                          strcmp(*key, "max_clock_offset") == 0) {
                         char v[32];
-                        snprintf(v, sizeof v, "%llums", (unsigned long long) (strcmp(*key, "timeout") == 0 ? s->timeout_ms :
-                                 strcmp(*key, "grace") == 0 ? s->grace_ms : s->max_clock_offset_ms));
+                        snprintf(v, sizeof v, "%llums",
+                                 (unsigned long long) (strcmp(*key, "timeout") == 0 ? s->timeout_ms :
+                                                       strcmp(*key, "grace") == 0   ? s->grace_ms :
+                                                                                      s->max_clock_offset_ms));
                         fprintf(out, "%-16s = %-40s ; %s\n", *key, v, where);
                 } else if (strcmp(*key, "path") == 0)
                         fprintf(out, "%-16s = %-40s ; %s\n", *key, s->path, where);
@@ -1270,7 +1312,8 @@ void config_print(const struct config *cfg, FILE *out)
                         char buf[512] = "";
                         size_t used = 0;
                         for (size_t a = 0; a < st->n_after && used < sizeof buf - 2; a++)
-                                used += (size_t) snprintf(buf + used, sizeof buf - used, "%s%s", a ? ", " : "", st->after[a]);
+                                used += (size_t) snprintf(buf + used, sizeof buf - used, "%s%s", a ? ", " : "",
+                                                          st->after[a]);
                         fprintf(out, "%-16s = %-40s\n", "after", buf);
                 }
                 fprintf(out, "%-16s = %-40llu\n", "timeout_ms", (unsigned long long) st->timeout_ms);
@@ -1299,20 +1342,24 @@ int config_load(struct config *cfg, const struct overrides *ov)
         /* The shipped layer goes under the site's unless one directory is read alone: --conf-d
          * always, conf_d in xhafw.conf unless vendor_conf_d is named there too (tests, a site that
          * keeps everything in one place). */
-        cfg->layered = !(ov && ov->conf_d) && (!cfg->setting_line[global_index("conf_d")] ||
-                                                cfg->setting_line[global_index("vendor_conf_d")]);
+        cfg->layered = !(ov && ov->conf_d) &&
+                       (!cfg->setting_line[global_index("conf_d")] || cfg->setting_line[global_index("vendor_conf_d")]);
         if (ov) {
                 cfg->setting_cli[global_index("conf_d")] = ov->conf_d != NULL;
                 cfg->setting_cli[global_index("plugin_path")] = ov->plugin_path != NULL;
                 cfg->setting_cli[global_index("state_dir")] = ov->state_dir != NULL;
                 cfg->setting_cli[global_index("jobs")] = ov->jobs != 0;
-                const struct { const char *option, *key, *value; char **dst; } given[] = {
+                const struct {
+                        const char *option, *key, *value;
+                        char **dst;
+                } given[] = {
                         { "--conf-d", "conf_d", ov->conf_d, &cfg->settings.conf_d },
                         { "--plugin-path", "plugin_path", ov->plugin_path, &cfg->settings.plugin_path },
                         { "--state-dir", "state_dir", ov->state_dir, &cfg->settings.state_dir },
                 };
                 for (size_t k = 0; k < sizeof given / sizeof given[0]; k++) {
-                        const char *problem = given[k].value ? path_setting_problem(given[k].key, given[k].value) : NULL;
+                        const char *problem =
+                                given[k].value ? path_setting_problem(given[k].key, given[k].value) : NULL;
                         if (problem) {
                                 config_say(cfg, LOG_ERR, "%s '%s': %s", given[k].option, given[k].value, problem);
                                 cfg->n_errors++;
@@ -1325,7 +1372,8 @@ int config_load(struct config *cfg, const struct overrides *ov)
         if (cfg->n_errors == 0)
                 conf_d_load(cfg);
         if (cfg->n_errors == 0 && cfg->n_steps == 0)
-                config_error(cfg, cfg->settings.conf_d, 0, NULL, "no steps: add *.conf files with one [section] per step");
+                config_error(cfg, cfg->settings.conf_d, 0, NULL,
+                             "no steps: add *.conf files with one [section] per step");
         if (cfg->n_errors == 0)
                 graph_build(cfg);
         /* Steps that must not both run (postgres and mariadb would both start on every takeover):
@@ -1338,9 +1386,10 @@ int config_load(struct config *cfg, const struct overrides *ov)
                                 config_error(cfg, st->file, st->line, st->name, "conflicts = %s: no step is named '%s'",
                                              *c, *c);
                         else if (other->enabled)
-                                config_error(cfg, st->file, st->line, st->name, "is enabled, and so is %s (%s:%u), which "
-                                             "it conflicts with: disable one (enabled = no)", other->name, other->file,
-                                             other->line);
+                                config_error(cfg, st->file, st->line, st->name,
+                                             "is enabled, and so is %s (%s:%u), which "
+                                             "it conflicts with: disable one (enabled = no)",
+                                             other->name, other->file, other->line);
                 }
         }
         return cfg->n_errors ? -EINVAL : 0;

@@ -12,23 +12,23 @@ struct config {
         struct settings settings;
         struct xhafw_step **steps;
         size_t n_steps;
-        size_t n_ignored;         /* steps beyond XHAFW_MAX_STEPS, reported once */
-        struct plugin **plugins;  /* loader cache, one per plugin name asked for */
+        size_t n_ignored;        /* steps beyond XHAFW_MAX_STEPS, reported once */
+        struct plugin **plugins; /* loader cache, one per plugin name asked for */
         size_t n_plugins;
-        unsigned n_errors;        /* configuration errors reported so far */
+        unsigned n_errors; /* configuration errors reported so far */
         bool lenient_plugins;
         void (*sink)(void *ctx, int priority, const char *message);
         void *sink_ctx;
         struct strmap step_index; /* step name -> index + 1 */
         char **files;             /* every file read, owned here: values point at their file's name */
         size_t n_files;
-        bool layered;             /* the vendor conf.d under the site's (neither was overridden alone) */
-        unsigned setting_line[16];/* per global key (global_keys order): its line in xhafw.conf; 0 default */
-        bool setting_cli[16];     /* given on the command line */
-        size_t *order;            /* a topological order of the steps (after first) */
-        size_t **after_me;        /* per step: the steps that are after it (graph_after_me) */
+        bool layered;              /* the vendor conf.d under the site's (neither was overridden alone) */
+        unsigned setting_line[16]; /* per global key (global_keys order): its line in xhafw.conf; 0 default */
+        bool setting_cli[16];      /* given on the command line */
+        size_t *order;             /* a topological order of the steps (after first) */
+        size_t **after_me;         /* per step: the steps that are after it (graph_after_me) */
         size_t *n_after_me;
-        unsigned *level;          /* per step: 0 for steps with no after, else 1 + max level of its after */
+        unsigned *level; /* per step: 0 for steps with no after, else 1 + max level of its after */
         unsigned n_levels;
 };
 
@@ -38,8 +38,8 @@ struct overrides {
         const char *conf_d;
         const char *plugin_path;
         const char *state_dir;
-        unsigned jobs;            /* 0: not given */
-        bool lenient_plugins;     /* a step's plugin that cannot load is a warning, not an error (status) */
+        unsigned jobs;        /* 0: not given */
+        bool lenient_plugins; /* a step's plugin that cannot load is a warning, not an error (status) */
         /* Where the loader's messages go; NULL: the log. */
         void (*sink)(void *ctx, int priority, const char *message);
         void *sink_ctx;

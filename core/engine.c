@@ -32,13 +32,13 @@
 
 /* What a step is doing in this run. */
 enum phase {
-        PH_WAIT,         /* not started */
-        PH_RUNNING,      /* an action of it runs now */
-        PH_DONE,         /* outcome final */
+        PH_WAIT,    /* not started */
+        PH_RUNNING, /* an action of it runs now */
+        PH_DONE,    /* outcome final */
 };
 
 struct child {
-        pid_t pid;                /* 0: slot free */
+        pid_t pid; /* 0: slot free */
         size_t step;
         enum action_kind kind;
         bool dry_run;
@@ -47,7 +47,7 @@ struct child {
         uint64_t start_us;
         uint64_t deadline_ms, kill_ms;
         bool term_sent, timed_out;
-        bool deadline_passed;     /* timed_out because of the deadline, not an interruption */
+        bool deadline_passed; /* timed_out because of the deadline, not an interruption */
 };
 
 struct engine {
@@ -55,32 +55,41 @@ struct engine {
         const struct run_options *o;
         struct run_report *rep;
         enum phase *phase;
-        int *stage;               /* per step: which action runs or ran last (enum action_kind) */
-        bool *attempted;          /* per step: apply (or revert) was started in this run */
-        bool *rollback_set;       /* per step: to be reverted by the rollback */
-        bool *validating;         /* per step: validated by the one validate child */
-        size_t *done_order;       /* steps in the order their apply was verified */
+        int *stage;         /* per step: which action runs or ran last (enum action_kind) */
+        bool *attempted;    /* per step: apply (or revert) was started in this run */
+        bool *rollback_set; /* per step: to be reverted by the rollback */
+        bool *validating;   /* per step: validated by the one validate child */
+        size_t *done_order; /* steps in the order their apply was verified */
         size_t n_done_order;
         struct child *children;
-        unsigned n_children;      /* slots = jobs */
+        unsigned n_children; /* slots = jobs */
         unsigned running;
         int sigfd;
-        bool aborting;            /* a critical step failed or a signal came: start nothing new */
+        bool aborting; /* a critical step failed or a signal came: start nothing new */
         bool rolling_back;
         bool verbose_progress;
         uint64_t t0;
         pid_t core_pid;
-        enum run_mode mode;       /* of the current pass: RUN_ACTIVATE, RUN_DEACTIVATE (also rollback), ... */
+        enum run_mode mode; /* of the current pass: RUN_ACTIVATE, RUN_DEACTIVATE (also rollback), ... */
 };
 
 const char *step_outcome_name(enum step_outcome o)
 {
         static const char *const names[] = {
-                [OUT_NONE] = "not-selected", [OUT_DISABLED] = "disabled", [OUT_ACTIVE] = "active",
-                [OUT_INACTIVE] = "inactive", [OUT_PARTIAL] = "partial", [OUT_UNKNOWN] = "unknown",
-                [OUT_APPLIED] = "applied", [OUT_REVERTED] = "reverted", [OUT_WOULD_APPLY] = "would-apply",
-                [OUT_WOULD_REVERT] = "would-revert", [OUT_FAILED] = "failed", [OUT_REFUSED] = "refused",
-                [OUT_BLOCKED] = "not-started", [OUT_ROLLED_BACK] = "rolled-back",
+                [OUT_NONE] = "not-selected",
+                [OUT_DISABLED] = "disabled",
+                [OUT_ACTIVE] = "active",
+                [OUT_INACTIVE] = "inactive",
+                [OUT_PARTIAL] = "partial",
+                [OUT_UNKNOWN] = "unknown",
+                [OUT_APPLIED] = "applied",
+                [OUT_REVERTED] = "reverted",
+                [OUT_WOULD_APPLY] = "would-apply",
+                [OUT_WOULD_REVERT] = "would-revert",
+                [OUT_FAILED] = "failed",
+                [OUT_REFUSED] = "refused",
+                [OUT_BLOCKED] = "not-started",
+                [OUT_ROLLED_BACK] = "rolled-back",
                 [OUT_ROLLBACK_FAILED] = "rollback-failed",
         };
         return (unsigned) o < sizeof names / sizeof names[0] ? names[o] : "?";
@@ -178,9 +187,16 @@ static int start_action(struct engine *e, size_t i, enum action_kind kind, bool 
                                 close(e->children[k].out_fd);
                         }
                 struct action_request rq = {
-                        .cfg = e->cfg, .step = i, .kind = kind, .dry_run = c->dry_run, .force = e->o->force,
+                        .cfg = e->cfg,
+                        .step = i,
+                        .kind = kind,
+                        .dry_run = c->dry_run,
+                        .force = e->o->force,
                         .node_active = e->o->node_active,
-                        .msg_fd = msg[1], .out_fd = out[1], .core_pid = e->core_pid, .validate = e->validating,
+                        .msg_fd = msg[1],
+                        .out_fd = out[1],
+                        .core_pid = e->core_pid,
+                        .validate = e->validating,
                 };
                 action_child_run(&rq);
         }
@@ -202,8 +218,10 @@ static int start_action(struct engine *e, size_t i, enum action_kind kind, bool 
                                 e->rep->steps[i].changed = true;
                         journal_event(kind == ACT_APPLY ? "step-apply" : "step-revert", st->name, NULL);
                 }
-                progress(e, "%s: %s", st->name, kind == ACT_APPLY ? "applying" : e->rolling_back ? "rolling back" :
-                         "reverting");
+                progress(e, "%s: %s", st->name,
+                         kind == ACT_APPLY ? "applying" :
+                         e->rolling_back   ? "rolling back" :
+                                             "reverting");
         }
         return 0;
 }
@@ -306,8 +324,8 @@ static void handle_line(struct engine *e, struct child *c, bool is_msg, char *li
                 }
                 log_full(st->name, prio, "%s", line + 1);
                 /* The last error a step logged is its reason in the summary. */
-                if (prio <= LOG_ERR && (c->kind == ACT_APPLY || c->kind == ACT_REVERT || c->kind == ACT_CHECK ||
-                                        c->kind == ACT_VALIDATE))
+                if (prio <= LOG_ERR &&
+                    (c->kind == ACT_APPLY || c->kind == ACT_REVERT || c->kind == ACT_CHECK || c->kind == ACT_VALIDATE))
                         set_reason(r, strdup_or_die(line + 1));
         }
 }
@@ -409,12 +427,14 @@ static void finish(struct engine *e, size_t i, enum step_outcome out)
         default: break;
         }
         if (ev && !e->o->dry_run)
-                journal_event(ev, st->name, out == OUT_APPLIED || out == OUT_REVERTED || out == OUT_ROLLED_BACK ?
-                              NULL : r->reason);
+                journal_event(ev, st->name,
+                              out == OUT_APPLIED || out == OUT_REVERTED || out == OUT_ROLLED_BACK ? NULL : r->reason);
         if (out == OUT_FAILED || out == OUT_REFUSED || out == OUT_ROLLBACK_FAILED)
-                progress(e, "%s: %s after %.3fs: %s", st->name, out == OUT_REFUSED ? "REFUSED" :
-                         out == OUT_FAILED ? "FAILED" : "ROLLBACK FAILED", (double) r->elapsed_us / 1e6,
-                         r->reason ? r->reason : "no reason given");
+                progress(e, "%s: %s after %.3fs: %s", st->name,
+                         out == OUT_REFUSED ? "REFUSED" :
+                         out == OUT_FAILED  ? "FAILED" :
+                                              "ROLLBACK FAILED",
+                         (double) r->elapsed_us / 1e6, r->reason ? r->reason : "no reason given");
         else if (out == OUT_ACTIVE || out == OUT_INACTIVE)
                 progress(e, "%s: already %s (%.3fs)", st->name, out == OUT_ACTIVE ? "active" : "inactive",
                          (double) r->elapsed_us / 1e6);
@@ -452,11 +472,12 @@ static bool injected(struct engine *e, size_t i, enum action_kind kind)
                 return false;
         set_reason(&e->rep->steps[i],
                    strcmp(m, "hang") == 0 ?
-                   xasprintf("injected: %s hangs, and is killed after %llu.%03llus (the step's timeout)", action_name(kind),
-                             (unsigned long long) st->timeout_ms / 1000, (unsigned long long) st->timeout_ms % 1000) :
+                           xasprintf("injected: %s hangs, and is killed after %llu.%03llus (the step's timeout)",
+                                     action_name(kind), (unsigned long long) st->timeout_ms / 1000,
+                                     (unsigned long long) st->timeout_ms % 1000) :
                    strcmp(m, "crash") == 0 ?
-                   xasprintf("injected: %s crashes with signal 11 (Segmentation fault)", action_name(kind)) :
-                   xasprintf("injected: %s fails", action_name(kind)));
+                           xasprintf("injected: %s crashes with signal 11 (Segmentation fault)", action_name(kind)) :
+                           xasprintf("injected: %s fails", action_name(kind)));
         fail_step(e, i, OUT_FAILED);
         return true;
 }
@@ -508,15 +529,18 @@ static void explain(struct engine *e, size_t i, enum stage stage, int res)
         case STAGE_APPLY:
         case STAGE_REVERT:
                 if (!r->reason)
-                        set_reason(r, res == XHAFW_REFUSED ? xasprintf("%s refused by a safety check",
-                                                                      stage == STAGE_APPLY ? "apply" : "revert") :
-                                   xasprintf("%s failed: %s", stage == STAGE_APPLY ? "apply" : "revert",
-                                             res < 0 ? strerror(-res) : "unexpected result"));
+                        set_reason(r, res == XHAFW_REFUSED ?
+                                              xasprintf("%s refused by a safety check",
+                                                        stage == STAGE_APPLY ? "apply" : "revert") :
+                                              xasprintf("%s failed: %s", stage == STAGE_APPLY ? "apply" : "revert",
+                                                        res < 0 ? strerror(-res) : "unexpected result"));
                 return;
         default:
                 if (!r->reason && res < 0)
-                        set_reason(r, xasprintf("%s failed: %s", stage == STAGE_DESCRIBE ? "describe" :
-                                                stage == STAGE_PREFLIGHT ? "preflight" : "check",
+                        set_reason(r, xasprintf("%s failed: %s",
+                                                stage == STAGE_DESCRIBE  ? "describe" :
+                                                stage == STAGE_PREFLIGHT ? "preflight" :
+                                                                           "check",
                                                 strerror(-res)));
                 return;
         }
@@ -529,7 +553,9 @@ static void action_done(struct engine *e, struct child *c, int status)
         char *why = NULL;
         int res = action_decode(c->kind, e->cfg->steps[i], status,
                                 c->timed_out && e->rep->interrupted && !c->deadline_passed ? END_INTERRUPTED :
-                                c->timed_out ? END_TIMED_OUT : END_EXITED, &why);
+                                c->timed_out                                               ? END_TIMED_OUT :
+                                                                                             END_EXITED,
+                                &why);
         enum stage stage;
         enum result_class cls;
         struct transition t;
@@ -560,8 +586,8 @@ static void action_done(struct engine *e, struct child *c, int status)
                         return;
                 }
                 if (cls == RES_CANNOT_TELL)
-                        log_full(e->cfg->steps[i]->name, LOG_INFO, "check cannot tell (%s): applying, apply is idempotent",
-                                 strerror(-res));
+                        log_full(e->cfg->steps[i]->name, LOG_INFO,
+                                 "check cannot tell (%s): applying, apply is idempotent", strerror(-res));
                 set_reason(r, NULL);
                 if (injected(e, i, ACT_APPLY))
                         return;
@@ -572,13 +598,11 @@ static void action_done(struct engine *e, struct child *c, int status)
                 if (start_action(e, i, ACT_CHECK, false) < 0)
                         fail_step(e, i, OUT_FAILED);
                 return;
-        case NEXT_OUTCOME:
-                break;
+        case NEXT_OUTCOME: break;
         }
         if (t.outcome == OUT_FAILED || t.outcome == OUT_REFUSED || t.outcome == OUT_ROLLBACK_FAILED) {
                 if (stage != STAGE_STATUS && stage != STAGE_PRECHECK && stage != STAGE_DESCRIBE &&
-                    stage != STAGE_PREFLIGHT &&
-                    (!why || stage == STAGE_APPLY || stage == STAGE_REVERT))
+                    stage != STAGE_PREFLIGHT && (!why || stage == STAGE_APPLY || stage == STAGE_REVERT))
                         explain(e, i, stage, res);
                 if (t.outcome == OUT_REFUSED)
                         e->attempted[i] = false; /* a refusal acted on nothing: it is not reverted */
@@ -644,7 +668,8 @@ static bool schedule(struct engine *e)
                                 size_t j = st->after_idx[a];
                                 if (!satisfied_active(e, j)) {
                                         ready = false;
-                                        if (dead_end(e, j) || e->rep->steps[j].outcome == OUT_BLOCKED || !selected(e, j))
+                                        if (dead_end(e, j) || e->rep->steps[j].outcome == OUT_BLOCKED ||
+                                            !selected(e, j))
                                                 blocked = true, blocker = cfg->steps[j]->name;
                                 }
                         }
@@ -663,10 +688,11 @@ static bool schedule(struct engine *e)
                 }
                 if (blocked) {
                         bool outside = !selected(e, (size_t) config_step_index(cfg, blocker));
-                        set_reason(&e->rep->steps[i], xasprintf(e->mode == RUN_ACTIVATE ?
-                                                                "not started: %s, which it is after, is not active%s" :
-                                                                "left active: %s, which is after it, is still active%s",
-                                                                blocker, outside ? " and not in --only" : ""));
+                        set_reason(&e->rep->steps[i],
+                                   xasprintf(e->mode == RUN_ACTIVATE ?
+                                                     "not started: %s, which it is after, is not active%s" :
+                                                     "left active: %s, which is after it, is still active%s",
+                                             blocker, outside ? " and not in --only" : ""));
                         if (outside) {
                                 /* asked for, and impossible: a failure of the run, not a consequence */
                                 fail_step(e, i, OUT_FAILED);
@@ -701,8 +727,11 @@ static bool schedule(struct engine *e)
                         }
                         continue;
                 }
-                if (start_action(e, i, e->mode == RUN_DESCRIBE ? ACT_DESCRIBE : e->mode == RUN_VALIDATE ? ACT_VALIDATE :
-                                        e->mode == RUN_PREFLIGHT ? ACT_PREFLIGHT : ACT_CHECK,
+                if (start_action(e, i,
+                                 e->mode == RUN_DESCRIBE  ? ACT_DESCRIBE :
+                                 e->mode == RUN_VALIDATE  ? ACT_VALIDATE :
+                                 e->mode == RUN_PREFLIGHT ? ACT_PREFLIGHT :
+                                                            ACT_CHECK,
                                  e->mode == RUN_DESCRIBE || e->o->dry_run) < 0)
                         fail_step(e, i, OUT_FAILED);
         }
@@ -792,18 +821,18 @@ static void loop(struct engine *e)
                 struct child *map[2 * XHAFW_MAX_JOBS + 1];
                 bool is_msg[2 * XHAFW_MAX_JOBS + 1];
 
-                pfd[n++] = (struct pollfd) { .fd = e->sigfd, .events = POLLIN };
+                pfd[n++] = (struct pollfd){ .fd = e->sigfd, .events = POLLIN };
                 for (unsigned k = 0; k < e->n_children; k++) {
                         struct child *c = &e->children[k];
                         if (!c->pid)
                                 continue;
                         if (c->msg_fd >= 0) {
                                 map[n] = c, is_msg[n] = true;
-                                pfd[n++] = (struct pollfd) { .fd = c->msg_fd, .events = POLLIN };
+                                pfd[n++] = (struct pollfd){ .fd = c->msg_fd, .events = POLLIN };
                         }
                         if (c->out_fd >= 0) {
                                 map[n] = c, is_msg[n] = false;
-                                pfd[n++] = (struct pollfd) { .fd = c->out_fd, .events = POLLIN };
+                                pfd[n++] = (struct pollfd){ .fd = c->out_fd, .events = POLLIN };
                         }
                 }
                 check_timeouts(e, &timeout);
@@ -856,7 +885,11 @@ static void engine_free(struct engine *e)
 }
 
 /* Reset phases for another pass over the same steps (status pass, then deactivate; rollback). */
-enum pass_scope { SCOPE_SELECTED, SCOPE_ALL, SCOPE_UNSELECTED };
+enum pass_scope {
+        SCOPE_SELECTED,
+        SCOPE_ALL,
+        SCOPE_UNSELECTED
+};
 
 static void new_pass(struct engine *e, enum run_mode mode, enum pass_scope scope)
 {
@@ -933,8 +966,10 @@ static void rollback(struct engine *e)
                 if (e->phase[i] == PH_WAIT) {
                         e->rep->steps[i].outcome = OUT_BLOCKED;
                         if (!e->rep->steps[i].reason)
-                                set_reason(&e->rep->steps[i], strdup_or_die(e->rep->interrupted ? "not started: interrupted" :
-                                                                            "not started: the run stopped at a failure"));
+                                set_reason(&e->rep->steps[i],
+                                           strdup_or_die(e->rep->interrupted ?
+                                                                 "not started: interrupted" :
+                                                                 "not started: the run stopped at a failure"));
                 }
         if (!n)
                 return;
@@ -1051,8 +1086,9 @@ static void report_close(struct engine *e)
                 if (e->phase[i] == PH_WAIT && sr->outcome != OUT_DISABLED) {
                         sr->outcome = OUT_BLOCKED;
                         if (!sr->reason)
-                                set_reason(sr, strdup_or_die(rep->interrupted ? "not started: interrupted" :
-                                                             "not started: the run stopped at a failure"));
+                                set_reason(sr, strdup_or_die(rep->interrupted ?
+                                                                     "not started: interrupted" :
+                                                                     "not started: the run stopped at a failure"));
                 }
                 so = sr->outcome;
                 if (so == OUT_APPLIED || so == OUT_REVERTED)
@@ -1060,9 +1096,11 @@ static void report_close(struct engine *e)
                 /* activate: what this run changed and did not undo (a step the rollback could not
                  * reach, held by a failed revert, included; one that never started not);
                  * deactivate: what is still active */
-                if (e->o->mode == RUN_ACTIVATE ? sr->changed :
-                    e->o->mode == RUN_DEACTIVATE && (so == OUT_FAILED || so == OUT_ROLLBACK_FAILED || so == OUT_BLOCKED ||
-                                                     so == OUT_ACTIVE || so == OUT_PARTIAL || so == OUT_UNKNOWN))
+                if (e->o->mode == RUN_ACTIVATE ?
+                            sr->changed :
+                            e->o->mode == RUN_DEACTIVATE &&
+                                    (so == OUT_FAILED || so == OUT_ROLLBACK_FAILED || so == OUT_BLOCKED ||
+                                     so == OUT_ACTIVE || so == OUT_PARTIAL || so == OUT_UNKNOWN))
                         rep->n_left++;
         }
 }
@@ -1097,7 +1135,7 @@ int engine_run(struct config *cfg, const struct run_options *o, struct run_repor
         /* Background work ends with the run (DESIGN §5): waited for when the run did its job,
          * ended at once when it failed or was interrupted; never left behind. */
         background_finish(e.sigfd, (o->mode == RUN_ACTIVATE || o->mode == RUN_DEACTIVATE) && !o->dry_run &&
-                                   !rep->interrupted && !rep->aborted && rep->n_failed == 0);
+                                           !rep->interrupted && !rep->aborted && rep->n_failed == 0);
         close(e.sigfd);
         sigprocmask(SIG_SETMASK, &old, NULL);
         engine_free(&e);

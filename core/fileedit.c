@@ -43,8 +43,8 @@ static int fault_point(struct xhafw_step *step, const char *stage)
 
 struct line {
         const char *p;
-        size_t n;       /* without the newline */
-        bool nl;        /* ends with a newline */
+        size_t n; /* without the newline */
+        bool nl;  /* ends with a newline */
 };
 
 static size_t split_lines(const char *buf, size_t n, struct line **ret)
@@ -60,7 +60,7 @@ static size_t split_lines(const char *buf, size_t n, struct line **ret)
         for (size_t i = 0; i < n; k++) {
                 const char *nl = memchr(buf + i, '\n', n - i);
                 size_t len = nl ? (size_t) (nl - (buf + i)) : n - i;
-                v[k] = (struct line) { .p = buf + i, .n = len, .nl = nl != NULL };
+                v[k] = (struct line){ .p = buf + i, .n = len, .nl = nl != NULL };
                 i += len + (nl != NULL);
         }
         *ret = v;
@@ -72,7 +72,11 @@ static bool line_eq(const struct line *a, const struct line *b)
         return a->n == b->n && a->nl == b->nl && memcmp(a->p, b->p, a->n) == 0;
 }
 
-enum op { OP_EQ, OP_DEL, OP_ADD };
+enum op {
+        OP_EQ,
+        OP_DEL,
+        OP_ADD
+};
 
 /* The edit script turning A into B: common prefix and suffix trimmed, LCS of the middle. */
 static size_t edit_script(const struct line *a, size_t na, const struct line *b, size_t nb, enum op **ret)
@@ -96,8 +100,9 @@ static size_t edit_script(const struct line *a, size_t na, const struct line *b,
 #define CELL(i, j) L[(i) * (m + 1) + (j)]
                 for (size_t i = n; i-- > 0;)
                         for (size_t j = m; j-- > 0;)
-                                CELL(i, j) = line_eq(&x[i], &y[j]) ? CELL(i + 1, j + 1) + 1
-                                           : CELL(i + 1, j) >= CELL(i, j + 1) ? CELL(i + 1, j) : CELL(i, j + 1);
+                                CELL(i, j) = line_eq(&x[i], &y[j])            ? CELL(i + 1, j + 1) + 1 :
+                                             CELL(i + 1, j) >= CELL(i, j + 1) ? CELL(i + 1, j) :
+                                                                                CELL(i, j + 1);
                 size_t i = 0, j = 0;
                 while (i < n || j < m) {
                         if (i < n && j < m && line_eq(&x[i], &y[j])) {
@@ -194,7 +199,10 @@ static char *unified_diff(const char *path, const char *old, size_t old_n, const
                 xb = sb;
                 for (size_t q = first - ctx_before; q < end + ctx_after; q++) {
                         switch (ops[q]) {
-                        case OP_EQ: put_line(f, ' ', &a[xa++]); xb++; break;
+                        case OP_EQ:
+                                put_line(f, ' ', &a[xa++]);
+                                xb++;
+                                break;
                         case OP_DEL: put_line(f, '-', &a[xa++]); break;
                         case OP_ADD: put_line(f, '+', &b[xb++]); break;
                         }
@@ -233,7 +241,7 @@ static int read_current(struct xhafw_step *step, const char *path, struct curren
         size_t cap;
         int fd;
 
-        *c = (struct current) { .mode = 0644 };
+        *c = (struct current){ .mode = 0644 };
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
                 if (errno == ENOENT) {
@@ -501,9 +509,10 @@ XHAFW_API int xhafw_file_replace(struct xhafw_step *step, const char *path, cons
                  * (postgres in its data directory) must not make root rewrite a file of someone
                  * else's. Follow a link only when root or the target's owner owns it. */
                 if (st.st_uid != 0 && (stat(target, &tst) < 0 || tst.st_uid != st.st_uid)) {
-                        xhafw_log(step, LOG_ERR, "refusing to edit %s: it is a symbolic link owned by uid %u to %s, "
-                                  "which that user does not own; replace the link with the file", path,
-                                  (unsigned) st.st_uid, target);
+                        xhafw_log(step, LOG_ERR,
+                                  "refusing to edit %s: it is a symbolic link owned by uid %u to %s, "
+                                  "which that user does not own; replace the link with the file",
+                                  path, (unsigned) st.st_uid, target);
                         free(target);
                         return -EPERM;
                 }

@@ -40,8 +40,8 @@ static void report_cycle(struct config *cfg, size_t start, const unsigned *indeg
 int graph_build(struct config *cfg)
 {
         size_t n = cfg->n_steps, head = 0, tail = 0;
-        unsigned *indeg;   /* unsorted `after` entries left per step */
-        size_t **rdeps;    /* per step: the steps that are after it */
+        unsigned *indeg; /* unsorted `after` entries left per step */
+        size_t **rdeps;  /* per step: the steps that are after it */
         size_t *n_rdeps;
         unsigned errors = cfg->n_errors;
 
@@ -51,8 +51,10 @@ int graph_build(struct config *cfg)
                 for (size_t k = 0; k < st->n_after; k++) {
                         ssize_t j = config_step_index(cfg, st->after[k]);
                         if (j < 0)
-                                config_error(cfg, st->file, st->line, st->name, "after = %s: no step is named '%s' "
-                                             "(steps are the [sections] of conf.d)", st->after[k], st->after[k]);
+                                config_error(cfg, st->file, st->line, st->name,
+                                             "after = %s: no step is named '%s' "
+                                             "(steps are the [sections] of conf.d)",
+                                             st->after[k], st->after[k]);
                         else if ((size_t) j == i)
                                 config_error(cfg, st->file, st->line, st->name,
                                              "dependency cycle: the step is after itself; remove it from `after`");

@@ -34,39 +34,43 @@ static const char usage_history[] =
         "Times are local. The journal keeps the last journal_runs runs (xhafw.conf(5)).\n";
 
 struct event {
-        double t;                 /* seconds since the epoch */
-        char *time;               /* as the journal has it (UTC) */
+        double t;   /* seconds since the epoch */
+        char *time; /* as the journal has it (UTC) */
         char *event;
-        char *step;               /* NULL: an event of the run itself */
+        char *step; /* NULL: an event of the run itself */
         char *detail;
 };
 
 struct run {
         long pid;
-        char *mode;               /* activate, deactivate */
-        char *host;               /* NULL: not recorded (a journal of an older xhafw) */
-        double start, end;        /* end: of run-end, else of the last event */
+        char *mode;        /* activate, deactivate */
+        char *host;        /* NULL: not recorded (a journal of an older xhafw) */
+        double start, end; /* end: of run-end, else of the last event */
         bool ended, running, rolled_back, hangup;
-        int exit_code;            /* when ended */
+        int exit_code;                           /* when ended */
         const char *failed_step, *failed_reason; /* the first step that failed or refused; borrowed */
         struct event *ev;
         size_t n_ev, cap_ev;
         struct json_object *after; /* run-start's step graph: step -> the steps it is after */
-        unsigned jobs;            /* run-start's jobs; 0: not recorded */
+        unsigned jobs;             /* run-start's jobs; 0: not recorded */
         char *file;
         unsigned line;
-        unsigned index;           /* as listed: 1 is the latest */
+        unsigned index; /* as listed: 1 is the latest */
 };
 
 struct history {
         struct run *runs;
         size_t n, cap;
-        unsigned n_bad;           /* lines that are not journal events (torn, damaged) */
-        unsigned n_stray;         /* events outside a run */
+        unsigned n_bad;   /* lines that are not journal events (torn, damaged) */
+        unsigned n_stray; /* events outside a run */
         size_t n_files;
 };
 
-enum bar_kind { BAR_APPLY, BAR_REVERT, BAR_ROLLBACK };
+enum bar_kind {
+        BAR_APPLY,
+        BAR_REVERT,
+        BAR_ROLLBACK
+};
 
 /* One action of a step on the time axis: from its start event to the event that ended it. */
 struct bar {
@@ -74,19 +78,19 @@ struct bar {
         enum bar_kind kind;
         double start, end;
         const char *outcome;
-        char mark;                /* the bar's last column: X failed, ! refused, > never ended; 0: none */
+        char mark; /* the bar's last column: X failed, ! refused, > never ended; 0: none */
         const char *reason;
         bool open, critical;
-        size_t start_ev, end_ev;  /* NO_EVENT: none */
+        size_t start_ev, end_ev; /* NO_EVENT: none */
 };
 
 struct timeline {
-        struct bar *bars;         /* in order of their start */
+        struct bar *bars; /* in order of their start */
         size_t n;
         double t0, t1;
-        size_t *path;             /* the critical path, chronological */
+        size_t *path; /* the critical path, chronological */
         size_t n_path;
-        size_t *ev_bar;           /* per event: the bar it started or ended, or NO_EVENT */
+        size_t *ev_bar; /* per event: the bar it started or ended, or NO_EVENT */
 };
 
 /* ---- times ---- */
@@ -190,7 +194,10 @@ static int parse_when(const char *s, double *ret, double *ret_precision)
 /* --since: a time as parse_when() takes it, a duration ago, today or yesterday. */
 static int parse_since(const char *s, double *ret)
 {
-        static const struct { const char *unit; double seconds; } units[] = {
+        static const struct {
+                const char *unit;
+                double seconds;
+        } units[] = {
                 { "s", 1 }, { "min", 60 }, { "m", 60 }, { "h", 3600 }, { "d", 86400 }, { "w", 7 * 86400 },
         };
         char *end;
@@ -294,7 +301,8 @@ static const char *jget(struct json_object *o, const char *key)
 {
         struct json_object *v;
         return json_object_object_get_ex(o, key, &v) && json_object_is_type(v, json_type_string) ?
-               json_object_get_string(v) : NULL;
+                       json_object_get_string(v) :
+                       NULL;
 }
 
 static char *dup_or_null(const char *s)
@@ -313,7 +321,8 @@ static void bad_line(struct history *h, const char *file, unsigned line, bool to
         if (++h->n_bad <= MAX_LINE_WARNINGS) {
                 if (torn)
                         log_warning("%s:%u: the last line is torn (xhafw was killed or the node went down while "
-                                    "it was written), ignoring it", file, line);
+                                    "it was written), ignoring it",
+                                    file, line);
                 else
                         log_warning("%s:%u: not a journal event (a line torn by a crash, or damaged), ignoring it",
                                     file, line);
@@ -445,8 +454,8 @@ static int history_read(struct history *h, const struct settings *s)
                 log_warning("%u more lines of the journal are not journal events, ignoring them",
                             h->n_bad - MAX_LINE_WARNINGS);
         if (h->n_stray)
-                log_warning("%u journal event%s outside any run (a run's start line lost?), ignoring them",
-                            h->n_stray, h->n_stray == 1 ? "" : "s");
+                log_warning("%u journal event%s outside any run (a run's start line lost?), ignoring them", h->n_stray,
+                            h->n_stray == 1 ? "" : "s");
         for (size_t i = 0; i < h->n; i++)
                 h->runs[i].index = (unsigned) (h->n - i);
         /* The last run without an end is either running now or was interrupted. */
@@ -475,8 +484,10 @@ static const char *run_result(const struct run *r, char *buf, size_t n)
 
 static const char *run_result_word(const struct run *r)
 {
-        return r->running ? "running" : !r->ended ? "interrupted" : r->exit_code < 0 ? "unknown" :
-               exit_meaning(r->exit_code);
+        return r->running       ? "running" :
+               !r->ended        ? "interrupted" :
+               r->exit_code < 0 ? "unknown" :
+                                  exit_meaning(r->exit_code);
 }
 
 /* ---- one run's timeline ---- */
@@ -487,7 +498,7 @@ static const struct {
 } closing[] = {
         { "step-applied", "applied", 0 },         { "step-reverted", "reverted", 0 },
         { "step-rolled-back", "rolled back", 0 }, { "step-failed", "FAILED", 'X' },
-        { "step-refused", "REFUSED", '!' },        { "step-rollback-failed", "ROLLBACK FAILED", 'X' },
+        { "step-refused", "REFUSED", '!' },       { "step-rollback-failed", "ROLLBACK FAILED", 'X' },
 };
 
 static size_t bar_add(struct timeline *tl, const char *step, enum bar_kind kind, double t, size_t ev)
@@ -497,8 +508,9 @@ static size_t bar_add(struct timeline *tl, const char *step, enum bar_kind kind,
         if (!tl->bars)
                 abort();
         b = &tl->bars[tl->n];
-        *b = (struct bar) { .step = step, .kind = kind, .start = t, .end = t, .open = true, .start_ev = ev,
-                            .end_ev = NO_EVENT };
+        *b = (struct bar){
+                .step = step, .kind = kind, .start = t, .end = t, .open = true, .start_ev = ev, .end_ev = NO_EVENT
+        };
         return tl->n++;
 }
 
@@ -603,8 +615,11 @@ static void timeline_build(const struct run *r, struct timeline *tl)
                 if (!e->step)
                         continue;
                 if (strcmp(e->event, "step-apply") == 0 || strcmp(e->event, "step-revert") == 0) {
-                        tl->ev_bar[k] = bar_add(tl, e->step, strcmp(e->event, "step-apply") == 0 ? BAR_APPLY :
-                                                rolling_back ? BAR_ROLLBACK : BAR_REVERT, e->t, k);
+                        tl->ev_bar[k] = bar_add(tl, e->step,
+                                                strcmp(e->event, "step-apply") == 0 ? BAR_APPLY :
+                                                rolling_back                        ? BAR_ROLLBACK :
+                                                                                      BAR_REVERT,
+                                                e->t, k);
                         continue;
                 }
                 for (c = 0; c < sizeof closing / sizeof closing[0]; c++)
@@ -619,10 +634,11 @@ static void timeline_build(const struct run *r, struct timeline *tl)
                         }
                 if (b == NO_EVENT) {
                         /* an end without a start: a step that failed before acting (its check) */
-                        enum bar_kind kind = strcmp(e->event, "step-applied") == 0 ? BAR_APPLY :
+                        enum bar_kind kind = strcmp(e->event, "step-applied") == 0  ? BAR_APPLY :
                                              strcmp(e->event, "step-reverted") == 0 ? BAR_REVERT :
-                                             rolling_back ? BAR_ROLLBACK :
-                                             strcmp(r->mode, "deactivate") == 0 ? BAR_REVERT : BAR_APPLY;
+                                             rolling_back                           ? BAR_ROLLBACK :
+                                             strcmp(r->mode, "deactivate") == 0     ? BAR_REVERT :
+                                                                                      BAR_APPLY;
                         b = bar_add(tl, e->step, kind, e->t, NO_EVENT);
                 }
                 tl->bars[b].end = e->t;
@@ -662,8 +678,9 @@ static void bar_label(const struct bar *b, char *buf, size_t n)
 /* A step on the axis: 1, 2 or 5 times a power of ten below a minute, then minutes and hours. */
 static double nice_step(double span, int columns)
 {
-        static const double steps[] = { 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30,
-                                        60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400 };
+        static const double steps[] = { 0.001, 0.002, 0.005, 0.01, 0.02, 0.05,  0.1,   0.2,   0.5,
+                                        1,     2,     5,     10,   15,   30,    60,    120,   300,
+                                        600,   900,   1800,  3600, 7200, 10800, 21600, 43200, 86400 };
         double want = span / (columns / 10 > 1 ? columns / 10 : 1);
         for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
                 if (steps[i] >= want)
@@ -864,7 +881,8 @@ static void print_run(const struct run *r, const struct timeline *tl, const stru
                 printf("  %-12s  %9s  %-20s  %s\n", when + 11, off, e->step ? e->step : "", what);
         }
         if (!r->ended && !r->running)
-                printf("  %-12s  %9s  %-20s  %s\n", "", "", "", "(no run-end: interrupted; run `xhafw status`, then "
+                printf("  %-12s  %9s  %-20s  %s\n", "", "", "",
+                       "(no run-end: interrupted; run `xhafw status`, then "
                        "activate or deactivate to converge)");
         printf("\n");
         if (tl->n)
@@ -945,9 +963,11 @@ static int write_svg(const struct run *r, const struct timeline *tl, const char 
         step = nice_step(span, chart_w / 8);
         fmt_local(r->start, true, start, sizeof start);
         fmt_duration(tl->t1 - tl->t0, dur, sizeof dur);
-        fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                   "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-                   "font-family=\"sans-serif\" font-size=\"12\">\n", width, height, width, height);
+        fprintf(f,
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+                "font-family=\"sans-serif\" font-size=\"12\">\n",
+                width, height, width, height);
         fprintf(f, "<title>xhafw %s on ", r->mode);
         xml_text(f, r->host ? r->host : "?");
         fprintf(f, ", %s</title>\n", start);
@@ -956,7 +976,8 @@ static int write_svg(const struct run *r, const struct timeline *tl, const char 
               ".failed{stroke:#7a0000;stroke-width:2}.grid{stroke:#dddddd}.axis{fill:#555555;font-size:11px}\n"
               ".bad{fill:#b00020;font-weight:bold}.zebra{fill:#f6f6f6}\n"
               "</style>\n"
-              "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n", f);
+              "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n",
+              f);
         fprintf(f, "<text x=\"10\" y=\"22\" font-size=\"16\" font-weight=\"bold\">xhafw %s on ", r->mode);
         xml_text(f, r->host ? r->host : "?");
         fprintf(f, "</text>\n<text x=\"10\" y=\"42\">started %s, %s%s, result: ", start, dur,
@@ -997,8 +1018,12 @@ static int write_svg(const struct run *r, const struct timeline *tl, const char 
                 fmt_duration(b->end - b->start, bd, sizeof bd);
                 fprintf(f, "<text x=\"10\" y=\"%d\">", y + 15);
                 xml_text(f, label);
-                fprintf(f, "</text>\n<rect class=\"%s%s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" rx=\"2\">"
-                           "<title>", b->critical ? "critical" : b->kind == BAR_ROLLBACK ? "rollback" : "bar",
+                fprintf(f,
+                        "</text>\n<rect class=\"%s%s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" rx=\"2\">"
+                        "<title>",
+                        b->critical             ? "critical" :
+                        b->kind == BAR_ROLLBACK ? "rollback" :
+                                                  "bar",
                         b->mark == 'X' || b->mark == '!' ? " failed" : "", x0, y + 4, bw, row_h - 8);
                 xml_text(f, label);
                 fprintf(f, ": %s: %s after %s", kind_name(b->kind), b->outcome, bd);
@@ -1014,14 +1039,22 @@ static int write_svg(const struct run *r, const struct timeline *tl, const char 
         {
                 int y = top + (int) tl->n * row_h + 24;
                 double on_path = 0;
-                fprintf(f, "<rect class=\"critical\" x=\"10\" y=\"%d\" width=\"14\" height=\"10\"/>"
-                           "<text x=\"30\" y=\"%d\">critical path</text>\n", y - 9, y);
-                fprintf(f, "<rect class=\"bar\" x=\"130\" y=\"%d\" width=\"14\" height=\"10\"/>"
-                           "<text x=\"150\" y=\"%d\">other steps</text>\n", y - 9, y);
-                fprintf(f, "<rect class=\"rollback\" x=\"250\" y=\"%d\" width=\"14\" height=\"10\"/>"
-                           "<text x=\"270\" y=\"%d\">rollback</text>\n", y - 9, y);
-                fprintf(f, "<rect class=\"bar failed\" x=\"350\" y=\"%d\" width=\"14\" height=\"10\"/>"
-                           "<text x=\"370\" y=\"%d\">failed or refused</text>\n", y - 9, y);
+                fprintf(f,
+                        "<rect class=\"critical\" x=\"10\" y=\"%d\" width=\"14\" height=\"10\"/>"
+                        "<text x=\"30\" y=\"%d\">critical path</text>\n",
+                        y - 9, y);
+                fprintf(f,
+                        "<rect class=\"bar\" x=\"130\" y=\"%d\" width=\"14\" height=\"10\"/>"
+                        "<text x=\"150\" y=\"%d\">other steps</text>\n",
+                        y - 9, y);
+                fprintf(f,
+                        "<rect class=\"rollback\" x=\"250\" y=\"%d\" width=\"14\" height=\"10\"/>"
+                        "<text x=\"270\" y=\"%d\">rollback</text>\n",
+                        y - 9, y);
+                fprintf(f,
+                        "<rect class=\"bar failed\" x=\"350\" y=\"%d\" width=\"14\" height=\"10\"/>"
+                        "<text x=\"370\" y=\"%d\">failed or refused</text>\n",
+                        y - 9, y);
                 fprintf(f, "<text x=\"10\" y=\"%d\">critical path:", y + 22);
                 for (size_t i = 0; i < tl->n_path; i++) {
                         const struct bar *b = &tl->bars[tl->path[i]];
@@ -1148,7 +1181,8 @@ static ssize_t find_run(const struct history *h, const char *arg)
         }
         if (parse_when(arg, &t, &prec) < 0) {
                 log_error("run '%s': expected its number as `xhafw history` lists it (1: the latest) or its start "
-                          "time, such as 2026-12-01T14:30:05", arg);
+                          "time, such as 2026-12-01T14:30:05",
+                          arg);
                 return -1;
         }
         for (size_t i = 0; i < h->n; i++)
@@ -1174,18 +1208,29 @@ static void discard(void *ctx, int priority, const char *message)
 
 static void load_settings(const struct global_options *g, struct config *cfg)
 {
-        struct overrides ov = { .config_file = g->config_file, .conf_d = g->conf_d, .plugin_path = g->plugin_path,
-                                .state_dir = g->state_dir, .lenient_plugins = true, .sink = discard };
+        struct overrides ov = { .config_file = g->config_file,
+                                .conf_d = g->conf_d,
+                                .plugin_path = g->plugin_path,
+                                .state_dir = g->state_dir,
+                                .lenient_plugins = true,
+                                .sink = discard };
         config_load(cfg, &ov);
 }
 
 int cmd_history(struct global_options *g, int argc, char **argv)
 {
-        enum { OPT_SINCE = 256, OPT_SVG, OPT_JSON };
+        enum {
+                OPT_SINCE = 256,
+                OPT_SVG,
+                OPT_JSON
+        };
         static const struct option opts[] = {
-                { "since", required_argument, NULL, OPT_SINCE }, { "svg", required_argument, NULL, OPT_SVG },
-                { "json", no_argument, NULL, OPT_JSON },         { "help", no_argument, NULL, 'h' },
-                { "verbose", no_argument, NULL, 'v' },           { "quiet", no_argument, NULL, 'q' },
+                { "since", required_argument, NULL, OPT_SINCE },
+                { "svg", required_argument, NULL, OPT_SVG },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "help", no_argument, NULL, 'h' },
+                { "verbose", no_argument, NULL, 'v' },
+                { "quiet", no_argument, NULL, 'q' },
                 { 0 },
         };
         const char *since_arg = NULL, *svg = NULL;
@@ -1241,7 +1286,8 @@ int cmd_history(struct global_options *g, int argc, char **argv)
         }
         if (since_arg && parse_since(since_arg, &since) < 0) {
                 log_error("--since '%s': expected a date and time (2026-12-01, 2026-12-01T14:30, 14:30; Z for UTC), "
-                          "a duration ago (30m, 2h, 7d) or today or yesterday", since_arg);
+                          "a duration ago (30m, 2h, 7d) or today or yesterday",
+                          since_arg);
                 free(run_arg);
                 fputs(usage_history, stderr);
                 return XHAFW_EXIT_CONFIG;

@@ -65,7 +65,8 @@ static int check_schema(struct plugin *p)
         for (size_t i = 0; o && o[i].name; i++) {
                 static const char *const reserved[] = { "plugin", "after", "timeout", "critical", "enabled" };
                 if ((unsigned) o[i].type > XHAFW_OPT_ARGV)
-                        return fail(p, -EINVAL, xasprintf("option '%s' has an unknown type %d", o[i].name, (int) o[i].type));
+                        return fail(p, -EINVAL,
+                                    xasprintf("option '%s' has an unknown type %d", o[i].name, (int) o[i].type));
                 for (size_t k = 0; k < sizeof reserved / sizeof reserved[0]; k++)
                         if (strcmp(o[i].name, reserved[k]) == 0)
                                 return fail(p, -EINVAL, xasprintf("option '%s' is reserved for the core", o[i].name));
@@ -105,26 +106,31 @@ int plugin_load_file(const char *file, struct plugin *p)
 
         dl = dlopen(file, RTLD_NOW | RTLD_LOCAL);
         if (!dl)
-                return fail(p, -ENOEXEC, xasprintf("cannot load %s: %s (is it a plugin built for this xhafw?)",
-                                                   file, dlerror()));
+                return fail(p, -ENOEXEC,
+                            xasprintf("cannot load %s: %s (is it a plugin built for this xhafw?)", file, dlerror()));
         def = dlsym(dl, "xhafw_plugin_v1");
         if (!def) {
                 dlclose(dl);
-                return fail(p, -ENOEXEC, xasprintf("%s does not export xhafw_plugin_v1: not an xhafw plugin "
-                                                   "(define it with XHAFW_PLUGIN_DEFINE)", file));
+                return fail(p, -ENOEXEC,
+                            xasprintf("%s does not export xhafw_plugin_v1: not an xhafw plugin "
+                                      "(define it with XHAFW_PLUGIN_DEFINE)",
+                                      file));
         }
         if (def->abi != XHAFW_PLUGIN_ABI) {
                 int abi = (int) def->abi;
                 dlclose(dl);
-                return fail(p, -EPROTO, xasprintf("%s has plugin ABI %d, this xhafw speaks ABI %d: rebuild the "
-                                                  "plugin against this xhafw's <xhafw/plugin.h>", file, abi,
-                                                  XHAFW_PLUGIN_ABI));
+                return fail(p, -EPROTO,
+                            xasprintf("%s has plugin ABI %d, this xhafw speaks ABI %d: rebuild the "
+                                      "plugin against this xhafw's <xhafw/plugin.h>",
+                                      file, abi, XHAFW_PLUGIN_ABI));
         }
         if (def->size < PLUGIN_MIN_SIZE) {
                 unsigned sz = def->size;
                 dlclose(dl);
-                return fail(p, -EPROTO, xasprintf("%s declares a plugin struct of %u bytes, at least %zu are "
-                                                  "needed: rebuild it", file, sz, (size_t) PLUGIN_MIN_SIZE));
+                return fail(p, -EPROTO,
+                            xasprintf("%s declares a plugin struct of %u bytes, at least %zu are "
+                                      "needed: rebuild it",
+                                      file, sz, (size_t) PLUGIN_MIN_SIZE));
         }
         if (!def->name || !def->check || !def->apply || !def->revert) {
                 dlclose(dl);
@@ -175,7 +181,8 @@ struct plugin *plugin_get(struct config *cfg, const char *name)
         cfg->plugins[cfg->n_plugins++] = p;
 
         if (!valid_plugin_name(name)) {
-                fail(p, -EINVAL, xasprintf("'%s' is not a valid plugin name (letters, digits, '-', '_', '.'; no '/')", name));
+                fail(p, -EINVAL,
+                     xasprintf("'%s' is not a valid plugin name (letters, digits, '-', '_', '.'; no '/')", name));
                 return p;
         }
         path = strdup_or_die(cfg->settings.plugin_path ? cfg->settings.plugin_path : "");
@@ -192,8 +199,9 @@ struct plugin *plugin_get(struct config *cfg, const char *name)
         }
         free(path);
         if (!p->file) {
-                fail(p, -ENOENT, xasprintf("plugin '%s' not found: no %s.so in the plugin path %s", name, name,
-                                           cfg->settings.plugin_path ? cfg->settings.plugin_path : "(empty)"));
+                fail(p, -ENOENT,
+                     xasprintf("plugin '%s' not found: no %s.so in the plugin path %s", name, name,
+                               cfg->settings.plugin_path ? cfg->settings.plugin_path : "(empty)"));
                 return p;
         }
         if (plugin_load_file(p->file, p) == 0 && strcmp(p->def->name, name) != 0)

@@ -56,7 +56,10 @@ bool stdout_is_lost(void)
 static const char *prio_word(int priority)
 {
         switch (priority) {
-        case LOG_EMERG: case LOG_ALERT: case LOG_CRIT: case LOG_ERR: return "error: ";
+        case LOG_EMERG:
+        case LOG_ALERT:
+        case LOG_CRIT:
+        case LOG_ERR: return "error: ";
         case LOG_WARNING: return "warning: ";
         default: return "";
         }
@@ -70,8 +73,8 @@ void log_fullv(const char *step, int priority, const char *fmt, va_list ap)
         vsnprintf(buf, sizeof buf, fmt, ap);
         if (collected && priority <= log_max_priority && json_object_array_length(collected) < MAX_COLLECTED) {
                 struct json_object *m = json_object_new_object();
-                static const char *const names[] = { "emerg", "alert", "crit", "error", "warning", "notice",
-                                                     "info", "debug" };
+                static const char *const names[] = { "emerg",   "alert",  "crit", "error",
+                                                     "warning", "notice", "info", "debug" };
                 json_object_object_add(m, "priority", json_object_new_string(names[priority & 7]));
                 if (step)
                         json_object_object_add(m, "step", json_object_new_string(step));

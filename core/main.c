@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "history.h"
 #include "config-build.h"
+#include "history.h"
 #include "log.h"
 #include "util.h"
 
@@ -65,14 +65,16 @@ static const char usage_deactivate[] =
         "  --inject STEP[=fail|hang|crash]\n"
         "                 with --dry-run: rehearse a failed revert at STEP and what stays active\n";
 
-static const char usage_status[] = "usage: xhafw status\nRun every step's check in parallel and print the state of each.\n"
-                                   "Exit 0: all critical steps ACTIVE; 3: all INACTIVE; 4: mixed or unknown.\n";
+static const char usage_status[] =
+        "usage: xhafw status\nRun every step's check in parallel and print the state of each.\n"
+        "Exit 0: all critical steps ACTIVE; 3: all INACTIVE; 4: mixed or unknown.\n";
 static const char usage_validate[] = "usage: xhafw validate\nLoad the configuration and the plugins, check every "
                                      "option, print the plan; run nothing.\n";
 static const char usage_describe[] = "usage: xhafw describe STEP|PLUGIN\nA step's resolved configuration and what "
                                      "it manages, or a plugin's options.\n";
-static const char usage_cat[] = "usage: xhafw cat-config\nThe resolved configuration: xhafw.conf and every step, each key with the "
-                                "file and line it came from (the shipped conf.d, the site's, a drop-in, a default).\n";
+static const char usage_cat[] =
+        "usage: xhafw cat-config\nThe resolved configuration: xhafw.conf and every step, each key with the "
+        "file and line it came from (the shipped conf.d, the site's, a drop-in, a default).\n";
 static const char usage_list[] = "usage: xhafw list-plugins\nEvery plugin on the plugin path: name, version, ABI, "
                                  "file, summary, the steps using it; broken ones with the reason.\n";
 
@@ -104,12 +106,22 @@ static const char usage_preflight[] =
 
 static int preflight_command(struct global_options *g, int argc, char **argv)
 {
-        enum { OPT_PEER = 256, OPT_NAGIOS, OPT_PROM, OPT_FACTS, OPT_JSON };
+        enum {
+                OPT_PEER = 256,
+                OPT_NAGIOS,
+                OPT_PROM,
+                OPT_FACTS,
+                OPT_JSON
+        };
         static const struct option opts[] = {
-                { "peer", required_argument, NULL, OPT_PEER },     { "nagios", no_argument, NULL, OPT_NAGIOS },
-                { "prometheus", required_argument, NULL, OPT_PROM }, { "facts", no_argument, NULL, OPT_FACTS },
-                { "json", no_argument, NULL, OPT_JSON },            { "help", no_argument, NULL, 'h' },
-                { "verbose", no_argument, NULL, 'v' },              { "quiet", no_argument, NULL, 'q' },
+                { "peer", required_argument, NULL, OPT_PEER },
+                { "nagios", no_argument, NULL, OPT_NAGIOS },
+                { "prometheus", required_argument, NULL, OPT_PROM },
+                { "facts", no_argument, NULL, OPT_FACTS },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "help", no_argument, NULL, 'h' },
+                { "verbose", no_argument, NULL, 'v' },
+                { "quiet", no_argument, NULL, 'q' },
                 { 0 },
         };
         struct preflight_command pc = { 0 };
@@ -136,7 +148,10 @@ static int preflight_command(struct global_options *g, int argc, char **argv)
                         break;
                 case OPT_FACTS: pc.facts_only = true; break;
                 case OPT_JSON: g->json = true; break;
-                case 'q': g->quiet = true; log_max_priority = LOG_ERR; break;
+                case 'q':
+                        g->quiet = true;
+                        log_max_priority = LOG_ERR;
+                        break;
                 case 'v': log_max_priority = log_max_priority >= LOG_INFO ? LOG_DEBUG : LOG_INFO; break;
                 case 'h':
                         if (g->json)
@@ -158,26 +173,44 @@ static int preflight_command(struct global_options *g, int argc, char **argv)
 
 static int run_command(struct global_options *g, const char *cmd, int argc, char **argv)
 {
-        enum { OPT_DRY = 256, OPT_ONLY, OPT_JOBS, OPT_NO_ROLLBACK, OPT_FORCE, OPT_JSON, OPT_INJECT };
+        enum {
+                OPT_DRY = 256,
+                OPT_ONLY,
+                OPT_JOBS,
+                OPT_NO_ROLLBACK,
+                OPT_FORCE,
+                OPT_JSON,
+                OPT_INJECT
+        };
         static const struct option run_opts[] = {
-                { "dry-run", no_argument, NULL, OPT_DRY },     { "yes", no_argument, NULL, 'y' },
-                { "only", required_argument, NULL, OPT_ONLY }, { "jobs", required_argument, NULL, OPT_JOBS },
-                { "no-rollback", no_argument, NULL, OPT_NO_ROLLBACK }, { "force", no_argument, NULL, OPT_FORCE },
+                { "dry-run", no_argument, NULL, OPT_DRY },
+                { "yes", no_argument, NULL, 'y' },
+                { "only", required_argument, NULL, OPT_ONLY },
+                { "jobs", required_argument, NULL, OPT_JOBS },
+                { "no-rollback", no_argument, NULL, OPT_NO_ROLLBACK },
+                { "force", no_argument, NULL, OPT_FORCE },
                 { "inject", required_argument, NULL, OPT_INJECT },
-                { "help", no_argument, NULL, 'h' },            { "json", no_argument, NULL, OPT_JSON },
-                { "verbose", no_argument, NULL, 'v' },         { "quiet", no_argument, NULL, 'q' },
+                { "help", no_argument, NULL, 'h' },
+                { "json", no_argument, NULL, OPT_JSON },
+                { "verbose", no_argument, NULL, 'v' },
+                { "quiet", no_argument, NULL, 'q' },
                 { 0 },
         };
         bool is_run = strcmp(cmd, "activate") == 0 || strcmp(cmd, "deactivate") == 0;
-        const char *usage = strcmp(cmd, "activate") == 0 ? usage_activate : strcmp(cmd, "deactivate") == 0 ?
-                            usage_deactivate : strcmp(cmd, "status") == 0 ? usage_status :
-                            strcmp(cmd, "validate") == 0 ? usage_validate : strcmp(cmd, "describe") == 0 ?
-                            usage_describe : strcmp(cmd, "cat-config") == 0 ? usage_cat : usage_list;
+        const char *usage = strcmp(cmd, "activate") == 0   ? usage_activate :
+                            strcmp(cmd, "deactivate") == 0 ? usage_deactivate :
+                            strcmp(cmd, "status") == 0     ? usage_status :
+                            strcmp(cmd, "validate") == 0   ? usage_validate :
+                            strcmp(cmd, "describe") == 0   ? usage_describe :
+                            strcmp(cmd, "cat-config") == 0 ? usage_cat :
+                                                             usage_list;
         struct run_command rc = { .deactivate = strcmp(cmd, "deactivate") == 0 };
         /* -v, -q and --json are global options, also accepted after the command */
-        static const struct option no_opts[] = { { "help", no_argument, NULL, 'h' }, { "json", no_argument, NULL, OPT_JSON },
-                                                  { "verbose", no_argument, NULL, 'v' }, { "quiet", no_argument, NULL, 'q' },
-                                                  { 0 } };
+        static const struct option no_opts[] = { { "help", no_argument, NULL, 'h' },
+                                                 { "json", no_argument, NULL, OPT_JSON },
+                                                 { "verbose", no_argument, NULL, 'v' },
+                                                 { "quiet", no_argument, NULL, 'q' },
+                                                 { 0 } };
         int c;
 
         optind = 0; /* 0, not 1: GNU getopt then forgets the global parse (and permutes afresh) */
@@ -189,9 +222,7 @@ static int run_command(struct global_options *g, const char *cmd, int argc, char
                         g->quiet = true;
                         log_max_priority = LOG_ERR;
                         break;
-                case 'v':
-                        log_max_priority = log_max_priority >= LOG_INFO ? LOG_DEBUG : LOG_INFO;
-                        break;
+                case 'v': log_max_priority = log_max_priority >= LOG_INFO ? LOG_DEBUG : LOG_INFO; break;
                 case OPT_DRY: rc.dry_run = true; break;
                 case 'y': rc.yes = true; break;
                 case OPT_ONLY: rc.only = optarg; break;
@@ -272,7 +303,14 @@ static void on_hangup(int sig)
 
 static int dispatch(struct global_options *g, int argc, char **argv, const char **ret_cmd)
 {
-        enum { OPT_CONFIG = 256, OPT_CONF_D, OPT_PLUGIN_PATH, OPT_STATE_DIR, OPT_JSON, OPT_VERSION };
+        enum {
+                OPT_CONFIG = 256,
+                OPT_CONF_D,
+                OPT_PLUGIN_PATH,
+                OPT_STATE_DIR,
+                OPT_JSON,
+                OPT_VERSION
+        };
         static const struct option opts[] = {
                 { "config", required_argument, NULL, OPT_CONFIG },
                 { "conf-d", required_argument, NULL, OPT_CONF_D },
@@ -285,8 +323,8 @@ static int dispatch(struct global_options *g, int argc, char **argv, const char 
                 { "version", no_argument, NULL, OPT_VERSION },
                 { 0 },
         };
-        static const char *const commands[] = { "activate", "deactivate", "status", "list-plugins", "describe", "preflight",
-                                                "validate", "history", "cat-config", NULL };
+        static const char *const commands[] = { "activate",  "deactivate", "status",  "list-plugins", "describe",
+                                                "preflight", "validate",   "history", "cat-config",   NULL };
         int c, verbose = 0;
         const char *cmd;
 

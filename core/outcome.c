@@ -15,14 +15,14 @@ static const struct transition table[] = {
         { STAGE_STATUS, RES_CANNOT_TELL, NEXT_OUTCOME, OUT_UNKNOWN }, /* graph order may derive INACTIVE */
         { STAGE_STATUS, RES_BROKEN, NEXT_OUTCOME, OUT_UNKNOWN },
 
-        { STAGE_PRECHECK, RES_ACTIVE, NEXT_OUTCOME, OUT_ACTIVE },     /* nothing to do */
+        { STAGE_PRECHECK, RES_ACTIVE, NEXT_OUTCOME, OUT_ACTIVE }, /* nothing to do */
         { STAGE_PRECHECK, RES_INACTIVE, NEXT_APPLY, OUT_NONE },
         { STAGE_PRECHECK, RES_PARTIAL, NEXT_APPLY, OUT_NONE },
-        { STAGE_PRECHECK, RES_CANNOT_TELL, NEXT_APPLY, OUT_NONE },    /* apply is idempotent */
+        { STAGE_PRECHECK, RES_CANNOT_TELL, NEXT_APPLY, OUT_NONE }, /* apply is idempotent */
         { STAGE_PRECHECK, RES_BROKEN, NEXT_OUTCOME, OUT_FAILED },
 
         { STAGE_APPLY, RES_DONE, NEXT_VERIFY, OUT_NONE },
-        { STAGE_APPLY, RES_REFUSED, NEXT_OUTCOME, OUT_REFUSED },      /* acted on nothing: no revert */
+        { STAGE_APPLY, RES_REFUSED, NEXT_OUTCOME, OUT_REFUSED }, /* acted on nothing: no revert */
         { STAGE_APPLY, RES_ERROR, NEXT_OUTCOME, OUT_FAILED },
         { STAGE_APPLY, RES_BROKEN, NEXT_OUTCOME, OUT_FAILED },
 
@@ -32,13 +32,13 @@ static const struct transition table[] = {
         { STAGE_REVERT, RES_BROKEN, NEXT_OUTCOME, OUT_FAILED },
 
         { STAGE_VERIFY_UP, RES_ACTIVE, NEXT_OUTCOME, OUT_APPLIED },
-        { STAGE_VERIFY_UP, RES_INACTIVE, NEXT_OUTCOME, OUT_FAILED },  /* apply did not take effect */
+        { STAGE_VERIFY_UP, RES_INACTIVE, NEXT_OUTCOME, OUT_FAILED }, /* apply did not take effect */
         { STAGE_VERIFY_UP, RES_PARTIAL, NEXT_OUTCOME, OUT_FAILED },
         { STAGE_VERIFY_UP, RES_CANNOT_TELL, NEXT_OUTCOME, OUT_FAILED },
         { STAGE_VERIFY_UP, RES_BROKEN, NEXT_OUTCOME, OUT_FAILED },
 
         { STAGE_VERIFY_DOWN, RES_INACTIVE, NEXT_OUTCOME, OUT_REVERTED },
-        { STAGE_VERIFY_DOWN, RES_ACTIVE, NEXT_OUTCOME, OUT_FAILED },  /* revert did not take effect */
+        { STAGE_VERIFY_DOWN, RES_ACTIVE, NEXT_OUTCOME, OUT_FAILED }, /* revert did not take effect */
         { STAGE_VERIFY_DOWN, RES_PARTIAL, NEXT_OUTCOME, OUT_FAILED },
         { STAGE_VERIFY_DOWN, RES_CANNOT_TELL, NEXT_OUTCOME, OUT_FAILED },
         { STAGE_VERIFY_DOWN, RES_BROKEN, NEXT_OUTCOME, OUT_FAILED },
@@ -69,10 +69,11 @@ enum result_class result_class_of(enum stage stage, int r)
         case STAGE_PRECHECK:
         case STAGE_VERIFY_UP:
         case STAGE_VERIFY_DOWN:
-                return r == XHAFW_ACTIVE ? RES_ACTIVE : r == XHAFW_INACTIVE ? RES_INACTIVE :
-                       r == XHAFW_PARTIAL ? RES_PARTIAL : RES_CANNOT_TELL;
-        default:
-                return r == 0 ? RES_DONE : r == XHAFW_REFUSED ? RES_REFUSED : RES_ERROR;
+                return r == XHAFW_ACTIVE   ? RES_ACTIVE :
+                       r == XHAFW_INACTIVE ? RES_INACTIVE :
+                       r == XHAFW_PARTIAL  ? RES_PARTIAL :
+                                             RES_CANNOT_TELL;
+        default: return r == 0 ? RES_DONE : r == XHAFW_REFUSED ? RES_REFUSED : RES_ERROR;
         }
 }
 
@@ -100,14 +101,14 @@ struct transition outcome_next(enum stage stage, enum result_class result, bool 
 
 const char *stage_name(enum stage s)
 {
-        static const char *const names[] = { "status", "precheck", "apply", "revert", "verify-up", "verify-down",
-                                             "describe", "preflight" };
+        static const char *const names[] = { "status",    "precheck",    "apply",    "revert",
+                                             "verify-up", "verify-down", "describe", "preflight" };
         return (unsigned) s < STAGE_COUNT ? names[s] : "?";
 }
 
 const char *result_class_name(enum result_class r)
 {
-        static const char *const names[] = { "active", "inactive", "partial", "cannot-tell", "broken", "done",
-                                             "refused", "error" };
+        static const char *const names[] = { "active", "inactive", "partial", "cannot-tell",
+                                             "broken", "done",     "refused", "error" };
         return (unsigned) r < RES_COUNT ? names[r] : "?";
 }

@@ -9,34 +9,40 @@
 
 /* Which action ended, and why it ran. */
 enum stage {
-        STAGE_STATUS,      /* a check for status (and deactivate's first pass)  */
-        STAGE_PRECHECK,    /* activate's first check: is there anything to do?  */
+        STAGE_STATUS,   /* a check for status (and deactivate's first pass)  */
+        STAGE_PRECHECK, /* activate's first check: is there anything to do?  */
         STAGE_APPLY,
         STAGE_REVERT,
         STAGE_VERIFY_UP,   /* the check after apply: it must say ACTIVE          */
         STAGE_VERIFY_DOWN, /* the check after revert: it must say INACTIVE       */
         STAGE_DESCRIBE,
-        STAGE_PREFLIGHT,   /* a preflight: its checks are its report */
+        STAGE_PREFLIGHT, /* a preflight: its checks are its report */
         STAGE_COUNT
 };
 
 /* What the action's result means. */
 enum result_class {
-        RES_ACTIVE, RES_INACTIVE, RES_PARTIAL, /* a check's answer */
-        RES_CANNOT_TELL,                       /* a check's -errno: it cannot tell */
-        RES_BROKEN,                            /* timed out, crashed, broke the contract */
-        RES_DONE,                              /* apply, revert or describe returned 0 */
-        RES_REFUSED,                           /* XHAFW_REFUSED */
-        RES_ERROR,                             /* apply, revert or describe failed */
+        RES_ACTIVE,
+        RES_INACTIVE,
+        RES_PARTIAL,     /* a check's answer */
+        RES_CANNOT_TELL, /* a check's -errno: it cannot tell */
+        RES_BROKEN,      /* timed out, crashed, broke the contract */
+        RES_DONE,        /* apply, revert or describe returned 0 */
+        RES_REFUSED,     /* XHAFW_REFUSED */
+        RES_ERROR,       /* apply, revert or describe failed */
         RES_COUNT
 };
 
-enum next { NEXT_OUTCOME, NEXT_APPLY, NEXT_VERIFY };
+enum next {
+        NEXT_OUTCOME,
+        NEXT_APPLY,
+        NEXT_VERIFY
+};
 
 struct transition {
         enum stage stage;
         enum result_class result;
-        enum next next;              /* NEXT_OUTCOME: the step ends at outcome */
+        enum next next; /* NEXT_OUTCOME: the step ends at outcome */
         enum step_outcome outcome;
 };
 

@@ -58,8 +58,11 @@ XHAFW_API void xhafw_preflight_check(struct xhafw_step *step, const char *check,
         if (step->action && step->action->msg_fd >= 0)
                 msg_send(step->action->msg_fd, FRAME_CHECK, line);
         else
-                log_full(step->name, result == XHAFW_CHECK_FAIL ? LOG_ERR : result == XHAFW_CHECK_WARN ? LOG_WARNING :
-                         LOG_INFO, "preflight: %s: %s", c, d);
+                log_full(step->name,
+                         result == XHAFW_CHECK_FAIL ? LOG_ERR :
+                         result == XHAFW_CHECK_WARN ? LOG_WARNING :
+                                                      LOG_INFO,
+                         "preflight: %s: %s", c, d);
 }
 
 XHAFW_API void xhafw_preflight_fact(struct xhafw_step *step, const char *key, const char *value)
@@ -89,8 +92,7 @@ struct report {
         unsigned n[3];
 };
 
-static void add(struct report *rp, const char *step, const char *check, int result, const char *detail,
-                const char *fix)
+static void add(struct report *rp, const char *step, const char *check, int result, const char *detail, const char *fix)
 {
         struct json_object *c = json_object_new_object();
         json_object_object_add(c, "step", json_object_new_string(step));
@@ -118,12 +120,15 @@ static void core_checks(const struct config *cfg, struct report *rp)
 
         if (stat(s->state_dir, &st) < 0)
                 snprintf(buf, sizeof buf, "%s: %s", s->state_dir, strerror(errno)),
-                add(rp, "xhafw", "state directory", errno == ENOENT ? XHAFW_CHECK_WARN : XHAFW_CHECK_FAIL, buf,
-                    errno == ENOENT ? "it is created by the first activate or deactivate" :
-                    "make it a directory of root's, mode 0700");
-        else if (!S_ISDIR(st.st_mode) || check_owner_mode(s->state_dir, &reason) < 0 || access(s->state_dir, W_OK) < 0) {
-                snprintf(buf, sizeof buf, "%s: %s", s->state_dir, reason ? reason : !S_ISDIR(st.st_mode) ?
-                         "not a directory" : strerror(errno));
+                        add(rp, "xhafw", "state directory", errno == ENOENT ? XHAFW_CHECK_WARN : XHAFW_CHECK_FAIL, buf,
+                            errno == ENOENT ? "it is created by the first activate or deactivate" :
+                                              "make it a directory of root's, mode 0700");
+        else if (!S_ISDIR(st.st_mode) || check_owner_mode(s->state_dir, &reason) < 0 ||
+                 access(s->state_dir, W_OK) < 0) {
+                snprintf(buf, sizeof buf, "%s: %s", s->state_dir,
+                         reason               ? reason :
+                         !S_ISDIR(st.st_mode) ? "not a directory" :
+                                                strerror(errno));
                 add(rp, "xhafw", "state directory", XHAFW_CHECK_FAIL, buf, "chown root: and chmod 0700 it");
         } else
                 add(rp, "xhafw", "state directory", XHAFW_CHECK_PASS, s->state_dir, NULL);
@@ -131,7 +136,8 @@ static void core_checks(const struct config *cfg, struct report *rp)
 
         if (lock_held(s, &holder)) {
                 snprintf(buf, sizeof buf, "a run is in progress (pid %ld)", holder);
-                add(rp, "xhafw", "no run in progress", XHAFW_CHECK_WARN, buf, "wait for it to end, then run preflight again");
+                add(rp, "xhafw", "no run in progress", XHAFW_CHECK_WARN, buf,
+                    "wait for it to end, then run preflight again");
         } else if ((line = journal_unfinished_run(s))) {
                 snprintf(buf, sizeof buf, "the journal has a run that never ended: %.400s", line);
                 add(rp, "xhafw", "no interrupted run", XHAFW_CHECK_FAIL, buf,
@@ -189,10 +195,24 @@ static int peer_facts(const struct config *cfg, const char *peer, struct json_ob
                       uint64_t *ret_rtt_ms, char **ret_error)
 {
         struct action a = { .settings = &cfg->settings, .msg_fd = -1 };
-        struct xhafw_step st = { .name = (char *) "peer", .plugin_name = (char *) "xhafw", .timeout_ms = 20000,
-                                 .action = &a };
-        const char *argv[] = { "ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "ServerAliveInterval=5",
-                               "-o", "ServerAliveCountMax=2", "--", peer, "xhafw", "--json", "preflight", "--facts",
+        struct xhafw_step st = {
+                .name = (char *) "peer", .plugin_name = (char *) "xhafw", .timeout_ms = 20000, .action = &a
+        };
+        const char *argv[] = { "ssh",
+                               "-o",
+                               "BatchMode=yes",
+                               "-o",
+                               "ConnectTimeout=5",
+                               "-o",
+                               "ServerAliveInterval=5",
+                               "-o",
+                               "ServerAliveCountMax=2",
+                               "--",
+                               peer,
+                               "xhafw",
+                               "--json",
+                               "preflight",
+                               "--facts",
                                NULL };
         const char *port = getenv("XHAFW_PEER_SSH_PORT"), *cfgfile = getenv("XHAFW_PEER_SSH_CONFIG");
         const char *with[24];
@@ -251,7 +271,8 @@ static void compare_peer(const struct config *cfg, const char *peer, struct repo
         snprintf(buf, sizeof buf, "%s answered in %llu ms", peer, (unsigned long long) rtt);
         add(rp, "xhafw", "peer reachable", XHAFW_CHECK_PASS, buf, NULL);
         if (!json_object_object_get_ex(doc, "facts", &facts) || !json_object_is_type(facts, json_type_object)) {
-                add(rp, "xhafw", "peer facts", XHAFW_CHECK_WARN, "the peer's answer has no facts", "upgrade xhafw on the peer");
+                add(rp, "xhafw", "peer facts", XHAFW_CHECK_WARN, "the peer's answer has no facts",
+                    "upgrade xhafw on the peer");
                 json_object_put(doc);
                 return;
         }
@@ -263,10 +284,12 @@ static void compare_peer(const struct config *cfg, const char *peer, struct repo
                          (long long) off, (unsigned long long) (rtt / 2),
                          (unsigned long long) cfg->settings.max_clock_offset_ms);
                 add(rp, "xhafw", "clock matches the peer",
-                    (uint64_t) abs_off > cfg->settings.max_clock_offset_ms + rtt / 2 ? XHAFW_CHECK_FAIL : XHAFW_CHECK_PASS,
+                    (uint64_t) abs_off > cfg->settings.max_clock_offset_ms + rtt / 2 ? XHAFW_CHECK_FAIL :
+                                                                                       XHAFW_CHECK_PASS,
                     buf, "synchronise both clocks (chronyd or ntpd against the same servers)");
         }
-        json_object_object_foreach(rp->facts, key, mine) {
+        json_object_object_foreach(rp->facts, key, mine)
+        {
                 struct json_object *theirs;
                 const char *a = json_object_get_string(mine), *b;
                 bool config = strncmp(key, "xhafw/config ", 13) == 0;
@@ -285,7 +308,7 @@ static void compare_peer(const struct config *cfg, const char *peer, struct repo
                 /* a configuration may differ on purpose (a node's own address); versions may not */
                 add(rp, "xhafw", "matches the peer", config ? XHAFW_CHECK_WARN : XHAFW_CHECK_FAIL, buf,
                     config ? "make the step's options the same on both nodes unless the difference is meant" :
-                    "install the same version on both nodes");
+                             "install the same version on both nodes");
         }
         snprintf(buf, sizeof buf, "%u facts the same on both nodes", same);
         add(rp, "xhafw", "peer compared", XHAFW_CHECK_PASS, buf, NULL);
@@ -309,7 +332,8 @@ static void print_table(const struct report *rp, bool ready)
                 if (fix)
                         printf("%-14s %-30s %-5s   fix: %s\n", "", "", "", fix);
         }
-        printf("preflight: %s (%u pass, %u warn, %u fail)\n", ready ? "READY" : "NOT READY", rp->n[0], rp->n[1], rp->n[2]);
+        printf("preflight: %s (%u pass, %u warn, %u fail)\n", ready ? "READY" : "NOT READY", rp->n[0], rp->n[1],
+               rp->n[2]);
 }
 
 /* Monitoring Plugins: one line, "SERVICE STATUS - text | perfdata", exit 0/1/2/3. */
@@ -398,7 +422,8 @@ static int journal_last_run(const struct settings *s, struct journal_last *ret)
                 json_object_object_get_ex(o, "time", &t);
                 if (strcmp(e, "run-start") == 0) {
                         memset(ret, 0, sizeof *ret);
-                        snprintf(ret->command, sizeof ret->command, "%s", detail ? json_object_get_string(detail) : "?");
+                        snprintf(ret->command, sizeof ret->command, "%s",
+                                 detail ? json_object_get_string(detail) : "?");
                         start = iso_seconds(t ? json_object_get_string(t) : NULL);
                         r = 0;
                 } else if (strcmp(e, "run-end") == 0 && r == 0) {
@@ -425,8 +450,10 @@ static int write_prometheus(const struct config *cfg, const struct report *rp, b
 
         if (!f)
                 return -ENOMEM;
-        fprintf(f, "# HELP xhafw_preflight_ready 1 when no preflight check fails on this node\n"
-                   "# TYPE xhafw_preflight_ready gauge\nxhafw_preflight_ready %d\n", ready);
+        fprintf(f,
+                "# HELP xhafw_preflight_ready 1 when no preflight check fails on this node\n"
+                "# TYPE xhafw_preflight_ready gauge\nxhafw_preflight_ready %d\n",
+                ready);
         fprintf(f, "# HELP xhafw_preflight_checks Preflight checks by result\n# TYPE xhafw_preflight_checks gauge\n");
         for (int k = 0; k < 3; k++)
                 fprintf(f, "xhafw_preflight_checks{result=\"%s\"} %u\n", result_names[k], rp->n[k]);
@@ -439,25 +466,33 @@ static int write_prometheus(const struct config *cfg, const struct report *rp, b
                 prom_label(f, json_object_object_get_ex(c, "step", &v) ? json_object_get_string(v) : "");
                 fputs("\",check=\"", f);
                 prom_label(f, json_object_object_get_ex(c, "check", &v) ? json_object_get_string(v) : "");
-                fprintf(f, "\",index=\"%zu\"} %d\n", i, strcmp(res, "pass") == 0 ? 0 : strcmp(res, "warn") == 0 ? 1 : 2);
+                fprintf(f, "\",index=\"%zu\"} %d\n", i,
+                        strcmp(res, "pass") == 0 ? 0 :
+                        strcmp(res, "warn") == 0 ? 1 :
+                                                   2);
         }
-        fprintf(f, "# HELP xhafw_role_active 1 when xhafw status says this node holds the role\n"
-                   "# TYPE xhafw_role_active gauge\nxhafw_role_active %d\n", status_rc == XHAFW_EXIT_OK);
-        fprintf(f, "# HELP xhafw_role_mixed 1 when part of the role is active on this node\n"
-                   "# TYPE xhafw_role_mixed gauge\nxhafw_role_mixed %d\n", status_rc == XHAFW_EXIT_MIXED);
+        fprintf(f,
+                "# HELP xhafw_role_active 1 when xhafw status says this node holds the role\n"
+                "# TYPE xhafw_role_active gauge\nxhafw_role_active %d\n",
+                status_rc == XHAFW_EXIT_OK);
+        fprintf(f,
+                "# HELP xhafw_role_mixed 1 when part of the role is active on this node\n"
+                "# TYPE xhafw_role_mixed gauge\nxhafw_role_mixed %d\n",
+                status_rc == XHAFW_EXIT_MIXED);
         if (journal_last_run(&cfg->settings, &last) == 0) {
                 fprintf(f, "# HELP xhafw_last_run_info The journal's last run\n# TYPE xhafw_last_run_info gauge\n"
                            "xhafw_last_run_info{command=\"");
                 prom_label(f, last.command);
                 fprintf(f, "\",ended=\"%s\"} 1\n", last.ended ? "yes" : "no");
                 if (last.ended)
-                        fprintf(f, "# HELP xhafw_last_run_exit_code Exit code of the journal's last run\n"
-                                   "# TYPE xhafw_last_run_exit_code gauge\nxhafw_last_run_exit_code %d\n"
-                                   "# HELP xhafw_last_run_duration_seconds Duration of the journal's last run\n"
-                                   "# TYPE xhafw_last_run_duration_seconds gauge\nxhafw_last_run_duration_seconds %.3f\n"
-                                   "# HELP xhafw_last_run_end_timestamp_seconds When the journal's last run ended\n"
-                                   "# TYPE xhafw_last_run_end_timestamp_seconds gauge\n"
-                                   "xhafw_last_run_end_timestamp_seconds %.3f\n",
+                        fprintf(f,
+                                "# HELP xhafw_last_run_exit_code Exit code of the journal's last run\n"
+                                "# TYPE xhafw_last_run_exit_code gauge\nxhafw_last_run_exit_code %d\n"
+                                "# HELP xhafw_last_run_duration_seconds Duration of the journal's last run\n"
+                                "# TYPE xhafw_last_run_duration_seconds gauge\nxhafw_last_run_duration_seconds %.3f\n"
+                                "# HELP xhafw_last_run_end_timestamp_seconds When the journal's last run ended\n"
+                                "# TYPE xhafw_last_run_end_timestamp_seconds gauge\n"
+                                "xhafw_last_run_end_timestamp_seconds %.3f\n",
                                 last.exit_code, last.duration_s, last.end_s);
         }
         fclose(f);
@@ -498,14 +533,16 @@ int cmd_preflight(const struct global_options *g, const struct preflight_command
         engine_run(&cfg, &ro, &rep);
         status_rc = status_exit_code(&cfg, &rep);
         run_report_free(&rep, cfg.n_steps);
-        add(&rp, "xhafw", "role", XHAFW_CHECK_PASS, status_rc == XHAFW_EXIT_OK ? "this node holds the role (ACTIVE)" :
+        add(&rp, "xhafw", "role", XHAFW_CHECK_PASS,
+            status_rc == XHAFW_EXIT_OK       ? "this node holds the role (ACTIVE)" :
             status_rc == XHAFW_EXIT_INACTIVE ? "this node is a standby (INACTIVE)" :
-            "part of the role is active here (MIXED)", NULL);
+                                               "part of the role is active here (MIXED)",
+            NULL);
         if (status_rc == XHAFW_EXIT_MIXED)
                 add(&rp, "xhafw", "not half active", XHAFW_CHECK_FAIL, "xhafw status says MIXED",
                     "run `xhafw status`; then `xhafw deactivate` (standby) or `xhafw activate` (active node)");
 
-        ro = (struct run_options) { .mode = RUN_PREFLIGHT, .quiet = true, .node_active = status_rc == XHAFW_EXIT_OK };
+        ro = (struct run_options){ .mode = RUN_PREFLIGHT, .quiet = true, .node_active = status_rc == XHAFW_EXIT_OK };
         engine_run(&cfg, &ro, &rep);
         for (size_t k = 0; k < cfg.n_steps; k++) {
                 size_t i = cfg.order[k];
@@ -527,7 +564,8 @@ int cmd_preflight(const struct global_options *g, const struct preflight_command
                         add(&rp, st->name, "preflight ran", XHAFW_CHECK_FAIL, sr->reason ? sr->reason : "it failed",
                             "a bug in the plugin, or something it needs is missing: see the messages above");
                 if (sr->facts) {
-                        json_object_object_foreach(sr->facts, key, val) {
+                        json_object_object_foreach(sr->facts, key, val)
+                        {
                                 char *fk = xasprintf("%s/%s", st->name, key);
                                 fact(&rp, fk, json_object_get_string(val));
                                 free(fk);

@@ -142,8 +142,8 @@ static int fd_above_stdio(int fd)
 }
 
 /* Between fork and execve: async-signal-safe calls only. */
-static _Noreturn void child_exec(const char *file, const char *const argv[], char **env,
-                                 int null_fd, int out_fd, int err_fd, int max_fd)
+static _Noreturn void child_exec(const char *file, const char *const argv[], char **env, int null_fd, int out_fd,
+                                 int err_fd, int max_fd)
 {
         struct sigaction sa = { .sa_handler = SIG_DFL };
         sigset_t none;
@@ -276,7 +276,8 @@ static int collect(struct xhafw_step *step, pid_t pid, int out_fd, struct captur
                 /* The child exited: take what its descendants have written so far. */
                 int q = capture_read(c, out_fd);
                 if (q == 0)
-                        xhafw_log(step, LOG_DEBUG, "a process started by the command still holds its output open; not waiting for it");
+                        xhafw_log(step, LOG_DEBUG,
+                                  "a process started by the command still holds its output open; not waiting for it");
         }
         if (pidfd >= 0)
                 close(pidfd);
@@ -391,8 +392,8 @@ XHAFW_API int xhafw_run(struct xhafw_step *step, const char *const argv[], unsig
         cap.buf[cap.n] = 0;
         log_output(step, cap.buf);
         if (cap.dropped)
-                xhafw_log(step, LOG_INFO, "output of %s truncated: %zu bytes beyond the first %d dropped",
-                          argv[0], cap.dropped, XHAFW_MAX_OUTPUT);
+                xhafw_log(step, LOG_INFO, "output of %s truncated: %zu bytes beyond the first %d dropped", argv[0],
+                          cap.dropped, XHAFW_MAX_OUTPUT);
 
         r = command_result(step, argv[0], file, status, child_errno);
         if (r < 0)
@@ -430,8 +431,8 @@ XHAFW_API int xhafw_service(struct xhafw_step *step, const char *verb, const cha
         sm = step->action->settings->service_manager;
         n = strv_length(sm);
         if (n == 0 || !sm[0][0]) {
-                xhafw_log(step, LOG_ERR, "service_manager is empty in the configuration: cannot %s %s",
-                          verb, unit ? unit : "");
+                xhafw_log(step, LOG_ERR, "service_manager is empty in the configuration: cannot %s %s", verb,
+                          unit ? unit : "");
                 return -EINVAL;
         }
         for (const char *const *v = readonly_verbs; *v; v++)
@@ -453,7 +454,9 @@ XHAFW_API int xhafw_service(struct xhafw_step *step, const char *verb, const cha
  * one-line message about a failed command shows. */
 static char *output_tail(const char *output)
 {
-        enum { TAIL = 3 };
+        enum {
+                TAIL = 3
+        };
         const char *starts[TAIL];
         size_t lens[TAIL], n = 0;
         const char *p = output ? output : "";

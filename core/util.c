@@ -2,13 +2,13 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <net/if.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -31,7 +31,10 @@ uint64_t now_ms(void)
 
 int parse_duration_ms(const char *s, uint64_t *ret)
 {
-        static const struct { const char *suffix; uint64_t ms; } units[] = {
+        static const struct {
+                const char *suffix;
+                uint64_t ms;
+        } units[] = {
                 { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "", 1000 },
         };
         const char *p = s;
@@ -231,15 +234,15 @@ int check_owner_mode(const char *path, char **ret_reason)
         }
         if (st.st_uid != 0 && st.st_uid != geteuid()) {
                 if (ret_reason)
-                        *ret_reason = xasprintf("owned by uid %u, not by root or the invoking user",
-                                                (unsigned) st.st_uid);
+                        *ret_reason =
+                                xasprintf("owned by uid %u, not by root or the invoking user", (unsigned) st.st_uid);
                 return -EPERM;
         }
         if (st.st_mode & (S_IWGRP | S_IWOTH)) {
                 if (ret_reason)
-                        *ret_reason = xasprintf("%s-writable (mode %04o): run chmod go-w on it",
-                                                (st.st_mode & S_IWOTH) ? "world" : "group",
-                                                (unsigned) (st.st_mode & 07777));
+                        *ret_reason =
+                                xasprintf("%s-writable (mode %04o): run chmod go-w on it",
+                                          (st.st_mode & S_IWOTH) ? "world" : "group", (unsigned) (st.st_mode & 07777));
                 return -EPERM;
         }
         return 0;
@@ -351,7 +354,7 @@ int mkdir_p(const char *path, int mode)
         char *copy = strdup_or_die(path);
         int r = 0;
 
-        for (char *p = copy + 1; ; p++) {
+        for (char *p = copy + 1;; p++) {
                 if (*p == '/' || *p == 0) {
                         char c = *p;
                         *p = 0;

@@ -8,7 +8,7 @@
 
 uint64_t now_ms(void);
 uint64_t now_us(void);
-int parse_duration_ms(const char *s, uint64_t *ret);   /* "500ms", "30s", "2m", "1h"; bare: seconds */
+int parse_duration_ms(const char *s, uint64_t *ret); /* "500ms", "30s", "2m", "1h"; bare: seconds */
 int parse_int(const char *s, long long *ret);
 int parse_bool(const char *s, bool *ret);
 int parse_address(const char *s, bool *ret_has_prefix); /* IPv4/IPv6 with optional /prefix */

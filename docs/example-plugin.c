@@ -86,5 +86,5 @@ static int motd_describe(struct xhafw_step *step, FILE *out)
 }
 
 XHAFW_PLUGIN_DEFINE(.name = "motd", .version = "1.0", .summary = "a line in /etc/motd on the active node",
-                    .options = motd_options, .describe = motd_describe, .check = motd_check,
-                    .apply = motd_apply, .revert = motd_revert);
+                    .options = motd_options, .describe = motd_describe, .check = motd_check, .apply = motd_apply,
+                    .revert = motd_revert);

@@ -109,7 +109,7 @@ static int gpfs_mounted_here(struct xhafw_step *step)
 struct where {
         dev_t devno;
         char *root;
-        bool is_mount;  /* something is mounted exactly at mountpoint */
+        bool is_mount; /* something is mounted exactly at mountpoint */
 };
 
 static int locate(struct libmnt_table *tb, const char *mountpoint, struct where *w)
@@ -226,8 +226,10 @@ static int gpfs_describe(struct xhafw_step *step, FILE *out)
         size_t n = xhafw_opt_list(step, "paths", &paths);
         const char *mp = xhafw_opt_string(step, "mountpoint");
 
-        fprintf(out, "GPFS file system %s at %s (mmlsmount/mmmount/mmumount; unmounted on revert only if "
-                "this step mounted it)\n", xhafw_opt_string(step, "device"), mp);
+        fprintf(out,
+                "GPFS file system %s at %s (mmlsmount/mmmount/mmumount; unmounted on revert only if "
+                "this step mounted it)\n",
+                xhafw_opt_string(step, "device"), mp);
         for (size_t i = 0; i < n; i++)
                 fprintf(out, "  %s <- bind of %s%s\n", paths[i], mp, paths[i]);
         return 0;
@@ -268,7 +270,7 @@ static int gpfs_check(struct xhafw_step *step)
 
 static void msleep(unsigned ms)
 {
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L };
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L };
 
         nanosleep(&ts, NULL);
 }
@@ -323,8 +325,8 @@ static int gpfs_apply(struct xhafw_step *step)
                         break;
                 }
                 if (b == -EBUSY) {
-                        xhafw_log(step, LOG_ERR, "%s has a different filesystem mounted on it: refusing to bind over it",
-                                  paths[i]);
+                        xhafw_log(step, LOG_ERR,
+                                  "%s has a different filesystem mounted on it: refusing to bind over it", paths[i]);
                         r = -EBUSY;
                 } else if (b == 0 && dry)
                         xhafw_log(step, LOG_NOTICE, "would bind %s on %s", src, paths[i]);
@@ -397,9 +399,5 @@ static int gpfs_revert(struct xhafw_step *step)
 
 XHAFW_PLUGIN_DEFINE(.name = PLUGIN_NAME, .version = "1.0",
                     .summary = "GPFS mounted with mmmount, directories bound from it (site plugin)",
-                    .options = gpfs_options,
-                    .describe = gpfs_describe,
-                    .check = gpfs_check,
-                    .apply = gpfs_apply,
-                    .revert = gpfs_revert,
-                    .validate = gpfs_validate);
+                    .options = gpfs_options, .describe = gpfs_describe, .check = gpfs_check, .apply = gpfs_apply,
+                    .revert = gpfs_revert, .validate = gpfs_validate);

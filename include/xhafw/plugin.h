@@ -73,8 +73,9 @@ struct xhafw_plugin {
  *                       .options = vip_options, .describe = ..., .check = ..., ...);
  */
 #define XHAFW_PLUGIN_DEFINE(...) \
-        __attribute__((visibility("default"))) const struct xhafw_plugin xhafw_plugin_v1 = \
-        { .abi = XHAFW_PLUGIN_ABI, .size = sizeof(struct xhafw_plugin), __VA_ARGS__ }
+        __attribute__((visibility("default"))) const struct xhafw_plugin xhafw_plugin_v1 = { \
+                .abi = XHAFW_PLUGIN_ABI, .size = sizeof(struct xhafw_plugin), __VA_ARGS__ \
+        }
 
 /* apply/revert return this (not an errno) when a safety check refuses to act, for example the VIP
  * answers from another host: the run rolls back and exits 6. xhafw_force() is true when the admin
@@ -136,7 +137,11 @@ XHAFW_API int xhafw_stat_bounded(struct xhafw_step *step, const char *const path
                                  struct xhafw_stat_result ret[], size_t *ret_answered);
 
 /* Appended (ABI 1): preflight reports (xhafw preflight). */
-enum xhafw_check_result { XHAFW_CHECK_PASS = 0, XHAFW_CHECK_WARN = 1, XHAFW_CHECK_FAIL = 2 };
+enum xhafw_check_result {
+        XHAFW_CHECK_PASS = 0,
+        XHAFW_CHECK_WARN = 1,
+        XHAFW_CHECK_FAIL = 2
+};
 /* One check: a short name ("not enabled at boot"), what was seen, and the fix (a command or the
  * line to change; NULL when it passed). */
 XHAFW_API void xhafw_preflight_check(struct xhafw_step *step, const char *check, enum xhafw_check_result result,
@@ -154,8 +159,8 @@ XHAFW_API bool xhafw_node_active(const struct xhafw_step *step);
  * or times out, and with the run: a run that did its job waits for it (up to the bound) before it
  * ends, one that failed or was interrupted ends it at once. Its messages go to syslog. In dry-run
  * it only says what would go on. 0 or -errno. */
-XHAFW_API int xhafw_background(struct xhafw_step *step, const char *what, uint64_t max_ms,
-                               void (*fn)(void *arg), void *arg);
+XHAFW_API int xhafw_background(struct xhafw_step *step, const char *what, uint64_t max_ms, void (*fn)(void *arg),
+                               void *arg);
 
 #ifdef __cplusplus
 }

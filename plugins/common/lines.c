@@ -44,8 +44,7 @@ static bool same_ipv6(const char *a, size_t an, const char *b, size_t bn)
         x[an] = '\0';
         memcpy(y, b, bn);
         y[bn] = '\0';
-        return inet_pton(AF_INET6, x, &ax) == 1 && inet_pton(AF_INET6, y, &bx) == 1 &&
-               memcmp(&ax, &bx, sizeof ax) == 0;
+        return inet_pton(AF_INET6, x, &ax) == 1 && inet_pton(AF_INET6, y, &bx) == 1 && memcmp(&ax, &bx, sizeof ax) == 0;
 }
 
 bool lines_equal(const char *line, size_t n, const char *want)
@@ -64,8 +63,7 @@ bool lines_equal(const char *line, size_t n, const char *want)
 }
 
 /* Calls FN for each line of CONTENT (without its newline); stops when FN returns true. */
-static const char *find_line(const char *content, bool (*fn)(const char *, size_t, const char *),
-                             const char *arg)
+static const char *find_line(const char *content, bool (*fn)(const char *, size_t, const char *), const char *arg)
 {
         const char *p = content;
 

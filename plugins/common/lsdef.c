@@ -16,8 +16,8 @@ static bool is_blank(char c)
 /* xCAT attribute names are table column names and their aliases: letters, digits, '_', '.', '-'. */
 static bool is_attr_char(char c)
 {
-        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-               c == '_' || c == '.' || c == '-';
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '.' ||
+               c == '-';
 }
 
 /* A copy of S[0..N) without leading/trailing blanks; NULL on allocation failure. */
@@ -76,7 +76,7 @@ static int add_object(struct lsdef_result *r, const char *name, size_t n)
                 r->n_alloc = want;
         }
         objs = r->objects;
-        objs[r->n_objects] = (struct lsdef_object) { .name = dup_trimmed(name, n) };
+        objs[r->n_objects] = (struct lsdef_object){ .name = dup_trimmed(name, n) };
         if (!objs[r->n_objects].name)
                 return -ENOMEM;
         r->n_objects++;

@@ -6,8 +6,8 @@
 
 /* Limits on what a command may hand us: more is refused (-E2BIG), never truncated silently. */
 #define LSDEF_MAX_OBJECTS 65536
-#define LSDEF_MAX_ATTRS 4096    /* per object */
-#define LSDEF_MAX_LINE 65536    /* bytes; longer lines are not attribute lines and are skipped */
+#define LSDEF_MAX_ATTRS 4096 /* per object */
+#define LSDEF_MAX_LINE 65536 /* bytes; longer lines are not attribute lines and are skipped */
 
 struct lsdef_attr {
         char *name;

@@ -141,7 +141,8 @@ void pf_service(struct xhafw_step *step, const char *unit)
         if (r == 0)
                 pf_report(step, "not enabled at boot", XHAFW_CHECK_FAIL, fix,
                           "%s is enabled at boot (is-enabled exits 0): after a reboot it would start without the "
-                          "rest of the role", unit);
+                          "rest of the role",
+                          unit);
         else if (r == 1)
                 pf_report(step, "not enabled at boot", XHAFW_CHECK_PASS, NULL, "%s is disabled or masked", unit);
         else {
@@ -159,8 +160,8 @@ void pf_service(struct xhafw_step *step, const char *unit)
         }
         snprintf(fix, sizeof fix, "systemctl stop %s (only the active node runs it)", unit);
         if (r == 0)
-                pf_report(step, "not running on a standby", XHAFW_CHECK_FAIL, fix,
-                          "%s is active on this standby", unit);
+                pf_report(step, "not running on a standby", XHAFW_CHECK_FAIL, fix, "%s is active on this standby",
+                          unit);
         else if (r == 3 || r == 4)
                 pf_report(step, "not running on a standby", XHAFW_CHECK_PASS, NULL, "%s is inactive", unit);
         else {

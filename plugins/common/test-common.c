@@ -82,8 +82,8 @@ struct lines_case {
 };
 
 static const struct lines_case lines_cases[] = {
-        { "127.0.0.1 localhost\n", "192.0.2.7 mn mn.example", NULL,
-          "127.0.0.1 localhost\n192.0.2.7 mn mn.example\n", "127.0.0.1 localhost\n", 0, false },
+        { "127.0.0.1 localhost\n", "192.0.2.7 mn mn.example", NULL, "127.0.0.1 localhost\n192.0.2.7 mn mn.example\n",
+          "127.0.0.1 localhost\n", 0, false },
         /* no final newline: added before appending (and said so), kept when removing nothing */
         { "127.0.0.1 localhost", "192.0.2.7 mn", NULL, "127.0.0.1 localhost\n192.0.2.7 mn\n", "127.0.0.1 localhost", 0,
           true },
@@ -100,8 +100,8 @@ static const struct lines_case lines_cases[] = {
           false },
         { "127.0.0.1 localhost\r\n::1 localhost", "192.0.2.7 mn", NULL,
           "127.0.0.1 localhost\r\n::1 localhost\n192.0.2.7 mn\n", "127.0.0.1 localhost\r\n::1 localhost", 0, true },
-        { "a\r\n192.0.2.7 mn\r\nb\r\n", "192.0.2.7 mn", NULL, "a\r\n192.0.2.7 mn\r\nb\r\n192.0.2.7 mn\n",
-          "a\r\nb\r\n", 1, false },
+        { "a\r\n192.0.2.7 mn\r\nb\r\n", "192.0.2.7 mn", NULL, "a\r\n192.0.2.7 mn\r\nb\r\n192.0.2.7 mn\n", "a\r\nb\r\n",
+          1, false },
         /* only the managed line, with and without its newline, with a CR */
         { "192.0.2.7 mn\n", "192.0.2.7 mn", NULL, "192.0.2.7 mn\n192.0.2.7 mn\n", "", 1, false },
         { "192.0.2.7 mn", "192.0.2.7 mn", NULL, "192.0.2.7 mn\n192.0.2.7 mn\n", "", 1, true },
@@ -114,8 +114,8 @@ static const struct lines_case lines_cases[] = {
           "search example\nnameserver 192.0.2.7\nnameserver 198.51.100.53\nnameserver 198.51.100.54\n",
           "search example\nnameserver 198.51.100.53\nnameserver 198.51.100.54\n", 0, false },
         { "search example\nnameserver 198.51.100.53", "nameserver 192.0.2.7", "nameserver",
-          "search example\nnameserver 192.0.2.7\nnameserver 198.51.100.53",
-          "search example\nnameserver 198.51.100.53", 0, false },
+          "search example\nnameserver 192.0.2.7\nnameserver 198.51.100.53", "search example\nnameserver 198.51.100.53",
+          0, false },
         { "search example\n", "nameserver 192.0.2.7", "nameserver", "search example\nnameserver 192.0.2.7\n",
           "search example\n", 0, false },
         { "search example", "nameserver 192.0.2.7", "nameserver", "search example\nnameserver 192.0.2.7\n",

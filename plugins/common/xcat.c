@@ -55,8 +55,8 @@ int xc_lsdef_get(struct xhafw_step *step, const char *const argv[], const char *
         r = lsdef_parse(output, strlen(output), &res);
         free(output);
         if (r < 0) {
-                xhafw_log(step, (flags & XC_RUN_QUIET) ? LOG_NOTICE : LOG_ERR,
-                          "cannot parse the output of %s: %s", argv[0], strerror(-r));
+                xhafw_log(step, (flags & XC_RUN_QUIET) ? LOG_NOTICE : LOG_ERR, "cannot parse the output of %s: %s",
+                          argv[0], strerror(-r));
                 return r;
         }
         v = lsdef_find(&res, object, attr);
@@ -87,8 +87,8 @@ int xc_service_active(struct xhafw_step *step, const char *unit)
                 return 1;
         if (r == 3 || r == 4)
                 return 0;
-        xhafw_log(step, LOG_NOTICE, "cannot tell whether %s is active: the service manager exited with status %d",
-                  unit, r);
+        xhafw_log(step, LOG_NOTICE, "cannot tell whether %s is active: the service manager exited with status %d", unit,
+                  r);
         return -EIO;
 }
 
@@ -164,7 +164,8 @@ static void warn_site_consoleservice(struct xhafw_step *step, const struct xc_co
         if (strcmp(v && *v ? v : "conserver", c->name) != 0)
                 xhafw_log(step, LOG_WARNING,
                           "the site table's consoleservice is %s, not %s: rcons will not use the consoles this step "
-                          "serves (chdef -t site consoleservice=%s)", v && *v ? v : "unset (conserver)", c->name, c->name);
+                          "serves (chdef -t site consoleservice=%s)",
+                          v && *v ? v : "unset (conserver)", c->name, c->name);
         free(v);
 }
 
@@ -176,8 +177,10 @@ int xc_console_validate(struct xhafw_step *step)
         if (xc_validate_unit(step, "service", false) < 0 || xc_validate_unit(step, "other_service", true) < 0)
                 return -EINVAL;
         if (other && strcmp(unit, other) == 0) {
-                xhafw_log(step, LOG_ERR, "service and other_service are both %s: other_service is the console "
-                                         "service that must not run at the same time", unit);
+                xhafw_log(step, LOG_ERR,
+                          "service and other_service are both %s: other_service is the console "
+                          "service that must not run at the same time",
+                          unit);
                 return -EINVAL;
         }
         return 0;
@@ -266,7 +269,8 @@ int xc_read_text(const char *path, bool missing_ok, char **ret)
 
 void xc_preflight_commands(struct xhafw_step *step, const char *const cmds[])
 {
-        pf_commands(step, cmds, "install xCAT on this node (the same version as on the other node), or add "
+        pf_commands(step, cmds,
+                    "install xCAT on this node (the same version as on the other node), or add "
                     "/opt/xcat/bin:/opt/xcat/sbin to path = in xhafw.conf");
 }
 
@@ -326,7 +330,9 @@ void xc_preflight_version(struct xhafw_step *step)
         }
         pf_report(step, "xCAT version", XHAFW_CHECK_WARN,
                   "compare `lsxcatd -v` on the active node with the xCAT package here (rpm -q xCAT or dpkg -l xcat)",
-                  "cannot tell which xCAT is installed: %s", *tried ? tried : "neither lsxcatd, rpm nor dpkg-query is "
-                  "on the configured path");
+                  "cannot tell which xCAT is installed: %s",
+                  *tried ? tried :
+                           "neither lsxcatd, rpm nor dpkg-query is "
+                           "on the configured path");
         free(path);
 }

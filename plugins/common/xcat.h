@@ -46,8 +46,8 @@ int xc_read_text(const char *path, bool missing_ok, char **ret);
 /* conserver and goconserver: one console service per site; each refuses to start while the other
  * runs (both would open the same consoles). */
 struct xc_console {
-        const char *name;        /* its consoleservice value in the site table: "conserver" */
-        const char *generator;   /* the command that writes its configuration: "makeconservercf" */
+        const char *name;      /* its consoleservice value in the site table: "conserver" */
+        const char *generator; /* the command that writes its configuration: "makeconservercf" */
 };
 int xc_console_apply(struct xhafw_step *step, const struct xc_console *c);
 int xc_console_validate(struct xhafw_step *step);

@@ -7,9 +7,13 @@
 #include "xcat.h"
 
 static const struct xhafw_option conserver_options[] = {
-        { .name = "service", .type = XHAFW_OPT_STRING, .default_value = "conserver",
+        { .name = "service",
+          .type = XHAFW_OPT_STRING,
+          .default_value = "conserver",
           .help = "the console server unit" },
-        { .name = "other_service", .type = XHAFW_OPT_STRING, .default_value = "goconserver",
+        { .name = "other_service",
+          .type = XHAFW_OPT_STRING,
+          .default_value = "goconserver",
           .help = "the other console service: while it is active this step refuses to start (empty: do not look)" },
         { .name = NULL },
 };
@@ -57,7 +61,6 @@ static int conserver_preflight(struct xhafw_step *step)
 }
 
 XHAFW_PLUGIN_DEFINE(.name = "conserver", .version = "1.1",
-                    .summary = "console service: makeconservercf, conserver started",
-                    .options = conserver_options, .describe = conserver_describe, .check = conserver_check,
-                    .apply = conserver_apply, .revert = conserver_revert,
-                    .validate = xc_console_validate, .preflight = conserver_preflight);
+                    .summary = "console service: makeconservercf, conserver started", .options = conserver_options,
+                    .describe = conserver_describe, .check = conserver_check, .apply = conserver_apply,
+                    .revert = conserver_revert, .validate = xc_console_validate, .preflight = conserver_preflight);

@@ -8,7 +8,9 @@
 #include "xcat.h"
 
 static const struct xhafw_option dhcp_options[] = {
-        { .name = "service", .type = XHAFW_OPT_STRING, .default_value = "dhcpd",
+        { .name = "service",
+          .type = XHAFW_OPT_STRING,
+          .default_value = "dhcpd",
           .help = "the DHCP server unit (dhcpd, isc-dhcp-server)" },
         { .name = NULL },
 };
@@ -20,8 +22,10 @@ static const char *unit(struct xhafw_step *step)
 
 static int dhcp_describe(struct xhafw_step *step, FILE *out)
 {
-        fprintf(out, "runs makedhcp -n (new dhcpd configuration) and makedhcp -a (every node's lease entry),\n"
-                     "then starts %s; deactivate stops %s\n", unit(step), unit(step));
+        fprintf(out,
+                "runs makedhcp -n (new dhcpd configuration) and makedhcp -a (every node's lease entry),\n"
+                "then starts %s; deactivate stops %s\n",
+                unit(step), unit(step));
         return 0;
 }
 
@@ -77,7 +81,6 @@ static int dhcp_preflight(struct xhafw_step *step)
 }
 
 XHAFW_PLUGIN_DEFINE(.name = "dhcp", .version = "1.1",
-                    .summary = "DHCP for the cluster: makedhcp -n, makedhcp -a, dhcpd started",
-                    .options = dhcp_options, .describe = dhcp_describe, .check = dhcp_check,
-                    .apply = dhcp_apply, .revert = dhcp_revert, .validate = dhcp_validate,
-                    .preflight = dhcp_preflight);
+                    .summary = "DHCP for the cluster: makedhcp -n, makedhcp -a, dhcpd started", .options = dhcp_options,
+                    .describe = dhcp_describe, .check = dhcp_check, .apply = dhcp_apply, .revert = dhcp_revert,
+                    .validate = dhcp_validate, .preflight = dhcp_preflight);

@@ -12,13 +12,18 @@
 #include "xcat.h"
 
 static const struct xhafw_option dns_options[] = {
-        { .name = "service", .type = XHAFW_OPT_STRING, .default_value = "named",
+        { .name = "service",
+          .type = XHAFW_OPT_STRING,
+          .default_value = "named",
           .help = "the DNS server unit (named, bind9)" },
-        { .name = "nameserver", .type = XHAFW_OPT_ADDRESS,
+        { .name = "nameserver",
+          .type = XHAFW_OPT_ADDRESS,
           .help = "optional: an address this node's resolv_conf must list as a nameserver while active, IPv4 "
                   "or IPv6, e.g. 10.5.106.7 or 2001:db8::7 (the line is added before the other nameserver lines "
                   "and removed on deactivate, unless it was there before)" },
-        { .name = "resolv_conf", .type = XHAFW_OPT_PATH, .default_value = "/etc/resolv.conf",
+        { .name = "resolv_conf",
+          .type = XHAFW_OPT_PATH,
+          .default_value = "/etc/resolv.conf",
           .help = "the resolver configuration that gets the nameserver line" },
         { .name = NULL },
 };
@@ -64,10 +69,12 @@ static int dns_validate(struct xhafw_step *step)
         }
         /* glibc reaches a link-local nameserver only with its interface (fe80::1%eth0), which this
          * option cannot hold; the VIP never is one. */
-        if (ns && inet_pton(AF_INET6, ns, &a6) == 1 && (IN6_IS_ADDR_LINKLOCAL(&a6) || IN6_IS_ADDR_MULTICAST(&a6) ||
-                                                      IN6_IS_ADDR_UNSPECIFIED(&a6))) {
-                xhafw_log(step, LOG_ERR, "nameserver = %s: not an address a resolver can use without an interface; "
-                          "give the IPv6 VIP (a global or unique-local address)", ns);
+        if (ns && inet_pton(AF_INET6, ns, &a6) == 1 &&
+            (IN6_IS_ADDR_LINKLOCAL(&a6) || IN6_IS_ADDR_MULTICAST(&a6) || IN6_IS_ADDR_UNSPECIFIED(&a6))) {
+                xhafw_log(step, LOG_ERR,
+                          "nameserver = %s: not an address a resolver can use without an interface; "
+                          "give the IPv6 VIP (a global or unique-local address)",
+                          ns);
                 return -EINVAL;
         }
         return 0;
@@ -80,8 +87,8 @@ static int dns_describe(struct xhafw_step *step, FILE *out)
         fprintf(out, "needs the xCAT site table's domain; runs makedns -n, then starts %s; deactivate stops %s\n",
                 unit(step), unit(step));
         if (line)
-                fprintf(out, "line \"%s\" in %s while active (removed on deactivate if this step added it)\n",
-                        line, xhafw_opt_string(step, "resolv_conf"));
+                fprintf(out, "line \"%s\" in %s while active (removed on deactivate if this step added it)\n", line,
+                        xhafw_opt_string(step, "resolv_conf"));
         free(line);
         return 0;
 }
@@ -133,13 +140,15 @@ static int need_site_domain(struct xhafw_step *step)
                 if (!xhafw_dry_run(step))
                         return r;
                 /* Dry-run assumes the earlier steps (xcatd) succeeded, and they have not run. */
-                xhafw_log(step, LOG_NOTICE, "cannot read the site table's domain now (is xcatd running?); "
-                                            "activate will need it");
+                xhafw_log(step, LOG_NOTICE,
+                          "cannot read the site table's domain now (is xcatd running?); "
+                          "activate will need it");
                 return 0;
         }
         if (!domain || !*domain) {
-                xhafw_log(step, LOG_ERR, "the xCAT site table has no domain, which makedns needs: set it "
-                                         "(chdef -t site domain=cluster.com) and activate again");
+                xhafw_log(step, LOG_ERR,
+                          "the xCAT site table has no domain, which makedns needs: set it "
+                          "(chdef -t site domain=cluster.com) and activate again");
                 free(domain);
                 return -EINVAL;
         }
@@ -254,6 +263,5 @@ static int dns_preflight(struct xhafw_step *step)
 
 XHAFW_PLUGIN_DEFINE(.name = "dns", .version = "1.1",
                     .summary = "DNS for the cluster: makedns -n, named started, resolv.conf nameserver line",
-                    .options = dns_options, .describe = dns_describe, .check = dns_check,
-                    .apply = dns_apply, .revert = dns_revert, .validate = dns_validate,
-                    .preflight = dns_preflight);
+                    .options = dns_options, .describe = dns_describe, .check = dns_check, .apply = dns_apply,
+                    .revert = dns_revert, .validate = dns_validate, .preflight = dns_preflight);

@@ -20,9 +20,9 @@ extern const struct xhafw_plugin xhafw_plugin_v1;
 
 /* xCAT and the service manager, as the fake commands see them. */
 struct fake {
-        const char *domain;     /* NULL: the site table has none */
+        const char *domain; /* NULL: the site table has none */
         int lsdef_status, makedns_status, start_status, stop_status;
-        int active;             /* is-active's exit status: 0 active, 3 inactive, 4 no such unit, 1 broken */
+        int active; /* is-active's exit status: 0 active, 3 inactive, 4 no such unit, 1 broken */
 };
 
 static int fake_commands(struct xhafw_step *step, const char *const argv[], char **ret_output, void *arg)
@@ -64,7 +64,9 @@ static int fake_commands(struct xhafw_step *step, const char *const argv[], char
 static struct xhafw_step *dns_step(const char *nameserver, const char *service, struct fake *f)
 {
         const struct mock_option opts[] = {
-                { "resolv_conf", "@TMP@/resolv.conf" }, { "nameserver", nameserver }, { "service", service },
+                { "resolv_conf", "@TMP@/resolv.conf" },
+                { "nameserver", nameserver },
+                { "service", service },
                 { NULL, NULL },
         };
         struct xhafw_step *step = mock_step_new(&xhafw_plugin_v1, "dns", opts);
@@ -104,7 +106,7 @@ static void assert_runs(struct xhafw_step *step, int i, const char *const *want,
 struct check_case {
         int active;
         const char *nameserver, *resolv;
-        bool ours;              /* the state says this step added the line */
+        bool ours; /* the state says this step added the line */
         int want;
         int priority;
         const char *log;
@@ -115,8 +117,9 @@ static const struct check_case check_cases[] = {
         { 3, NULL, RESOLV, false, XHAFW_INACTIVE, -1, NULL },
         { 4, NULL, RESOLV, false, XHAFW_INACTIVE, -1, NULL },
         /* the service manager cannot tell: neither can check */
-        { 1, NULL, RESOLV, false, -EIO, LOG_NOTICE, "cannot tell whether named is active: the service manager exited "
-                                                  "with status 1" },
+        { 1, NULL, RESOLV, false, -EIO, LOG_NOTICE,
+          "cannot tell whether named is active: the service manager exited "
+          "with status 1" },
         { -ENOENT, NULL, RESOLV, false, -ENOENT, LOG_NOTICE, "cannot ask the service manager about named" },
         /* with a nameserver: the line must be there while active */
         { 0, "10.5.106.7", "nameserver 10.5.106.7\n" RESOLV, true, XHAFW_ACTIVE, -1, NULL },
@@ -152,7 +155,7 @@ START_TEST(check_table)
         ck_assert_uint_eq(mock_runs(step, &runs), 1);
         ck_assert_str_eq(runs[0].argv, "systemctl is-active named");
         ck_assert(runs[0].flags & XHAFW_RUN_READONLY);
-        ck_assert_uint_eq(mock_files(step, &(const struct mock_file *) { NULL }), 0);
+        ck_assert_uint_eq(mock_files(step, &(const struct mock_file *){ NULL }), 0);
         mock_step_free(step);
 }
 END_TEST
@@ -165,58 +168,208 @@ struct apply_case {
         bool dry_run;
         int want;
         const char *runs[MAX_RUNS];
-        const char *resolv_after;       /* NULL: as before */
-        const char *line;               /* the state's record of the line added */
+        const char *resolv_after; /* NULL: as before */
+        const char *line;         /* the state's record of the line added */
         bool newline_added;
         int priority;
         const char *log;
 };
 
-#define RUNS_ALL { LSDEF, "makedns -n", "systemctl is-active named", "systemctl start named" }
+#define RUNS_ALL \
+        { \
+                LSDEF, "makedns -n", "systemctl is-active named", "systemctl start named" \
+        }
 
 static const struct apply_case apply_cases[] = {
-        { NULL, NULL, RESOLV, { "cluster.com", 0, 0, 0, 0, 3 }, false, 0, RUNS_ALL, NULL, NULL, false, LOG_INFO,
+        { NULL,
+          NULL,
+          RESOLV,
+          { "cluster.com", 0, 0, 0, 0, 3 },
+          false,
+          0,
+          RUNS_ALL,
+          NULL,
+          NULL,
+          false,
+          LOG_INFO,
           "site domain: cluster.com" },
         /* the nameserver goes before the others: it is asked first */
-        { "10.5.106.7", NULL, RESOLV, { "cluster.com", 0, 0, 0, 0, 3 }, false, 0, RUNS_ALL,
-          "search cluster.com\nnameserver 10.5.106.7\nnameserver 192.0.2.53\n", "nameserver 10.5.106.7", false, -1,
+        { "10.5.106.7",
+          NULL,
+          RESOLV,
+          { "cluster.com", 0, 0, 0, 0, 3 },
+          false,
+          0,
+          RUNS_ALL,
+          "search cluster.com\nnameserver 10.5.106.7\nnameserver 192.0.2.53\n",
+          "nameserver 10.5.106.7",
+          false,
+          -1,
           NULL },
-        { "10.5.106.7", NULL, "search cluster.com", { "cluster.com", 0, 0, 0, 0, 3 }, false, 0, RUNS_ALL,
-          "search cluster.com\nnameserver 10.5.106.7\n", "nameserver 10.5.106.7", true, -1, NULL },
-        { "10.5.106.7", NULL, NULL, { "cluster.com", 0, 0, 0, 0, 3 }, false, 0, RUNS_ALL, "nameserver 10.5.106.7\n",
-          "nameserver 10.5.106.7", false, -1, NULL },
+        { "10.5.106.7",
+          NULL,
+          "search cluster.com",
+          { "cluster.com", 0, 0, 0, 0, 3 },
+          false,
+          0,
+          RUNS_ALL,
+          "search cluster.com\nnameserver 10.5.106.7\n",
+          "nameserver 10.5.106.7",
+          true,
+          -1,
+          NULL },
+        { "10.5.106.7",
+          NULL,
+          NULL,
+          { "cluster.com", 0, 0, 0, 0, 3 },
+          false,
+          0,
+          RUNS_ALL,
+          "nameserver 10.5.106.7\n",
+          "nameserver 10.5.106.7",
+          false,
+          -1,
+          NULL },
         /* there already: not this step's to take back */
-        { "10.5.106.7", NULL, "nameserver 10.5.106.7\n", { "cluster.com", 0, 0, 0, 0, 3 }, false, 0, RUNS_ALL, NULL,
-          NULL, false, LOG_INFO, "@TMP@/resolv.conf already has \"nameserver 10.5.106.7\"; deactivate will leave it" },
+        { "10.5.106.7",
+          NULL,
+          "nameserver 10.5.106.7\n",
+          { "cluster.com", 0, 0, 0, 0, 3 },
+          false,
+          0,
+          RUNS_ALL,
+          NULL,
+          NULL,
+          false,
+          LOG_INFO,
+          "@TMP@/resolv.conf already has \"nameserver 10.5.106.7\"; deactivate will leave it" },
         /* an IPv6 nameserver in its usual form */
-        { "2001:DB8:0::7", NULL, RESOLV, { "cluster.com", 0, 0, 0, 0, 3 }, false, 0, RUNS_ALL,
-          "search cluster.com\nnameserver 2001:db8::7\nnameserver 192.0.2.53\n", "nameserver 2001:db8::7", false, -1,
+        { "2001:DB8:0::7",
+          NULL,
+          RESOLV,
+          { "cluster.com", 0, 0, 0, 0, 3 },
+          false,
+          0,
+          RUNS_ALL,
+          "search cluster.com\nnameserver 2001:db8::7\nnameserver 192.0.2.53\n",
+          "nameserver 2001:db8::7",
+          false,
+          -1,
           NULL },
         /* another unit */
-        { NULL, "bind9", RESOLV, { "cluster.com", 0, 0, 0, 0, 3 }, false, 0,
-          { LSDEF, "makedns -n", "systemctl is-active bind9", "systemctl start bind9" }, NULL, NULL, false, -1, NULL },
+        { NULL,
+          "bind9",
+          RESOLV,
+          { "cluster.com", 0, 0, 0, 0, 3 },
+          false,
+          0,
+          { LSDEF, "makedns -n", "systemctl is-active bind9", "systemctl start bind9" },
+          NULL,
+          NULL,
+          false,
+          -1,
+          NULL },
         /* running already: not started again */
-        { NULL, NULL, RESOLV, { "cluster.com", 0, 0, 0, 0, 0 }, false, 0,
-          { LSDEF, "makedns -n", "systemctl is-active named" }, NULL, NULL, false, LOG_INFO,
+        { NULL,
+          NULL,
+          RESOLV,
+          { "cluster.com", 0, 0, 0, 0, 0 },
+          false,
+          0,
+          { LSDEF, "makedns -n", "systemctl is-active named" },
+          NULL,
+          NULL,
+          false,
+          LOG_INFO,
           "named is already active" },
         /* no domain: makedns would fail late and obscurely, so nothing runs */
-        { "10.5.106.7", NULL, RESOLV, { NULL, 0, 0, 0, 0, 3 }, false, -EINVAL, { LSDEF }, NULL, NULL, false, LOG_ERR,
+        { "10.5.106.7",
+          NULL,
+          RESOLV,
+          { NULL, 0, 0, 0, 0, 3 },
+          false,
+          -EINVAL,
+          { LSDEF },
+          NULL,
+          NULL,
+          false,
+          LOG_ERR,
           "the xCAT site table has no domain, which makedns needs: set it (chdef -t site domain=cluster.com)" },
-        { "10.5.106.7", NULL, RESOLV, { "", 0, 0, 0, 0, 3 }, false, -EINVAL, { LSDEF }, NULL, NULL, false, LOG_ERR,
+        { "10.5.106.7",
+          NULL,
+          RESOLV,
+          { "", 0, 0, 0, 0, 3 },
+          false,
+          -EINVAL,
+          { LSDEF },
+          NULL,
+          NULL,
+          false,
+          LOG_ERR,
           "has no domain" },
-        { "10.5.106.7", NULL, RESOLV, { "cluster.com", 1, 0, 0, 0, 3 }, false, -EIO, { LSDEF }, NULL, NULL, false,
-          LOG_ERR, LSDEF " failed with exit status 1: Error: [fake] xcatd is not running" },
-        { "10.5.106.7", NULL, RESOLV, { "cluster.com", 0, 1, 0, 0, 3 }, false, -EIO, { LSDEF, "makedns -n" }, NULL,
-          NULL, false, LOG_ERR, "makedns -n failed with exit status 1: Error: [fake] cannot write the zones" },
+        { "10.5.106.7",
+          NULL,
+          RESOLV,
+          { "cluster.com", 1, 0, 0, 0, 3 },
+          false,
+          -EIO,
+          { LSDEF },
+          NULL,
+          NULL,
+          false,
+          LOG_ERR,
+          LSDEF " failed with exit status 1: Error: [fake] xcatd is not running" },
+        { "10.5.106.7",
+          NULL,
+          RESOLV,
+          { "cluster.com", 0, 1, 0, 0, 3 },
+          false,
+          -EIO,
+          { LSDEF, "makedns -n" },
+          NULL,
+          NULL,
+          false,
+          LOG_ERR,
+          "makedns -n failed with exit status 1: Error: [fake] cannot write the zones" },
         /* the start fails: the line is not added */
-        { "10.5.106.7", NULL, RESOLV, { "cluster.com", 0, 0, 1, 0, 3 }, false, -EIO, RUNS_ALL, NULL, NULL, false,
-          LOG_ERR, "start named failed: the service manager exited with status 1" },
+        { "10.5.106.7",
+          NULL,
+          RESOLV,
+          { "cluster.com", 0, 0, 1, 0, 3 },
+          false,
+          -EIO,
+          RUNS_ALL,
+          NULL,
+          NULL,
+          false,
+          LOG_ERR,
+          "start named failed: the service manager exited with status 1" },
         /* dry-run: the queries run, the rest is said */
-        { "10.5.106.7", NULL, RESOLV, { "cluster.com", 0, 0, 0, 0, 3 }, true, 0, RUNS_ALL, NULL, NULL, false,
-          MOCK_PRINTED, "+nameserver 10.5.106.7\n" },
+        { "10.5.106.7",
+          NULL,
+          RESOLV,
+          { "cluster.com", 0, 0, 0, 0, 3 },
+          true,
+          0,
+          RUNS_ALL,
+          NULL,
+          NULL,
+          false,
+          MOCK_PRINTED,
+          "+nameserver 10.5.106.7\n" },
         /* dry-run before xcatd runs (an earlier step): assumed to come */
-        { "10.5.106.7", NULL, RESOLV, { "cluster.com", 1, 0, 0, 0, 3 }, true, 0, RUNS_ALL, NULL, NULL, false,
-          LOG_NOTICE, "cannot read the site table's domain now (is xcatd running?); activate will need it" },
+        { "10.5.106.7",
+          NULL,
+          RESOLV,
+          { "cluster.com", 1, 0, 0, 0, 3 },
+          true,
+          0,
+          RUNS_ALL,
+          NULL,
+          NULL,
+          false,
+          LOG_NOTICE,
+          "cannot read the site table's domain now (is xcatd running?); activate will need it" },
 };
 
 START_TEST(apply_table)
@@ -262,23 +415,74 @@ struct revert_case {
 };
 
 static const struct revert_case revert_cases[] = {
-        { "search cluster.com\nnameserver 10.5.106.7\nnameserver 192.0.2.53\n", true, false,
-          { "cluster.com", 0, 0, 0, 0, 0 }, false, 0, { "systemctl is-active named", "systemctl stop named" }, RESOLV,
-          0, -1, NULL },
+        { "search cluster.com\nnameserver 10.5.106.7\nnameserver 192.0.2.53\n",
+          true,
+          false,
+          { "cluster.com", 0, 0, 0, 0, 0 },
+          false,
+          0,
+          { "systemctl is-active named", "systemctl stop named" },
+          RESOLV,
+          0,
+          -1,
+          NULL },
         /* the newline apply added before its line goes with it */
-        { "search cluster.com\nnameserver 10.5.106.7\n", true, true, { "cluster.com", 0, 0, 0, 0, 0 }, false, 0,
-          { "systemctl is-active named", "systemctl stop named" }, "search cluster.com", 0, -1, NULL },
+        { "search cluster.com\nnameserver 10.5.106.7\n",
+          true,
+          true,
+          { "cluster.com", 0, 0, 0, 0, 0 },
+          false,
+          0,
+          { "systemctl is-active named", "systemctl stop named" },
+          "search cluster.com",
+          0,
+          -1,
+          NULL },
         /* a line there before: left */
-        { "nameserver 10.5.106.7\n" RESOLV, false, false, { "cluster.com", 0, 0, 0, 0, 0 }, false, 0,
-          { "systemctl is-active named", "systemctl stop named" }, NULL, 0, -1, NULL },
-        { RESOLV, false, false, { "cluster.com", 0, 0, 0, 0, 3 }, false, 0, { "systemctl is-active named" }, NULL, 0,
-          LOG_INFO, "named is already inactive" },
-        { "nameserver 10.5.106.7\n" RESOLV, true, false, { "cluster.com", 0, 0, 0, 5, 0 }, false, -EIO,
-          { "systemctl is-active named", "systemctl stop named" }, RESOLV, 0, LOG_ERR,
+        { "nameserver 10.5.106.7\n" RESOLV,
+          false,
+          false,
+          { "cluster.com", 0, 0, 0, 0, 0 },
+          false,
+          0,
+          { "systemctl is-active named", "systemctl stop named" },
+          NULL,
+          0,
+          -1,
+          NULL },
+        { RESOLV,
+          false,
+          false,
+          { "cluster.com", 0, 0, 0, 0, 3 },
+          false,
+          0,
+          { "systemctl is-active named" },
+          NULL,
+          0,
+          LOG_INFO,
+          "named is already inactive" },
+        { "nameserver 10.5.106.7\n" RESOLV,
+          true,
+          false,
+          { "cluster.com", 0, 0, 0, 5, 0 },
+          false,
+          -EIO,
+          { "systemctl is-active named", "systemctl stop named" },
+          RESOLV,
+          0,
+          LOG_ERR,
           "stop named failed: the service manager exited with status 5" },
         /* dry-run: the diff and the stop said, the record kept */
-        { "nameserver 10.5.106.7\n" RESOLV, true, false, { "cluster.com", 0, 0, 0, 0, 0 }, true, 0,
-          { "systemctl is-active named", "systemctl stop named" }, NULL, 1, MOCK_PRINTED,
+        { "nameserver 10.5.106.7\n" RESOLV,
+          true,
+          false,
+          { "cluster.com", 0, 0, 0, 0, 0 },
+          true,
+          0,
+          { "systemctl is-active named", "systemctl stop named" },
+          NULL,
+          1,
+          MOCK_PRINTED,
           "-nameserver 10.5.106.7\n" },
 };
 
@@ -309,7 +513,11 @@ END_TEST
 
 /* apply, then revert: every byte of resolv.conf as it was */
 static const char *const round_cases[] = {
-        RESOLV, "search cluster.com", "", "# only a comment\n\n", "nameserver 192.0.2.53\nnameserver 192.0.2.54",
+        RESOLV,
+        "search cluster.com",
+        "",
+        "# only a comment\n\n",
+        "nameserver 192.0.2.53\nnameserver 192.0.2.54",
         "options rotate\nnameserver 192.0.2.53\nsearch x\n",
 };
 
@@ -343,8 +551,9 @@ static const struct validate_case validate_cases[] = {
         { "10.5.106.7", "bind9", 0, NULL },
         { "2001:db8::53", NULL, 0, NULL },
         { "fd00::53", NULL, 0, NULL },
-        { "10.5.106.7/8", NULL, -EINVAL, "nameserver = 10.5.106.7/8: a resolv.conf nameserver is an address without "
-                                         "a /prefix" },
+        { "10.5.106.7/8", NULL, -EINVAL,
+          "nameserver = 10.5.106.7/8: a resolv.conf nameserver is an address without "
+          "a /prefix" },
         { "fe80::1", NULL, -EINVAL, "nameserver = fe80::1: not an address a resolver can use without an interface" },
         { "ff02::1", NULL, -EINVAL, "nameserver = ff02::1: not an address a resolver can use" },
         { "::", NULL, -EINVAL, "nameserver = ::: not an address a resolver can use" },
@@ -364,7 +573,7 @@ START_TEST(validate_table)
                               mock_log_text(step));
         else
                 ck_assert_uint_eq(mock_log_count(step, -1, NULL), 0);
-        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *) { NULL }), 0);
+        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *){ NULL }), 0);
         mock_step_free(step);
 }
 END_TEST
@@ -380,7 +589,7 @@ START_TEST(describe_text)
                                                  "@TMP@/resolv.conf while active (removed on deactivate if this step "
                                                  "added it)\n"));
         free(text);
-        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *) { NULL }), 0);
+        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *){ NULL }), 0);
         mock_step_free(step);
 }
 END_TEST

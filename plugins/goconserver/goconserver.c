@@ -7,9 +7,13 @@
 #include "xcat.h"
 
 static const struct xhafw_option goconserver_options[] = {
-        { .name = "service", .type = XHAFW_OPT_STRING, .default_value = "goconserver",
+        { .name = "service",
+          .type = XHAFW_OPT_STRING,
+          .default_value = "goconserver",
           .help = "the console server unit" },
-        { .name = "other_service", .type = XHAFW_OPT_STRING, .default_value = "conserver",
+        { .name = "other_service",
+          .type = XHAFW_OPT_STRING,
+          .default_value = "conserver",
           .help = "the other console service: while it is active this step refuses to start (empty: do not look)" },
         { .name = NULL },
 };
@@ -57,7 +61,6 @@ static int goconserver_preflight(struct xhafw_step *step)
 }
 
 XHAFW_PLUGIN_DEFINE(.name = "goconserver", .version = "1.1",
-                    .summary = "console service: makegocons, goconserver started",
-                    .options = goconserver_options, .describe = goconserver_describe, .check = goconserver_check,
-                    .apply = goconserver_apply, .revert = goconserver_revert,
-                    .validate = xc_console_validate, .preflight = goconserver_preflight);
+                    .summary = "console service: makegocons, goconserver started", .options = goconserver_options,
+                    .describe = goconserver_describe, .check = goconserver_check, .apply = goconserver_apply,
+                    .revert = goconserver_revert, .validate = xc_console_validate, .preflight = goconserver_preflight);

@@ -15,16 +15,24 @@
 #include "xcat.h"
 
 static const struct xhafw_option hosts_options[] = {
-        { .name = "file", .type = XHAFW_OPT_PATH, .default_value = "/etc/hosts",
+        { .name = "file",
+          .type = XHAFW_OPT_PATH,
+          .default_value = "/etc/hosts",
           .help = "the hosts file that gets the line" },
-        { .name = "address", .type = XHAFW_OPT_ADDRESS, .required = true,
+        { .name = "address",
+          .type = XHAFW_OPT_ADDRESS,
+          .required = true,
           .help = "the management node's address (the VIP, without /prefix), e.g. 10.5.106.7 or 2001:db8::7" },
-        { .name = "address6", .type = XHAFW_OPT_ADDRESS,
+        { .name = "address6",
+          .type = XHAFW_OPT_ADDRESS,
           .help = "optional, dual stack: the IPv6 VIP beside an IPv4 address, e.g. 2001:db8::7: a second line "
                   "with the same names, so that they resolve in both families" },
-        { .name = "names", .type = XHAFW_OPT_LIST, .required = true,
+        { .name = "names",
+          .type = XHAFW_OPT_LIST,
+          .required = true,
           .help = "its names, e.g. xcatmn1, xcatmn1.cluster.com" },
-        { .name = "hostname", .type = XHAFW_OPT_STRING,
+        { .name = "hostname",
+          .type = XHAFW_OPT_STRING,
           .help = "optional: the hostname this node takes while active (the kernel's, not /etc/hostname: "
                   "after a reboot the node has its own name again); the old one is restored on deactivate" },
         { .name = NULL },
@@ -54,8 +62,8 @@ static bool valid_hostname(const char *s)
         if (n == 0 || n > HOST_NAME_MAX || s[0] == '-' || s[0] == '.')
                 return false;
         for (; *s; s++)
-                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
-                      *s == '-' || *s == '.' || *s == '_'))
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-' ||
+                      *s == '.' || *s == '_'))
                         return false;
         return true;
 }
@@ -143,14 +151,16 @@ static int hosts_validate(struct xhafw_step *step)
                 }
                 /* a link-local address means something only with its interface, and is no VIP */
                 if (a && inet_pton(AF_INET6, a, &a6) == 1 && IN6_IS_ADDR_LINKLOCAL(&a6)) {
-                        xhafw_log(step, LOG_ERR, "%s = %s is link-local: not an address the VIP's names can "
+                        xhafw_log(step, LOG_ERR,
+                                  "%s = %s is link-local: not an address the VIP's names can "
                                   "resolve to; give the IPv6 VIP (a global or unique-local address)",
                                   address_option[i], a);
                         return -EINVAL;
                 }
         }
         if (addr6 && (inet_pton(AF_INET6, addr6, &a6) != 1 || !addr || strchr(addr, ':'))) {
-                xhafw_log(step, LOG_ERR, "address6 = %s: address6 is the IPv6 VIP beside the IPv4 one in address "
+                xhafw_log(step, LOG_ERR,
+                          "address6 = %s: address6 is the IPv6 VIP beside the IPv4 one in address "
                           "(now %s), for a dual-stack site; with one IPv6 VIP only, put it in address",
                           addr6, addr ? addr : "unset");
                 return -EINVAL;
@@ -176,8 +186,10 @@ static int hosts_describe(struct xhafw_step *step, FILE *out)
         char *line = wanted_line(step), *line6 = wanted_line_of(step, 1);
 
         if (line6)
-                fprintf(out, "lines \"%s\" and \"%s\" in %s while active (each removed on deactivate if this step "
-                        "added it)\n", line ? line : "?", line6, xhafw_opt_string(step, "file"));
+                fprintf(out,
+                        "lines \"%s\" and \"%s\" in %s while active (each removed on deactivate if this step "
+                        "added it)\n",
+                        line ? line : "?", line6, xhafw_opt_string(step, "file"));
         else
                 fprintf(out, "line \"%s\" in %s while active (removed on deactivate if this step added it)\n",
                         line ? line : "?", xhafw_opt_string(step, "file"));
@@ -452,8 +464,10 @@ static int hosts_preflight(struct xhafw_step *step)
                                 about = true;
                                 if (vip)
                                         continue;
-                                snprintf(fix, sizeof fix, "in %s, remove %s from line %zu (or the line): "
-                                         "only the VIP %s may have it", path, names[i], lineno + 1, vips);
+                                snprintf(fix, sizeof fix,
+                                         "in %s, remove %s from line %zu (or the line): "
+                                         "only the VIP %s may have it",
+                                         path, names[i], lineno + 1, vips);
                                 pf_report(step, "names resolve to the VIP", XHAFW_CHECK_FAIL, fix,
                                           "%s line %zu gives %s the address %s, not the VIP %s", path, lineno + 1,
                                           names[i], first, vips);
@@ -477,6 +491,5 @@ out:
 
 XHAFW_PLUGIN_DEFINE(.name = "hosts", .version = "1.1",
                     .summary = "the VIP's line in /etc/hosts (and optionally the hostname) while active",
-                    .options = hosts_options, .describe = hosts_describe, .check = hosts_check,
-                    .apply = hosts_apply, .revert = hosts_revert, .validate = hosts_validate,
-                    .preflight = hosts_preflight);
+                    .options = hosts_options, .describe = hosts_describe, .check = hosts_check, .apply = hosts_apply,
+                    .revert = hosts_revert, .validate = hosts_validate, .preflight = hosts_preflight);

@@ -23,8 +23,8 @@ extern const struct xhafw_plugin xhafw_plugin_v1;
 static struct xhafw_step *hosts_step(const char *address, const char *address6, const char *hostname)
 {
         const struct mock_option opts[] = {
-                { "file", "@TMP@/hosts" }, { "address", address }, { "address6", address6 }, { "names", NAMES },
-                { "hostname", hostname }, { NULL, NULL },
+                { "file", "@TMP@/hosts" }, { "address", address },   { "address6", address6 },
+                { "names", NAMES },        { "hostname", hostname }, { NULL, NULL },
         };
 
         return mock_step_new(&xhafw_plugin_v1, "hosts", opts);
@@ -43,13 +43,13 @@ static const char *hosts_text(struct xhafw_step *step)
 /* ---- apply ---- */
 
 struct apply_case {
-        const char *before;     /* NULL: no file */
+        const char *before; /* NULL: no file */
         const char *address, *address6;
         bool dry_run;
         int file_err, state_err;
         int want;
-        const char *after;      /* NULL: as before */
-        const char *line, *line6;       /* the lines the state says this step added */
+        const char *after;        /* NULL: as before */
+        const char *line, *line6; /* the lines the state says this step added */
         bool newline_added, applied;
         int priority;
         const char *log;
@@ -121,8 +121,8 @@ END_TEST
 struct round_case {
         const char *before;
         const char *address6;
-        const char *added_since;        /* appended by someone between apply and revert */
-        const char *after;              /* NULL: as before */
+        const char *added_since; /* appended by someone between apply and revert */
+        const char *after;       /* NULL: as before */
 };
 
 static const struct round_case round_cases[] = {
@@ -162,11 +162,11 @@ END_TEST
 
 struct revert_case {
         const char *before;
-        const char *line, *line6;       /* the state's record of what apply added */
+        const char *line, *line6; /* the state's record of what apply added */
         bool newline_added, dry_run;
         int file_err;
         int want;
-        const char *after;      /* NULL: as before */
+        const char *after; /* NULL: as before */
         size_t state_after;
         int priority;
         const char *log;
@@ -216,7 +216,7 @@ START_TEST(revert_table)
                               mock_expand(step, c->log), mock_log_text(step));
         /* nothing to take back: the file is not even rewritten */
         if (!c->after && c->want == 0 && !c->dry_run)
-                ck_assert_uint_eq(mock_files(step, &(const struct mock_file *) { NULL }), 0);
+                ck_assert_uint_eq(mock_files(step, &(const struct mock_file *){ NULL }), 0);
         mock_step_free(step);
 }
 END_TEST
@@ -238,7 +238,9 @@ static const struct check_case check_cases[] = {
         { LOCAL "10.5.106.7 xcatmn1.cluster.com xcatmn1\n", NULL, true, XHAFW_PARTIAL },
         { LOCAL, NULL, true, XHAFW_PARTIAL },
         { LOCAL LINE4 "\n" LINE6 "\n", "2001:db8::7", true, XHAFW_ACTIVE },
-        { LOCAL LINE4 "\n" "2001:db8:0:0:0:0:0:7 xcatmn1 xcatmn1.cluster.com\n", "2001:db8::7", true, XHAFW_ACTIVE },
+        { LOCAL LINE4 "\n"
+                      "2001:db8:0:0:0:0:0:7 xcatmn1 xcatmn1.cluster.com\n",
+          "2001:db8::7", true, XHAFW_ACTIVE },
         { LOCAL LINE4 "\n", "2001:db8::7", true, XHAFW_PARTIAL },
         { NULL, NULL, true, XHAFW_PARTIAL },
 };
@@ -253,7 +255,7 @@ START_TEST(check_table)
         if (c->applied)
                 mock_state_set(step, "applied", "yes");
         ck_assert_msg(mock_check(step) == c->want, "case %d: check says %d, want %d", _i, mock_check(step), c->want);
-        ck_assert_uint_eq(mock_files(step, &(const struct mock_file *) { NULL }), 0);
+        ck_assert_uint_eq(mock_files(step, &(const struct mock_file *){ NULL }), 0);
         mock_step_free(step);
 }
 END_TEST
@@ -306,14 +308,16 @@ static const struct validate_case validate_cases[] = {
         { "10.5.106.7", NULL, NAMES, NULL, 0, NULL },
         { "10.5.106.7", "2001:db8::7", NAMES, "xcatmn", 0, NULL },
         { "2001:db8::7", NULL, NAMES, NULL, 0, NULL },
-        { "10.5.106.7/8", NULL, NAMES, NULL, -EINVAL, "address = 10.5.106.7/8: a hosts line takes an address without "
-                                                      "/prefix" },
+        { "10.5.106.7/8", NULL, NAMES, NULL, -EINVAL,
+          "address = 10.5.106.7/8: a hosts line takes an address without "
+          "/prefix" },
         { "10.5.106.7", "2001:db8::7/64", NAMES, NULL, -EINVAL, "address6 = 2001:db8::7/64: a hosts line takes" },
         { "fe80::7", NULL, NAMES, NULL, -EINVAL, "address = fe80::7 is link-local" },
         { "10.5.106.7", "fe80::7", NAMES, NULL, -EINVAL, "address6 = fe80::7 is link-local" },
         /* address6 is the second family */
-        { "2001:db8::7", "2001:db8::8", NAMES, NULL, -EINVAL, "address6 = 2001:db8::8: address6 is the IPv6 VIP beside "
-                                                              "the IPv4 one in address (now 2001:db8::7)" },
+        { "2001:db8::7", "2001:db8::8", NAMES, NULL, -EINVAL,
+          "address6 = 2001:db8::8: address6 is the IPv6 VIP beside "
+          "the IPv4 one in address (now 2001:db8::7)" },
         { "10.5.106.7", "10.5.106.8", NAMES, NULL, -EINVAL, "address6 = 10.5.106.8: address6 is the IPv6 VIP" },
         { "10.5.106.7", NULL, "xcatmn1, -bad", NULL, -EINVAL, "names: \"-bad\" is not a host name" },
         { "10.5.106.7", NULL, "xcatmn1, a=b", NULL, -EINVAL, "names: \"a=b\" is not a host name" },
@@ -327,8 +331,8 @@ START_TEST(validate_table)
 {
         const struct validate_case *c = &validate_cases[_i];
         const struct mock_option opts[] = {
-                { "file", "@TMP@/hosts" }, { "address", c->address }, { "address6", c->address6 },
-                { "names", c->names }, { "hostname", c->hostname }, { NULL, NULL },
+                { "file", "@TMP@/hosts" }, { "address", c->address },   { "address6", c->address6 },
+                { "names", c->names },     { "hostname", c->hostname }, { NULL, NULL },
         };
         struct xhafw_step *step = mock_step_new(&xhafw_plugin_v1, "hosts", opts);
         int r = mock_validate(step);

@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <mysql.h>
 #include <errmsg.h>
+#include <mysql.h>
 #include <mysqld_error.h>
 
 #include "xhafw/plugin.h"
@@ -48,10 +48,12 @@
 #define MY_MAX_FILE (16 * 1024 * 1024)
 
 static const struct xhafw_option my_options[] = {
-        { "data_dir", XHAFW_OPT_PATH, true, NULL, "the server's data directory on the shared storage, e.g. /var/lib/mysql" },
+        { "data_dir", XHAFW_OPT_PATH, true, NULL,
+          "the server's data directory on the shared storage, e.g. /var/lib/mysql" },
         { "option_file", XHAFW_OPT_PATH, false, "/etc/my.cnf",
           "the server's option file where bind-address and pid-file are kept (Debian: /etc/mysql/mariadb.conf.d/50-server.cnf)" },
-        { "option_group", XHAFW_OPT_STRING, false, "mysqld", "group of option_file where a setting missing from every server group is added" },
+        { "option_group", XHAFW_OPT_STRING, false, "mysqld",
+          "group of option_file where a setting missing from every server group is added" },
         { "service", XHAFW_OPT_STRING, false, "mariadb", "unit started and stopped through the service manager" },
         { "port", XHAFW_OPT_INT, false, "3306", "the server's TCP port" },
         { "socket", XHAFW_OPT_PATH, false, "/run/mysqld/mysqld.sock", "the server's Unix socket" },
@@ -62,17 +64,23 @@ static const struct xhafw_option my_options[] = {
           "the server's own *.pid files in data_dir are read)" },
         { "guard_addresses", XHAFW_OPT_LIST, false, "",
           "where else a server of this data directory could answer: the other node's static address; asked by the split-brain guard" },
-        { "check_host", XHAFW_OPT_STRING, false, "localhost", "where the readiness query connects: localhost (the socket) or an address" },
+        { "check_host", XHAFW_OPT_STRING, false, "localhost",
+          "where the readiness query connects: localhost (the socket) or an address" },
         { "check_user", XHAFW_OPT_STRING, false, "root", "account of the readiness query" },
-        { "password_file", XHAFW_OPT_PATH, false, NULL, "file whose first line is check_user's password; read at run time, never logged" },
-        { "ready_timeout", XHAFW_OPT_DURATION, false, "60s", "how long apply waits for a query to succeed (and revert for the server to go)" },
+        { "password_file", XHAFW_OPT_PATH, false, NULL,
+          "file whose first line is check_user's password; read at run time, never logged" },
+        { "ready_timeout", XHAFW_OPT_DURATION, false, "60s",
+          "how long apply waits for a query to succeed (and revert for the server to go)" },
         { "guard_timeout", XHAFW_OPT_DURATION, false, "500ms",
           "how long the split-brain guard waits for an answer from each place a server of this data directory could answer at, all asked at once" },
-        { "grant_hosts", XHAFW_OPT_LIST, false, "", "client hosts (the VIP, both nodes' addresses) that get ALL on grant_database as grant_user" },
+        { "grant_hosts", XHAFW_OPT_LIST, false, "",
+          "client hosts (the VIP, both nodes' addresses) that get ALL on grant_database as grant_user" },
         { "grant_user", XHAFW_OPT_STRING, false, "xcatadmin", "the account xCAT connects as" },
         { "grant_database", XHAFW_OPT_STRING, false, "xcatdb", "the database xCAT uses" },
-        { "grant_password_file", XHAFW_OPT_PATH, false, NULL, "first line: grant_user's password, for an account that does not exist yet" },
-        { "grant_revert", XHAFW_OPT_BOOL, false, "no", "whether revert removes the accounts and grants this step added (recorded in its state)" },
+        { "grant_password_file", XHAFW_OPT_PATH, false, NULL,
+          "first line: grant_user's password, for an account that does not exist yet" },
+        { "grant_revert", XHAFW_OPT_BOOL, false, "no",
+          "whether revert removes the accounts and grants this step added (recorded in its state)" },
         { .name = NULL },
 };
 
@@ -112,7 +120,7 @@ static int my_cfg_load(struct xhafw_step *step, struct my_cfg *c)
 {
         const char *s;
 
-        *c = (struct my_cfg) { 0 };
+        *c = (struct my_cfg){ 0 };
         c->data_dir = xhafw_opt_string(step, "data_dir");
         c->option_file = xhafw_opt_string(step, "option_file");
         c->group = xhafw_opt_string(step, "option_group");
@@ -447,8 +455,9 @@ static MYSQL *my_connect(const struct my_cfg *c, const char *password, unsigned 
 /* Errors that mean "not up (yet)", as opposed to a server that answers and says no. */
 static bool my_not_up(unsigned e)
 {
-        return e == CR_CONNECTION_ERROR || e == CR_CONN_HOST_ERROR || e == CR_SERVER_LOST || e == CR_SERVER_GONE_ERROR ||
-               e == CR_SERVER_LOST_EXTENDED || e == ER_SERVER_SHUTDOWN || e == ER_CON_COUNT_ERROR;
+        return e == CR_CONNECTION_ERROR || e == CR_CONN_HOST_ERROR || e == CR_SERVER_LOST ||
+               e == CR_SERVER_GONE_ERROR || e == CR_SERVER_LOST_EXTENDED || e == ER_SERVER_SHUTDOWN ||
+               e == ER_CON_COUNT_ERROR;
 }
 
 /* One text query; the first row's first n columns (NULL as ""), or -EIO with the reason. */
@@ -665,11 +674,14 @@ static char *my_places_text(const struct my_cfg *c)
                                 char a[INET6_ADDRSTRLEN];
                                 const void *p;
 
-                                if (!i->ifa_addr || (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
+                                if (!i->ifa_addr ||
+                                    (i->ifa_addr->sa_family != AF_INET && i->ifa_addr->sa_family != AF_INET6))
                                         continue;
-                                p = i->ifa_addr->sa_family == AF_INET ? (const void *) &((struct sockaddr_in *) i->ifa_addr)->sin_addr
-                                                                      : (const void *) &((struct sockaddr_in6 *) i->ifa_addr)->sin6_addr;
-                                if (i->ifa_addr->sa_family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *) p))
+                                p = i->ifa_addr->sa_family == AF_INET ?
+                                            (const void *) &((struct sockaddr_in *) i->ifa_addr)->sin_addr :
+                                            (const void *) &((struct sockaddr_in6 *) i->ifa_addr)->sin6_addr;
+                                if (i->ifa_addr->sa_family == AF_INET6 &&
+                                    IN6_IS_ADDR_LINKLOCAL((const struct in6_addr *) p))
                                         continue;
                                 if (inet_ntop(i->ifa_addr->sa_family, p, a, sizeof a))
                                         my_places_add(&b, &n, a);
@@ -698,8 +710,8 @@ static int my_places_record(struct xhafw_step *step, const struct my_cfg *c)
         }
         r = xhafw_file_replace(step, path, want);
         if (r < 0)
-                xhafw_log(step, LOG_WARNING, "cannot record in %s where this node's server answers: %s, ignoring",
-                          path, strerror(-r));
+                xhafw_log(step, LOG_WARNING, "cannot record in %s where this node's server answers: %s, ignoring", path,
+                          strerror(-r));
         r = 0;
 out:
         free(path);
@@ -710,7 +722,12 @@ out:
 
 /* ---- the split-brain guard ---- */
 
-enum my_probe_state { MY_PROBE_PENDING, MY_PROBE_ANSWERED, MY_PROBE_REFUSED, MY_PROBE_SILENT };
+enum my_probe_state {
+        MY_PROBE_PENDING,
+        MY_PROBE_ANSWERED,
+        MY_PROBE_REFUSED,
+        MY_PROBE_SILENT
+};
 
 /* One address the guard asks: a name's addresses are places of their own. */
 struct my_place {
@@ -735,8 +752,9 @@ static void my_place_text(const struct my_place *q, char *buf, size_t size)
         if (q->addr.ss_family == AF_UNIX)
                 snprintf(buf, size, "%s", q->name);
         else {
-                const void *p = q->addr.ss_family == AF_INET ? (const void *) &((const struct sockaddr_in *) &q->addr)->sin_addr
-                                                             : (const void *) &((const struct sockaddr_in6 *) &q->addr)->sin6_addr;
+                const void *p = q->addr.ss_family == AF_INET ?
+                                        (const void *) &((const struct sockaddr_in *) &q->addr)->sin_addr :
+                                        (const void *) &((const struct sockaddr_in6 *) &q->addr)->sin6_addr;
                 inet_ntop(q->addr.ss_family, p, a, sizeof a);
                 if (strcmp(a, q->name) == 0)
                         snprintf(buf, size, "%s", q->name);
@@ -763,7 +781,7 @@ static size_t my_add_places(struct my_place *pl, size_t n, size_t max, const cha
 
                 if (n >= max || strlen(name) >= sizeof un->sun_path)
                         return n;
-                pl[n] = (struct my_place) { .addr_len = sizeof *un };
+                pl[n] = (struct my_place){ .addr_len = sizeof *un };
                 snprintf(pl[n].name, sizeof pl[n].name, "%s", name);
                 un->sun_family = AF_UNIX;
                 memcpy(un->sun_path, name, strlen(name) + 1);
@@ -788,7 +806,7 @@ static size_t my_add_places(struct my_place *pl, size_t n, size_t max, const cha
                 if (dup || (a->ai_family != AF_INET && a->ai_family != AF_INET6) || n >= max ||
                     a->ai_addrlen > sizeof pl[n].addr || ++k > MY_MAX_ADDRS_PER_NAME)
                         continue;
-                pl[n] = (struct my_place) { .addr_len = a->ai_addrlen };
+                pl[n] = (struct my_place){ .addr_len = a->ai_addrlen };
                 snprintf(pl[n].name, sizeof pl[n].name, "%s", name);
                 memcpy(&pl[n].addr, a->ai_addr, a->ai_addrlen);
                 n++;
@@ -802,7 +820,7 @@ static enum my_probe_state my_probe_start(struct my_place *q, struct my_probe *p
 {
         int fd = socket(q->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-        *p = (struct my_probe) { .fd = -1, .place = q };
+        *p = (struct my_probe){ .fd = -1, .place = q };
         if (fd < 0) {
                 snprintf(q->why, sizeof q->why, "socket: %s", strerror(errno));
                 return MY_PROBE_REFUSED;
@@ -934,7 +952,8 @@ static struct my_place *my_probe_all(struct my_place *pl, size_t n, uint64_t tim
                                 my_probe_close(probes, np, q, -1);
                                 continue;
                         }
-                        if (q->attempts == 0 || (again && now >= q->first + q->attempts * (uint64_t) MY_GUARD_RETRY_MS)) {
+                        if (q->attempts == 0 ||
+                            (again && now >= q->first + q->attempts * (uint64_t) MY_GUARD_RETRY_MS)) {
                                 q->state = my_probe_start(q, &probes[np]);
                                 if (q->attempts++ == 0)
                                         q->first = xhafw_now_ms();
@@ -957,7 +976,7 @@ static struct my_place *my_probe_all(struct my_place *pl, size_t n, uint64_t tim
                 for (size_t j = 0; j < np; j++) {
                         if (probes[j].fd < 0)
                                 continue;
-                        fds[m] = (struct pollfd) { .fd = probes[j].fd, .events = POLLOUT };
+                        fds[m] = (struct pollfd){ .fd = probes[j].fd, .events = POLLOUT };
                         which[m++] = j;
                 }
                 now = xhafw_now_ms();
@@ -1125,8 +1144,9 @@ static int my_guard(struct xhafw_step *step, const struct my_cfg *c, const char 
                 xhafw_log(step, LOG_INFO, "asked %zu place%s at once in %llu ms; %s port %u answered: %s", n,
                           n == 1 ? "" : "s", (unsigned long long) took, t, c->port, how);
                 if (xhafw_force(step)) {
-                        xhafw_log(step, LOG_WARNING, "a server answers at %s port %u and %s; going on because of --force",
-                                  t, c->port, pidinfo);
+                        xhafw_log(step, LOG_WARNING,
+                                  "a server answers at %s port %u and %s; going on because of --force", t, c->port,
+                                  pidinfo);
                         goto out;
                 }
                 xhafw_log(step, LOG_ERR,
@@ -1239,7 +1259,8 @@ static int my_edit(struct xhafw_step *step, const struct my_cfg *c, const char *
         r = my_conf_edit(c, conf_text, &new_text, &added, &bind, &pid);
         if (r < 0) {
                 xhafw_log(step, LOG_ERR, "cannot edit %s: %s", c->option_file,
-                          r == -EINVAL ? "an address, the pid file or option_group cannot go into it as it is" : strerror(-r));
+                          r == -EINVAL ? "an address, the pid file or option_group cannot go into it as it is" :
+                                         strerror(-r));
                 return r;
         }
         if (r > 0) {
@@ -1300,8 +1321,8 @@ static int my_wait_ready(struct xhafw_step *step, const struct my_cfg *c, const 
                 }
                 if (!my_not_up(e)) {
                         /* It answers and says no (a wrong password, an account not allowed): waiting does not fix that. */
-                        xhafw_log(step, LOG_ERR, "the server at %s refuses the readiness query as %s: %s", c->check_host,
-                                  c->user, err);
+                        xhafw_log(step, LOG_ERR, "the server at %s refuses the readiness query as %s: %s",
+                                  c->check_host, c->user, err);
                         return -EACCES;
                 }
                 now = xhafw_now_ms();
@@ -1315,12 +1336,14 @@ static int my_wait_ready(struct xhafw_step *step, const struct my_cfg *c, const 
                         if (pid > 0)
                                 seen = pid;
                         else if (seen && !my_is_local_server(seen, c->data_dir)) {
-                                xhafw_log(step, LOG_ERR, "the server (pid %ld) exited while starting; see its error log", seen);
+                                xhafw_log(step, LOG_ERR,
+                                          "the server (pid %ld) exited while starting; see its error log", seen);
                                 return -ESRCH;
                         }
                 }
                 if (now >= deadline) {
-                        xhafw_log(step, LOG_ERR, "no query succeeded at check_host %s within ready_timeout (%llu ms): %s%s",
+                        xhafw_log(step, LOG_ERR,
+                                  "no query succeeded at check_host %s within ready_timeout (%llu ms): %s%s",
                                   c->check_host, (unsigned long long) c->ready_timeout_ms, err,
                                   seen ? "" : "; no server of this node wrote its pid file (see its error log)");
                         return -ETIMEDOUT;
@@ -1361,15 +1384,18 @@ static int my_stop(struct xhafw_step *step, const struct my_cfg *c, long pid)
 
                 if (!other && !answering) {
                         if (rc != 0)
-                                xhafw_log(step, LOG_WARNING, "service stop %s exited %d, but the server is down", c->service, rc);
-                        xhafw_log(step, LOG_INFO, "stopped after %llu ms: no server of this node runs for %s, nothing answers at %s",
+                                xhafw_log(step, LOG_WARNING, "service stop %s exited %d, but the server is down",
+                                          c->service, rc);
+                        xhafw_log(step, LOG_INFO,
+                                  "stopped after %llu ms: no server of this node runs for %s, nothing answers at %s",
                                   (unsigned long long) (xhafw_now_ms() - start), c->data_dir, c->check_host);
                         return 0;
                 }
                 now = xhafw_now_ms();
                 if (now - start >= c->ready_timeout_ms || (rc != 0 && now - start >= 2000)) {
                         if (other)
-                                xhafw_log(step, LOG_ERR, "the server is still running after service stop %s (exit %d): pid %ld",
+                                xhafw_log(step, LOG_ERR,
+                                          "the server is still running after service stop %s (exit %d): pid %ld",
                                           c->service, rc, other);
                         else
                                 xhafw_log(step, LOG_ERR, "a server still answers at %s after service stop %s (exit %d)",
@@ -1391,13 +1417,15 @@ static int my_need_data_dir(struct xhafw_step *step, const struct my_cfg *c)
                 return -ENOMEM;
         if (stat(c->data_dir, &st) < 0) {
                 r = -errno;
-                xhafw_log(step, LOG_ERR, "data directory %s: %s (is the shared storage mounted?)", c->data_dir, strerror(errno));
+                xhafw_log(step, LOG_ERR, "data directory %s: %s (is the shared storage mounted?)", c->data_dir,
+                          strerror(errno));
         } else if (!S_ISDIR(st.st_mode)) {
                 r = -ENOTDIR;
                 xhafw_log(step, LOG_ERR, "data directory %s is not a directory", c->data_dir);
         } else if (stat(sys, &st) < 0 || !S_ISDIR(st.st_mode)) {
                 r = -ENOENT;
-                xhafw_log(step, LOG_ERR, "%s is not a MariaDB data directory: it has no mysql/ (system tables)", c->data_dir);
+                xhafw_log(step, LOG_ERR, "%s is not a MariaDB data directory: it has no mysql/ (system tables)",
+                          c->data_dir);
         }
         free(sys);
         return r;
@@ -1407,9 +1435,10 @@ static int my_need_data_dir(struct xhafw_step *step, const struct my_cfg *c)
 
 #define MY_SET_VARS "SET @xhafw_user = ?, @xhafw_host = ?, @xhafw_db = ?"
 #define MY_HAS_USER "SELECT COUNT(*) FROM mysql.user WHERE User = ? AND Host = ?"
-#define MY_HAS_GRANT "SELECT COUNT(*) FROM mysql.db WHERE User = ? AND Host = ? AND Db = ? AND Select_priv = 'Y' " \
-                     "AND Insert_priv = 'Y' AND Update_priv = 'Y' AND Delete_priv = 'Y' AND Create_priv = 'Y' " \
-                     "AND Drop_priv = 'Y' AND Alter_priv = 'Y' AND Index_priv = 'Y'"
+#define MY_HAS_GRANT \
+        "SELECT COUNT(*) FROM mysql.db WHERE User = ? AND Host = ? AND Db = ? AND Select_priv = 'Y' " \
+        "AND Insert_priv = 'Y' AND Update_priv = 'Y' AND Delete_priv = 'Y' AND Create_priv = 'Y' " \
+        "AND Drop_priv = 'Y' AND Alter_priv = 'Y' AND Index_priv = 'Y'"
 /* Account names cannot be placeholders: the server quotes the bound values itself (QUOTE, backticks). */
 #define MY_DB_IDENT "CONCAT('`', REPLACE(@xhafw_db, '`', '``'), '`')"
 #define MY_ACCOUNT "QUOTE(@xhafw_user), '@', QUOTE(@xhafw_host)"
@@ -1420,8 +1449,8 @@ static int my_need_data_dir(struct xhafw_step *step, const struct my_cfg *c)
 #define MY_CLEAR_VARS "SET @xhafw_user = NULL, @xhafw_host = NULL, @xhafw_db = NULL, @xhafw_pw = NULL"
 
 /* Whether grant_user@host exists and has ALL on grant_database. */
-static int my_grant_state(MYSQL *m, const struct my_cfg *c, const char *host, bool *ret_user, bool *ret_grant, char *err,
-                          size_t err_size)
+static int my_grant_state(MYSQL *m, const struct my_cfg *c, const char *host, bool *ret_user, bool *ret_grant,
+                          char *err, size_t err_size)
 {
         const char *p[] = { c->grant_user, host, c->grant_db };
         long long n = 0;
@@ -1499,11 +1528,14 @@ static int my_grants_apply(struct xhafw_step *step, const struct my_cfg *c, cons
                 if (!user) {
                         const char *pw[1];
 
-                        if (!grant_pw && (r = my_read_password(step, "grant_password_file", c->grant_password_file, &grant_pw)) < 0)
+                        if (!grant_pw &&
+                            (r = my_read_password(step, "grant_password_file", c->grant_password_file, &grant_pw)) < 0)
                                 break;
                         if (!grant_pw) {
-                                xhafw_log(step, LOG_ERR, "account '%s'@'%s' does not exist and no grant_password_file is set "
-                                          "to create it with", c->grant_user, host);
+                                xhafw_log(step, LOG_ERR,
+                                          "account '%s'@'%s' does not exist and no grant_password_file is set "
+                                          "to create it with",
+                                          c->grant_user, host);
                                 r = -EINVAL;
                                 break;
                         }
@@ -1520,8 +1552,8 @@ static int my_grants_apply(struct xhafw_step *step, const struct my_cfg *c, cons
                 if (grants.len)
                         mycnf_buf_str(&grants, ",");
                 mycnf_buf_str(&grants, host);
-                xhafw_log(step, LOG_NOTICE, "%sgranted ALL PRIVILEGES ON `%s`.* TO '%s'@'%s'", user ? "" : "created and ",
-                          c->grant_db, c->grant_user, host);
+                xhafw_log(step, LOG_NOTICE, "%sgranted ALL PRIVILEGES ON `%s`.* TO '%s'@'%s'",
+                          user ? "" : "created and ", c->grant_db, c->grant_user, host);
         }
         if (r == -EIO)
                 xhafw_log(step, LOG_ERR, "cannot add the grants for '%s' on `%s`: %s", c->grant_user, c->grant_db, err);
@@ -1550,13 +1582,15 @@ static int my_grants_revert(struct xhafw_step *step, const struct my_cfg *c, con
         if (!c->grant_revert || ((!users || !*users) && (!grants || !*grants)))
                 return 0;
         if (xhafw_dry_run(step)) {
-                xhafw_log(step, LOG_NOTICE, "would drop the accounts '%s'@{%s} and revoke the grants to {%s} that this step added",
+                xhafw_log(step, LOG_NOTICE,
+                          "would drop the accounts '%s'@{%s} and revoke the grants to {%s} that this step added",
                           c->grant_user, users ? users : "", grants ? grants : "");
                 return 0;
         }
         m = my_connect(c, password, MY_QUERY_TIMEOUT_S, err, sizeof err, &e);
         if (!m) {
-                xhafw_log(step, LOG_ERR, "cannot connect at %s to remove the grants this step added: %s", c->check_host, err);
+                xhafw_log(step, LOG_ERR, "cannot connect at %s to remove the grants this step added: %s", c->check_host,
+                          err);
                 return -EIO;
         }
         for (int pass = 0; pass < 2 && r == 0; pass++) {
@@ -1585,8 +1619,9 @@ static int my_grants_revert(struct xhafw_step *step, const struct my_cfg *c, con
                         if ((r = my_stmt(m, MY_SET_VARS, params, 3, NULL, err, sizeof err)) < 0 ||
                             (r = my_exec(m, pass == 0 ? MY_DROP_USER : MY_REVOKE, err, sizeof err)) < 0)
                                 break;
-                        xhafw_log(step, LOG_NOTICE, pass == 0 ? "dropped the account '%s'@'%s' this step created"
-                                                              : "revoked the grant to '%s'@'%s' this step added",
+                        xhafw_log(step, LOG_NOTICE,
+                                  pass == 0 ? "dropped the account '%s'@'%s' this step created" :
+                                              "revoked the grant to '%s'@'%s' this step added",
                                   c->grant_user, host);
                 }
         }
@@ -1621,7 +1656,8 @@ static bool my_needs_restart(struct xhafw_step *step, const struct my_cfg *c, co
         }
         for (size_t i = 0; i < c->n_bind; i++)
                 if (!mycnf_bind_covers(bind_null ? NULL : vals[1], c->bind[i])) {
-                        xhafw_log(step, LOG_NOTICE, "the running server's bind-address '%s' lacks %s", vals[1], c->bind[i]);
+                        xhafw_log(step, LOG_NOTICE, "the running server's bind-address '%s' lacks %s", vals[1],
+                                  c->bind[i]);
                         return true;
                 }
         return false;
@@ -1736,8 +1772,10 @@ static int my_check(struct xhafw_step *step)
         other = pid ? 0 : my_any_local_server(c.data_dir);
         if (pid == 0 && other == 0) {
                 if (my_answering(&c))
-                        xhafw_log(step, LOG_INFO, "a server answers at %s, but no server of this node runs for %s: "
-                                  "it is not this node's", c.check_host, c.data_dir);
+                        xhafw_log(step, LOG_INFO,
+                                  "a server answers at %s, but no server of this node runs for %s: "
+                                  "it is not this node's",
+                                  c.check_host, c.data_dir);
                 state = XHAFW_INACTIVE;
                 goto out;
         }
@@ -1748,8 +1786,8 @@ static int my_check(struct xhafw_step *step)
         }
         r = my_ask_server(&c, password, vals, &bind_null, err, sizeof err, &e);
         if (r < 0) {
-                xhafw_log(step, LOG_NOTICE, "server pid %ld runs for %s, but the query at %s failed: %s", pid ? pid : other,
-                          c.data_dir, c.check_host, err);
+                xhafw_log(step, LOG_NOTICE, "server pid %ld runs for %s, but the query at %s failed: %s",
+                          pid ? pid : other, c.data_dir, c.check_host, err);
                 goto out;
         }
         if (pid == 0) {
@@ -1759,14 +1797,16 @@ static int my_check(struct xhafw_step *step)
 
                 if (my_read_file(vals[0], &text) < 0 || mycnf_pidfile_parse(text, &named) < 0 ||
                     !my_is_local_server(named, c.data_dir)) {
-                        xhafw_log(step, LOG_NOTICE, "server pid %ld of this node runs for %s, but no pid file names it, "
-                                  "not even its own (%s)", other, c.data_dir, vals[0]);
+                        xhafw_log(step, LOG_NOTICE,
+                                  "server pid %ld of this node runs for %s, but no pid file names it, "
+                                  "not even its own (%s)",
+                                  other, c.data_dir, vals[0]);
                         free(text);
                         goto out;
                 }
                 free(text);
-                xhafw_log(step, LOG_INFO, "server pid %ld of this node runs for %s with the pid file %s%s%s",
-                          named, c.data_dir, vals[0], c.pid_file ? ", not " : "", c.pid_file ? c.pid_file : "");
+                xhafw_log(step, LOG_INFO, "server pid %ld of this node runs for %s with the pid file %s%s%s", named,
+                          c.data_dir, vals[0], c.pid_file ? ", not " : "", c.pid_file ? c.pid_file : "");
         }
         for (size_t i = 0; i < c.n_bind; i++)
                 if (!mycnf_bind_covers(bind_null ? NULL : vals[1], c.bind[i])) {
@@ -1784,7 +1824,8 @@ static int my_check(struct xhafw_step *step)
                 }
                 mysql_close(m);
                 if (missing.len) {
-                        xhafw_log(step, LOG_NOTICE, "'%s' lacks ALL on `%s` from %s", c.grant_user, c.grant_db, missing.data);
+                        xhafw_log(step, LOG_NOTICE, "'%s' lacks ALL on `%s` from %s", c.grant_user, c.grant_db,
+                                  missing.data);
                         goto out;
                 }
         }
@@ -1815,17 +1856,22 @@ static int my_describe(struct xhafw_step *step, FILE *out)
         if (r < 0)
                 return r;
         fprintf(out, "MariaDB server of %s, service %s, port %u, socket %s\n", c.data_dir, c.service, c.port, c.socket);
-        fprintf(out, "bind-address in %s (server groups; new settings go to [%s]) must cover: ", c.option_file, c.group);
+        fprintf(out, "bind-address in %s (server groups; new settings go to [%s]) must cover: ", c.option_file,
+                c.group);
         my_print_list(out, c.bind, c.n_bind);
         if (c.pid_file)
-                fprintf(out, "\npid-file must be %s (on the shared storage, where the other node sees it)\n", c.pid_file);
+                fprintf(out, "\npid-file must be %s (on the shared storage, where the other node sees it)\n",
+                        c.pid_file);
         else
-                fprintf(out, "\npid-file: left as the file has it; the server's *.pid files in %s are read\n", c.data_dir);
+                fprintf(out, "\npid-file: left as the file has it; the server's *.pid files in %s are read\n",
+                        c.data_dir);
         fprintf(out, "ready when SELECT 1 succeeds at %s as %s, polled every %llu ms, within %llu ms; password %s%s\n",
                 c.check_host, c.user, (unsigned long long) my_poll_ms(), (unsigned long long) c.ready_timeout_ms,
                 c.password_file ? "from " : "none", c.password_file ? c.password_file : "");
-        fprintf(out, "before starting: refuses (exit 6) when no server of this node runs for %s while a server answers at "
-                "the socket, check_host, bind_addresses, the option file's bind-address or guard_addresses (", c.data_dir);
+        fprintf(out,
+                "before starting: refuses (exit 6) when no server of this node runs for %s while a server answers at "
+                "the socket, check_host, bind_addresses, the option file's bind-address or guard_addresses (",
+                c.data_dir);
         my_print_list(out, c.guard, c.n_guard);
         fprintf(out, "), all asked at once, each for up to %llu ms\n", (unsigned long long) c.guard_timeout_ms);
         if (c.n_grant) {
@@ -1835,8 +1881,10 @@ static int my_describe(struct xhafw_step *step, FILE *out)
                         c.grant_password_file ? c.grant_password_file : "(none: they must exist)",
                         c.grant_revert ? "revert removes those this step added" : "revert leaves them");
         }
-        fprintf(out, "revert: service stop %s, then waits until the server is gone and nothing answers; the option file "
-                "stays as edited\n", c.service);
+        fprintf(out,
+                "revert: service stop %s, then waits until the server is gone and nothing answers; the option file "
+                "stays as edited\n",
+                c.service);
         if ((r = my_read_file(c.option_file, &text)) == 0 &&
             (r = my_conf_edit(&c, text, &new_text, &added, &bind, &pid)) >= 0) {
                 value = mycnf_value(text, "bind_address", c.group);
@@ -1888,8 +1936,10 @@ static int my_validate(struct xhafw_step *step)
                         r = -EINVAL;
                 }
         if (c.pid_file && (!mycnf_item_ok(c.pid_file, true) || strchr(c.pid_file, ',') || c.pid_file[0] != '/')) {
-                xhafw_log(step, LOG_ERR, "pid_file \"%s\" cannot go into the option file as it is (no blanks, quotes, '#' "
-                          "or backslashes)", c.pid_file);
+                xhafw_log(step, LOG_ERR,
+                          "pid_file \"%s\" cannot go into the option file as it is (no blanks, quotes, '#' "
+                          "or backslashes)",
+                          c.pid_file);
                 r = -EINVAL;
         }
         if (!mycnf_item_ok(c.group, false) || strchr(c.group, ']') || strchr(c.group, '[')) {
@@ -1913,11 +1963,13 @@ static int my_validate(struct xhafw_step *step)
                 r = -EINVAL;
         }
         if (c.n_grant && (!my_name_ok(c.grant_user, 80) || strchr(c.grant_user, '$'))) {
-                xhafw_log(step, LOG_ERR, "grant_user \"%s\" is not an account name (letters, digits, '_', '-', '.')", c.grant_user);
+                xhafw_log(step, LOG_ERR, "grant_user \"%s\" is not an account name (letters, digits, '_', '-', '.')",
+                          c.grant_user);
                 r = -EINVAL;
         }
         if (c.n_grant && (!my_name_ok(c.grant_db, 64) || strchr(c.grant_db, '-') || strchr(c.grant_db, '.'))) {
-                xhafw_log(step, LOG_ERR, "grant_database \"%s\" is not a database name (letters, digits, '_', '$')", c.grant_db);
+                xhafw_log(step, LOG_ERR, "grant_database \"%s\" is not a database name (letters, digits, '_', '$')",
+                          c.grant_db);
                 r = -EINVAL;
         }
         for (size_t i = 0; i < c.n_grant; i++)
@@ -1929,7 +1981,9 @@ static int my_validate(struct xhafw_step *step)
         return r;
 }
 
-XHAFW_PLUGIN_DEFINE(.name = "mariadb", .version = "1.0",
-                    .summary = "MariaDB/MySQL on shared storage: bind addresses, pid file, start, ready by query, split-brain guard, grants",
-                    .options = my_options, .describe = my_describe, .check = my_check, .apply = my_apply,
-                    .revert = my_revert, .validate = my_validate);
+XHAFW_PLUGIN_DEFINE(
+                .name = "mariadb", .version = "1.0",
+                .summary =
+                        "MariaDB/MySQL on shared storage: bind addresses, pid file, start, ready by query, split-brain guard, grants",
+                .options = my_options, .describe = my_describe, .check = my_check, .apply = my_apply,
+                .revert = my_revert, .validate = my_validate);

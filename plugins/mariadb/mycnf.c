@@ -67,7 +67,7 @@ static char *mycnf_buf_steal(struct mycnf_buf *b)
         p = b->failed ? NULL : b->data;
         if (!p)
                 free(b->data);
-        *b = (struct mycnf_buf) { 0 };
+        *b = (struct mycnf_buf){ 0 };
         return p;
 }
 
@@ -88,15 +88,19 @@ static void mycnf_trim(const char **s, size_t *n)
                 (*n)--;
 }
 
-enum mycnf_kind { MYCNF_NONE, MYCNF_GROUP, MYCNF_OPTION };
+enum mycnf_kind {
+        MYCNF_NONE,
+        MYCNF_GROUP,
+        MYCNF_OPTION
+};
 
 /* One line as the server reads it; offsets are relative to the line. */
 struct mycnf_line {
         enum mycnf_kind kind;
-        size_t name_start, name_len;    /* the group's name, or the option's */
+        size_t name_start, name_len; /* the group's name, or the option's */
         bool has_value;
-        size_t value_start, value_end;  /* the value inside its quotes, if any */
-        char quote;                     /* '"', '\'' or 0 */
+        size_t value_start, value_end; /* the value inside its quotes, if any */
+        char quote;                    /* '"', '\'' or 0 */
 };
 
 static void mycnf_parse_line(const char *line, size_t len, struct mycnf_line *ret)
@@ -105,7 +109,7 @@ static void mycnf_parse_line(const char *line, size_t len, struct mycnf_line *re
         char quote = 0;
         bool escape = false;
 
-        *ret = (struct mycnf_line) { .kind = MYCNF_NONE };
+        *ret = (struct mycnf_line){ .kind = MYCNF_NONE };
         while (i < len && mycnf_space(line[i]))
                 i++;
         if (i >= len || line[i] == '#' || line[i] == ';' || line[i] == '!')
@@ -218,7 +222,7 @@ static void mycnf_find(const char *text, const char *name, const char *group, st
         size_t off = 0, len = strlen(text);
         bool in_server = false;
 
-        *ret = (struct mycnf_setting) { 0 };
+        *ret = (struct mycnf_setting){ 0 };
         while (off < len) {
                 const char *eol = memchr(text + off, '\n', len - off);
                 size_t n = eol ? (size_t) (eol - (text + off)) : len - off;
@@ -388,8 +392,8 @@ static char *mycnf_insert(const char *text, const struct mycnf_setting *s, const
  * when nothing is missing), *ret_added the addresses added, comma-separated ("" for none).
  * Returns how many were added, or -EINVAL (an address that cannot go into the value) / -ENOMEM.
  */
-static int mycnf_bind_add(const char *text, const char *group, const char *const *want, size_t n_want,
-                          char **ret_text, char **ret_added)
+static int mycnf_bind_add(const char *text, const char *group, const char *const *want, size_t n_want, char **ret_text,
+                          char **ret_added)
 {
         struct mycnf_buf missing = { 0 }, added = { 0 };
         struct mycnf_setting s;

@@ -16,8 +16,9 @@
 #define MAX_LINES 8
 /* A pid no process has (pid_max is at most 2^22): a pid file left by the other node. */
 #define DEAD_PID "2147483000"
-#define PLACES_HEADER "# Written by xhafw's mariadb step on the node that activated last: where its server\n" \
-                      "# answers. The other node's split-brain guard asks there before starting a server.\n"
+#define PLACES_HEADER \
+        "# Written by xhafw's mariadb step on the node that activated last: where its server\n" \
+        "# answers. The other node's split-brain guard asks there before starting a server.\n"
 
 static const struct mock_command services[] = {
         { "systemctl start mariadb", 0, NULL, false },
@@ -43,8 +44,9 @@ static void reserve_port(char *port, size_t size, int *ret_fd)
 static struct xhafw_step *new_step(const struct mock_option *extra)
 {
         struct mock_option opts[32] = {
-                { "data_dir", "@TMP@/data" }, { "option_file", "@TMP@/my.cnf" }, { "socket", "@TMP@/mysqld.sock" },
-                { "bind_addresses", "127.0.0.1, 192.0.2.7" }, { "guard_timeout", "100ms" },
+                { "data_dir", "@TMP@/data" },      { "option_file", "@TMP@/my.cnf" },
+                { "socket", "@TMP@/mysqld.sock" }, { "bind_addresses", "127.0.0.1, 192.0.2.7" },
+                { "guard_timeout", "100ms" },
         };
         size_t n = 5;
         struct xhafw_step *step;
@@ -116,8 +118,7 @@ struct places_case {
 static const struct places_case places_cases[] = {
         { "127.0.0.1, 192.0.2.7", "address 192.0.2.7\n" },
         /* loopback and wildcards are no place of this node for the other one; each once */
-        { "localhost, ::1, 127.0.0.5, 192.0.2.7, 192.0.2.7, 2001:db8::7",
-          "address 192.0.2.7\naddress 2001:db8::7\n" },
+        { "localhost, ::1, 127.0.0.5, 192.0.2.7, 192.0.2.7, 2001:db8::7", "address 192.0.2.7\naddress 2001:db8::7\n" },
         { "LOCALHOST, xcatmn1", "address xcatmn1\n" },
         /* what cannot be a word of the file is left out */
         { "192.0.2.7, a#b, c\"d", "address 192.0.2.7\n" },
@@ -184,8 +185,9 @@ START_TEST(places_record)
         ck_assert_int_eq(my_cfg_load(step, &cfg), 0);
         mock_set_dry_run(step, true);
         ck_assert_int_eq(my_places_record(step, &cfg), 0);
-        ck_assert_ptr_nonnull(mock_log_find(step, LOG_NOTICE, "would record in @TMP@/data/xhafw-mariadb.places where "
-                                                              "this node's server answers"));
+        ck_assert_ptr_nonnull(mock_log_find(step, LOG_NOTICE,
+                                            "would record in @TMP@/data/xhafw-mariadb.places where "
+                                            "this node's server answers"));
         ck_assert_uint_eq(mock_files(step, &files), 0);
 
         mock_set_dry_run(step, false);
@@ -204,9 +206,10 @@ START_TEST(places_record)
         ck_assert_int_eq(my_cfg_load(step, &cfg), 0);
         mock_file_fail(step, "data/xhafw-mariadb.places", -EROFS);
         ck_assert_int_eq(my_places_record(step, &cfg), 0);
-        ck_assert_ptr_nonnull(mock_log_find(step, LOG_WARNING, "cannot record in @TMP@/data/xhafw-mariadb.places where "
-                                                               "this node's server answers: Read-only file system, "
-                                                               "ignoring"));
+        ck_assert_ptr_nonnull(mock_log_find(step, LOG_WARNING,
+                                            "cannot record in @TMP@/data/xhafw-mariadb.places where "
+                                            "this node's server answers: Read-only file system, "
+                                            "ignoring"));
         my_cfg_free(&cfg);
         mock_step_free(step);
 }
@@ -216,8 +219,8 @@ END_TEST
 
 struct guard_case {
         const char *check_host, *bind, *conf, *guard, *record, *pid_file;
-        const char *pidfile_name, *pidfile_text;        /* a pid file to write (in the temporary directory) */
-        const char *listening;  /* a socket that answers, or NULL */
+        const char *pidfile_name, *pidfile_text; /* a pid file to write (in the temporary directory) */
+        const char *listening;                   /* a socket that answers, or NULL */
         bool force;
         int want;
         int priority;
@@ -230,8 +233,9 @@ static const struct guard_case guard_cases[] = {
         /* in order: the socket, check_host (unless localhost: that is the socket), bind_addresses, the
          * option file's bind-address, guard_addresses, the other node's record */
         { NULL, "127.0.0.2", CONF("127.0.0.3"), "127.0.0.4", "address 127.0.0.5\n", NULL, NULL, NULL, NULL, false, 0,
-          LOG_INFO, "there is no pid file in @TMP@/data and nothing answers at @TMP@/mysqld.sock, 127.0.0.2, "
-                    "127.0.0.3, 127.0.0.4, 127.0.0.5 port @PORT@ " },
+          LOG_INFO,
+          "there is no pid file in @TMP@/data and nothing answers at @TMP@/mysqld.sock, 127.0.0.2, "
+          "127.0.0.3, 127.0.0.4, 127.0.0.5 port @PORT@ " },
         { "127.0.0.9", "127.0.0.2", CONF("127.0.0.3"), NULL, NULL, NULL, NULL, NULL, NULL, false, 0, LOG_INFO,
           "nothing answers at @TMP@/mysqld.sock, 127.0.0.9, 127.0.0.2, 127.0.0.3 port @PORT@ " },
         /* each place once; wildcards are no place */
@@ -240,11 +244,12 @@ static const struct guard_case guard_cases[] = {
           LOG_INFO, "nothing answers at @TMP@/mysqld.sock, 127.0.0.2, 127.0.0.3, 127.0.0.6 port @PORT@ " },
         /* a pid file of the other node's: stale when nothing answers */
         { NULL, "127.0.0.2", CONF("127.0.0.2"), NULL, NULL, NULL, "data/mn1.pid", DEAD_PID "\n", NULL, false, 0,
-          LOG_NOTICE, "the pid file is stale: pid " DEAD_PID " in @TMP@/data/mn1.pid is no server of this node and "
-                      "nothing answers at @TMP@/mysqld.sock, 127.0.0.2 port @PORT@ " },
-        { NULL, "127.0.0.2", CONF("127.0.0.2"), NULL, NULL, NULL, "data/mn1.pid", "garbage\n", NULL, false, 0,
-          LOG_INFO, "@TMP@/data/mn1.pid holding no pid (Invalid argument) is no server of this node and nothing "
-                    "answers" },
+          LOG_NOTICE,
+          "the pid file is stale: pid " DEAD_PID " in @TMP@/data/mn1.pid is no server of this node and "
+          "nothing answers at @TMP@/mysqld.sock, 127.0.0.2 port @PORT@ " },
+        { NULL, "127.0.0.2", CONF("127.0.0.2"), NULL, NULL, NULL, "data/mn1.pid", "garbage\n", NULL, false, 0, LOG_INFO,
+          "@TMP@/data/mn1.pid holding no pid (Invalid argument) is no server of this node and nothing "
+          "answers" },
         /* pid_file set: only that one is read */
         { NULL, "127.0.0.2", CONF("127.0.0.2"), NULL, NULL, "@TMP@/run.pid", "data/mn1.pid", DEAD_PID "\n", NULL, false,
           0, LOG_INFO, "there is no @TMP@/run.pid and nothing answers" },
@@ -264,8 +269,11 @@ START_TEST(guard_table)
         char port[16];
         int reserved, fd = -1, r;
         const struct mock_option extra[] = {
-                { "check_host", c->check_host }, { "bind_addresses", c->bind }, { "guard_addresses", c->guard },
-                { "pid_file", c->pid_file }, { "port", (reserve_port(port, sizeof port, &reserved), port) },
+                { "check_host", c->check_host },
+                { "bind_addresses", c->bind },
+                { "guard_addresses", c->guard },
+                { "pid_file", c->pid_file },
+                { "port", (reserve_port(port, sizeof port, &reserved), port) },
                 { NULL, NULL },
         };
         struct xhafw_step *step = new_step(extra);
@@ -286,8 +294,8 @@ START_TEST(guard_table)
         ck_assert_int_eq(pid, 0);
         ck_assert_msg(mock_log_find(step, c->priority, expand_port(step, c->log, port)), "case %d: no '%s' in\n%s", _i,
                       expand_port(step, c->log, port), mock_log_text(step));
-        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *) { NULL }), 0);
-        ck_assert_uint_eq(mock_files(step, &(const struct mock_file *) { NULL }), 0);
+        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *){ NULL }), 0);
+        ck_assert_uint_eq(mock_files(step, &(const struct mock_file *){ NULL }), 0);
         my_cfg_free(&cfg);
         if (fd >= 0)
                 close(fd);
@@ -301,22 +309,34 @@ END_TEST
 struct edit_case {
         const char *conf, *bind, *pid_file;
         bool dry_run;
-        const char *want;       /* the file after (NULL: unchanged) */
-        const char *state;      /* bind_added after (NULL: none) */
+        const char *want;  /* the file after (NULL: unchanged) */
+        const char *state; /* bind_added after (NULL: none) */
         const char *notices[MAX_LINES];
 };
 
 static const struct edit_case edit_cases[] = {
-        { "[mysqld]\nbind-address = 127.0.0.1\n", "127.0.0.1, 192.0.2.7", NULL, false,
-          "[mysqld]\nbind-address = 127.0.0.1,192.0.2.7\n", "192.0.2.9,192.0.2.7",
+        { "[mysqld]\nbind-address = 127.0.0.1\n",
+          "127.0.0.1, 192.0.2.7",
+          NULL,
+          false,
+          "[mysqld]\nbind-address = 127.0.0.1,192.0.2.7\n",
+          "192.0.2.9,192.0.2.7",
           { "added 192.0.2.7 to bind-address in @TMP@/my.cnf" } },
         /* covered already: nothing written, nothing remembered beyond the earlier run */
-        { "[mysqld]\nbind-address = 127.0.0.1,192.0.2.7 # both\n", "192.0.2.7", NULL, false, NULL, "192.0.2.9",
+        { "[mysqld]\nbind-address = 127.0.0.1,192.0.2.7 # both\n",
+          "192.0.2.7",
+          NULL,
+          false,
+          NULL,
+          "192.0.2.9",
           { NULL } },
         /* no bind-address: the server listens everywhere, which covers it */
         { "[mysqld]\nport = 3306\n", "192.0.2.7", NULL, false, NULL, "192.0.2.9", { NULL } },
         /* the pid file set too */
-        { "[mysqld]\nbind-address = 127.0.0.1\n", "127.0.0.1, 192.0.2.7", "/srv/shared/mysqld.pid", false,
+        { "[mysqld]\nbind-address = 127.0.0.1\n",
+          "127.0.0.1, 192.0.2.7",
+          "/srv/shared/mysqld.pid",
+          false,
           "[mysqld]\npid-file = /srv/shared/mysqld.pid\t# added by xhafw\nbind-address = 127.0.0.1,192.0.2.7\n",
           "192.0.2.9,192.0.2.7",
           { "added 192.0.2.7 to bind-address in @TMP@/my.cnf",
@@ -329,7 +349,9 @@ START_TEST(edit_table)
 {
         const struct edit_case *c = &edit_cases[_i];
         const struct mock_option extra[] = {
-                { "bind_addresses", c->bind }, { "pid_file", c->pid_file }, { NULL, NULL },
+                { "bind_addresses", c->bind },
+                { "pid_file", c->pid_file },
+                { NULL, NULL },
         };
         struct xhafw_step *step = new_step(extra);
         struct my_cfg cfg;
@@ -360,8 +382,8 @@ enum {
         T_NO_DATA = 1 << 0,
         T_NO_SYSTEM_TABLES = 1 << 1,
         T_NO_OPTION_FILE = 1 << 2,
-        T_ANSWERS = 1 << 3,       /* something answers at the socket */
-        T_STALE = 1 << 4,         /* a pid file of the other node's */
+        T_ANSWERS = 1 << 3, /* something answers at the socket */
+        T_STALE = 1 << 4,   /* a pid file of the other node's */
 };
 
 struct apply_case {
@@ -377,14 +399,30 @@ struct apply_case {
 
 static const struct apply_case apply_cases[] = {
         { 0, NULL, 0, { "--- @TMP@/my.cnf", "would run: systemctl start mariadb" }, { WAIT }, NULL },
-        { T_STALE, "192.0.2.7, 192.0.2.8", 0, { "--- @TMP@/my.cnf", "would run: systemctl start mariadb" },
+        { T_STALE,
+          "192.0.2.7, 192.0.2.8",
+          0,
+          { "--- @TMP@/my.cnf", "would run: systemctl start mariadb" },
           { "the pid file is stale: pid " DEAD_PID " in @TMP@/data/mn1.pid", WAIT,
-            "would then make sure 'xcatadmin'@{each of grant_hosts} has ALL on `xcatdb`" }, NULL },
-        { T_ANSWERS, NULL, XHAFW_REFUSED, { NULL }, { NULL },
+            "would then make sure 'xcatadmin'@{each of grant_hosts} has ALL on `xcatdb`" },
+          NULL },
+        { T_ANSWERS,
+          NULL,
+          XHAFW_REFUSED,
+          { NULL },
+          { NULL },
           "refusing to start: a server answers at @TMP@/mysqld.sock port @PORT@" },
-        { T_NO_DATA, NULL, -ENOENT, { NULL }, { NULL },
+        { T_NO_DATA,
+          NULL,
+          -ENOENT,
+          { NULL },
+          { NULL },
           "data directory @TMP@/data: No such file or directory (is the shared storage mounted?)" },
-        { T_NO_SYSTEM_TABLES, NULL, -ENOENT, { NULL }, { NULL },
+        { T_NO_SYSTEM_TABLES,
+          NULL,
+          -ENOENT,
+          { NULL },
+          { NULL },
           "@TMP@/data is not a MariaDB data directory: it has no mysql/ (system tables)" },
         { T_NO_OPTION_FILE, NULL, -ENOENT, { NULL }, { NULL }, "cannot read @TMP@/my.cnf" },
 };
@@ -395,8 +433,10 @@ START_TEST(apply_table)
         char port[16], *before, *after;
         int reserved, fd = -1, r;
         const struct mock_option extra[] = {
-                { "grant_hosts", c->grant_hosts }, { "bind_addresses", "127.0.0.1, 127.0.0.2" },
-                { "port", (reserve_port(port, sizeof port, &reserved), port) }, { NULL, NULL },
+                { "grant_hosts", c->grant_hosts },
+                { "bind_addresses", "127.0.0.1, 127.0.0.2" },
+                { "port", (reserve_port(port, sizeof port, &reserved), port) },
+                { NULL, NULL },
         };
         struct xhafw_step *step = new_step(extra);
 
@@ -456,7 +496,8 @@ START_TEST(revert_table)
 {
         const struct revert_case *c = &revert_cases[_i];
         const struct mock_command stop[] = {
-                { "systemctl stop mariadb", c->stop_status, "", false }, { .argv = NULL },
+                { "systemctl stop mariadb", c->stop_status, "", false },
+                { .argv = NULL },
         };
         struct xhafw_step *step = new_step(NULL);
         char *conf;
@@ -486,7 +527,7 @@ START_TEST(check_standby)
         mock_write_file(step, "data/mn1.pid", DEAD_PID "\n");
         ck_assert_int_eq(mock_check(step), XHAFW_INACTIVE);
         ck_assert_uint_eq(mock_log_count(step, LOG_ERR, NULL), 0);
-        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *) { NULL }), 0);
+        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *){ NULL }), 0);
         mock_step_free(step);
 }
 END_TEST
@@ -508,11 +549,14 @@ static const struct validate_case validate_cases[] = {
         { "option_group", "mysqld]", NULL, NULL, -EINVAL, "option_group \"mysqld]\" is not a group name" },
         { "option_group", "mariadb-10.6", NULL, NULL, 0, NULL },
         /* sun_path holds 107 bytes and a NUL */
-        { "socket", "/run/mysqld/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.sock", NULL, NULL, 0, NULL },
-        { "socket", "/run/mysqld/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
-                    "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.sock", NULL, NULL, -EINVAL,
-          "is longer than a Unix socket path may be" },
+        { "socket",
+          "/run/mysqld/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+          "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.sock",
+          NULL, NULL, 0, NULL },
+        { "socket",
+          "/run/mysqld/xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+          "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx.sock",
+          NULL, NULL, -EINVAL, "is longer than a Unix socket path may be" },
         { "ready_timeout", "0ms", NULL, NULL, -EINVAL, "ready_timeout must be longer than 0" },
         { "guard_timeout", "0s", NULL, NULL, -EINVAL, "guard_timeout must be longer than 0" },
         /* the grant names are checked only when there are grants */
@@ -538,7 +582,7 @@ START_TEST(validate_table)
                               mock_log_text(step));
         else
                 ck_assert_uint_eq(mock_log_count(step, -1, NULL), 0);
-        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *) { NULL }), 0);
+        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *){ NULL }), 0);
         mock_step_free(step);
 }
 END_TEST

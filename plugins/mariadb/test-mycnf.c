@@ -72,21 +72,25 @@ static const struct {
         { "[mysqld]\n#bind-address = 127.0.0.1\n", "[mysqld]\n#bind-address = 127.0.0.1\n", 0 },
         { "[mysqld]\n;bind-address = 127.0.0.1\n", "[mysqld]\n;bind-address = 127.0.0.1\n", 0 },
         /* only server groups count: a client's bind-address or one before any group is not the server's */
-        { "bind-address = 127.0.0.1\n[client]\nbind-address=127.0.0.1\n", "bind-address = 127.0.0.1\n[client]\nbind-address=127.0.0.1\n", 0 },
+        { "bind-address = 127.0.0.1\n[client]\nbind-address=127.0.0.1\n",
+          "bind-address = 127.0.0.1\n[client]\nbind-address=127.0.0.1\n", 0 },
         { "[mysqld-10.11]\nbind-address=127.0.0.1\n", "[mysqld-10.11]\nbind-address=127.0.0.1\n", 0 },
         /* extended in place, comment and blanks kept; '-' and '_' alike, the loose- prefix */
         { "[mysqld]\nbind-address = 127.0.0.1 # local\n", "[mysqld]\nbind-address = 127.0.0.1,192.0.2.7 # local\n", 1 },
         { "[mysqld]\nbind_address=127.0.0.1\n", "[mysqld]\nbind_address=127.0.0.1,192.0.2.7\n", 1 },
         { "[server]\nLOOSE_BIND-ADDRESS=127.0.0.1\n", "[server]\nLOOSE_BIND-ADDRESS=127.0.0.1,192.0.2.7\n", 1 },
-        { "[ mariadbd ]\n  bind-address\t=\t127.0.0.1\t\r\n", "[ mariadbd ]\n  bind-address\t=\t127.0.0.1,192.0.2.7\t\r\n", 1 },
+        { "[ mariadbd ]\n  bind-address\t=\t127.0.0.1\t\r\n",
+          "[ mariadbd ]\n  bind-address\t=\t127.0.0.1,192.0.2.7\t\r\n", 1 },
         /* quoted: inside the quotes */
         { "[mysqld]\nbind-address = '127.0.0.1'\n", "[mysqld]\nbind-address = '127.0.0.1,192.0.2.7'\n", 1 },
-        { "[mysqld]\nbind-address = \"127.0.0.1\" # \"x\"\n", "[mysqld]\nbind-address = \"127.0.0.1,192.0.2.7\" # \"x\"\n", 1 },
+        { "[mysqld]\nbind-address = \"127.0.0.1\" # \"x\"\n",
+          "[mysqld]\nbind-address = \"127.0.0.1,192.0.2.7\" # \"x\"\n", 1 },
         /* a '#' inside quotes is no comment */
         { "[mysqld]\nbind-address = \"a#b\"\n", "[mysqld]\nbind-address = \"a#b,127.0.0.1,192.0.2.7\"\n", 2 },
         /* the last setting in any server group wins and is the one edited */
         { "[mysqld]\nbind-address=127.0.0.1\n[client]\nbind-address=1.2.3.4\n[mariadb]\nbind-address=::1\n",
-          "[mysqld]\nbind-address=127.0.0.1\n[client]\nbind-address=1.2.3.4\n[mariadb]\nbind-address=::1,127.0.0.1,192.0.2.7\n", 2 },
+          "[mysqld]\nbind-address=127.0.0.1\n[client]\nbind-address=1.2.3.4\n[mariadb]\nbind-address=::1,127.0.0.1,192.0.2.7\n",
+          2 },
         /* empty, or a trailing comma */
         { "[mysqld]\nbind-address=\n", "[mysqld]\nbind-address=127.0.0.1,192.0.2.7\n", 2 },
         { "[mysqld]\nbind-address=127.0.0.1,\n", "[mysqld]\nbind-address=127.0.0.1,192.0.2.7\n", 1 },
@@ -96,7 +100,8 @@ static const struct {
         { "[mysqld]\nbind-address=::\n", "[mysqld]\nbind-address=::,127.0.0.1,192.0.2.7\n", 2 },
         { "[mysqld]\nbind-address=0.0.0.0,::\n", "[mysqld]\nbind-address=0.0.0.0,::\n", 0 },
         /* the same address written otherwise */
-        { "[mysqld]\nbind-address=127.0.0.1,192.0.2.007\n", "[mysqld]\nbind-address=127.0.0.1,192.0.2.007,192.0.2.7\n", 1 },
+        { "[mysqld]\nbind-address=127.0.0.1,192.0.2.007\n", "[mysqld]\nbind-address=127.0.0.1,192.0.2.007,192.0.2.7\n",
+          1 },
         /* a last line without a newline keeps its bytes */
         { "[mysqld]\nbind-address=127.0.0.1", "[mysqld]\nbind-address=127.0.0.1,192.0.2.7", 1 },
         /* a semicolon after a value is part of it, as the server reads it */
@@ -122,17 +127,21 @@ static const struct {
         int changed;
 } pid_cases[] = {
         { "[mysqld]\npid-file = /d/mariadb.pid\n", "mysqld", "[mysqld]\npid-file = /d/mariadb.pid\n", 0 },
-        { "[mysqld]\npid-file = \"/d/mariadb.pid\" # x\n", "mysqld", "[mysqld]\npid-file = \"/d/mariadb.pid\" # x\n", 0 },
+        { "[mysqld]\npid-file = \"/d/mariadb.pid\" # x\n", "mysqld", "[mysqld]\npid-file = \"/d/mariadb.pid\" # x\n",
+          0 },
         { "[mysqld]\npid_file=/run/mysqld/mysqld.pid # x\n", "mysqld", "[mysqld]\npid_file=/d/mariadb.pid # x\n", 1 },
         { "[mysqld]\npid-file='/run/m.pid'\n", "mysqld", "[mysqld]\npid-file='/d/mariadb.pid'\n", 1 },
         /* none: after the group's first header */
-        { "# c\n[mysqld]\nport=1\n[mysqld]\n", "mysqld", "# c\n[mysqld]\npid-file = /d/mariadb.pid\t# added by xhafw\nport=1\n[mysqld]\n", 1 },
+        { "# c\n[mysqld]\nport=1\n[mysqld]\n", "mysqld",
+          "# c\n[mysqld]\npid-file = /d/mariadb.pid\t# added by xhafw\nport=1\n[mysqld]\n", 1 },
         { "[mysqld]", "mysqld", "[mysqld]\npid-file = /d/mariadb.pid\t# added by xhafw\n", 1 },
         /* no such group: a new one at the end */
-        { "[client]\nport=1", "mysqld", "[client]\nport=1\n[mysqld]\npid-file = /d/mariadb.pid\t# added by xhafw\n", 1 },
+        { "[client]\nport=1", "mysqld", "[client]\nport=1\n[mysqld]\npid-file = /d/mariadb.pid\t# added by xhafw\n",
+          1 },
         { "", "mariadb", "[mariadb]\npid-file = /d/mariadb.pid\t# added by xhafw\n", 1 },
         /* the client's pid-file is not the server's */
-        { "[mysqld_safe]\npid-file=/x\n", "mysqld", "[mysqld_safe]\npid-file=/x\n[mysqld]\npid-file = /d/mariadb.pid\t# added by xhafw\n", 1 },
+        { "[mysqld_safe]\npid-file=/x\n", "mysqld",
+          "[mysqld_safe]\npid-file=/x\n[mysqld]\npid-file = /d/mariadb.pid\t# added by xhafw\n", 1 },
         /* a setting in another server group is edited where it is */
         { "[mysqld]\n[server]\npid-file=/x\n", "mysqld", "[mysqld]\n[server]\npid-file=/d/mariadb.pid\n", 1 },
         /* option_group names a group of its own (mysqld_multi, a suffix): it counts as a server group */
@@ -152,7 +161,8 @@ END_TEST
 
 START_TEST(refuses)
 {
-        const char *const blank[] = { "a b" }, *const comma[] = { "a,b" }, *const quote[] = { "a'b" }, *const hash[] = { "a#b" };
+        const char *const blank[] = { "a b" }, *const comma[] = { "a,b" }, *const quote[] = { "a'b" },
+                          *const hash[] = { "a#b" };
         char *out = NULL, *added = NULL;
 
         ck_assert_int_eq(mycnf_bind_add("", "mysqld", blank, 1, &out, &added), -EINVAL);
@@ -187,7 +197,8 @@ END_TEST
 
 START_TEST(values)
 {
-        char *v = mycnf_value("[mysqld]\nbind-address = \"a,b\" # c\n[client]\nbind-address=x\n", "bind_address", "mysqld");
+        char *v = mycnf_value("[mysqld]\nbind-address = \"a,b\" # c\n[client]\nbind-address=x\n", "bind_address",
+                              "mysqld");
 
         ck_assert_str_eq(v, "a,b");
         free(v);

@@ -10,9 +10,13 @@
 #include "xcat.h"
 
 static const struct xhafw_option ntp_options[] = {
-        { .name = "service", .type = XHAFW_OPT_STRING, .default_value = "chronyd",
+        { .name = "service",
+          .type = XHAFW_OPT_STRING,
+          .default_value = "chronyd",
           .help = "the time service unit (chronyd, ntpd)" },
-        { .name = "max_offset", .type = XHAFW_OPT_DURATION, .default_value = "1s",
+        { .name = "max_offset",
+          .type = XHAFW_OPT_DURATION,
+          .default_value = "1s",
           .help = "preflight: how far the clock may be from its time source before it is reported" },
         { .name = NULL },
 };
@@ -50,9 +54,9 @@ static int ntp_revert(struct xhafw_step *step)
 
 /* What one source of the clock's state said. */
 struct clock_state {
-        int synced;             /* 1, 0, or -1: this source cannot tell */
-        double offset_s;        /* from the time source, when known (NAN: not) */
-        char seen[256];         /* the words it said, for the detail */
+        int synced;      /* 1, 0, or -1: this source cannot tell */
+        double offset_s; /* from the time source, when known (NAN: not) */
+        char seen[256];  /* the words it said, for the detail */
 };
 
 /* Into BUF the value of "KEY : VALUE" in OUT (chronyc tracking's layout); false when OUT has no KEY. */
@@ -154,20 +158,25 @@ static void clock_check(struct xhafw_step *step)
         if (!cs.synced) {
                 /* On a standby the cluster's time service is stopped by design: what keeps this
                  * clock is the admin's choice, and the peer comparison measures the offset. */
-                snprintf(fix, sizeof fix, active ? "systemctl restart %s; then chronyc sources (or ntpq -p) shows why "
-                         "it has no usable source" : "keep the standby's clock with a time client against the site's "
-                         "servers (%s itself runs on the active node only); compare with `xhafw preflight --peer`",
-                         unit(step));
+                snprintf(
+                        fix, sizeof fix,
+                        active ?
+                                "systemctl restart %s; then chronyc sources (or ntpq -p) shows why "
+                                "it has no usable source" :
+                                "keep the standby's clock with a time client against the site's "
+                                "servers (%s itself runs on the active node only); compare with `xhafw preflight --peer`",
+                        unit(step));
                 pf_report(step, "clock synchronised", active ? XHAFW_CHECK_FAIL : XHAFW_CHECK_WARN, fix,
                           "the clock is not synchronised (%s)", cs.seen);
                 return;
         }
         if (!isnan(cs.offset_s) && fabs(cs.offset_s) > max_s) {
-                snprintf(fix, sizeof fix, "chronyc makestep (steps the clock now), or wait for the slew; max_offset "
+                snprintf(fix, sizeof fix,
+                         "chronyc makestep (steps the clock now), or wait for the slew; max_offset "
                          "in the step sets the limit");
                 pf_report(step, "clock synchronised", XHAFW_CHECK_WARN, fix,
-                          "synchronised, but %.3f s from its source, over max_offset %.3f s (%s)", cs.offset_s,
-                          max_s, cs.seen);
+                          "synchronised, but %.3f s from its source, over max_offset %.3f s (%s)", cs.offset_s, max_s,
+                          cs.seen);
                 return;
         }
         pf_report(step, "clock synchronised", XHAFW_CHECK_PASS, NULL, "%s", cs.seen);
@@ -183,6 +192,5 @@ static int ntp_preflight(struct xhafw_step *step)
 
 XHAFW_PLUGIN_DEFINE(.name = "ntp", .version = "1.1",
                     .summary = "time service for the cluster, active on the management node only",
-                    .options = ntp_options, .describe = ntp_describe, .check = ntp_check,
-                    .apply = ntp_apply, .revert = ntp_revert, .validate = ntp_validate,
-                    .preflight = ntp_preflight);
+                    .options = ntp_options, .describe = ntp_describe, .check = ntp_check, .apply = ntp_apply,
+                    .revert = ntp_revert, .validate = ntp_validate, .preflight = ntp_preflight);

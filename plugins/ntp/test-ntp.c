@@ -16,14 +16,19 @@ extern const struct xhafw_plugin xhafw_plugin_v1;
 
 #define N(a) ((int) (sizeof(a) / sizeof((a)[0])))
 #define CLOCK "clock synchronised"
-#define TRACKING(leap, offset) "Reference ID    : C0000201 (192.0.2.1)\nStratum         : 3\n" \
-                               "System time     : " offset " of NTP time\nLast offset     : +0.000001 seconds\n" \
-                               "Leap status     : " leap "\n"
+#define TRACKING(leap, offset) \
+        "Reference ID    : C0000201 (192.0.2.1)\nStratum         : 3\n" \
+        "System time     : " offset " of NTP time\nLast offset     : +0.000001 seconds\n" \
+        "Leap status     : " leap "\n"
 
-enum { CHRONYC = 1, NTPSTAT = 2, TIMEDATECTL = 4 };
+enum {
+        CHRONYC = 1,
+        NTPSTAT = 2,
+        TIMEDATECTL = 4
+};
 
 struct clock_case {
-        unsigned tools;         /* which are on the path */
+        unsigned tools; /* which are on the path */
         int chronyc_status;
         const char *chronyc, *ntpstat_out;
         int ntpstat_status;
@@ -54,9 +59,13 @@ static const struct clock_case clock_cases[] = {
         /* chronyd does not answer (a standby): the next tool on the path */
         { CHRONYC | TIMEDATECTL, 1, "506 Cannot talk to daemon\n", NULL, 0, "yes\n", NULL, false, XHAFW_CHECK_PASS,
           "timedatectl: NTPSynchronized=yes", NULL },
-        { CHRONYC | NTPSTAT | TIMEDATECTL, 1, "506 Cannot talk to daemon\n", "unsynchronised\n  polling server every "
-          "8 s\n", 1, "yes\n", NULL, false, XHAFW_CHECK_WARN, "the clock is not synchronised (ntpstat: "
-          "unsynchronised)", NULL },
+        { CHRONYC | NTPSTAT | TIMEDATECTL, 1, "506 Cannot talk to daemon\n",
+          "unsynchronised\n  polling server every "
+          "8 s\n",
+          1, "yes\n", NULL, false, XHAFW_CHECK_WARN,
+          "the clock is not synchronised (ntpstat: "
+          "unsynchronised)",
+          NULL },
         { NTPSTAT, 0, NULL, "synchronised to NTP server (192.0.2.1) at stratum 3\n", 0, NULL, NULL, true,
           XHAFW_CHECK_PASS, "ntpstat: synchronised to NTP server (192.0.2.1) at stratum 3", NULL },
         /* ntpstat 2: ntpd does not answer, which tells nothing */
@@ -152,7 +161,7 @@ END_TEST
 struct unit_case {
         int is_active, start, stop;
         int check, apply, revert;
-        const char *ran;        /* the command apply or revert ran beyond is-active, or NULL */
+        const char *ran; /* the command apply or revert ran beyond is-active, or NULL */
 };
 
 static const struct unit_case unit_cases[] = {

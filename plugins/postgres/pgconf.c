@@ -64,7 +64,7 @@ static char *pgconf_buf_steal(struct pgconf_buf *b)
         p = b->failed ? NULL : b->data;
         if (!p)
                 free(b->data);
-        *b = (struct pgconf_buf) { 0 };
+        *b = (struct pgconf_buf){ 0 };
         return p;
 }
 
@@ -340,7 +340,7 @@ static int pgconf_hba_add(const char *text, const char *const *allow, size_t n_a
  */
 struct pgconf_setting {
         bool found;
-        size_t line_start;      /* offsets into the text of the last active line */
+        size_t line_start; /* offsets into the text of the last active line */
         size_t value_start, value_end;
         bool quoted;
         char value[PGCONF_MAX_LINE]; /* decoded */
@@ -352,8 +352,7 @@ static bool pgconf_blank(char c)
 }
 
 /* Parse one line; true when it sets `name`, with the value's position and decoded text. */
-static bool pgconf_line_sets(const char *line, size_t len, const char *name, struct pgconf_setting *s,
-                             size_t base)
+static bool pgconf_line_sets(const char *line, size_t len, const char *name, struct pgconf_setting *s, size_t base)
 {
         size_t i = 0, start, k = 0;
 
@@ -630,12 +629,12 @@ static int pgconf_listen_add(const char *text, const char *const *want, size_t n
 
 /* postmaster.pid: pid, data directory, start time, port, socket directory, first listen address, shared memory key, status. */
 struct pgconf_pidfile {
-        long pid;               /* negative: a single-user backend */
+        long pid; /* negative: a single-user backend */
         char data_dir[4096];
-        long port;              /* 0: not recorded */
+        long port; /* 0: not recorded */
         char socket_dir[4096];
-        char listen_addr[256];  /* "" when the server listens on no TCP address */
-        char status[32];        /* "starting", "ready", "stopping", or "" */
+        char listen_addr[256]; /* "" when the server listens on no TCP address */
+        char status[32];       /* "starting", "ready", "stopping", or "" */
 };
 
 static int pgconf_pidfile_parse(const char *text, struct pgconf_pidfile *ret)
@@ -662,9 +661,7 @@ static int pgconf_pidfile_parse(const char *text, struct pgconf_pidfile *ret)
                         if (errno || end == buf || *end || pf.pid == 0)
                                 return -EINVAL;
                         break;
-                case 2:
-                        memcpy(pf.data_dir, buf, n + 1);
-                        break;
+                case 2: memcpy(pf.data_dir, buf, n + 1); break;
                 case 4:
                         if (n) {
                                 errno = 0;
@@ -673,9 +670,7 @@ static int pgconf_pidfile_parse(const char *text, struct pgconf_pidfile *ret)
                                         return -EINVAL;
                         }
                         break;
-                case 5:
-                        memcpy(pf.socket_dir, buf, n + 1);
-                        break;
+                case 5: memcpy(pf.socket_dir, buf, n + 1); break;
                 case 6:
                         if (n >= sizeof pf.listen_addr)
                                 return -EINVAL;
@@ -686,8 +681,7 @@ static int pgconf_pidfile_parse(const char *text, struct pgconf_pidfile *ret)
                                 return -EINVAL;
                         memcpy(pf.status, buf, n + 1);
                         break;
-                default:
-                        break;
+                default: break;
                 }
                 p += raw + (eol ? 1 : 0);
                 if (!eol)

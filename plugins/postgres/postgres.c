@@ -66,11 +66,14 @@ static const struct xhafw_option pg_options[] = {
         { "auth_method", XHAFW_OPT_STRING, false, "md5", "METHOD of the pg_hba.conf lines added for allow" },
         { "pg_hba", XHAFW_OPT_PATH, false, NULL, "pg_hba.conf to edit (default: in data_dir)" },
         { "postgresql_conf", XHAFW_OPT_PATH, false, NULL, "postgresql.conf to edit (default: in data_dir)" },
-        { "check_host", XHAFW_OPT_STRING, false, "localhost", "host or socket directory where the readiness query connects" },
+        { "check_host", XHAFW_OPT_STRING, false, "localhost",
+          "host or socket directory where the readiness query connects" },
         { "check_user", XHAFW_OPT_STRING, false, "postgres", "role of the readiness query" },
         { "check_dbname", XHAFW_OPT_STRING, false, "postgres", "database of the readiness query" },
-        { "password_file", XHAFW_OPT_PATH, false, NULL, "file whose first line is check_user's password; read at run time, never logged" },
-        { "ready_timeout", XHAFW_OPT_DURATION, false, "60s", "how long apply waits for a query to succeed (and revert for the server to go)" },
+        { "password_file", XHAFW_OPT_PATH, false, NULL,
+          "file whose first line is check_user's password; read at run time, never logged" },
+        { "ready_timeout", XHAFW_OPT_DURATION, false, "60s",
+          "how long apply waits for a query to succeed (and revert for the server to go)" },
         { "guard_timeout", XHAFW_OPT_DURATION, false, "500ms",
           "how long the split-brain guard waits for an answer from the places a server of this cluster could answer at, all asked at once" },
         { "guard_addresses", XHAFW_OPT_LIST, false, "",
@@ -113,7 +116,7 @@ static int pg_cfg_load(struct xhafw_step *step, struct pg_cfg *c)
 {
         const char *s;
 
-        *c = (struct pg_cfg) { 0 };
+        *c = (struct pg_cfg){ 0 };
         c->data_dir = xhafw_opt_string(step, "data_dir");
         c->service = xhafw_opt_string(step, "service");
         c->method = xhafw_opt_string(step, "auth_method");
@@ -395,10 +398,12 @@ static int pg_query(const struct pg_cfg *c, const char *password, const char *sq
 
                         errno = 0;
                         backend = strtol(vals[0], &end, 10);
-                        if (errno || *end || !pg_is_local_postgres(backend, c->data_dir) || pg_ppid(backend) != postmaster) {
-                                snprintf(err, err_size, "the query was answered by backend pid %s, which is not a "
-                                         "child of this node's postmaster pid %ld for %s", vals[0], postmaster,
-                                         c->data_dir);
+                        if (errno || *end || !pg_is_local_postgres(backend, c->data_dir) ||
+                            pg_ppid(backend) != postmaster) {
+                                snprintf(err, err_size,
+                                         "the query was answered by backend pid %s, which is not a "
+                                         "child of this node's postmaster pid %ld for %s",
+                                         vals[0], postmaster, c->data_dir);
                                 r = -EXDEV;
                         }
                 }
@@ -571,7 +576,12 @@ static int pg_guard_places(const struct pg_cfg *c, const struct pgconf_pidfile *
 }
 
 /* What the guard learned of one place. */
-enum pg_probe_state { PG_PROBE_PENDING, PG_PROBE_ANSWERED, PG_PROBE_REFUSED, PG_PROBE_SILENT };
+enum pg_probe_state {
+        PG_PROBE_PENDING,
+        PG_PROBE_ANSWERED,
+        PG_PROBE_REFUSED,
+        PG_PROBE_SILENT
+};
 
 /* One place the guard asks. */
 struct pg_place {
@@ -627,7 +637,7 @@ static enum pg_probe_state pg_probe_start(const struct pg_cfg *c, const char *po
         const char *k[] = { "host", "port", "dbname", "user", "sslmode", "application_name", NULL };
         const char *v[] = { q->host, port, c->dbname, c->user, "disable", "xhafw", NULL };
 
-        *p = (struct pg_probe) { .conn = PQconnectStartParams(k, v, 0), .place = q, .last = PGRES_POLLING_WRITING };
+        *p = (struct pg_probe){ .conn = PQconnectStartParams(k, v, 0), .place = q, .last = PGRES_POLLING_WRITING };
         if (p->conn && PQstatus(p->conn) != CONNECTION_BAD) {
                 PQsetNoticeProcessor(p->conn, pg_notice_ignore, NULL);
                 return pg_conn_accepted(p->conn) ? PG_PROBE_ANSWERED : PG_PROBE_PENDING;
@@ -644,7 +654,8 @@ static void pg_probe_finish(PGconn *conn, PostgresPollingStatusType last, uint64
         uint64_t now;
 
         while (last != PGRES_POLLING_OK && last != PGRES_POLLING_FAILED && (now = xhafw_now_ms()) < deadline) {
-                struct pollfd pfd = { .fd = PQsocket(conn), .events = last == PGRES_POLLING_READING ? POLLIN : POLLOUT };
+                struct pollfd pfd = { .fd = PQsocket(conn),
+                                      .events = last == PGRES_POLLING_READING ? POLLIN : POLLOUT };
                 int n;
 
                 if (pfd.fd < 0)
@@ -704,7 +715,8 @@ static struct pg_place *pg_probe_all(const struct pg_cfg *c, struct pg_place *pl
                                 continue;
                         }
                         /* The first attempt, or a fresh one at a numeric address still silent. */
-                        if (q->attempts == 0 || (again && now >= q->first + q->attempts * (uint64_t) PG_GUARD_RETRY_MS)) {
+                        if (q->attempts == 0 ||
+                            (again && now >= q->first + q->attempts * (uint64_t) PG_GUARD_RETRY_MS)) {
                                 q->state = pg_probe_start(c, port, q, &probes[np]);
                                 /* a place's time runs from when its first attempt is under way, after any lookup */
                                 if (q->attempts++ == 0)
@@ -728,8 +740,9 @@ static struct pg_place *pg_probe_all(const struct pg_cfg *c, struct pg_place *pl
                 for (size_t j = 0; j < np; j++) {
                         if (!probes[j].conn)
                                 continue;
-                        fds[m] = (struct pollfd) { .fd = PQsocket(probes[j].conn),
-                                                   .events = probes[j].last == PGRES_POLLING_READING ? POLLIN : POLLOUT };
+                        fds[m] =
+                                (struct pollfd){ .fd = PQsocket(probes[j].conn),
+                                                 .events = probes[j].last == PGRES_POLLING_READING ? POLLIN : POLLOUT };
                         which[m++] = j;
                 }
                 now = xhafw_now_ms();
@@ -831,9 +844,8 @@ static int pg_guard_ask(struct xhafw_step *step, const struct pg_cfg *c, const c
         xhafw_log(step, LOG_NOTICE,
                   "%s/postmaster.pid is stale: pid %ld is no postgres of this node and nothing answers at %s "
                   "port %s (asked at once in %llu ms%s%s%s); going on",
-                  c->data_dir, pf->pid, where, port, (unsigned long long) took,
-                  silent.data ? "; no reply from " : "", silent.data ? silent.data : "",
-                  silent.data ? " within guard_timeout" : "");
+                  c->data_dir, pf->pid, where, port, (unsigned long long) took, silent.data ? "; no reply from " : "",
+                  silent.data ? silent.data : "", silent.data ? " within guard_timeout" : "");
         *ret_stale = true;
 out:
         for (size_t i = 0; i < n; i++)
@@ -962,8 +974,10 @@ static int pg_set_aside_pidfile(struct xhafw_step *step, const struct pg_cfg *c,
                 return 0;
         other = pg_is_local_postgres(pid, c->data_dir) ? pid : pg_any_local_postgres(c->data_dir);
         if (other > 0) {
-                xhafw_log(step, LOG_ERR, "not starting: pid %ld, a postgres process of this node, still works in %s (%s); "
-                          "stop it first. %s/postmaster.pid is left in place", other, c->data_dir,
+                xhafw_log(step, LOG_ERR,
+                          "not starting: pid %ld, a postgres process of this node, still works in %s (%s); "
+                          "stop it first. %s/postmaster.pid is left in place",
+                          other, c->data_dir,
                           other == pid ? "the single-user backend the file names" : "a backend whose postmaster died?",
                           c->data_dir);
                 return -EBUSY;
@@ -994,12 +1008,14 @@ static int pg_set_aside_pidfile(struct xhafw_step *step, const struct pg_cfg *c,
                         break;
                 if (i == 99) {
                         r = -EEXIST;
-                        xhafw_log(step, LOG_ERR, "cannot move %s aside: %s and 99 more names like it exist", path, aside);
+                        xhafw_log(step, LOG_ERR, "cannot move %s aside: %s and 99 more names like it exist", path,
+                                  aside);
                         goto out;
                 }
         }
         if (xhafw_dry_run(step)) {
-                xhafw_log(step, LOG_NOTICE, "would move %s aside to %s: it is stale, but its pid %ld is a live process of "
+                xhafw_log(step, LOG_NOTICE,
+                          "would move %s aside to %s: it is stale, but its pid %ld is a live process of "
                           "this node (%s), which PostgreSQL would take for a postmaster and refuse to start",
                           path, name, pid, who);
                 goto out;
@@ -1007,13 +1023,17 @@ static int pg_set_aside_pidfile(struct xhafw_step *step, const struct pg_cfg *c,
         /* The verdict holds only for the file the guard judged. */
         if (pg_read_file(path, &now_text) < 0 || strcmp(now_text, judged) != 0) {
                 if (xhafw_force(step)) {
-                        xhafw_log(step, LOG_WARNING, "%s changed after the guard read it; leaving it to PostgreSQL "
-                                  "because of --force", path);
+                        xhafw_log(step, LOG_WARNING,
+                                  "%s changed after the guard read it; leaving it to PostgreSQL "
+                                  "because of --force",
+                                  path);
                         goto out;
                 }
-                xhafw_log(step, LOG_ERR, "refusing to start: %s changed after the guard found it stale, so a server "
+                xhafw_log(step, LOG_ERR,
+                          "refusing to start: %s changed after the guard found it stale, so a server "
                           "may be starting on another node. Check the other node, then activate again "
-                          "(--force skips this check)", path);
+                          "(--force skips this check)",
+                          path);
                 r = XHAFW_REFUSED;
                 goto out;
         }
@@ -1028,7 +1048,8 @@ static int pg_set_aside_pidfile(struct xhafw_step *step, const struct pg_cfg *c,
                           c->data_dir, strerror(errno));
         if (fd >= 0)
                 close(fd);
-        xhafw_log(step, LOG_NOTICE, "moved %s aside to %s: it is stale (pid %ld is no postgres of this node for %s and "
+        xhafw_log(step, LOG_NOTICE,
+                  "moved %s aside to %s: it is stale (pid %ld is no postgres of this node for %s and "
                   "nothing answers for this cluster), but pid %ld is a live process of this node (%s), which "
                   "PostgreSQL would take for a postmaster and refuse to start",
                   path, name, pid, c->data_dir, pid, who);
@@ -1129,13 +1150,15 @@ static int pg_wait_ready(struct xhafw_step *step, const struct pg_cfg *c, const 
                                 return 0;
                         }
                         /* The server takes connections: a refusal now is not going to change by waiting. */
-                        xhafw_log(step, LOG_ERR, "the server accepts connections at %s port %s, but the query as %s on %s failed: %s",
+                        xhafw_log(step, LOG_ERR,
+                                  "the server accepts connections at %s port %s, but the query as %s on %s failed: %s",
                                   c->check_host, c->port, c->user, c->dbname, err);
                         return r == -ECONNREFUSED ? -EACCES : -EIO;
                 }
                 if (ping == PQPING_NO_ATTEMPT) {
                         pg_why_not(c, c->check_host, password, err, sizeof err);
-                        xhafw_log(step, LOG_ERR, "cannot connect to check_host %s port %s: %s", c->check_host, c->port, err);
+                        xhafw_log(step, LOG_ERR, "cannot connect to check_host %s port %s: %s", c->check_host, c->port,
+                                  err);
                         return -EINVAL;
                 }
                 now = xhafw_now_ms();
@@ -1151,10 +1174,11 @@ static int pg_wait_ready(struct xhafw_step *step, const struct pg_cfg *c, const 
                                         ready_since = now;
                                 else if (now - ready_since >= PG_READY_GRACE_MS) {
                                         pg_why_not(c, c->check_host, password, err, sizeof err);
-                                        xhafw_log(step, LOG_ERR,
-                                                  "postmaster pid %ld is ready, but nothing answers at check_host %s port %s: %s "
-                                                  "(check check_host, port and listen_addresses)",
-                                                  pf.pid, c->check_host, c->port, err);
+                                        xhafw_log(
+                                                step, LOG_ERR,
+                                                "postmaster pid %ld is ready, but nothing answers at check_host %s port %s: %s "
+                                                "(check check_host, port and listen_addresses)",
+                                                pf.pid, c->check_host, c->port, err);
                                         return -EHOSTUNREACH;
                                 }
                         }
@@ -1163,13 +1187,16 @@ static int pg_wait_ready(struct xhafw_step *step, const struct pg_cfg *c, const 
                                   seen_pid);
                         return -ESRCH;
                 } else if (!seen_pid && now - started >= PG_APPEAR_MS) {
-                        xhafw_log(step, LOG_ERR, "no postmaster runs for %s %llu ms after service start %s; see the "
-                                  "server's log", c->data_dir, (unsigned long long) (now - started), c->service);
+                        xhafw_log(step, LOG_ERR,
+                                  "no postmaster runs for %s %llu ms after service start %s; see the "
+                                  "server's log",
+                                  c->data_dir, (unsigned long long) (now - started), c->service);
                         return -ESRCH;
                 }
                 if (now >= deadline) {
                         pg_why_not(c, c->check_host, password, err, sizeof err);
-                        xhafw_log(step, LOG_ERR, "no query succeeded at check_host %s port %s within ready_timeout (%llu ms): %s",
+                        xhafw_log(step, LOG_ERR,
+                                  "no query succeeded at check_host %s port %s within ready_timeout (%llu ms): %s",
                                   c->check_host, c->port, (unsigned long long) c->ready_timeout_ms, err);
                         return -ETIMEDOUT;
                 }
@@ -1206,8 +1233,10 @@ static int pg_stop(struct xhafw_step *step, const struct pg_cfg *c, long pid)
                 }
                 if (!alive && !answering) {
                         if (rc != 0)
-                                xhafw_log(step, LOG_WARNING, "service stop %s exited %d, but the server is down", c->service, rc);
-                        xhafw_log(step, LOG_INFO, "stopped after %llu ms: no postmaster for %s, nothing answers at %s port %s",
+                                xhafw_log(step, LOG_WARNING, "service stop %s exited %d, but the server is down",
+                                          c->service, rc);
+                        xhafw_log(step, LOG_INFO,
+                                  "stopped after %llu ms: no postmaster for %s, nothing answers at %s port %s",
                                   (unsigned long long) (xhafw_now_ms() - start), c->data_dir, c->check_host, c->port);
                         return 0;
                 }
@@ -1215,10 +1244,13 @@ static int pg_stop(struct xhafw_step *step, const struct pg_cfg *c, long pid)
                 /* A failed stop gets a short grace, in case the server was on its way down anyway. */
                 if (now - start >= c->ready_timeout_ms || (rc != 0 && now - start >= 2000)) {
                         if (alive)
-                                xhafw_log(step, LOG_ERR, "postgres is still running after service stop %s (exit %d): postmaster pid %ld",
-                                          c->service, rc, pid);
+                                xhafw_log(
+                                        step, LOG_ERR,
+                                        "postgres is still running after service stop %s (exit %d): postmaster pid %ld",
+                                        c->service, rc, pid);
                         else
-                                xhafw_log(step, LOG_ERR, "a server still answers at %s port %s after service stop %s (exit %d)",
+                                xhafw_log(step, LOG_ERR,
+                                          "a server still answers at %s port %s after service stop %s (exit %d)",
                                           answering, c->port, c->service, rc);
                         return rc != 0 ? -EIO : -ETIMEDOUT;
                 }
@@ -1250,7 +1282,8 @@ static int pg_need_data_dir(struct xhafw_step *step, const struct pg_cfg *c)
                 return -ENOMEM;
         if (stat(c->data_dir, &st) < 0) {
                 r = -errno;
-                xhafw_log(step, LOG_ERR, "data directory %s: %s (is the shared storage mounted?)", c->data_dir, strerror(errno));
+                xhafw_log(step, LOG_ERR, "data directory %s: %s (is the shared storage mounted?)", c->data_dir,
+                          strerror(errno));
         } else if (!S_ISDIR(st.st_mode)) {
                 r = -ENOTDIR;
                 xhafw_log(step, LOG_ERR, "data directory %s is not a directory", c->data_dir);
@@ -1315,10 +1348,12 @@ static int pg_apply(struct xhafw_step *step)
                                 r = pg_start(step, &c);
                 } else if (hba_changed) {
                         if (xhafw_dry_run(step))
-                                xhafw_log(step, LOG_NOTICE, "would send SIGHUP to postmaster pid %ld to reload %s", pid, c.hba);
+                                xhafw_log(step, LOG_NOTICE, "would send SIGHUP to postmaster pid %ld to reload %s", pid,
+                                          c.hba);
                         else if (kill((pid_t) pid, SIGHUP) < 0) {
                                 r = -errno;
-                                xhafw_log(step, LOG_ERR, "cannot make postmaster pid %ld reload %s: %s", pid, c.hba, strerror(errno));
+                                xhafw_log(step, LOG_ERR, "cannot make postmaster pid %ld reload %s: %s", pid, c.hba,
+                                          strerror(errno));
                         } else
                                 xhafw_log(step, LOG_INFO, "postmaster pid %ld reloads %s", pid, c.hba);
                 }
@@ -1383,8 +1418,10 @@ static int pg_check(struct xhafw_step *step)
                 goto out;
         }
         if (pid == 0) {
-                xhafw_log(step, LOG_INFO, "a server answers at %s port %s, but no postmaster of this node runs for %s: "
-                          "it is not this node's", c.check_host, c.port, c.data_dir);
+                xhafw_log(step, LOG_INFO,
+                          "a server answers at %s port %s, but no postmaster of this node runs for %s: "
+                          "it is not this node's",
+                          c.check_host, c.port, c.data_dir);
                 state = XHAFW_INACTIVE;
                 goto out;
         }
@@ -1402,7 +1439,8 @@ static int pg_check(struct xhafw_step *step)
         }
         for (size_t i = 0; i < c.n_listen; i++)
                 if (!pgconf_listen_covers(vals[1], c.listen[i])) {
-                        xhafw_log(step, LOG_NOTICE, "the server's listen_addresses '%s' lacks %s", vals[1], c.listen[i]);
+                        xhafw_log(step, LOG_NOTICE, "the server's listen_addresses '%s' lacks %s", vals[1],
+                                  c.listen[i]);
                         goto out;
                 }
         r = pg_read_file(c.hba, &hba_text);
@@ -1446,22 +1484,31 @@ static int pg_describe(struct xhafw_step *step, FILE *out)
         fprintf(out, "PostgreSQL cluster in %s, service %s, port %s\n", c.data_dir, c.service, c.port);
         fprintf(out, "listen_addresses in %s must contain: ", c.conf);
         pg_print_list(out, c.listen, c.n_listen);
-        fprintf(out, "\naccess in %s: `host all all ADDR/32 %s` (ADDR/128 for IPv6; a prefix given is kept) "
-                "(marked \"%s\") for: ", c.hba, c.method, PGCONF_MARK);
+        fprintf(out,
+                "\naccess in %s: `host all all ADDR/32 %s` (ADDR/128 for IPv6; a prefix given is kept) "
+                "(marked \"%s\") for: ",
+                c.hba, c.method, PGCONF_MARK);
         pg_print_list(out, c.allow, c.n_allow);
-        fprintf(out, "\nready when SELECT 1 succeeds at %s port %s as %s on %s, polled with PQping, within %llu ms; "
-                "password %s%s\n", c.check_host, c.port, c.user, c.dbname, (unsigned long long) c.ready_timeout_ms,
+        fprintf(out,
+                "\nready when SELECT 1 succeeds at %s port %s as %s on %s, polled with PQping, within %llu ms; "
+                "password %s%s\n",
+                c.check_host, c.port, c.user, c.dbname, (unsigned long long) c.ready_timeout_ms,
                 c.password_file ? "from " : "none", c.password_file ? c.password_file : "");
-        fprintf(out, "before starting: refuses (exit 6) when %s/postmaster.pid names a postmaster that is not this "
+        fprintf(out,
+                "before starting: refuses (exit 6) when %s/postmaster.pid names a postmaster that is not this "
                 "node's while a server answers at its recorded port and addresses, the listen addresses, guard_addresses ",
                 c.data_dir);
         pg_print_list(out, c.guard, c.n_guard);
-        fprintf(out, " or check_host %s (IPv4 and IPv6, all asked at once, each for up to "
+        fprintf(out,
+                " or check_host %s (IPv4 and IPv6, all asked at once, each for up to "
                 "%llu ms); a pid file nobody answers for is stale: left for postgres, or moved aside to "
                 "postmaster.pid.stale-TIME when its pid is a live (unrelated) process here, which postgres would take "
-                "for a postmaster\n", c.check_host, (unsigned long long) c.guard_timeout_ms);
-        fprintf(out, "revert: service stop %s, then waits until the postmaster is gone and nothing answers; the access "
-                "lines and listen addresses stay (the configuration is shared: both nodes need them)\n", c.service);
+                "for a postmaster\n",
+                c.check_host, (unsigned long long) c.guard_timeout_ms);
+        fprintf(out,
+                "revert: service stop %s, then waits until the postmaster is gone and nothing answers; the access "
+                "lines and listen addresses stay (the configuration is shared: both nodes need them)\n",
+                c.service);
 
         if ((r = pg_read_file(c.hba, &text)) == 0 &&
             (r = pgconf_hba_add(text, c.allow, c.n_allow, c.method, &new_text, &added)) >= 0)
@@ -1661,16 +1708,18 @@ static void pg_preflight_data_dir(struct xhafw_step *step, const struct pg_cfg *
                 goto out;
         }
         if (res[0].err || res[1].err) {
-                snprintf(fix, sizeof fix, "mount the shared storage (the storage step), or correct data_dir; "
+                snprintf(fix, sizeof fix,
+                         "mount the shared storage (the storage step), or correct data_dir; "
                          "initdb only for a new cluster");
                 if (active)
                         pf_report(step, "data directory", XHAFW_CHECK_FAIL, fix, "%s: %s", res[0].err ? c->data_dir : v,
                                   strerror(res[0].err ? res[0].err : res[1].err));
                 else
-                        pf_report(step, "data directory", XHAFW_CHECK_PASS, NULL, "%s is not here (%s): it is on the "
+                        pf_report(step, "data directory", XHAFW_CHECK_PASS, NULL,
+                                  "%s is not here (%s): it is on the "
                                   "shared storage, mounted on the active node; the installed servers are compared "
-                                  "with the peer's instead", res[0].err ? c->data_dir : v,
-                                  strerror(res[0].err ? res[0].err : res[1].err));
+                                  "with the peer's instead",
+                                  res[0].err ? c->data_dir : v, strerror(res[0].err ? res[0].err : res[1].err));
                 goto out;
         }
         r = pg_read_file(v, &text);
@@ -1680,7 +1729,8 @@ static void pg_preflight_data_dir(struct xhafw_step *step, const struct pg_cfg *
                 goto out;
         }
         snprintf(major, size, "%.*s", (int) strspn(text, "0123456789."), text);
-        pf_report(step, "data directory", XHAFW_CHECK_PASS, NULL, "%s holds a PostgreSQL %s cluster", c->data_dir, major);
+        pf_report(step, "data directory", XHAFW_CHECK_PASS, NULL, "%s holds a PostgreSQL %s cluster", c->data_dir,
+                  major);
         xhafw_preflight_fact(step, "PG_VERSION", major);
 out:
         free(text);
@@ -1703,20 +1753,26 @@ static void pg_preflight_binaries(struct xhafw_step *step, const char *major)
         }
         if (*versions)
                 xhafw_preflight_fact(step, "server versions", versions);
-        snprintf(fix, sizeof fix, "install the PostgreSQL %s server: apt-get install postgresql-%s (Debian), "
+        snprintf(fix, sizeof fix,
+                 "install the PostgreSQL %s server: apt-get install postgresql-%s (Debian), "
                  "dnf install postgresql%s-server (PGDG) or the distribution's postgresql-server",
                  *major ? major : "", *major ? major : "VERSION", *major ? major : "VERSION");
         if (n == 0)
-                pf_report(step, "server binaries", XHAFW_CHECK_FAIL, fix, "no PostgreSQL server is installed (looked "
+                pf_report(step, "server binaries", XHAFW_CHECK_FAIL, fix,
+                          "no PostgreSQL server is installed (looked "
                           "for /usr/lib/postgresql/*/bin/postgres, /usr/pgsql-*/bin/postgres, /usr/bin/postgres)");
         else if (!*major)
                 pf_report(step, "server binaries", XHAFW_CHECK_PASS, NULL, "installed: %s", list);
         else if (match == n)
-                pf_report(step, "server binaries", XHAFW_CHECK_FAIL, fix, "the cluster is PostgreSQL %s, and no server "
-                          "of %s is installed (installed: %s)", major, major, list);
+                pf_report(step, "server binaries", XHAFW_CHECK_FAIL, fix,
+                          "the cluster is PostgreSQL %s, and no server "
+                          "of %s is installed (installed: %s)",
+                          major, major, list);
         else {
-                pf_report(step, "server binaries", XHAFW_CHECK_PASS, NULL, "PostgreSQL %s (%s) serves the cluster's "
-                          "PG_VERSION %s", s[match].version, s[match].file, major);
+                pf_report(step, "server binaries", XHAFW_CHECK_PASS, NULL,
+                          "PostgreSQL %s (%s) serves the cluster's "
+                          "PG_VERSION %s",
+                          s[match].version, s[match].file, major);
                 xhafw_preflight_fact(step, "server version", s[match].version);
         }
         for (size_t i = 0; i < n; i++)
@@ -1737,13 +1793,15 @@ static int pg_preflight(struct xhafw_step *step)
         /* The server would fail to listen, or another one would answer in its place. */
         r = pf_tcp_listener((unsigned) c.port_num, who, sizeof who);
         if (xhafw_node_active(step))
-                pf_report(step, "port free", XHAFW_CHECK_PASS, NULL, "this node holds the role: %s listens on TCP port %s",
-                          r > 0 ? who : "nothing", c.port);
+                pf_report(step, "port free", XHAFW_CHECK_PASS, NULL,
+                          "this node holds the role: %s listens on TCP port %s", r > 0 ? who : "nothing", c.port);
         else if (r > 0) {
                 snprintf(fix, sizeof fix, "stop %s (ss -ltnp 'sport = :%s' names it), or give the step another port",
                          who, c.port);
-                pf_report(step, "port free", XHAFW_CHECK_FAIL, fix, "%s listens on TCP port %s on this standby: "
-                          "activate's server could not", who, c.port);
+                pf_report(step, "port free", XHAFW_CHECK_FAIL, fix,
+                          "%s listens on TCP port %s on this standby: "
+                          "activate's server could not",
+                          who, c.port);
         } else if (r < 0)
                 pf_report(step, "port free", XHAFW_CHECK_WARN, "ss -ltnp 'sport = :PORT' tells by hand",
                           "cannot tell whether TCP port %s is free: %s", c.port, strerror(-r));
@@ -1753,7 +1811,9 @@ static int pg_preflight(struct xhafw_step *step)
         return 0;
 }
 
-XHAFW_PLUGIN_DEFINE(.name = "postgres", .version = "1.1",
-                    .summary = "PostgreSQL on shared storage: access lines, listen addresses, start, ready by query, split-brain guard",
-                    .options = pg_options, .describe = pg_describe, .check = pg_check, .apply = pg_apply,
-                    .revert = pg_revert, .validate = pg_validate, .preflight = pg_preflight);
+XHAFW_PLUGIN_DEFINE(
+                .name = "postgres", .version = "1.1",
+                .summary =
+                        "PostgreSQL on shared storage: access lines, listen addresses, start, ready by query, split-brain guard",
+                .options = pg_options, .describe = pg_describe, .check = pg_check, .apply = pg_apply,
+                .revert = pg_revert, .validate = pg_validate, .preflight = pg_preflight);

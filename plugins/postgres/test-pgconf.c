@@ -6,8 +6,8 @@
 #include "pgconf.c"
 
 /* The last two are entries already there, spelled otherwise: ::1/128 is in the file, 2001:db8::7 added before. */
-static const char *const golden_allow[] = { "192.0.2.7", "192.0.2.70", "198.51.100.0/24", "192.0.2.8",
-                                            "2001:db8::7", "::1", "192.0.2.7", "2001:DB8:0::7", "0:0::1" };
+static const char *const golden_allow[] = { "192.0.2.7", "192.0.2.70", "198.51.100.0/24", "192.0.2.8", "2001:db8::7",
+                                            "::1",       "192.0.2.7",  "2001:DB8:0::7",   "0:0::1" };
 static const char *const golden_listen[] = { "localhost", "192.0.2.7", "192.0.2.70" };
 
 static char *slurp(const char *name)
@@ -86,14 +86,16 @@ static const struct {
         int added;
 } listen_cases[] = {
         /* no active line: the built-in default plus the missing ones, at the end */
-        { "#listen_addresses = 'localhost'\n", "#listen_addresses = 'localhost'\nlisten_addresses = 'localhost, 192.0.2.7'\t# added by xhafw\n", 1 },
+        { "#listen_addresses = 'localhost'\n",
+          "#listen_addresses = 'localhost'\nlisten_addresses = 'localhost, 192.0.2.7'\t# added by xhafw\n", 1 },
         { "port = 5432", "port = 5432\nlisten_addresses = 'localhost, 192.0.2.7'\t# added by xhafw\n", 1 },
         { "", "listen_addresses = 'localhost, 192.0.2.7'\t# added by xhafw\n", 1 },
         /* a bare word becomes a quoted list; the comment stays */
         { "listen_addresses = localhost # c\n", "listen_addresses = 'localhost, 192.0.2.7' # c\n", 1 },
         { "listen_addresses localhost\n", "listen_addresses 'localhost, 192.0.2.7'\n", 1 },
         /* the last active line wins and is the one edited */
-        { "listen_addresses = '*'\nLISTEN_ADDRESSES='127.0.0.1'\t#x\n", "listen_addresses = '*'\nLISTEN_ADDRESSES='127.0.0.1, localhost, 192.0.2.7'\t#x\n", 2 },
+        { "listen_addresses = '*'\nLISTEN_ADDRESSES='127.0.0.1'\t#x\n",
+          "listen_addresses = '*'\nLISTEN_ADDRESSES='127.0.0.1, localhost, 192.0.2.7'\t#x\n", 2 },
         /* covered by a wildcard, or already there in another spelling */
         { "listen_addresses = '*'\n", "listen_addresses = '*'\n", 0 },
         { "listen_addresses = '0.0.0.0, localhost'\n", "listen_addresses = '0.0.0.0, localhost'\n", 0 },
@@ -104,18 +106,23 @@ static const struct {
         /* '::' is IPv6 only in PostgreSQL (IPV6_V6ONLY): an IPv4 address is added, localhost is not */
         { "listen_addresses = '::'\n", "listen_addresses = '::, 192.0.2.7'\n", 1 },
         { "listen_addresses = '0:0::0'\n", "listen_addresses = '0:0::0, 192.0.2.7'\n", 1 },
-        { "listen_addresses = ' LOCALHOST , 192.0.2.007'\n", "listen_addresses = ' LOCALHOST , 192.0.2.007, 192.0.2.7'\n", 1 },
+        { "listen_addresses = ' LOCALHOST , 192.0.2.007'\n",
+          "listen_addresses = ' LOCALHOST , 192.0.2.007, 192.0.2.7'\n", 1 },
         /* empty or trailing-comma values stay valid lists */
         { "listen_addresses = ''\n", "listen_addresses = 'localhost, 192.0.2.7'\n", 2 },
         { "listen_addresses = 'localhost,'\n", "listen_addresses = 'localhost, 192.0.2.7'\n", 1 },
         /* escaped quotes inside the value keep their bytes */
-        { "listen_addresses = 'a''b,localhost'  # 'q'\n", "listen_addresses = 'a''b,localhost, 192.0.2.7'  # 'q'\n", 1 },
+        { "listen_addresses = 'a''b,localhost'  # 'q'\n", "listen_addresses = 'a''b,localhost, 192.0.2.7'  # 'q'\n",
+          1 },
         /* an unterminated string is not a setting: a new line is added */
-        { "listen_addresses = 'localhost\n", "listen_addresses = 'localhost\nlisten_addresses = 'localhost, 192.0.2.7'\t# added by xhafw\n", 1 },
+        { "listen_addresses = 'localhost\n",
+          "listen_addresses = 'localhost\nlisten_addresses = 'localhost, 192.0.2.7'\t# added by xhafw\n", 1 },
         /* a bare value the server would reject is not a setting to extend */
-        { "listen_addresses = a'b\n", "listen_addresses = a'b\nlisten_addresses = 'localhost, 192.0.2.7'\t# added by xhafw\n", 1 },
+        { "listen_addresses = a'b\n",
+          "listen_addresses = a'b\nlisten_addresses = 'localhost, 192.0.2.7'\t# added by xhafw\n", 1 },
         /* CRLF line ends survive */
-        { "listen_addresses = 'localhost'\r\nport = 1\r\n", "listen_addresses = 'localhost, 192.0.2.7'\r\nport = 1\r\n", 1 },
+        { "listen_addresses = 'localhost'\r\nport = 1\r\n", "listen_addresses = 'localhost, 192.0.2.7'\r\nport = 1\r\n",
+          1 },
 };
 
 START_TEST(listen_table)
@@ -135,27 +142,53 @@ static const struct {
         int count;
 } listen6_cases[] = {
         { "listen_addresses = '::'\n", { "localhost", "2001:db8::7" }, "listen_addresses = '::'\n", "", 0 },
-        { "listen_addresses = '0::0'\n", { "2001:db8::7", "192.0.2.7" }, "listen_addresses = '0::0, 192.0.2.7'\n", "192.0.2.7", 1 },
+        { "listen_addresses = '0::0'\n",
+          { "2001:db8::7", "192.0.2.7" },
+          "listen_addresses = '0::0, 192.0.2.7'\n",
+          "192.0.2.7",
+          1 },
         { "listen_addresses = '*'\n", { "localhost", "2001:db8::7", "192.0.2.7" }, "listen_addresses = '*'\n", "", 0 },
-        { "listen_addresses = '0.0.0.0, ::'\n", { "2001:db8::7", "192.0.2.7" }, "listen_addresses = '0.0.0.0, ::'\n", "", 0 },
+        { "listen_addresses = '0.0.0.0, ::'\n",
+          { "2001:db8::7", "192.0.2.7" },
+          "listen_addresses = '0.0.0.0, ::'\n",
+          "",
+          0 },
         /* 0.0.0.0 is IPv4 only */
-        { "listen_addresses = '0.0.0.0'\n", { "localhost", "2001:db8::7", "192.0.2.7" },
-          "listen_addresses = '0.0.0.0, 2001:db8::7'\n", "2001:db8::7", 1 },
+        { "listen_addresses = '0.0.0.0'\n",
+          { "localhost", "2001:db8::7", "192.0.2.7" },
+          "listen_addresses = '0.0.0.0, 2001:db8::7'\n",
+          "2001:db8::7",
+          1 },
         /* there already, spelled otherwise */
-        { "listen_addresses = 'localhost, 2001:DB8:0:0::7'\n", { "2001:db8::7", "localhost" },
-          "listen_addresses = 'localhost, 2001:DB8:0:0::7'\n", "", 0 },
+        { "listen_addresses = 'localhost, 2001:DB8:0:0::7'\n",
+          { "2001:db8::7", "localhost" },
+          "listen_addresses = 'localhost, 2001:DB8:0:0::7'\n",
+          "",
+          0 },
         /* wanted in three spellings: added once, as first written */
-        { "listen_addresses = 'localhost'\n", { "2001:DB8::7", "2001:db8::7", "2001:db8:0::0:7" },
-          "listen_addresses = 'localhost, 2001:DB8::7'\n", "2001:DB8::7", 1 },
+        { "listen_addresses = 'localhost'\n",
+          { "2001:DB8::7", "2001:db8::7", "2001:db8:0::0:7" },
+          "listen_addresses = 'localhost, 2001:DB8::7'\n",
+          "2001:DB8::7",
+          1 },
         /* both families, no line: the default first */
-        { "", { "localhost", "2001:db8::7", "192.0.2.7" },
-          "listen_addresses = 'localhost, 2001:db8::7, 192.0.2.7'\t# added by xhafw\n", "2001:db8::7,192.0.2.7", 2 },
+        { "",
+          { "localhost", "2001:db8::7", "192.0.2.7" },
+          "listen_addresses = 'localhost, 2001:db8::7, 192.0.2.7'\t# added by xhafw\n",
+          "2001:db8::7,192.0.2.7",
+          2 },
         /* an address is no wildcard: ::1 does not cover localhost, nor 2001:db8::7 2001:db8::70 */
-        { "listen_addresses = '::1, 2001:db8::70'\n", { "localhost", "2001:db8::7" },
-          "listen_addresses = '::1, 2001:db8::70, localhost, 2001:db8::7'\n", "localhost,2001:db8::7", 2 },
+        { "listen_addresses = '::1, 2001:db8::70'\n",
+          { "localhost", "2001:db8::7" },
+          "listen_addresses = '::1, 2001:db8::70, localhost, 2001:db8::7'\n",
+          "localhost,2001:db8::7",
+          2 },
         /* an IPv4-mapped address is an IPv6 one (bound IPv6 only): it does not cover 192.0.2.7 */
-        { "listen_addresses = '::ffff:192.0.2.7'\n", { "192.0.2.7" },
-          "listen_addresses = '::ffff:192.0.2.7, 192.0.2.7'\n", "192.0.2.7", 1 },
+        { "listen_addresses = '::ffff:192.0.2.7'\n",
+          { "192.0.2.7" },
+          "listen_addresses = '::ffff:192.0.2.7, 192.0.2.7'\n",
+          "192.0.2.7",
+          1 },
 };
 
 START_TEST(listen6_table)
@@ -196,11 +229,16 @@ static const struct {
         { "host all all 192.0.2.7/32 trust\n", "host all all 192.0.2.7/32 trust\n", 0 },
         { "host all all 192.0.2.7 255.255.255.255 reject\n", "host all all 192.0.2.7 255.255.255.255 reject\n", 0 },
         /* not the same grant: a commented line, another prefix, a role list, a quoted keyword */
-        { "#host all all 192.0.2.7/32 md5\n", "#host all all 192.0.2.7/32 md5\nhost\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n", 1 },
-        { "host all all 192.0.2.0/24 md5\n", "host all all 192.0.2.0/24 md5\nhost\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n", 1 },
-        { "host all admin 192.0.2.7/32 md5\n", "host all admin 192.0.2.7/32 md5\nhost\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n", 1 },
-        { "host all \"all\" 192.0.2.7/32 md5\n", "host all \"all\" 192.0.2.7/32 md5\nhost\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n", 1 },
-        { "host all all 192.0.2.7 255.255.0.255 md5\n", "host all all 192.0.2.7 255.255.0.255 md5\nhost\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n", 1 },
+        { "#host all all 192.0.2.7/32 md5\n",
+          "#host all all 192.0.2.7/32 md5\nhost\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n", 1 },
+        { "host all all 192.0.2.0/24 md5\n",
+          "host all all 192.0.2.0/24 md5\nhost\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n", 1 },
+        { "host all admin 192.0.2.7/32 md5\n",
+          "host all admin 192.0.2.7/32 md5\nhost\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n", 1 },
+        { "host all \"all\" 192.0.2.7/32 md5\n",
+          "host all \"all\" 192.0.2.7/32 md5\nhost\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n", 1 },
+        { "host all all 192.0.2.7 255.255.0.255 md5\n",
+          "host all all 192.0.2.7 255.255.0.255 md5\nhost\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n", 1 },
 };
 
 START_TEST(hba_table)
@@ -221,33 +259,64 @@ static const struct {
 } hba6_cases[] = {
         { "", { "2001:db8::7" }, "host\tall\tall\t2001:db8::7/128\tmd5\t# managed by xhafw\n", "2001:db8::7/128", 1 },
         /* both families, in the order given; a prefix given is kept as written */
-        { "", { "192.0.2.7", "2001:db8::7", "2001:db8:1::/48" },
+        { "",
+          { "192.0.2.7", "2001:db8::7", "2001:db8:1::/48" },
           "host\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n"
           "host\tall\tall\t2001:db8::7/128\tmd5\t# managed by xhafw\n"
           "host\tall\tall\t2001:db8:1::/48\tmd5\t# managed by xhafw\n",
-          "192.0.2.7/32,2001:db8::7/128,2001:db8:1::/48", 3 },
+          "192.0.2.7/32,2001:db8::7/128,2001:db8:1::/48",
+          3 },
         /* one address in three spellings: one line, as first written */
-        { "", { "2001:DB8::7", "2001:db8:0:0::7", "2001:db8::7/128" },
-          "host\tall\tall\t2001:DB8::7/128\tmd5\t# managed by xhafw\n", "2001:DB8::7/128", 1 },
+        { "",
+          { "2001:DB8::7", "2001:db8:0:0::7", "2001:db8::7/128" },
+          "host\tall\tall\t2001:DB8::7/128\tmd5\t# managed by xhafw\n",
+          "2001:DB8::7/128",
+          1 },
         /* granted already, in another spelling or as ADDRESS NETMASK */
-        { "host all all 2001:DB8:0:0:0:0:0:7/128 trust\n", { "2001:db8::7" }, "host all all 2001:DB8:0:0:0:0:0:7/128 trust\n", "", 0 },
-        { "host all all 2001:db8::7 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff reject\n", { "2001:db8::7" },
-          "host all all 2001:db8::7 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff reject\n", "", 0 },
+        { "host all all 2001:DB8:0:0:0:0:0:7/128 trust\n",
+          { "2001:db8::7" },
+          "host all all 2001:DB8:0:0:0:0:0:7/128 trust\n",
+          "",
+          0 },
+        { "host all all 2001:db8::7 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff reject\n",
+          { "2001:db8::7" },
+          "host all all 2001:db8::7 ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff reject\n",
+          "",
+          0 },
         { "host all all 2001:db8::/64 md5\n", { "2001:db8::5/64" }, "host all all 2001:db8::/64 md5\n", "", 0 },
         { "host all all 2001:db8::6/127 md5\n", { "2001:db8::7/127" }, "host all all 2001:db8::6/127 md5\n", "", 0 },
         { "host all all 192.0.2.0/24 md5\n", { "192.0.2.7/24" }, "host all all 192.0.2.0/24 md5\n", "", 0 },
         /* not the same grant: another prefix, the other family, a mask with a hole, IPv4-mapped, hostssl */
-        { "host all all 2001:db8::/64 md5\n", { "2001:db8::7" },
-          "host all all 2001:db8::/64 md5\nhost\tall\tall\t2001:db8::7/128\tmd5\t# managed by xhafw\n", "2001:db8::7/128", 1 },
-        { "host all all 2001:db8::4/127 md5\n", { "2001:db8::7/127" },
-          "host all all 2001:db8::4/127 md5\nhost\tall\tall\t2001:db8::7/127\tmd5\t# managed by xhafw\n", "2001:db8::7/127", 1 },
-        { "host all all 2001:db8::7 ffff::ffff md5\n", { "2001:db8::7" },
-          "host all all 2001:db8::7 ffff::ffff md5\nhost\tall\tall\t2001:db8::7/128\tmd5\t# managed by xhafw\n", "2001:db8::7/128", 1 },
-        { "host all all ::ffff:192.0.2.7/128 md5\n", { "192.0.2.7" },
-          "host all all ::ffff:192.0.2.7/128 md5\nhost\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n", "192.0.2.7/32", 1 },
-        { "hostssl all all 2001:db8::7/128 md5\n", { "2001:db8::7" },
-          "hostssl all all 2001:db8::7/128 md5\nhost\tall\tall\t2001:db8::7/128\tmd5\t# managed by xhafw\n", "2001:db8::7/128", 1 },
-        { "host all all ::/0 md5\n", { "::" }, "host all all ::/0 md5\nhost\tall\tall\t::/128\tmd5\t# managed by xhafw\n", "::/128", 1 },
+        { "host all all 2001:db8::/64 md5\n",
+          { "2001:db8::7" },
+          "host all all 2001:db8::/64 md5\nhost\tall\tall\t2001:db8::7/128\tmd5\t# managed by xhafw\n",
+          "2001:db8::7/128",
+          1 },
+        { "host all all 2001:db8::4/127 md5\n",
+          { "2001:db8::7/127" },
+          "host all all 2001:db8::4/127 md5\nhost\tall\tall\t2001:db8::7/127\tmd5\t# managed by xhafw\n",
+          "2001:db8::7/127",
+          1 },
+        { "host all all 2001:db8::7 ffff::ffff md5\n",
+          { "2001:db8::7" },
+          "host all all 2001:db8::7 ffff::ffff md5\nhost\tall\tall\t2001:db8::7/128\tmd5\t# managed by xhafw\n",
+          "2001:db8::7/128",
+          1 },
+        { "host all all ::ffff:192.0.2.7/128 md5\n",
+          { "192.0.2.7" },
+          "host all all ::ffff:192.0.2.7/128 md5\nhost\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n",
+          "192.0.2.7/32",
+          1 },
+        { "hostssl all all 2001:db8::7/128 md5\n",
+          { "2001:db8::7" },
+          "hostssl all all 2001:db8::7/128 md5\nhost\tall\tall\t2001:db8::7/128\tmd5\t# managed by xhafw\n",
+          "2001:db8::7/128",
+          1 },
+        { "host all all ::/0 md5\n",
+          { "::" },
+          "host all all ::/0 md5\nhost\tall\tall\t::/128\tmd5\t# managed by xhafw\n",
+          "::/128",
+          1 },
 };
 
 START_TEST(hba6_table)
@@ -257,7 +326,8 @@ START_TEST(hba6_table)
 
         while (n < 4 && hba6_cases[_i].allow[n])
                 n++;
-        ck_assert_int_eq(pgconf_hba_add(hba6_cases[_i].in, hba6_cases[_i].allow, n, "md5", &out, &added), hba6_cases[_i].count);
+        ck_assert_int_eq(pgconf_hba_add(hba6_cases[_i].in, hba6_cases[_i].allow, n, "md5", &out, &added),
+                         hba6_cases[_i].count);
         ck_assert_str_eq(out, hba6_cases[_i].want);
         ck_assert_str_eq(added, hba6_cases[_i].added);
         free(out), free(added);
@@ -266,8 +336,10 @@ END_TEST
 
 START_TEST(hba_refuses)
 {
-        const char *const name[] = { "node1.example" }, *const ok[] = { "192.0.2.7" }, *const prefix[] = { "192.0.2.7/33" };
-        const char *const prefix6[] = { "2001:db8::7/129" }, *const zone[] = { "fe80::1%eth0" }, *const brackets[] = { "[2001:db8::7]" };
+        const char *const name[] = { "node1.example" }, *const ok[] = { "192.0.2.7" },
+                          *const prefix[] = { "192.0.2.7/33" };
+        const char *const prefix6[] = { "2001:db8::7/129" }, *const zone[] = { "fe80::1%eth0" },
+                          *const brackets[] = { "[2001:db8::7]" };
         char *out = NULL, *added = NULL;
 
         ck_assert_int_eq(pgconf_hba_add("", prefix6, 1, "md5", &out, &added), -EINVAL);
@@ -286,7 +358,10 @@ START_TEST(pidfile)
 {
         struct pgconf_pidfile pf;
 
-        ck_assert_int_eq(pgconf_pidfile_parse("4242\n/srv/pg\n1700000000\n5433\n/run/pg\n127.0.0.1\n  1234567     65536\nready   \n", &pf), 0);
+        ck_assert_int_eq(
+                pgconf_pidfile_parse(
+                        "4242\n/srv/pg\n1700000000\n5433\n/run/pg\n127.0.0.1\n  1234567     65536\nready   \n", &pf),
+                0);
         ck_assert_int_eq(pf.pid, 4242);
         ck_assert_str_eq(pf.data_dir, "/srv/pg");
         ck_assert_int_eq(pf.port, 5433);

@@ -27,8 +27,10 @@ static const struct mock_command services[] = {
 static struct xhafw_step *new_step(const struct mock_option *extra)
 {
         struct mock_option opts[24] = {
-                { "data_dir", "@TMP@/data" }, { "listen_addresses", "localhost, 192.0.2.7" },
-                { "check_host", "@TMP@/sock" }, { "guard_timeout", "100ms" },
+                { "data_dir", "@TMP@/data" },
+                { "listen_addresses", "localhost, 192.0.2.7" },
+                { "check_host", "@TMP@/sock" },
+                { "guard_timeout", "100ms" },
         };
         size_t n = 4;
         struct xhafw_step *step;
@@ -46,8 +48,9 @@ static void make_cluster(struct xhafw_step *step)
         ck_assert_int_eq(mkdir(mock_path(step, "data"), 0700), 0);
         mock_write_file(step, "data/PG_VERSION", "16\n");
         mock_write_file(step, "data/pg_hba.conf", "local all all peer\nhost all all 127.0.0.1/32 scram-sha-256\n");
-        mock_write_file(step, "data/postgresql.conf", "listen_addresses = 'localhost'\t# what to listen on\n"
-                                                      "port = 5432\n");
+        mock_write_file(step, "data/postgresql.conf",
+                        "listen_addresses = 'localhost'\t# what to listen on\n"
+                        "port = 5432\n");
 }
 
 static void write_pidfile(struct xhafw_step *step, const char *pid, const char *port, const char *socket_dir,
@@ -122,9 +125,9 @@ static void assert_lines(struct xhafw_step *step, int i, int priority, const cha
 /* ---- the guard: where it asks, and what it concludes ---- */
 
 struct guard_case {
-        const char *port_line, *socket_dir, *listen_addr;      /* of postmaster.pid */
+        const char *port_line, *socket_dir, *listen_addr; /* of postmaster.pid */
         const char *step_listen, *step_port, *conf, *check_host;
-        const char *listening;  /* a directory where something listens, or NULL */
+        const char *listening; /* a directory where something listens, or NULL */
         bool force;
         int want;
         bool stale;
@@ -141,8 +144,8 @@ static const struct guard_case guard_cases[] = {
         { "5432", "@TMP@/s1", "@TMP@/s1", "@TMP@/s2, @TMP@/s1", NULL, "listen_addresses = '@TMP@/s2, @TMP@/s3'\n",
           "@TMP@/s3", NULL, false, 0, true, LOG_NOTICE, "nothing answers at @TMP@/s1,@TMP@/s2,@TMP@/s3 port 5432 " },
         /* a socket directory that is no absolute path is no place; the file's port wins over the step's */
-        { "6543", "sockets", "@TMP@/s2", "@TMP@/s3", "5433", "port = 5433\nlisten_addresses = '@TMP@/s3'\n",
-          "@TMP@/s3", NULL, false, 0, true, LOG_NOTICE, "nothing answers at @TMP@/s2,@TMP@/s3 port 6543 " },
+        { "6543", "sockets", "@TMP@/s2", "@TMP@/s3", "5433", "port = 5433\nlisten_addresses = '@TMP@/s3'\n", "@TMP@/s3",
+          NULL, false, 0, true, LOG_NOTICE, "nothing answers at @TMP@/s2,@TMP@/s3 port 6543 " },
         /* a file without a port: the step's */
         { "", "@TMP@/s1", "@TMP@/s1", "@TMP@/s1", "5433", "listen_addresses='@TMP@/s1'", "@TMP@/s1", NULL, false, 0,
           true, LOG_NOTICE, "nothing answers at @TMP@/s1 port 5433 " },
@@ -168,7 +171,9 @@ START_TEST(guard_table)
 {
         const struct guard_case *c = &guard_cases[_i];
         const struct mock_option extra[] = {
-                { "listen_addresses", c->step_listen }, { "check_host", c->check_host }, { "port", c->step_port },
+                { "listen_addresses", c->step_listen },
+                { "check_host", c->check_host },
+                { "port", c->step_port },
                 { NULL, NULL },
         };
         struct xhafw_step *step = new_step(extra);
@@ -193,8 +198,8 @@ START_TEST(guard_table)
         ck_assert_msg(mock_log_find(step, c->priority, c->log), "case %d: no '%s' in\n%s", _i,
                       mock_expand(step, c->log), mock_log_text(step));
         /* the guard only asks: no command, no file */
-        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *) { NULL }), 0);
-        ck_assert_uint_eq(mock_files(step, &(const struct mock_file *) { NULL }), 0);
+        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *){ NULL }), 0);
+        ck_assert_uint_eq(mock_files(step, &(const struct mock_file *){ NULL }), 0);
         free(stale);
         pg_cfg_free(&cfg);
         if (fd >= 0)
@@ -258,8 +263,9 @@ START_TEST(guard_no_pidfile)
         mock_write_file(step, "data/postmaster.pid", "not a pid\n");
         ck_assert_int_eq(pg_guard(step, &cfg, "", &pid, &stale), 0);
         ck_assert_ptr_null(stale);
-        ck_assert_ptr_nonnull(mock_log_find(step, LOG_WARNING, "cannot read @TMP@/data/postmaster.pid (Invalid "
-                                                               "argument); leaving it to postgres to judge"));
+        ck_assert_ptr_nonnull(mock_log_find(step, LOG_WARNING,
+                                            "cannot read @TMP@/data/postmaster.pid (Invalid "
+                                            "argument); leaving it to postgres to judge"));
         pg_cfg_free(&cfg);
         mock_step_free(step);
 }
@@ -268,7 +274,7 @@ END_TEST
 /* Where the guard asks, IPv4 and IPv6 alike: each place once whatever its spelling, a family's wildcard
  * as its loopback address, guard_addresses before check_host. Built only: nothing is asked here. */
 struct places_case {
-        const char *listen_addr;        /* of postmaster.pid */
+        const char *listen_addr; /* of postmaster.pid */
         const char *step_listen, *conf, *guard, *check_host, *want;
 };
 
@@ -290,7 +296,9 @@ START_TEST(guard_places_table)
 {
         const struct places_case *c = &places_cases[_i];
         const struct mock_option extra[] = {
-                { "listen_addresses", c->step_listen }, { "guard_addresses", c->guard }, { "check_host", c->check_host },
+                { "listen_addresses", c->step_listen },
+                { "guard_addresses", c->guard },
+                { "check_host", c->check_host },
                 { NULL, NULL },
         };
         struct xhafw_step *step = new_step(extra);
@@ -379,9 +387,11 @@ static const struct validate_case validate_cases[] = {
         { "listen_addresses", "localhost, 2001:db8::7, ::", 0, NULL },
         { "listen_addresses", "localhost, 2001:db8::7/64", -EINVAL,
           "listen_addresses: \"2001:db8::7/64\" is a network: write the address alone (2001:db8::7)" },
-        { "listen_addresses", "[2001:db8::7]", -EINVAL, "listen_addresses: \"[2001:db8::7]\": write 2001:db8::7 without brackets" },
+        { "listen_addresses", "[2001:db8::7]", -EINVAL,
+          "listen_addresses: \"[2001:db8::7]\": write 2001:db8::7 without brackets" },
         { "guard_addresses", "2001:db8::2, 192.0.2.8, mn2.example", 0, NULL },
-        { "guard_addresses", "192.0.2.0/24", -EINVAL, "guard_addresses: \"192.0.2.0/24\" is a network: write the address alone (192.0.2.0)" },
+        { "guard_addresses", "192.0.2.0/24", -EINVAL,
+          "guard_addresses: \"192.0.2.0/24\" is a network: write the address alone (192.0.2.0)" },
         { "guard_addresses", "a'b", -EINVAL, "guard_addresses: \"a'b\" is not a host name or address" },
         { "allow", "192.0.2.7/33", -EINVAL, "allow: \"192.0.2.7/33\" is not an address (ADDR or ADDR/PREFIX)" },
         { "allow", "xcatmn1", -EINVAL, "allow: \"xcatmn1\" is not an address" },
@@ -405,7 +415,7 @@ START_TEST(validate_table)
         else
                 ck_assert_uint_eq(mock_log_count(step, -1, NULL), 0);
         /* the configuration only: data_dir (not even created here) is not looked at */
-        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *) { NULL }), 0);
+        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *){ NULL }), 0);
         mock_step_free(step);
 }
 END_TEST
@@ -417,18 +427,18 @@ enum {
         NO_PG_VERSION = 1 << 1,
         DATA_FILE = 1 << 2,
         NO_CONF = 1 << 3,
-        STALE_DEAD = 1 << 4,    /* postmaster.pid of a pid that names nothing */
-        STALE_LIVE = 1 << 5,    /* postmaster.pid of a live process that is no postgres (this test) */
-        ANSWERS = 1 << 6,       /* and a server answers at its socket directory */
-        PASSWORD_BAD = 1 << 7,  /* password_file with an empty first line */
-        EDITED = 1 << 8,        /* the files have what the step adds already */
+        STALE_DEAD = 1 << 4,   /* postmaster.pid of a pid that names nothing */
+        STALE_LIVE = 1 << 5,   /* postmaster.pid of a live process that is no postgres (this test) */
+        ANSWERS = 1 << 6,      /* and a server answers at its socket directory */
+        PASSWORD_BAD = 1 << 7, /* password_file with an empty first line */
+        EDITED = 1 << 8,       /* the files have what the step adds already */
 };
 
 struct apply_case {
         unsigned setup;
         bool force;
         int want;
-        const char *printed[MAX_LINES];  /* what the dry-run prints (diffs, commands), in order */
+        const char *printed[MAX_LINES]; /* what the dry-run prints (diffs, commands), in order */
         const char *notices[MAX_LINES];
         const char *error;
 };
@@ -445,23 +455,46 @@ static const struct apply_case apply_cases[] = {
         /* nothing to add: only the start */
         { EDITED, false, 0, { "would run: systemctl start postgresql" }, { WAIT }, NULL },
         /* a pid file nobody answers for, naming nothing: left for postgres */
-        { STALE_DEAD, false, 0, { HBA_DIFF, CONF_DIFF, "would run: systemctl start postgresql" },
+        { STALE_DEAD,
+          false,
+          0,
+          { HBA_DIFF, CONF_DIFF, "would run: systemctl start postgresql" },
           { "@TMP@/data/postmaster.pid is stale: pid " DEAD_PID " is no postgres of this node and nothing answers",
             WAIT },
           NULL },
         /* naming a live process, which postgres would take for a postmaster: moved aside */
-        { STALE_LIVE, false, 0, { HBA_DIFF, CONF_DIFF, "would run: systemctl start postgresql" },
-          { "is stale", "would move @TMP@/data/postmaster.pid aside to postmaster.pid.stale-", WAIT }, NULL },
+        { STALE_LIVE,
+          false,
+          0,
+          { HBA_DIFF, CONF_DIFF, "would run: systemctl start postgresql" },
+          { "is stale", "would move @TMP@/data/postmaster.pid aside to postmaster.pid.stale-", WAIT },
+          NULL },
         /* refusals: nothing edited, nothing started */
-        { STALE_DEAD | ANSWERS, false, XHAFW_REFUSED, { NULL }, { NULL },
+        { STALE_DEAD | ANSWERS,
+          false,
+          XHAFW_REFUSED,
+          { NULL },
+          { NULL },
           "refusing to start: a server answers at @TMP@/s1 port @PORT@" },
-        { NO_CLUSTER, false, -ENOENT, { NULL }, { NULL },
+        { NO_CLUSTER,
+          false,
+          -ENOENT,
+          { NULL },
+          { NULL },
           "data directory @TMP@/data: No such file or directory (is the shared storage mounted?)" },
-        { NO_PG_VERSION, false, -ENOENT, { NULL }, { NULL },
+        { NO_PG_VERSION,
+          false,
+          -ENOENT,
+          { NULL },
+          { NULL },
           "@TMP@/data is not a PostgreSQL data directory: it has no PG_VERSION" },
         { DATA_FILE, false, -ENOTDIR, { NULL }, { NULL }, "data directory @TMP@/data is not a directory" },
         { NO_CONF, false, -ENOENT, { NULL }, { NULL }, "cannot read @TMP@/data/postgresql.conf" },
-        { PASSWORD_BAD, false, -EINVAL, { NULL }, { NULL },
+        { PASSWORD_BAD,
+          false,
+          -EINVAL,
+          { NULL },
+          { NULL },
           "password_file @TMP@/password: the first line must hold the password" },
 };
 
@@ -499,8 +532,10 @@ START_TEST(apply_table)
         char port[16];
         int reserved, fd = -1, r;
         const struct mock_option extra[] = {
-                { "allow", "192.0.2.7" }, { "password_file", c->setup & PASSWORD_BAD ? "@TMP@/password" : NULL },
-                { "port", (reserve_port(port, sizeof port, &reserved), port) }, { NULL, NULL },
+                { "allow", "192.0.2.7" },
+                { "password_file", c->setup & PASSWORD_BAD ? "@TMP@/password" : NULL },
+                { "port", (reserve_port(port, sizeof port, &reserved), port) },
+                { NULL, NULL },
         };
         struct xhafw_step *step = new_step(extra);
         char *before[N(watched)], *after;
@@ -547,7 +582,9 @@ END_TEST
 START_TEST(apply_for_real)
 {
         const struct mock_option extra[] = {
-                { "allow", "192.0.2.7, 198.51.100.0/24" }, { "ready_timeout", "1ms" }, { NULL, NULL },
+                { "allow", "192.0.2.7, 198.51.100.0/24" },
+                { "ready_timeout", "1ms" },
+                { NULL, NULL },
         };
         struct xhafw_step *step = new_step(extra);
         char *hba, *conf;
@@ -556,8 +593,9 @@ START_TEST(apply_for_real)
         mock_state_set(step, "hba_added", "192.0.2.9/32");
         /* the edits and the start happen; no postmaster appears within ready_timeout */
         ck_assert_int_eq(mock_apply(step), -ETIMEDOUT);
-        ck_assert_ptr_nonnull(mock_log_find(step, LOG_ERR, "no query succeeded at check_host @TMP@/sock port 5432 "
-                                                           "within ready_timeout (1 ms)"));
+        ck_assert_ptr_nonnull(mock_log_find(step, LOG_ERR,
+                                            "no query succeeded at check_host @TMP@/sock port 5432 "
+                                            "within ready_timeout (1 ms)"));
         ck_assert_uint_eq(mock_ran(step, "systemctl start postgresql"), 1);
         hba = mock_read_file(step, "data/pg_hba.conf");
         conf = mock_read_file(step, "data/postgresql.conf");
@@ -565,10 +603,12 @@ START_TEST(apply_for_real)
                               "host\tall\tall\t192.0.2.7/32\tmd5\t# managed by xhafw\n"
                               "host\tall\tall\t198.51.100.0/24\tmd5\t# managed by xhafw\n");
         ck_assert_str_eq(conf, "listen_addresses = 'localhost, 192.0.2.7'\t# what to listen on\nport = 5432\n");
-        ck_assert_ptr_nonnull(mock_log_find(step, LOG_NOTICE, "added access for 192.0.2.7/32,198.51.100.0/24 to "
-                                                              "@TMP@/data/pg_hba.conf"));
-        ck_assert_ptr_nonnull(mock_log_find(step, LOG_NOTICE, "added 192.0.2.7 to listen_addresses in "
-                                                              "@TMP@/data/postgresql.conf"));
+        ck_assert_ptr_nonnull(mock_log_find(step, LOG_NOTICE,
+                                            "added access for 192.0.2.7/32,198.51.100.0/24 to "
+                                            "@TMP@/data/pg_hba.conf"));
+        ck_assert_ptr_nonnull(mock_log_find(step, LOG_NOTICE,
+                                            "added 192.0.2.7 to listen_addresses in "
+                                            "@TMP@/data/postgresql.conf"));
         /* merged with what an earlier run added */
         ck_assert_pstr_eq(mock_state_get(step, "hba_added"), "192.0.2.9/32,192.0.2.7/32,198.51.100.0/24");
         ck_assert_pstr_eq(mock_state_get(step, "listen_added"), "192.0.2.7");
@@ -576,7 +616,7 @@ START_TEST(apply_for_real)
         /* again: nothing more to add, the files not even rewritten */
         mock_clear(step);
         ck_assert_int_eq(mock_apply(step), -ETIMEDOUT);
-        for (size_t i = 0; i < mock_files(step, &(const struct mock_file *) { NULL }); i++) {
+        for (size_t i = 0; i < mock_files(step, &(const struct mock_file *){ NULL }); i++) {
                 const struct mock_file *f;
                 mock_files(step, &f);
                 ck_assert(!f[i].changed);
@@ -608,7 +648,8 @@ START_TEST(revert_table)
 {
         const struct revert_case *c = &revert_cases[_i];
         const struct mock_command stop[] = {
-                { "systemctl stop postgresql", c->stop_status, "", false }, { .argv = NULL },
+                { "systemctl stop postgresql", c->stop_status, "", false },
+                { .argv = NULL },
         };
         struct xhafw_step *step = new_step(NULL);
         char *hba_before, *hba_after;
@@ -641,7 +682,7 @@ START_TEST(check_standby)
         write_pidfile(step, DEAD_PID, "5432", "@TMP@/s1", "localhost");
         ck_assert_int_eq(mock_check(step), XHAFW_INACTIVE);
         ck_assert_uint_eq(mock_log_count(step, LOG_ERR, NULL), 0);
-        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *) { NULL }), 0);
+        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *){ NULL }), 0);
         mock_step_free(step);
 }
 END_TEST

@@ -94,7 +94,8 @@ static int service_describe(struct xhafw_step *step, FILE *out)
                 fprintf(out, "; ready when");
                 for (size_t i = 0; i < n; i++)
                         fprintf(out, " %s", argv[i]);
-                fprintf(out, " exits 0 (within %llums)", (unsigned long long) xhafw_opt_duration_ms(step, "ready_timeout"));
+                fprintf(out, " exits 0 (within %llums)",
+                        (unsigned long long) xhafw_opt_duration_ms(step, "ready_timeout"));
         }
         fputc('\n', out);
         return 0;
@@ -108,7 +109,8 @@ static int service_preflight(struct xhafw_step *step)
         pf_service(step, xhafw_opt_string(step, "unit"));
         if (xhafw_opt_list(step, "ready_command", &argv) > 0) {
                 const char *const cmd[] = { argv[0], NULL };
-                pf_commands(step, cmd, "install what provides ready_command, or add its directory to path = in "
+                pf_commands(step, cmd,
+                            "install what provides ready_command, or add its directory to path = in "
                             "xhafw.conf");
         }
         return 0;

@@ -54,15 +54,18 @@ static const struct xhafw_option storage_options[] = {
         { .name = NULL },
 };
 
-enum link_mode { LINK_BIND, LINK_SYMLINK };
+enum link_mode {
+        LINK_BIND,
+        LINK_SYMLINK
+};
 
 struct storage_conf {
-        const char *device;     /* NULL: mounted by someone else */
-        const char *fstype;     /* NULL: auto */
+        const char *device; /* NULL: mounted by someone else */
+        const char *fstype; /* NULL: auto */
         const char *options;
-        char *mountpoint;       /* normalized */
-        char **paths;           /* normalized local paths */
-        char **sources;         /* mountpoint + path */
+        char *mountpoint; /* normalized */
+        char **paths;     /* normalized local paths */
+        char **sources;   /* mountpoint + path */
         size_t n_paths;
         enum link_mode link;
         bool kill_holders;
@@ -73,17 +76,21 @@ struct storage_conf {
  * "root + P". Comparing with these needs no stat(), so it cannot hang on a dead server. */
 struct shared_loc {
         dev_t devno;
-        char *root;             /* root of mountpoint inside its filesystem */
-        const char *target;     /* mount point of the filesystem holding mountpoint */
+        char *root;         /* root of mountpoint inside its filesystem */
+        const char *target; /* mount point of the filesystem holding mountpoint */
 };
 
-enum path_state { PATH_ABSENT, PATH_LINKED, PATH_FOREIGN };
+enum path_state {
+        PATH_ABSENT,
+        PATH_LINKED,
+        PATH_FOREIGN
+};
 
 struct holder {
         pid_t pid;
         char comm[32];
-        const char *how;        /* "cwd", "root", "open file", "mapped file" */
-        bool ours;              /* xhafw itself or its ancestors: never killed */
+        const char *how; /* "cwd", "root", "open file", "mapped file" */
+        bool ours;       /* xhafw itself or its ancestors: never killed */
 };
 
 /* ---- small helpers ---- */
@@ -143,8 +150,8 @@ static int normalize_path(const char *in, char **ret)
         while (o > 1 && r[o - 1] == '/')
                 o--;
         r[o] = '\0';
-        if (strstr(r, "/./") || strstr(r, "/../") ||
-            (o >= 2 && strcmp(r + o - 2, "/.") == 0) || (o >= 3 && strcmp(r + o - 3, "/..") == 0)) {
+        if (strstr(r, "/./") || strstr(r, "/../") || (o >= 2 && strcmp(r + o - 2, "/.") == 0) ||
+            (o >= 3 && strcmp(r + o - 3, "/..") == 0)) {
                 free(r);
                 return -EINVAL;
         }
@@ -206,8 +213,10 @@ static int storage_conf_load(struct xhafw_step *step, struct storage_conf *c)
 
         s = xhafw_opt_string(step, "mountpoint");
         if (!s || normalize_path(s, &c->mountpoint) < 0 || strcmp(c->mountpoint, "/") == 0) {
-                xhafw_log(step, LOG_ERR, "mountpoint = %s: must be an absolute path other than /, "
-                          "without . or .. components", s ? s : "(unset)");
+                xhafw_log(step, LOG_ERR,
+                          "mountpoint = %s: must be an absolute path other than /, "
+                          "without . or .. components",
+                          s ? s : "(unset)");
                 storage_conf_free(c);
                 return -EINVAL;
         }
@@ -232,8 +241,10 @@ static int storage_conf_load(struct xhafw_step *step, struct storage_conf *c)
                 }
                 c->n_paths = i + 1;
                 if (r < 0 || strcmp(c->paths[i], "/") == 0) {
-                        xhafw_log(step, LOG_ERR, "paths: '%s' must be an absolute path other than /, "
-                                  "without . or .. components", items[i]);
+                        xhafw_log(step, LOG_ERR,
+                                  "paths: '%s' must be an absolute path other than /, "
+                                  "without . or .. components",
+                                  items[i]);
                         storage_conf_free(c);
                         return -EINVAL;
                 }
@@ -320,9 +331,8 @@ static void describe_fs(struct libmnt_fs *fs, char *buf, size_t len)
 {
         const char *src = mnt_fs_get_source(fs), *type = mnt_fs_get_fstype(fs), *root = mnt_fs_get_root(fs);
 
-        snprintf(buf, len, "%s%s%s (%s) mounted on it", src ? src : "?",
-                 root && strcmp(root, "/") != 0 ? ":" : "", root && strcmp(root, "/") != 0 ? root : "",
-                 type ? type : "?");
+        snprintf(buf, len, "%s%s%s (%s) mounted on it", src ? src : "?", root && strcmp(root, "/") != 0 ? ":" : "",
+                 root && strcmp(root, "/") != 0 ? root : "", type ? type : "?");
 }
 
 /* Is the shared filesystem there? With a device: that device is mounted at mountpoint (libmount's
@@ -565,7 +575,7 @@ static pid_t parent_of(pid_t pid)
         ssize_t k;
         int fd;
 
-        snprintf(name, sizeof(name), "/proc/%d/stat", (int)pid);
+        snprintf(name, sizeof(name), "/proc/%d/stat", (int) pid);
         fd = open(name, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return 0;
@@ -578,7 +588,7 @@ static pid_t parent_of(pid_t pid)
         p = strrchr(buf, ')');
         if (!p || sscanf(p + 1, " %*c %lld", &ppid) != 1)
                 return 0;
-        return (pid_t)ppid;
+        return (pid_t) ppid;
 }
 
 static bool is_ancestor(pid_t pid)
@@ -618,7 +628,7 @@ static size_t find_holders(const char *path, struct holder *ret, size_t max)
                 if (errno || *end || pid <= 0)
                         continue;
                 seen++;
-                if ((pid_t)pid == getpid())
+                if ((pid_t) pid == getpid())
                         continue;
                 pdir = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 if (pdir < 0)
@@ -641,7 +651,7 @@ static size_t find_holders(const char *path, struct holder *ret, size_t max)
                                 c = 0;
                         h->comm[c] = '\0';
                         h->comm[strcspn(h->comm, "\n")] = '\0';
-                        h->pid = (pid_t)pid;
+                        h->pid = (pid_t) pid;
                         h->how = how;
                         h->ours = is_ancestor(h->pid);
                 }
@@ -657,11 +667,11 @@ static void holders_text(const struct holder *h, size_t n, char *buf, size_t len
 
         buf[0] = '\0';
         for (size_t i = 0; i < n && o < len; i++) {
-                int k = snprintf(buf + o, len - o, "%spid %d (%s, %s%s)", i ? ", " : "", (int)h[i].pid,
-                                 h[i].comm, h[i].how, h[i].ours ? ", xhafw itself" : "");
+                int k = snprintf(buf + o, len - o, "%spid %d (%s, %s%s)", i ? ", " : "", (int) h[i].pid, h[i].comm,
+                                 h[i].how, h[i].ours ? ", xhafw itself" : "");
                 if (k < 0)
                         break;
-                o += (size_t)k;
+                o += (size_t) k;
         }
 }
 
@@ -674,7 +684,7 @@ static bool process_gone(pid_t pid)
         if (kill(pid, 0) < 0 && errno == ESRCH)
                 return true;
         /* a zombie holds nothing any more */
-        snprintf(name, sizeof(name), "/proc/%d/stat", (int)pid);
+        snprintf(name, sizeof(name), "/proc/%d/stat", (int) pid);
         fd = open(name, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return true;
@@ -709,7 +719,7 @@ static void kill_holders(struct xhafw_step *step, const char *path, const struct
 {
         for (size_t i = 0; i < n; i++)
                 if (!h[i].ours) {
-                        xhafw_log(step, LOG_NOTICE, "%s: sending SIGTERM to pid %d (%s)", path, (int)h[i].pid,
+                        xhafw_log(step, LOG_NOTICE, "%s: sending SIGTERM to pid %d (%s)", path, (int) h[i].pid,
                                   h[i].comm);
                         kill(h[i].pid, SIGTERM);
                 }
@@ -718,7 +728,7 @@ static void kill_holders(struct xhafw_step *step, const char *path, const struct
         for (size_t i = 0; i < n; i++)
                 if (!h[i].ours && !process_gone(h[i].pid)) {
                         xhafw_log(step, LOG_WARNING, "%s: pid %d (%s) ignored SIGTERM, sending SIGKILL", path,
-                                  (int)h[i].pid, h[i].comm);
+                                  (int) h[i].pid, h[i].comm);
                         kill(h[i].pid, SIGKILL);
                 }
         wait_gone(h, n, KILL_WAIT_MS);
@@ -755,7 +765,7 @@ static int umount_busy_aware(struct xhafw_step *step, const struct storage_conf 
                 holders_text(h, n, list, sizeof(list));
                 xhafw_log(step, LOG_ERR, "cannot unmount %s: busy, held by %s; %s", target, list,
                           c->kill_holders ? "they survived SIGKILL" :
-                          "stop them, or set kill_holders = yes to have them ended");
+                                            "stop them, or set kill_holders = yes to have them ended");
         } else {
                 /* no process: something is mounted below it */
                 struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
@@ -772,8 +782,10 @@ static int umount_busy_aware(struct xhafw_step *step, const struct storage_conf 
                 if (below)
                         xhafw_log(step, LOG_ERR, "cannot unmount %s: busy, %s is mounted below it", target, below);
                 else
-                        xhafw_log(step, LOG_ERR, "cannot unmount %s: busy, but no process holds it "
-                                  "(a kernel user such as an NFS export or a loop device?)", target);
+                        xhafw_log(step, LOG_ERR,
+                                  "cannot unmount %s: busy, but no process holds it "
+                                  "(a kernel user such as an NFS export or a loop device?)",
+                                  target);
                 mnt_free_iter(it);
         }
         return -EBUSY;
@@ -891,8 +903,8 @@ static int storage_describe(struct xhafw_step *step, FILE *out)
         if (r < 0)
                 return r;
         if (c.device)
-                fprintf(out, "shared filesystem: %s (type %s, options \"%s\") mounted at %s by this step\n",
-                        c.device, c.fstype ? c.fstype : "auto", c.options ? c.options : "", c.mountpoint);
+                fprintf(out, "shared filesystem: %s (type %s, options \"%s\") mounted at %s by this step\n", c.device,
+                        c.fstype ? c.fstype : "auto", c.options ? c.options : "", c.mountpoint);
         else
                 fprintf(out, "shared filesystem: at %s, mounted by someone else (only checked)\n", c.mountpoint);
         fprintf(out, "paths (%s):\n", c.link == LINK_BIND ? "bind mounts" : "symbolic links");
@@ -903,8 +915,8 @@ static int storage_describe(struct xhafw_step *step, FILE *out)
                         fprintf(out, "  %s -> %s (local directory kept as %s%s)\n", c.paths[i], c.sources[i],
                                 c.paths[i], LOCAL_SUFFIX);
         }
-        fprintf(out, "busy paths on revert: %s\n", c.kill_holders ? "holders are ended (SIGTERM, then SIGKILL)" :
-                "the step fails and names the holders");
+        fprintf(out, "busy paths on revert: %s\n",
+                c.kill_holders ? "holders are ended (SIGTERM, then SIGKILL)" : "the step fails and names the holders");
         storage_conf_free(&c);
         return 0;
 }
@@ -922,14 +934,14 @@ static int storage_validate(struct xhafw_step *step)
                 return r;
         for (size_t i = 0; i < c.n_paths && r == 0; i++) {
                 if (path_under(c.paths[i], c.mountpoint) || path_under(c.mountpoint, c.paths[i])) {
-                        xhafw_log(step, LOG_ERR, "paths: %s and mountpoint %s must not contain one another",
-                                  c.paths[i], c.mountpoint);
+                        xhafw_log(step, LOG_ERR, "paths: %s and mountpoint %s must not contain one another", c.paths[i],
+                                  c.mountpoint);
                         r = -EINVAL;
                 }
                 for (size_t j = 0; j < i && r == 0; j++)
                         if (path_under(c.paths[i], c.paths[j]) || path_under(c.paths[j], c.paths[i])) {
-                                xhafw_log(step, LOG_ERR, "paths: %s and %s must not contain one another",
-                                          c.paths[j], c.paths[i]);
+                                xhafw_log(step, LOG_ERR, "paths: %s and %s must not contain one another", c.paths[j],
+                                          c.paths[i]);
                                 r = -EINVAL;
                         }
         }
@@ -960,14 +972,11 @@ static int storage_check(struct xhafw_step *step)
                 goto out;
         for (size_t i = 0; i < c.n_paths; i++) {
                 switch (path_state(&c, tb, &loc, i, why, sizeof(why))) {
-                case PATH_LINKED:
-                        linked++;
-                        break;
+                case PATH_LINKED: linked++; break;
                 case PATH_FOREIGN:
                         xhafw_log(step, LOG_WARNING, "%s is occupied by something else: %s", c.paths[i], why);
                         break;
-                case PATH_ABSENT:
-                        break;
+                case PATH_ABSENT: break;
                 }
         }
         /* A missing device is no error here: the mount table has the last word, and without the
@@ -978,8 +987,10 @@ static int storage_check(struct xhafw_step *step)
                 const char *p = c.device;
 
                 if (xhafw_stat_bounded(step, &p, 1, CHECK_PROBE_TIMEOUT_MS, &res, NULL) == 0 && res.err == ENOENT)
-                        xhafw_log(step, LOG_INFO, "device %s does not exist on this node: the shared filesystem "
-                                  "is not mounted on %s", c.device, c.mountpoint);
+                        xhafw_log(step, LOG_INFO,
+                                  "device %s does not exist on this node: the shared filesystem "
+                                  "is not mounted on %s",
+                                  c.device, c.mountpoint);
         }
         /* a device mounted by someone else (at boot, say) is not this step's doing */
         ours = c.device && shared && xhafw_state_get(step, "mounted");
@@ -1012,8 +1023,10 @@ static int device_preflight(struct xhafw_step *step, const struct storage_conf *
                 probes[np++] = c->device;
         r = xhafw_stat_bounded(step, probes, np, PROBE_TIMEOUT_MS, res, &stuck);
         if (r == -ETIMEDOUT) {
-                xhafw_log(step, LOG_ERR, "%s does not answer within %d ms: refusing to mount %s on %s (is the "
-                          "server it is on down?)", probes[stuck], PROBE_TIMEOUT_MS, c->device, c->mountpoint);
+                xhafw_log(step, LOG_ERR,
+                          "%s does not answer within %d ms: refusing to mount %s on %s (is the "
+                          "server it is on down?)",
+                          probes[stuck], PROBE_TIMEOUT_MS, c->device, c->mountpoint);
                 return r;
         }
         if (r < 0) {
@@ -1021,23 +1034,26 @@ static int device_preflight(struct xhafw_step *step, const struct storage_conf *
                 return r;
         }
         if (res[0].err == 0 && !S_ISDIR(res[0].mode)) {
-                xhafw_log(step, LOG_ERR, "mountpoint %s exists and is not a directory: refusing to mount %s on "
-                          "it; move it away or set mountpoint to a directory", c->mountpoint, c->device);
+                xhafw_log(step, LOG_ERR,
+                          "mountpoint %s exists and is not a directory: refusing to mount %s on "
+                          "it; move it away or set mountpoint to a directory",
+                          c->mountpoint, c->device);
                 r = -ENOTDIR;
         }
         if (np > 1) {
                 if (res[1].err == ENOENT) {
-                        xhafw_log(step, LOG_ERR, "device %s does not exist on this node: cannot mount it on %s; "
+                        xhafw_log(step, LOG_ERR,
+                                  "device %s does not exist on this node: cannot mount it on %s; "
                                   "attach the shared storage (its SAN paths, iSCSI session or multipath map) "
-                                  "or correct device", c->device, c->mountpoint);
+                                  "or correct device",
+                                  c->device, c->mountpoint);
                         r = -ENODEV;
                 } else if (res[1].err) {
                         xhafw_log(step, LOG_ERR, "device %s: %s: cannot mount it on %s", c->device,
                                   strerror(res[1].err), c->mountpoint);
                         r = -res[1].err;
                 } else if (bind_device && !S_ISDIR(res[1].mode)) {
-                        xhafw_log(step, LOG_ERR, "device %s: options has bind, but it is not a directory",
-                                  c->device);
+                        xhafw_log(step, LOG_ERR, "device %s: options has bind, but it is not a directory", c->device);
                         r = -ENOTDIR;
                 } else if (!bind_device && S_ISDIR(res[1].mode)) {
                         xhafw_log(step, LOG_ERR, "device %s is a directory: add bind to options to mount it",
@@ -1069,8 +1085,10 @@ static int apply_preflight(struct xhafw_step *step, const struct storage_conf *c
                         return r;
         }
         if (!c->device && !shared) {
-                xhafw_log(step, LOG_ERR, "no filesystem is mounted at or above %s: the shared filesystem must "
-                          "be mounted by its own service first (or set device)", c->mountpoint);
+                xhafw_log(step, LOG_ERR,
+                          "no filesystem is mounted at or above %s: the shared filesystem must "
+                          "be mounted by its own service first (or set device)",
+                          c->mountpoint);
                 return -ENXIO;
         }
         for (size_t i = 0; i < c->n_paths; i++) {
@@ -1090,8 +1108,10 @@ static int apply_preflight(struct xhafw_step *step, const struct storage_conf *c
                         if (!aside)
                                 return -ENOMEM;
                         if (lstat(aside, &st) == 0) {
-                                xhafw_log(step, LOG_ERR, "%s exists already: refusing to move %s aside over it "
-                                          "(restore or remove it first)", aside, c->paths[i]);
+                                xhafw_log(step, LOG_ERR,
+                                          "%s exists already: refusing to move %s aside over it "
+                                          "(restore or remove it first)",
+                                          aside, c->paths[i]);
                                 r = -EEXIST;
                         }
                         free(aside);
@@ -1118,8 +1138,10 @@ static int probe_sources(struct xhafw_step *step, const struct storage_conf *c)
                 p[i + 1] = c->sources[i];
         r = xhafw_stat_bounded(step, p, c->n_paths + 1, PROBE_TIMEOUT_MS, res, &stuck);
         if (r == -ETIMEDOUT)
-                xhafw_log(step, LOG_ERR, "%s does not answer within %d ms: is the server of the shared "
-                          "filesystem down?", p[stuck], PROBE_TIMEOUT_MS);
+                xhafw_log(step, LOG_ERR,
+                          "%s does not answer within %d ms: is the server of the shared "
+                          "filesystem down?",
+                          p[stuck], PROBE_TIMEOUT_MS);
         else if (r < 0)
                 xhafw_log(step, LOG_ERR, "cannot look at %s: %s", c->mountpoint, strerror(-r));
         for (size_t i = 0; r == 0 && i <= c->n_paths; i++) {
@@ -1271,15 +1293,13 @@ static int storage_apply(struct xhafw_step *step)
                 goto out;
         for (size_t i = 0; i < c.n_paths; i++) {
                 switch (path_state(&c, tb, &loc, i, why, sizeof(why))) {
-                case PATH_LINKED:
-                        continue;
+                case PATH_LINKED: continue;
                 case PATH_FOREIGN:
                         /* it appeared since the preflight */
                         xhafw_log(step, LOG_ERR, "%s has %s: refusing to touch it", c.paths[i], why);
                         r = -EBUSY;
                         goto out;
-                case PATH_ABSENT:
-                        break;
+                case PATH_ABSENT: break;
                 }
                 r = link_path(step, &c, i);
                 if (r < 0)
@@ -1438,8 +1458,10 @@ static int storage_revert(struct xhafw_step *step)
                                 xhafw_log(step, LOG_INFO, "unmounted %s from %s", c.device, c.mountpoint);
                         }
                 } else
-                        xhafw_log(step, LOG_INFO, "%s is not mounted on %s (so says the mount table): nothing to "
-                                  "unmount", c.device, c.mountpoint);
+                        xhafw_log(step, LOG_INFO,
+                                  "%s is not mounted on %s (so says the mount table): nothing to "
+                                  "unmount",
+                                  c.device, c.mountpoint);
                 if (!dry) {
                         r = xhafw_state_set(step, "mounted", NULL);
                         if (r < 0)
@@ -1504,7 +1526,7 @@ static int tcp_reachable(const char *host, unsigned port, unsigned timeout_ms, c
                 else {
                         struct pollfd pfd = { .fd = fd, .events = POLLOUT };
                         uint64_t now = xhafw_now_ms();
-                        int w = now < deadline ? poll(&pfd, 1, (int)(deadline - now)) : 0;
+                        int w = now < deadline ? poll(&pfd, 1, (int) (deadline - now)) : 0;
 
                         if (w <= 0)
                                 e = w == 0 ? ETIMEDOUT : errno;
@@ -1531,22 +1553,22 @@ static bool export_host(const char *device, char *host, size_t len, unsigned *re
 
         if (strncmp(device, "//", 2) == 0) {
                 end = strchr(device + 2, '/');
-                if (!end || end == device + 2 || (size_t)(end - device - 2) >= len)
+                if (!end || end == device + 2 || (size_t) (end - device - 2) >= len)
                         return false;
-                snprintf(host, len, "%.*s", (int)(end - device - 2), device + 2);
+                snprintf(host, len, "%.*s", (int) (end - device - 2), device + 2);
                 *ret_port = 445;
                 return true;
         }
         if (device[0] == '[') {
                 end = strchr(device, ']');
-                if (!end || end[1] != ':' || (size_t)(end - device) >= len)
+                if (!end || end[1] != ':' || (size_t) (end - device) >= len)
                         return false;
-                snprintf(host, len, "%.*s", (int)(end - device - 1), device + 1);
+                snprintf(host, len, "%.*s", (int) (end - device - 1), device + 1);
         } else {
                 end = strchr(device, ':');
-                if (!end || end == device || end[1] != '/' || (size_t)(end - device) >= len)
+                if (!end || end == device || end[1] != '/' || (size_t) (end - device) >= len)
                         return false;
-                snprintf(host, len, "%.*s", (int)(end - device), device);
+                snprintf(host, len, "%.*s", (int) (end - device), device);
         }
         *ret_port = 2049;
         return true;
@@ -1555,8 +1577,10 @@ static bool export_host(const char *device, char *host, size_t len, unsigned *re
 /* The device node of a tag (LABEL=, UUID=, PARTUUID=, PARTLABEL=): where udev links it. */
 static char *tag_path(const char *device)
 {
-        static const char *const tags[][2] = { { "LABEL=", "by-label" }, { "UUID=", "by-uuid" },
-                                               { "PARTUUID=", "by-partuuid" }, { "PARTLABEL=", "by-partlabel" } };
+        static const char *const tags[][2] = { { "LABEL=", "by-label" },
+                                               { "UUID=", "by-uuid" },
+                                               { "PARTUUID=", "by-partuuid" },
+                                               { "PARTLABEL=", "by-partlabel" } };
         char *p = NULL;
 
         for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
@@ -1571,7 +1595,8 @@ static char *tag_path(const char *device)
 }
 
 /* The device (or export) answers here, within PROBE_TIMEOUT_MS, and is what options say. */
-static void preflight_device(struct xhafw_step *step, const struct storage_conf *c, struct libmnt_table *tb, bool shared)
+static void preflight_device(struct xhafw_step *step, const struct storage_conf *c, struct libmnt_table *tb,
+                             bool shared)
 {
         static const char check[] = "device reachable";
         bool bind_device = c->options && mnt_optstr_get_option(c->options, "bind", NULL, NULL) == 0;
@@ -1588,10 +1613,13 @@ static void preflight_device(struct xhafw_step *step, const struct storage_conf 
 
                 if (shared) {
                         describe_fs(fs, why, sizeof(why));
-                        report(step, check, XHAFW_CHECK_PASS, NULL, "device is unset: the shared filesystem at %s is "
-                               "mounted by someone else (%s)", c->mountpoint, why);
+                        report(step, check, XHAFW_CHECK_PASS, NULL,
+                               "device is unset: the shared filesystem at %s is "
+                               "mounted by someone else (%s)",
+                               c->mountpoint, why);
                 } else
-                        report(step, check, XHAFW_CHECK_FAIL, "mount the shared filesystem on the mount point by its "
+                        report(step, check, XHAFW_CHECK_FAIL,
+                               "mount the shared filesystem on the mount point by its "
                                "own service first, or set device (and fstype, options) in the step",
                                "device is unset and no filesystem is mounted at or above %s: activate would fail",
                                c->mountpoint);
@@ -1601,19 +1629,25 @@ static void preflight_device(struct xhafw_step *step, const struct storage_conf 
         path = tag ? tag : c->device;
         if (path[0] != '/') {
                 if (!export_host(c->device, host, sizeof(host), &port)) {
-                        report(step, check, XHAFW_CHECK_WARN, "mount it by hand once to see that it works (then "
-                               "unmount it)", "%s is neither a path, a tag nor an export: not probed", c->device);
+                        report(step, check, XHAFW_CHECK_WARN,
+                               "mount it by hand once to see that it works (then "
+                               "unmount it)",
+                               "%s is neither a path, a tag nor an export: not probed", c->device);
                         return;
                 }
                 r = tcp_reachable(host, port, PROBE_TIMEOUT_MS, err, sizeof(err));
                 if (r < 0) {
-                        snprintf(why, sizeof(why), "check the server %s and the network to it: rpcinfo -t %s nfs, "
-                                 "or mount %s by hand (then unmount it)", host, host, c->device);
-                        report(step, check, XHAFW_CHECK_FAIL, why, "cannot reach the server of %s (%s port %u, "
-                               "within %d ms): %s", c->device, host, port, PROBE_TIMEOUT_MS, err);
+                        snprintf(why, sizeof(why),
+                                 "check the server %s and the network to it: rpcinfo -t %s nfs, "
+                                 "or mount %s by hand (then unmount it)",
+                                 host, host, c->device);
+                        report(step, check, XHAFW_CHECK_FAIL, why,
+                               "cannot reach the server of %s (%s port %u, "
+                               "within %d ms): %s",
+                               c->device, host, port, PROBE_TIMEOUT_MS, err);
                 } else
                         report(step, check, XHAFW_CHECK_PASS, NULL, "%s answers on port %u in %llu ms%s", host, port,
-                               (unsigned long long)(xhafw_now_ms() - t0), shared ? "; mounted here" : "");
+                               (unsigned long long) (xhafw_now_ms() - t0), shared ? "; mounted here" : "");
                 return;
         }
         r = xhafw_stat_bounded(step, &path, 1, PROBE_TIMEOUT_MS, &res, NULL);
@@ -1624,22 +1658,27 @@ static void preflight_device(struct xhafw_step *step, const struct storage_conf 
                 report(step, check, XHAFW_CHECK_WARN, "run xhafw preflight again; see the messages above",
                        "cannot look at %s: %s", path, strerror(-r));
         else if (res.err == ENOENT)
-                report(step, check, XHAFW_CHECK_FAIL, "attach the shared storage on this node (its SAN paths, iSCSI "
+                report(step, check, XHAFW_CHECK_FAIL,
+                       "attach the shared storage on this node (its SAN paths, iSCSI "
                        "session or multipath map), or correct device in the step",
                        "%s does not exist on this node: activate cannot mount it on %s", path, c->mountpoint);
         else if (res.err)
                 report(step, check, XHAFW_CHECK_FAIL, "check the device and its permissions", "%s: %s", path,
                        strerror(res.err));
         else if (bind_device && !S_ISDIR(res.mode))
-                report(step, check, XHAFW_CHECK_FAIL, "set device to the directory to bind, or remove bind from "
-                       "options", "options has bind, but %s is not a directory", path);
+                report(step, check, XHAFW_CHECK_FAIL,
+                       "set device to the directory to bind, or remove bind from "
+                       "options",
+                       "options has bind, but %s is not a directory", path);
         else if (!bind_device && S_ISDIR(res.mode))
                 report(step, check, XHAFW_CHECK_FAIL, "add bind to options in the step",
                        "%s is a directory, and options has no bind", path);
         else
                 report(step, check, XHAFW_CHECK_PASS, NULL, "%s is %s here, answered in %llu ms%s", path,
-                       S_ISDIR(res.mode) ? "a directory" : S_ISBLK(res.mode) ? "a block device" : "present",
-                       (unsigned long long)(xhafw_now_ms() - t0), shared ? "; mounted on the mount point" : "");
+                       S_ISDIR(res.mode) ? "a directory" :
+                       S_ISBLK(res.mode) ? "a block device" :
+                                           "present",
+                       (unsigned long long) (xhafw_now_ms() - t0), shared ? "; mounted on the mount point" : "");
         free(tag);
 }
 
@@ -1675,12 +1714,14 @@ static void preflight_shared_paths(struct xhafw_step *step, const struct storage
         if (res[0].err == ENOENT) {
                 char fix[PATH_MAX + 64];
 
-                snprintf(fix, sizeof(fix), c->device ? "mkdir -p %s" : "mount the shared filesystem on %s by its own "
-                         "service", c->mountpoint);
+                snprintf(fix, sizeof(fix),
+                         c->device ? "mkdir -p %s" :
+                                     "mount the shared filesystem on %s by its own "
+                                     "service",
+                         c->mountpoint);
                 report(step, "mountpoint", c->device ? XHAFW_CHECK_WARN : XHAFW_CHECK_FAIL, fix, "%s does not exist%s",
                        c->mountpoint, c->device ? " (activate would create it)" : "");
-        }
-        else if (res[0].err)
+        } else if (res[0].err)
                 report(step, "mountpoint", XHAFW_CHECK_FAIL, "check the mount point and the directories above it",
                        "%s: %s", c->mountpoint, strerror(res[0].err));
         else if (!S_ISDIR(res[0].mode))
@@ -1689,9 +1730,10 @@ static void preflight_shared_paths(struct xhafw_step *step, const struct storage
         else
                 report(step, "mountpoint", XHAFW_CHECK_PASS, NULL, "%s is a directory", c->mountpoint);
         if (!shared) {
-                report(step, "shared paths", XHAFW_CHECK_PASS, NULL, "not looked at: the shared filesystem is not "
-                       "mounted here; activate checks %s%s and the others before it binds them", c->mountpoint,
-                       c->paths[0]);
+                report(step, "shared paths", XHAFW_CHECK_PASS, NULL,
+                       "not looked at: the shared filesystem is not "
+                       "mounted here; activate checks %s%s and the others before it binds them",
+                       c->mountpoint, c->paths[0]);
                 goto out;
         }
         for (size_t i = 1; i < n; i++) {
@@ -1704,8 +1746,10 @@ static void preflight_shared_paths(struct xhafw_step *step, const struct storage
         if (*missing) {
                 char fix[PATH_MAX + 128];
 
-                snprintf(fix, sizeof(fix), "create each on the shared filesystem with its data, e.g. mkdir -p %s, "
-                         "then copy the local directory's content there", c->sources[0]);
+                snprintf(fix, sizeof(fix),
+                         "create each on the shared filesystem with its data, e.g. mkdir -p %s, "
+                         "then copy the local directory's content there",
+                         c->sources[0]);
                 report(step, "shared paths", XHAFW_CHECK_FAIL, fix, "missing on the shared filesystem: %s", missing);
         } else
                 report(step, "shared paths", XHAFW_CHECK_PASS, NULL, "%zu directories under %s", c->n_paths,
@@ -1739,8 +1783,9 @@ static void preflight_local(struct xhafw_step *step, const struct storage_conf *
                 if (ps == PATH_FOREIGN) {
                         bool mount = mnt_table_find_target(tb, path, MNT_ITER_BACKWARD) != NULL;
 
-                        snprintf(fix, sizeof(fix), mount ? "umount %s (or mount it elsewhere)" :
-                                 "rm %s (the link), or move it aside", path);
+                        snprintf(fix, sizeof(fix),
+                                 mount ? "umount %s (or mount it elsewhere)" : "rm %s (the link), or move it aside",
+                                 path);
                         report(step, "local paths", XHAFW_CHECK_FAIL, fix, "%s has %s: activate would refuse to %s it",
                                path, why, c->link == LINK_BIND ? "bind over" : "replace");
                         bad++;
@@ -1760,8 +1805,10 @@ static void preflight_local(struct xhafw_step *step, const struct storage_conf *
 
                         if (aside && lstat(aside, &st) == 0) {
                                 snprintf(fix, sizeof(fix), "restore or remove %s", aside);
-                                report(step, "local paths", XHAFW_CHECK_FAIL, fix, "%s exists already: activate would "
-                                       "refuse to move %s aside over it", aside, path);
+                                report(step, "local paths", XHAFW_CHECK_FAIL, fix,
+                                       "%s exists already: activate would "
+                                       "refuse to move %s aside over it",
+                                       aside, path);
                                 bad++;
                         }
                         free(aside);
@@ -1772,9 +1819,11 @@ static void preflight_local(struct xhafw_step *step, const struct storage_conf *
                        c->n_paths, *created ? "; activate creates " : "", created);
 
         if (active) {
-                report(step, "not mounted on a standby", XHAFW_CHECK_PASS, NULL, "this node holds the role: %s%s, "
-                       "%zu of %zu paths connected", c->device ? c->device : "the shared filesystem",
-                       shared ? " mounted" : " not mounted", linked, c->n_paths);
+                report(step, "not mounted on a standby", XHAFW_CHECK_PASS, NULL,
+                       "this node holds the role: %s%s, "
+                       "%zu of %zu paths connected",
+                       c->device ? c->device : "the shared filesystem", shared ? " mounted" : " not mounted", linked,
+                       c->n_paths);
                 return;
         }
         bad = 0;
@@ -1796,15 +1845,19 @@ static void preflight_local(struct xhafw_step *step, const struct storage_conf *
                 }
         }
         if (linked) {
-                snprintf(fix, sizeof(fix), c->link == LINK_BIND ? "umount each of %s (or xhafw deactivate)" :
-                         "rm each link of %s (or xhafw deactivate)", standby);
-                report(step, "not mounted on a standby", XHAFW_CHECK_FAIL, fix, "%s connected to the shared "
-                       "filesystem on this standby", standby);
+                snprintf(fix, sizeof(fix),
+                         c->link == LINK_BIND ? "umount each of %s (or xhafw deactivate)" :
+                                                "rm each link of %s (or xhafw deactivate)",
+                         standby);
+                report(step, "not mounted on a standby", XHAFW_CHECK_FAIL, fix,
+                       "%s connected to the shared "
+                       "filesystem on this standby",
+                       standby);
                 bad++;
         }
         if (!bad)
-                report(step, "not mounted on a standby", XHAFW_CHECK_PASS, NULL, c->device ?
-                       "nothing of %s is mounted or connected here" : "no path is connected to %s here",
+                report(step, "not mounted on a standby", XHAFW_CHECK_PASS, NULL,
+                       c->device ? "nothing of %s is mounted or connected here" : "no path is connected to %s here",
                        c->device ? c->device : c->mountpoint);
 }
 
@@ -1830,9 +1883,10 @@ static void preflight_fstab(struct xhafw_step *step, const struct storage_conf *
         tb = mnt_new_table();
         it = mnt_new_iter(MNT_ITER_FORWARD);
         if (!tb || !it || (r = mnt_table_parse_fstab(tb, fstab)) != 0) {
-                report(step, check, XHAFW_CHECK_WARN, "check that it is readable and parses: findmnt --verify "
-                       "--tab-file FSTAB", "cannot read %s: %s", fstab, tb && it ? strerror(r < 0 ? -r : EINVAL) :
-                       strerror(ENOMEM));
+                report(step, check, XHAFW_CHECK_WARN,
+                       "check that it is readable and parses: findmnt --verify "
+                       "--tab-file FSTAB",
+                       "cannot read %s: %s", fstab, tb && it ? strerror(r < 0 ? -r : EINVAL) : strerror(ENOMEM));
                 goto out;
         }
         while (mnt_table_next_fs(tb, it, &fs) == 0) {
@@ -1858,11 +1912,15 @@ static void preflight_fstab(struct xhafw_step *step, const struct storage_conf *
                         continue;
                 }
                 if (automount)
-                        snprintf(fix, sizeof(fix), "in %s, remove x-systemd.automount from the options of the line "
-                                 "for %s, or remove the line", fstab, target);
+                        snprintf(fix, sizeof(fix),
+                                 "in %s, remove x-systemd.automount from the options of the line "
+                                 "for %s, or remove the line",
+                                 fstab, target);
                 else
-                        snprintf(fix, sizeof(fix), "in %s, make the line for %s read '%s %s %s %s,noauto', or remove "
-                                 "it", fstab, target, source ? source : "?", target, type ? type : "auto",
+                        snprintf(fix, sizeof(fix),
+                                 "in %s, make the line for %s read '%s %s %s %s,noauto', or remove "
+                                 "it",
+                                 fstab, target, source ? source : "?", target, type ? type : "auto",
                                  opts ? opts : "defaults");
                 report(step, check, XHAFW_CHECK_FAIL, fix, "%s: '%s %s %s %s' %s %s at boot", fstab,
                        source ? source : "?", target, type ? type : "auto", opts ? opts : "defaults",
@@ -1909,10 +1967,6 @@ out:
 
 XHAFW_PLUGIN_DEFINE(.name = "storage", .version = "1.1",
                     .summary = "shared filesystem and the directories bound or linked from it (libmount)",
-                    .options = storage_options,
-                    .describe = storage_describe,
-                    .check = storage_check,
-                    .apply = storage_apply,
-                    .revert = storage_revert,
-                    .validate = storage_validate,
+                    .options = storage_options, .describe = storage_describe, .check = storage_check,
+                    .apply = storage_apply, .revert = storage_revert, .validate = storage_validate,
                     .preflight = storage_preflight);

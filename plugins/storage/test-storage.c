@@ -43,45 +43,67 @@ struct plan_case {
 };
 
 static const struct plan_case plan_cases[] = {
-        { NULL, NULL, NULL, "/shared", "/install, /etc/xcat", NULL, NULL,
-          { "shared filesystem: at /shared, mounted by someone else (only checked)\n",
-            "paths (bind mounts):\n",
-            "  /install <- bind of /shared/install\n",
-            "  /etc/xcat <- bind of /shared/etc/xcat\n",
+        { NULL,
+          NULL,
+          NULL,
+          "/shared",
+          "/install, /etc/xcat",
+          NULL,
+          NULL,
+          { "shared filesystem: at /shared, mounted by someone else (only checked)\n", "paths (bind mounts):\n",
+            "  /install <- bind of /shared/install\n", "  /etc/xcat <- bind of /shared/etc/xcat\n",
             "busy paths on revert: the step fails and names the holders\n" } },
         /* doubled and trailing slashes go; the mount table knows only canonical paths */
-        { "nfs1:/export/xcat", "nfs", "vers=4,hard", "/shared//", "//install/, /var//lib/pgsql", "bind", "yes",
+        { "nfs1:/export/xcat",
+          "nfs",
+          "vers=4,hard",
+          "/shared//",
+          "//install/, /var//lib/pgsql",
+          "bind",
+          "yes",
           { "shared filesystem: nfs1:/export/xcat (type nfs, options \"vers=4,hard\") mounted at /shared by this "
             "step\n",
-            "paths (bind mounts):\n",
-            "  /install <- bind of /shared/install\n",
+            "paths (bind mounts):\n", "  /install <- bind of /shared/install\n",
             "  /var/lib/pgsql <- bind of /shared/var/lib/pgsql\n",
             "busy paths on revert: holders are ended (SIGTERM, then SIGKILL)\n" } },
-        { "/dev/mapper/xcat", "auto", NULL, "/mnt/ha", "/tftpboot, /root/.xcat", "symlink", "no",
+        { "/dev/mapper/xcat",
+          "auto",
+          NULL,
+          "/mnt/ha",
+          "/tftpboot, /root/.xcat",
+          "symlink",
+          "no",
           { "shared filesystem: /dev/mapper/xcat (type auto, options \"\") mounted at /mnt/ha by this step\n",
             "paths (symbolic links):\n",
             "  /tftpboot -> /mnt/ha/tftpboot (local directory kept as /tftpboot.xhafw-local)\n",
             "  /root/.xcat -> /mnt/ha/root/.xcat (local directory kept as /root/.xcat.xhafw-local)\n",
             "busy paths on revert: the step fails and names the holders\n" } },
         /* the xCAT HA documentation's five */
-        { "/srv/shared", NULL, "bind", "/HA", "/install,/etc/xcat,/root/.xcat,/var/lib/pgsql,/tftpboot", NULL, NULL,
+        { "/srv/shared",
+          NULL,
+          "bind",
+          "/HA",
+          "/install,/etc/xcat,/root/.xcat,/var/lib/pgsql,/tftpboot",
+          NULL,
+          NULL,
           { "shared filesystem: /srv/shared (type auto, options \"bind\") mounted at /HA by this step\n",
-            "paths (bind mounts):\n",
-            "  /install <- bind of /HA/install\n",
-            "  /etc/xcat <- bind of /HA/etc/xcat\n",
-            "  /root/.xcat <- bind of /HA/root/.xcat\n",
-            "  /var/lib/pgsql <- bind of /HA/var/lib/pgsql\n",
-            "  /tftpboot <- bind of /HA/tftpboot\n",
-            "busy paths on revert: the step fails and names the holders\n" } },
+            "paths (bind mounts):\n", "  /install <- bind of /HA/install\n", "  /etc/xcat <- bind of /HA/etc/xcat\n",
+            "  /root/.xcat <- bind of /HA/root/.xcat\n", "  /var/lib/pgsql <- bind of /HA/var/lib/pgsql\n",
+            "  /tftpboot <- bind of /HA/tftpboot\n", "busy paths on revert: the step fails and names the holders\n" } },
 };
 
 START_TEST(plan_table)
 {
         const struct plan_case *c = &plan_cases[_i];
         const struct mock_option opts[] = {
-                { "device", c->device }, { "fstype", c->fstype }, { "options", c->options },
-                { "mountpoint", c->mountpoint }, { "paths", c->paths }, { "link", c->link },
-                { "kill_holders", c->kill_holders }, { NULL, NULL },
+                { "device", c->device },
+                { "fstype", c->fstype },
+                { "options", c->options },
+                { "mountpoint", c->mountpoint },
+                { "paths", c->paths },
+                { "link", c->link },
+                { "kill_holders", c->kill_holders },
+                { NULL, NULL },
         };
         struct xhafw_step *step = mock_step_new(&xhafw_plugin_v1, "storage", opts);
         char *text = NULL;
@@ -115,10 +137,12 @@ static const struct validate_case validate_cases[] = {
         { "/shared", "/install, /install2, /shared2", NULL, 0, NULL },
         { "/shared", "/var/lib/pgsql, /var/lib/pgsql-old", "symlink", 0, NULL },
         /* paths that contain one another, or the mount point */
-        { "/shared", "/shared/install", NULL, -EINVAL, "paths: /shared/install and mountpoint /shared must not contain "
-                                                      "one another" },
-        { "/data/shared", "/install, /data", NULL, -EINVAL, "paths: /data and mountpoint /data/shared must not "
-                                                             "contain one another" },
+        { "/shared", "/shared/install", NULL, -EINVAL,
+          "paths: /shared/install and mountpoint /shared must not contain "
+          "one another" },
+        { "/data/shared", "/install, /data", NULL, -EINVAL,
+          "paths: /data and mountpoint /data/shared must not "
+          "contain one another" },
         { "/shared", "/shared", NULL, -EINVAL, "paths: /shared and mountpoint /shared must not contain one another" },
         { "/shared", "/install, /install/postscripts", NULL, -EINVAL,
           "paths: /install and /install/postscripts must not contain one another" },
@@ -142,7 +166,10 @@ START_TEST(validate_table)
 {
         const struct validate_case *c = &validate_cases[_i];
         const struct mock_option opts[] = {
-                { "mountpoint", c->mountpoint }, { "paths", c->paths }, { "link", c->link }, { NULL, NULL },
+                { "mountpoint", c->mountpoint },
+                { "paths", c->paths },
+                { "link", c->link },
+                { NULL, NULL },
         };
         struct xhafw_step *step = mock_step_new(&xhafw_plugin_v1, "storage", opts);
 
@@ -160,16 +187,16 @@ END_TEST
 /* ---- a temporary directory: the device, the mount point and two local paths in it ---- */
 
 enum {
-        DEV_DIR = 1 << 0,       /* @TMP@/dev, a directory (bound with options = bind) */
+        DEV_DIR = 1 << 0, /* @TMP@/dev, a directory (bound with options = bind) */
         DEV_FILE = 1 << 1,
-        MP_DIR = 1 << 2,        /* @TMP@/shared */
+        MP_DIR = 1 << 2, /* @TMP@/shared */
         MP_FILE = 1 << 3,
-        INSTALL_DIR = 1 << 4,   /* @TMP@/install, a local directory */
+        INSTALL_DIR = 1 << 4, /* @TMP@/install, a local directory */
         INSTALL_FILE = 1 << 5,
-        INSTALL_ELSEWHERE = 1 << 6,     /* a link to /elsewhere */
-        INSTALL_LINKED = 1 << 7,        /* a link to its shared directory */
-        INSTALL_ASIDE = 1 << 8,         /* @TMP@/install.xhafw-local, with a file "marker" */
-        XCAT_LINKED = 1 << 9,           /* @TMP@/etc/xcat, a link to its shared directory */
+        INSTALL_ELSEWHERE = 1 << 6, /* a link to /elsewhere */
+        INSTALL_LINKED = 1 << 7,    /* a link to its shared directory */
+        INSTALL_ASIDE = 1 << 8,     /* @TMP@/install.xhafw-local, with a file "marker" */
+        XCAT_LINKED = 1 << 9,       /* @TMP@/etc/xcat, a link to its shared directory */
 };
 
 #define PATHS "@TMP@/install, @TMP@/etc/xcat"
@@ -238,8 +265,12 @@ static const char *kind(struct xhafw_step *step, const char *name)
 static struct xhafw_step *tmp_step(const char *link, const char *options, bool device)
 {
         const struct mock_option opts[] = {
-                { "device", device ? "@TMP@/dev" : NULL }, { "options", options }, { "mountpoint", "@TMP@/shared" },
-                { "paths", PATHS }, { "link", link }, { NULL, NULL },
+                { "device", device ? "@TMP@/dev" : NULL },
+                { "options", options },
+                { "mountpoint", "@TMP@/shared" },
+                { "paths", PATHS },
+                { "link", link },
+                { NULL, NULL },
         };
         struct xhafw_step *step = mock_step_new(&xhafw_plugin_v1, "storage", opts);
 
@@ -259,40 +290,77 @@ struct apply_case {
 
 static const struct apply_case apply_cases[] = {
         /* bind: the mount point and both paths created, the shared directories bound on them */
-        { "bind", "bind", DEV_DIR, 0,
+        { "bind",
+          "bind",
+          DEV_DIR,
+          0,
           { "would create directory @TMP@/shared",
             "would mount @TMP@/dev on @TMP@/shared (type auto, options \"bind\")",
-            "would create directory @TMP@/install",
-            "would bind " INSTALL_SOURCE " on @TMP@/install",
-            "would create directory @TMP@/etc/xcat",
-            "would bind " XCAT_SOURCE " on @TMP@/etc/xcat" }, NULL },
+            "would create directory @TMP@/install", "would bind " INSTALL_SOURCE " on @TMP@/install",
+            "would create directory @TMP@/etc/xcat", "would bind " XCAT_SOURCE " on @TMP@/etc/xcat" },
+          NULL },
         /* what exists is not created */
-        { "bind", "bind", DEV_DIR | MP_DIR | INSTALL_DIR, 0,
+        { "bind",
+          "bind",
+          DEV_DIR | MP_DIR | INSTALL_DIR,
+          0,
           { "would mount @TMP@/dev on @TMP@/shared (type auto, options \"bind\")",
-            "would bind " INSTALL_SOURCE " on @TMP@/install",
-            "would create directory @TMP@/etc/xcat",
-            "would bind " XCAT_SOURCE " on @TMP@/etc/xcat" }, NULL },
+            "would bind " INSTALL_SOURCE " on @TMP@/install", "would create directory @TMP@/etc/xcat",
+            "would bind " XCAT_SOURCE " on @TMP@/etc/xcat" },
+          NULL },
         /* symlink: a local directory is moved aside, then each path links to its shared directory */
-        { "symlink", "bind", DEV_DIR | MP_DIR | INSTALL_DIR, 0,
+        { "symlink",
+          "bind",
+          DEV_DIR | MP_DIR | INSTALL_DIR,
+          0,
           { "would mount @TMP@/dev on @TMP@/shared (type auto, options \"bind\")",
             "would move @TMP@/install aside to @TMP@/install.xhafw-local",
-            "would link @TMP@/install -> " INSTALL_SOURCE,
-            "would link @TMP@/etc/xcat -> " XCAT_SOURCE }, NULL },
+            "would link @TMP@/install -> " INSTALL_SOURCE, "would link @TMP@/etc/xcat -> " XCAT_SOURCE },
+          NULL },
         /* refused before anything changes */
-        { "bind", "bind", MP_DIR, -ENODEV, { NULL }, "device @TMP@/dev does not exist on this node: cannot mount it "
-                                                     "on @TMP@/shared" },
-        { "bind", NULL, DEV_DIR, -EISDIR, { NULL },
+        { "bind",
+          "bind",
+          MP_DIR,
+          -ENODEV,
+          { NULL },
+          "device @TMP@/dev does not exist on this node: cannot mount it "
+          "on @TMP@/shared" },
+        { "bind",
+          NULL,
+          DEV_DIR,
+          -EISDIR,
+          { NULL },
           "device @TMP@/dev is a directory: add bind to options to mount it" },
-        { "bind", "bind", DEV_FILE, -ENOTDIR, { NULL },
+        { "bind",
+          "bind",
+          DEV_FILE,
+          -ENOTDIR,
+          { NULL },
           "device @TMP@/dev: options has bind, but it is not a directory" },
-        { "bind", "bind", DEV_DIR | MP_FILE, -ENOTDIR, { NULL },
+        { "bind",
+          "bind",
+          DEV_DIR | MP_FILE,
+          -ENOTDIR,
+          { NULL },
           "mountpoint @TMP@/shared exists and is not a directory: refusing to mount @TMP@/dev on it" },
-        { "bind", "bind", DEV_DIR | INSTALL_ELSEWHERE, -EBUSY, { NULL },
+        { "bind",
+          "bind",
+          DEV_DIR | INSTALL_ELSEWHERE,
+          -EBUSY,
+          { NULL },
           "@TMP@/install has a symbolic link to /elsewhere: refusing to bind over it" },
-        { "symlink", "bind", DEV_DIR | INSTALL_ELSEWHERE, -EBUSY, { NULL },
+        { "symlink",
+          "bind",
+          DEV_DIR | INSTALL_ELSEWHERE,
+          -EBUSY,
+          { NULL },
           "@TMP@/install has a symbolic link to /elsewhere: refusing to replace it" },
         { "bind", "bind", DEV_DIR | INSTALL_FILE, -ENOTDIR, { NULL }, "@TMP@/install exists and is not a directory" },
-        { "symlink", "bind", DEV_DIR | INSTALL_DIR | INSTALL_ASIDE, -EEXIST, { NULL },
+        { "symlink",
+          "bind",
+          DEV_DIR | INSTALL_DIR | INSTALL_ASIDE,
+          -EEXIST,
+          { NULL },
           "@TMP@/install.xhafw-local exists already: refusing to move @TMP@/install aside over it" },
 };
 
@@ -328,7 +396,7 @@ END_TEST
 struct check_case {
         const char *link;
         unsigned setup;
-        const char *mounted;    /* the state's record of a mount */
+        const char *mounted; /* the state's record of a mount */
         int want;
         int log_priority;
         const char *log;
@@ -374,9 +442,9 @@ END_TEST
 
 struct revert_case {
         unsigned setup;
-        bool moved;             /* the state's record of @TMP@/install moved aside */
+        bool moved; /* the state's record of @TMP@/install moved aside */
         bool dry_run;
-        const char *install_after;      /* kind() of @TMP@/install */
+        const char *install_after; /* kind() of @TMP@/install */
         bool aside_after;
         size_t state_after;
         const char *notices[MAX_LINES];
@@ -389,17 +457,37 @@ static const struct revert_case revert_cases[] = {
         { INSTALL_LINKED | INSTALL_ASIDE | XCAT_LINKED, true, false, "dir", false, 0, { NULL }, -1, NULL },
         { INSTALL_LINKED, false, false, "absent", false, 0, { NULL }, -1, NULL },
         /* a link that is not ours stays, and the local directory cannot come back */
-        { INSTALL_ELSEWHERE | INSTALL_ASIDE, true, false, "/elsewhere", true, 1, { NULL }, LOG_WARNING,
+        { INSTALL_ELSEWHERE | INSTALL_ASIDE,
+          true,
+          false,
+          "/elsewhere",
+          true,
+          1,
+          { NULL },
+          LOG_WARNING,
           "@TMP@/install exists: leaving @TMP@/install.xhafw-local where it is" },
-        { INSTALL_ELSEWHERE, false, false, "/elsewhere", false, 0, { NULL }, LOG_INFO,
+        { INSTALL_ELSEWHERE,
+          false,
+          false,
+          "/elsewhere",
+          false,
+          0,
+          { NULL },
+          LOG_INFO,
           "@TMP@/install is a symbolic link to /elsewhere: not this step's, left alone" },
         /* after a crash between the move and the link: the directory still comes back */
         { INSTALL_ASIDE, true, false, "dir", false, 0, { NULL }, -1, NULL },
         /* dry-run: said in order (the paths in reverse), nothing done */
-        { INSTALL_LINKED | INSTALL_ASIDE | XCAT_LINKED, true, true, INSTALL_SOURCE, true, 1,
-          { "would remove link @TMP@/etc/xcat -> " XCAT_SOURCE,
-            "would remove link @TMP@/install -> " INSTALL_SOURCE,
-            "would move @TMP@/install.xhafw-local back to @TMP@/install" }, -1, NULL },
+        { INSTALL_LINKED | INSTALL_ASIDE | XCAT_LINKED,
+          true,
+          true,
+          INSTALL_SOURCE,
+          true,
+          1,
+          { "would remove link @TMP@/etc/xcat -> " XCAT_SOURCE, "would remove link @TMP@/install -> " INSTALL_SOURCE,
+            "would move @TMP@/install.xhafw-local back to @TMP@/install" },
+          -1,
+          NULL },
 };
 
 START_TEST(revert_table)
@@ -446,15 +534,16 @@ START_TEST(revert_unmounted_device)
         mock_state_set(step, mock_expand(step, "created:@TMP@/shared"), mock_path(step, "shared"));
         mock_set_dry_run(step, true);
         ck_assert_int_eq(mock_revert(step), 0);
-        ck_assert_ptr_nonnull(mock_log_find(step, LOG_NOTICE,
-                                            "would remove directory @TMP@/shared (created by apply)"));
+        ck_assert_ptr_nonnull(
+                mock_log_find(step, LOG_NOTICE, "would remove directory @TMP@/shared (created by apply)"));
         ck_assert_uint_eq(mock_state_count(step), 2);
         ck_assert_str_eq(kind(step, "shared"), "dir");
 
         mock_set_dry_run(step, false);
         ck_assert_int_eq(mock_revert(step), 0);
-        ck_assert_ptr_nonnull(mock_log_find(step, LOG_INFO, "@TMP@/dev is not mounted on @TMP@/shared (so says the "
-                                                            "mount table): nothing to unmount"));
+        ck_assert_ptr_nonnull(mock_log_find(step, LOG_INFO,
+                                            "@TMP@/dev is not mounted on @TMP@/shared (so says the "
+                                            "mount table): nothing to unmount"));
         ck_assert_uint_eq(mock_state_count(step), 0);
         ck_assert_str_eq(kind(step, "shared"), "absent");
         mock_step_free(step);

@@ -31,9 +31,9 @@ size_t nd_build_na(const struct in6_addr *target, const unsigned char mac[ND_MAC
                    unsigned char ret_dst_mac[ND_MAC_LEN]);
 
 enum nd_seen {
-        ND_NOTHING,     /* not about the address, or not a valid Neighbor Discovery message */
-        ND_IN_USE,      /* another host uses the address: it advertises it, or solicits from it */
-        ND_PROBED,      /* another host probes for it (a solicitation from ::): it is about to take it */
+        ND_NOTHING, /* not about the address, or not a valid Neighbor Discovery message */
+        ND_IN_USE,  /* another host uses the address: it advertises it, or solicits from it */
+        ND_PROBED,  /* another host probes for it (a solicitation from ::): it is about to take it */
 };
 
 /* What a received IPv6 packet (LEN bytes from its IPv6 header) says about TARGET. Only valid

@@ -14,7 +14,10 @@
 static struct xhafw_step *vip_step(const char *address, const char *label)
 {
         const struct mock_option opts[] = {
-                { "address", address }, { "interface", "eth0" }, { "label", label }, { NULL, NULL },
+                { "address", address },
+                { "interface", "eth0" },
+                { "label", label },
+                { NULL, NULL },
         };
 
         return mock_step_new(&xhafw_plugin_v1, "vip", opts);
@@ -23,10 +26,10 @@ static struct xhafw_step *vip_step(const char *address, const char *label)
 /* ---- which addresses are the VIP ---- */
 
 struct match_case {
-        const char *vip;        /* the configured address */
-        const char *addr;       /* an address of the node, with its prefix length */
+        const char *vip;  /* the configured address */
+        const char *addr; /* an address of the node, with its prefix length */
         int ifindex;
-        const char *label;      /* NULL: none */
+        const char *label; /* NULL: none */
         unsigned flags;
         int configured_ifindex; /* of the configured interface; 0: it does not exist */
         bool is_vip, configured, unusable;
@@ -92,7 +95,7 @@ END_TEST
 
 struct validate_case {
         const char *address, *label;
-        const char *name, *value;       /* one more option */
+        const char *name, *value; /* one more option */
         int want;
         const char *log;
 };
@@ -112,8 +115,9 @@ static const struct validate_case validate_cases[] = {
         { "240.0.0.7/24", NULL, NULL, NULL, -EINVAL, "is not a unicast host address" },
         { "0.0.0.0/8", NULL, NULL, NULL, -EINVAL, "is not a unicast host address" },
         /* the prefix length is required: the kernel would take /32 and miss the subnet */
-        { "192.0.2.7", NULL, NULL, NULL, -EINVAL, "address '192.0.2.7' lacks a prefix length: write it as "
-                                                  "192.0.2.7/24" },
+        { "192.0.2.7", NULL, NULL, NULL, -EINVAL,
+          "address '192.0.2.7' lacks a prefix length: write it as "
+          "192.0.2.7/24" },
         { "2001:db8::7", NULL, NULL, NULL, -EINVAL, "write it as 2001:db8::7/64" },
         { "192.0.2.7/0", NULL, NULL, NULL, -EINVAL, "the prefix length must be a number from 1 to 32" },
         /* IPv6 */
@@ -144,8 +148,9 @@ static const struct validate_case validate_cases[] = {
         { "2001:db8::7/64", NULL, "dad", "both", -EINVAL, "dad = both: it must be 'probe' or 'kernel'" },
         { "192.0.2.7/24", NULL, "arp_mode", "announce", -EINVAL, "arp_mode = announce: it must be 'request' or " },
         /* bounds */
-        { "192.0.2.7/24", NULL, "probe_count", "0", -EINVAL, "probe_count = 0 is out of range: it must be from 1 to "
-                                                            "100" },
+        { "192.0.2.7/24", NULL, "probe_count", "0", -EINVAL,
+          "probe_count = 0 is out of range: it must be from 1 to "
+          "100" },
         { "192.0.2.7/24", NULL, "probe_count", "101", -EINVAL, "probe_count = 101 is out of range" },
         { "192.0.2.7/24", NULL, "probe_timeout", "5ms", -EINVAL, "probe_timeout (ms) = 5 is out of range" },
         { "192.0.2.7/24", NULL, "probe_interval", "11s", -EINVAL, "probe_interval (ms) = 11000 is out of range" },
@@ -159,8 +164,8 @@ START_TEST(validate_table)
 {
         const struct validate_case *c = &validate_cases[_i];
         const struct mock_option opts[] = {
-                { "address", c->address }, { "interface", "eth0" }, { "label", c->label }, { c->name, c->value },
-                { NULL, NULL },
+                { "address", c->address }, { "interface", "eth0" }, { "label", c->label },
+                { c->name, c->value },     { NULL, NULL },
         };
         struct xhafw_step *step = mock_step_new(&xhafw_plugin_v1, "vip", opts);
         int r = mock_validate(step);
@@ -171,7 +176,7 @@ START_TEST(validate_table)
                               mock_log_text(step));
         else
                 ck_assert_uint_eq(mock_log_count(step, -1, NULL), 0);
-        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *) { NULL }), 0);
+        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *){ NULL }), 0);
         mock_step_free(step);
 }
 END_TEST
@@ -180,14 +185,17 @@ END_TEST
 START_TEST(default_label)
 {
         const struct mock_option opts[] = {
-                { "address", "192.0.2.7/24" }, { "interface", "enp129s0f1np10" }, { NULL, NULL },
+                { "address", "192.0.2.7/24" },
+                { "interface", "enp129s0f1np10" },
+                { NULL, NULL },
         };
         struct xhafw_step *step = mock_step_new(&xhafw_plugin_v1, "vip", opts);
         struct vip v;
 
         ck_assert_int_eq(mock_validate(step), -EINVAL);
-        ck_assert_ptr_nonnull(mock_log_find(step, LOG_ERR, "the default label 'enp129s0f1np10:0' is longer than 15 "
-                                                           "characters: set 'label' (e.g. label = enp129s0f1np10)"));
+        ck_assert_ptr_nonnull(mock_log_find(step, LOG_ERR,
+                                            "the default label 'enp129s0f1np10:0' is longer than 15 "
+                                            "characters: set 'label' (e.g. label = enp129s0f1np10)"));
         mock_set_option(step, "interface", "ens1f1");
         ck_assert_int_eq(vip_load(step, &v), 0);
         ck_assert_str_eq(v.label, "ens1f1:0");
@@ -221,17 +229,22 @@ struct describe_case {
 };
 
 static const struct describe_case describe_cases[] = {
-        { "192.0.2.7/24", NULL, NULL, NULL, NULL, "VIP 192.0.2.7/24 on eth0 as eth0:0; probe 3×50ms; 5 gratuitous "
-                                                  "ARPs\n" },
-        { "192.0.2.7/24", "arp_mode", "reply", "garp_count", "1", "VIP 192.0.2.7/24 on eth0 as eth0:0; probe 3×50ms; "
-                                                                 "1 gratuitous ARP reply\n" },
-        { "192.0.2.7/24", "probe", "no", "garp_count", "2", "VIP 192.0.2.7/24 on eth0 as eth0:0; no probe; 2 "
-                                                           "gratuitous ARPs\n" },
-        { "2001:db8::7/64", NULL, NULL, NULL, NULL, "VIP 2001:db8::7/64 on eth0 (IPv6: no label); probe 3×50ms, then "
-                                                    "added with nodad; 5 unsolicited neighbour advertisements\n" },
-        { "2001:db8::7/64", "dad", "kernel", "na_count", "1", "VIP 2001:db8::7/64 on eth0 (IPv6: no label); the "
-                                                             "kernel's DAD, waited for; 1 unsolicited neighbour "
-                                                             "advertisement\n" },
+        { "192.0.2.7/24", NULL, NULL, NULL, NULL,
+          "VIP 192.0.2.7/24 on eth0 as eth0:0; probe 3×50ms; 5 gratuitous "
+          "ARPs\n" },
+        { "192.0.2.7/24", "arp_mode", "reply", "garp_count", "1",
+          "VIP 192.0.2.7/24 on eth0 as eth0:0; probe 3×50ms; "
+          "1 gratuitous ARP reply\n" },
+        { "192.0.2.7/24", "probe", "no", "garp_count", "2",
+          "VIP 192.0.2.7/24 on eth0 as eth0:0; no probe; 2 "
+          "gratuitous ARPs\n" },
+        { "2001:db8::7/64", NULL, NULL, NULL, NULL,
+          "VIP 2001:db8::7/64 on eth0 (IPv6: no label); probe 3×50ms, then "
+          "added with nodad; 5 unsolicited neighbour advertisements\n" },
+        { "2001:db8::7/64", "dad", "kernel", "na_count", "1",
+          "VIP 2001:db8::7/64 on eth0 (IPv6: no label); the "
+          "kernel's DAD, waited for; 1 unsolicited neighbour "
+          "advertisement\n" },
         { "2001:db8::7/64", "probe", "no", NULL, NULL, "(IPv6: no label); no probe, added with nodad; 5 unsolicited" },
 };
 
@@ -239,8 +252,11 @@ START_TEST(describe_table)
 {
         const struct describe_case *c = &describe_cases[_i];
         const struct mock_option opts[] = {
-                { "address", c->address }, { "interface", "eth0" }, { c->name ? c->name : "probe", c->value },
-                { c->name2 ? c->name2 : "probe_count", c->value2 }, { NULL, NULL },
+                { "address", c->address },
+                { "interface", "eth0" },
+                { c->name ? c->name : "probe", c->value },
+                { c->name2 ? c->name2 : "probe_count", c->value2 },
+                { NULL, NULL },
         };
         struct xhafw_step *step = mock_step_new(&xhafw_plugin_v1, "vip", opts);
         char *text = NULL;

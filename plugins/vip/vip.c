@@ -83,23 +83,23 @@ static const struct xhafw_option vip_options[] = {
 
 /* One step's options, parsed. The strings belong to the core and live as long as the action. */
 struct vip {
-        const char *address;            /* as configured, for messages */
-        int family;                     /* AF_INET or AF_INET6 */
-        struct in_addr addr;            /* IPv4 */
-        struct in6_addr addr6;          /* IPv6 */
-        char host[INET6_ADDRSTRLEN];    /* the address alone, in its usual form, for messages */
+        const char *address;         /* as configured, for messages */
+        int family;                  /* AF_INET or AF_INET6 */
+        struct in_addr addr;         /* IPv4 */
+        struct in6_addr addr6;       /* IPv6 */
+        char host[INET6_ADDRSTRLEN]; /* the address alone, in its usual form, for messages */
         unsigned prefix;
         const char *interface;
-        char label[IFNAMSIZ];           /* IPv4 only: IPv6 addresses have no labels */
+        char label[IFNAMSIZ]; /* IPv4 only: IPv6 addresses have no labels */
         bool probe;
-        bool kernel_dad;                /* IPv6, dad = kernel */
+        bool kernel_dad; /* IPv6, dad = kernel */
         unsigned probe_count;
         uint64_t probe_interval_ms, probe_timeout_ms;
         /* gratuitous ARPs (IPv4) or unsolicited neighbour advertisements (IPv6) */
         unsigned announce_count;
         uint64_t announce_interval_ms;
         bool arp_reply;
-        bool router;                    /* IPv6: this node forwards on the interface (the advertisements' R flag) */
+        bool router; /* IPv6: this node forwards on the interface (the advertisements' R flag) */
         /* Set by apply before it probes while the address is on this node already: Linux answers
          * ARP for a local address on any interface, and neighbour solicitations on any interface
          * that holds it, so an answer from one of these MACs is this node's own copy (which apply
@@ -110,9 +110,9 @@ struct vip {
 
 /* What netlink says about the interface. */
 struct link_info {
-        bool up;                /* administratively up */
-        bool running;           /* operationally up: carrier, not dormant */
-        bool ether;             /* Ethernet-like: ARP and Neighbor Discovery by hand apply */
+        bool up;      /* administratively up */
+        bool running; /* operationally up: carrier, not dormant */
+        bool ether;   /* Ethernet-like: ARP and Neighbor Discovery by hand apply */
         unsigned char mac[ETH_ALEN];
 };
 
@@ -241,9 +241,10 @@ static unsigned parse_prefix(struct xhafw_step *step, const char *s, const char 
         long prefix;
 
         if (!slash) {
-                xhafw_log(step, LOG_ERR, "address '%s' lacks a prefix length: write it as %s/%s or whatever the "
-                          "network's prefix is, so the kernel gets the right subnet%s", s, s, example,
-                          max == 32 ? " and broadcast address" : " and on-link route");
+                xhafw_log(step, LOG_ERR,
+                          "address '%s' lacks a prefix length: write it as %s/%s or whatever the "
+                          "network's prefix is, so the kernel gets the right subnet%s",
+                          s, s, example, max == 32 ? " and broadcast address" : " and on-link route");
                 return 0;
         }
         errno = 0;
@@ -307,8 +308,10 @@ static int parse_address6(struct xhafw_step *step, const char *s, const char *sl
         for (unsigned bit = v->prefix; bit < 128 && host_zero; bit++)
                 host_zero = !(a->s6_addr[bit / 8] & (0x80u >> (bit % 8)));
         if (v->prefix <= 126 && host_zero) {
-                xhafw_log(step, LOG_ERR, "address '%s' is the subnet-router anycast address of its prefix (all "
-                          "interface-identifier bits zero), not a host address", s);
+                xhafw_log(step, LOG_ERR,
+                          "address '%s' is the subnet-router anycast address of its prefix (all "
+                          "interface-identifier bits zero), not a host address",
+                          s);
                 return -EINVAL;
         }
         return 0;
@@ -352,16 +355,20 @@ static int check_label(struct xhafw_step *step, const char *label, const char *i
 
         if (strlen(label) > IFNAMSIZ - 1) {
                 if (is_default)
-                        xhafw_log(step, LOG_ERR, "the default label '%s' is longer than %d characters: set 'label' "
-                                  "(e.g. label = %s)", label, IFNAMSIZ - 1, interface);
+                        xhafw_log(step, LOG_ERR,
+                                  "the default label '%s' is longer than %d characters: set 'label' "
+                                  "(e.g. label = %s)",
+                                  label, IFNAMSIZ - 1, interface);
                 else
-                        xhafw_log(step, LOG_ERR, "label '%s' is longer than %d characters, the kernel's limit",
-                                  label, IFNAMSIZ - 1);
+                        xhafw_log(step, LOG_ERR, "label '%s' is longer than %d characters, the kernel's limit", label,
+                                  IFNAMSIZ - 1);
                 return -EINVAL;
         }
         if (strncmp(label, interface, n) != 0 || (label[n] != '\0' && label[n] != ':')) {
-                xhafw_log(step, LOG_ERR, "label '%s' must be '%s' or start with '%s:' (an IPv4 label names its "
-                          "interface), e.g. %s:0", label, interface, interface, interface);
+                xhafw_log(step, LOG_ERR,
+                          "label '%s' must be '%s' or start with '%s:' (an IPv4 label names its "
+                          "interface), e.g. %s:0",
+                          label, interface, interface, interface);
                 return -EINVAL;
         }
         for (const char *p = label; *p; p++)
@@ -392,8 +399,10 @@ static int vip_load4(struct xhafw_step *step, struct vip *v)
 
         for (size_t i = 0; i < sizeof v6_only / sizeof v6_only[0]; i++)
                 if (xhafw_opt_string(step, v6_only[i])) {
-                        xhafw_log(step, LOG_ERR, "%s applies to IPv6 VIPs only, and %s is IPv4: remove it "
-                                  "(garp_count, garp_interval and arp_mode are IPv4's)", v6_only[i], v->address);
+                        xhafw_log(step, LOG_ERR,
+                                  "%s applies to IPv6 VIPs only, and %s is IPv4: remove it "
+                                  "(garp_count, garp_interval and arp_mode are IPv4's)",
+                                  v6_only[i], v->address);
                         r = -EINVAL;
                 }
         if (label) {
@@ -439,7 +448,8 @@ static int vip_load6(struct xhafw_step *step, struct vip *v)
         int r = 0;
 
         if (label) {
-                xhafw_log(step, LOG_ERR, "label = %s: %s is IPv6, and IPv6 addresses have no labels (the kernel "
+                xhafw_log(step, LOG_ERR,
+                          "label = %s: %s is IPv6, and IPv6 addresses have no labels (the kernel "
                           "keeps none for them): remove 'label'; the step manages the address on %s itself",
                           label, v->address, v->interface);
                 r = -EINVAL;
@@ -447,9 +457,11 @@ static int vip_load6(struct xhafw_step *step, struct vip *v)
         if (xhafw_opt_int(step, "garp_count") != VIP_ANNOUNCE_COUNT ||
             xhafw_opt_duration_ms(step, "garp_interval") != VIP_ANNOUNCE_INTERVAL_MS ||
             (mode && strcmp(mode, "request"))) {
-                xhafw_log(step, LOG_ERR, "garp_count, garp_interval and arp_mode are for IPv4 VIPs (gratuitous ARP), "
+                xhafw_log(step, LOG_ERR,
+                          "garp_count, garp_interval and arp_mode are for IPv4 VIPs (gratuitous ARP), "
                           "and %s is IPv6: it is announced by neighbour advertisements, set na_count and "
-                          "na_interval instead", v->address);
+                          "na_interval instead",
+                          v->address);
                 r = -EINVAL;
         }
         if (!dad || strcmp(dad, "probe") == 0)
@@ -461,12 +473,14 @@ static int vip_load6(struct xhafw_step *step, struct vip *v)
                 r = -EINVAL;
         }
         if (dad && !v->probe) {
-                xhafw_log(step, LOG_ERR, "dad = %s and probe = no contradict each other: probe = no takes the "
-                          "address without duplicate-address detection of any kind; remove one", dad);
+                xhafw_log(step, LOG_ERR,
+                          "dad = %s and probe = no contradict each other: probe = no takes the "
+                          "address without duplicate-address detection of any kind; remove one",
+                          dad);
                 r = -EINVAL;
         }
-        v->announce_interval_ms = xhafw_opt_string(step, "na_interval") ? xhafw_opt_duration_ms(step, "na_interval")
-                                                                        : VIP_ANNOUNCE_INTERVAL_MS;
+        v->announce_interval_ms = xhafw_opt_string(step, "na_interval") ? xhafw_opt_duration_ms(step, "na_interval") :
+                                                                          VIP_ANNOUNCE_INTERVAL_MS;
         if (check_range(step, "na_count", na_count, 0, VIP_MAX_COUNT) < 0)
                 r = -EINVAL;
         if (check_range(step, "na_interval (ms)", (long long) v->announce_interval_ms, 0, VIP_MAX_INTERVAL_MS) < 0)
@@ -514,9 +528,11 @@ static int vip_load(struct xhafw_step *step, struct vip *v)
          * by sending one announcement at the takeover */
         if (r == 0 && v->announce_count > 1 &&
             (uint64_t) (v->announce_count - 1) * v->announce_interval_ms + 1000 > 600000) {
-                xhafw_log(step, LOG_ERR, "%u announcements %" PRIu64 " ms apart would last %" PRIu64 " s, more than "
-                          "the 10 minutes the repeats may take: lower the count or the interval", v->announce_count,
-                          v->announce_interval_ms, (uint64_t) (v->announce_count - 1) * v->announce_interval_ms / 1000);
+                xhafw_log(step, LOG_ERR,
+                          "%u announcements %" PRIu64 " ms apart would last %" PRIu64 " s, more than "
+                          "the 10 minutes the repeats may take: lower the count or the interval",
+                          v->announce_count, v->announce_interval_ms,
+                          (uint64_t) (v->announce_count - 1) * v->announce_interval_ms / 1000);
                 r = -EINVAL;
         }
         return r;
@@ -596,8 +612,7 @@ static bool addr_is_vip(const struct vip *v, struct rtnl_addr *a)
  * answers nobody, and is not the VIP held, though it is a copy to remove. */
 static bool addr_unusable(struct rtnl_addr *a)
 {
-        return rtnl_addr_get_family(a) == AF_INET6 &&
-               (rtnl_addr_get_flags(a) & (IFA_F_TENTATIVE | IFA_F_DADFAILED));
+        return rtnl_addr_get_family(a) == AF_INET6 && (rtnl_addr_get_flags(a) & (IFA_F_TENTATIVE | IFA_F_DADFAILED));
 }
 
 /* The copy in exactly the configured form: on the interface, with the prefix length, and the
@@ -631,17 +646,17 @@ static void copy_text(struct rtnl_addr *a, const char *prep, char *buf, size_t s
                 label = NULL;
                 state = flags & IFA_F_DADFAILED ? " (dadfailed)" : flags & IFA_F_TENTATIVE ? " (tentative)" : "";
         }
-        snprintf(buf, size, "%s/%d %s %s%s%s%s", addr, rtnl_addr_get_prefixlen(a), prep, ifname,
-                 label ? " as " : "", label ? label : "", state);
+        snprintf(buf, size, "%s/%d %s %s%s%s%s", addr, rtnl_addr_get_prefixlen(a), prep, ifname, label ? " as " : "",
+                 label ? label : "", state);
 }
 
 /* Where the VIP's address stands on this node. The address in any form is the VIP: the node
  * answers for it and takes its traffic, so each copy counts, wherever it is. */
 struct vip_scan {
-        struct nl_cache *cache;         /* the node's addresses; the pointers below point into it */
-        unsigned copies;                /* copies of the address, in any form, on any interface */
-        struct rtnl_addr *configured;   /* the copy in the configured form, or NULL */
-        struct rtnl_addr *in_the_way;   /* a copy that keeps the configured one from being added: IPv4 holds
+        struct nl_cache *cache;       /* the node's addresses; the pointers below point into it */
+        unsigned copies;              /* copies of the address, in any form, on any interface */
+        struct rtnl_addr *configured; /* the copy in the configured form, or NULL */
+        struct rtnl_addr *in_the_way; /* a copy that keeps the configured one from being added: IPv4 holds
                                          * one address per interface, address and prefix length (so: another
                                          * label), IPv6 one per interface and address (so: another prefix
                                          * length, or tentative, or dadfailed) */
@@ -655,8 +670,7 @@ static void vip_scan_done(struct vip_scan *s)
 }
 
 /* ifindex 0: the configured interface does not exist, so no copy is in the configured form. */
-static int vip_scan(struct xhafw_step *step, struct nl_sock *sk, const struct vip *v, int ifindex,
-                    struct vip_scan *ret)
+static int vip_scan(struct xhafw_step *step, struct nl_sock *sk, const struct vip *v, int ifindex, struct vip_scan *ret)
 {
         struct vip_scan s = { 0 };
         int r;
@@ -807,8 +821,10 @@ static int nd_join_group(struct xhafw_step *step, const struct vip *v, int ifind
         if (fd >= 0 && setsockopt(fd, IPPROTO_IPV6, IPV6_JOIN_GROUP, &mr, sizeof mr) == 0)
                 return fd;
         r = -errno;
-        xhafw_log(step, LOG_WARNING, "cannot join the solicited-node group of %s on %s: %s; a switch that snoops "
-                  "MLD may not pass another host's probe for it, ignoring", v->host, v->interface, strerror(-r));
+        xhafw_log(step, LOG_WARNING,
+                  "cannot join the solicited-node group of %s on %s: %s; a switch that snoops "
+                  "MLD may not pass another host's probe for it, ignoring",
+                  v->host, v->interface, strerror(-r));
         if (fd >= 0)
                 close(fd);
         return r;
@@ -950,8 +966,8 @@ static bool nd_conflict_pending(int fd, const struct vip *v, const unsigned char
 static bool conflict_pending(int fd, const struct vip *v, const unsigned char mac[ETH_ALEN],
                              unsigned char ret_mac[ETH_ALEN], bool *ret_probe)
 {
-        return is_v6(v) ? nd_conflict_pending(fd, v, mac, ret_mac, ret_probe)
-                        : arp_conflict_pending(fd, v, mac, ret_mac, ret_probe);
+        return is_v6(v) ? nd_conflict_pending(fd, v, mac, ret_mac, ret_probe) :
+                          arp_conflict_pending(fd, v, mac, ret_mac, ret_probe);
 }
 
 /* The announcements after the first go on after apply returns, so that the steps after this one
@@ -991,17 +1007,18 @@ static void announce_start(struct xhafw_step *step, int fd, int ifindex, const s
         memcpy(w.mac, mac, ETH_ALEN);
         r = xhafw_background(step, announcement_noun(v, 2), bound, announce_repeat, &w);
         if (r < 0)
-                xhafw_log(step, LOG_WARNING, "cannot send the %s after the first: %s; clients may keep the old MAC "
-                          "until their %s entries expire", announcement_noun(v, 2), strerror(-r),
-                          is_v6(v) ? "neighbour" : "ARP");
+                xhafw_log(step, LOG_WARNING,
+                          "cannot send the %s after the first: %s; clients may keep the old MAC "
+                          "until their %s entries expire",
+                          announcement_noun(v, 2), strerror(-r), is_v6(v) ? "neighbour" : "ARP");
 }
 
 /* The probe: probe_count probes, probe_interval apart, then probe_timeout of listening. 0 when
  * nobody answered (*ret_window_end_ns: when the window closed), 1 with the answering MAC on a
  * conflict, or -errno. */
 static int run_probe(struct xhafw_step *step, int fd, int ifindex, const struct vip *v,
-                     const unsigned char mac[ETH_ALEN], unsigned char ret_mac[ETH_ALEN],
-                     bool *ret_probe, uint64_t *ret_window_end_ns)
+                     const unsigned char mac[ETH_ALEN], unsigned char ret_mac[ETH_ALEN], bool *ret_probe,
+                     uint64_t *ret_window_end_ns)
 {
         const char *kind = is_v6(v) ? "neighbour solicitation" : "ARP probe";
         uint64_t next = now_ns(), end = 0;
@@ -1041,8 +1058,8 @@ static int run_probe(struct xhafw_step *step, int fd, int ifindex, const struct 
                 r = ppoll(&pfd, 1, &ts, NULL);
                 if (r < 0 && errno != EINTR) {
                         r = -errno;
-                        xhafw_log(step, LOG_ERR, "cannot listen for answers to the %ss on %s: %s", kind,
-                                  v->interface, strerror(-r));
+                        xhafw_log(step, LOG_ERR, "cannot listen for answers to the %ss on %s: %s", kind, v->interface,
+                                  strerror(-r));
                         return r;
                 }
                 if (r > 0 && conflict_pending(fd, v, mac, ret_mac, ret_probe))
@@ -1105,15 +1122,17 @@ static int ipv6_check_interface(struct xhafw_step *step, const struct vip *v)
         int r = sysctl_read("conf", v->interface, "disable_ipv6", &disabled);
 
         if (r == -ENOENT) {
-                xhafw_log(step, LOG_ERR, "IPv6 is not available on %s (no /proc/sys/net/ipv6/conf/%s: a kernel "
-                          "without IPv6, or booted with ipv6.disable=1): cannot take %s", v->interface, v->interface,
-                          v->address);
+                xhafw_log(step, LOG_ERR,
+                          "IPv6 is not available on %s (no /proc/sys/net/ipv6/conf/%s: a kernel "
+                          "without IPv6, or booted with ipv6.disable=1): cannot take %s",
+                          v->interface, v->interface, v->address);
                 return -EAFNOSUPPORT;
         }
         if (r == 0 && disabled) {
-                xhafw_log(step, LOG_ERR, "IPv6 is disabled on %s (net.ipv6.conf.%s.disable_ipv6 = %lld): cannot take "
-                          "%s; enable it first (sysctl -w net.ipv6.conf.%s.disable_ipv6=0)", v->interface,
-                          v->interface, disabled, v->address, v->interface);
+                xhafw_log(step, LOG_ERR,
+                          "IPv6 is disabled on %s (net.ipv6.conf.%s.disable_ipv6 = %lld): cannot take "
+                          "%s; enable it first (sysctl -w net.ipv6.conf.%s.disable_ipv6=0)",
+                          v->interface, v->interface, disabled, v->address, v->interface);
                 return -EAFNOSUPPORT;
         }
         return 0;
@@ -1133,7 +1152,8 @@ static int kernel_dad_bound(struct xhafw_step *step, const struct vip *v, uint64
         (void) sysctl_read("conf", v->interface, "router_solicitation_delay", &delay_s);
         (void) sysctl_read("neigh", v->interface, "retrans_time_ms", &retrans_ms);
         if ((all < 1 && dev < 1) || transmits < 1) {
-                xhafw_log(step, LOG_ERR, "dad = kernel, but the kernel runs no duplicate-address detection on %s "
+                xhafw_log(step, LOG_ERR,
+                          "dad = kernel, but the kernel runs no duplicate-address detection on %s "
                           "(net.ipv6.conf.all.accept_dad = %lld, net.ipv6.conf.%s.accept_dad = %lld, dad_transmits = "
                           "%lld): it would take %s unchecked; set dad = probe (the default) or accept_dad = 1",
                           v->interface, all, v->interface, dev, transmits, v->address);
@@ -1261,8 +1281,8 @@ static int vip_check(struct xhafw_step *step)
                 return r;
         ifindex = (int) if_nametoindex(v.interface);
         if (ifindex == 0)
-                xhafw_log(step, LOG_INFO, "interface %s does not exist on this host: %s is not held on it",
-                          v.interface, v.host);
+                xhafw_log(step, LOG_INFO, "interface %s does not exist on this host: %s is not held on it", v.interface,
+                          v.host);
         r = nl_open(step, &sk);
         if (r < 0)
                 return r;
@@ -1330,24 +1350,29 @@ static void log_conflict(struct xhafw_step *step, struct nl_sock *sk, const stru
                          const unsigned char mac[ETH_ALEN], bool probe, bool by_kernel)
 {
         const char *how = by_kernel ? " (the kernel's duplicate-address detection failed: dadfailed; the address "
-                                      "was removed again)" : "";
+                                      "was removed again)" :
+                                      "";
         char m[18], local[IFNAMSIZ];
 
         if (!mac) {
-                xhafw_log(step, LOG_ERR, "%s is in use on %s%s, by a host whose MAC was not seen: is the other "
+                xhafw_log(step, LOG_ERR,
+                          "%s is in use on %s%s, by a host whose MAC was not seen: is the other "
                           "management node still active? deactivate it or cut it off the network; --force overrides",
                           v->host, v->interface, how);
                 return;
         }
         format_mac(mac, m, sizeof m);
         if (local_mac_owner(sk, mac, local))
-                xhafw_log(step, LOG_ERR, "%s %s %s, this host's own %s, on %s%s: remove the address from %s (or "
-                          "from whatever answers through it); --force overrides", v->host,
-                          probe ? "is being probed for by" : "is in use by", m, local, v->interface, how, local);
+                xhafw_log(step, LOG_ERR,
+                          "%s %s %s, this host's own %s, on %s%s: remove the address from %s (or "
+                          "from whatever answers through it); --force overrides",
+                          v->host, probe ? "is being probed for by" : "is in use by", m, local, v->interface, how,
+                          local);
         else
-                xhafw_log(step, LOG_ERR, "%s %s %s on %s%s: is the other management node still active? deactivate "
-                          "it or cut it off the network; --force overrides", v->host,
-                          probe ? "is being probed for by" : "is in use by", m, v->interface, how);
+                xhafw_log(step, LOG_ERR,
+                          "%s %s %s on %s%s: is the other management node still active? deactivate "
+                          "it or cut it off the network; --force overrides",
+                          v->host, probe ? "is being probed for by" : "is in use by", m, v->interface, how);
 }
 
 /* dad = kernel found the address in use: the tentative copy must not stay (a dadfailed address
@@ -1397,7 +1422,7 @@ static int vip_apply(struct xhafw_step *step)
         struct link_info link;
         struct vip v;
         uint64_t began, probing = 0, window_end = 0, woke = 0, added = 0, announced, dad_bound_ms = 0, dad_start = 0,
-                 dad_end = 0;
+                        dad_end = 0;
         unsigned char other[ETH_ALEN];
         bool dry = xhafw_dry_run(step), probed = false, conflict_probe = false, kernel_dad;
         char what[128];
@@ -1409,9 +1434,11 @@ static int vip_apply(struct xhafw_step *step)
                 return r;
         ifindex = (int) if_nametoindex(v.interface);
         if (ifindex == 0) {
-                xhafw_log(step, LOG_ERR, "interface %s does not exist on this host: cannot take %s; bring the "
+                xhafw_log(step, LOG_ERR,
+                          "interface %s does not exist on this host: cannot take %s; bring the "
                           "interface back (see 'ip link') or set 'interface' of this step to the one that "
-                          "carries the management network", v.interface, v.address);
+                          "carries the management network",
+                          v.interface, v.address);
                 return -ENODEV;
         }
         r = nl_open(step, &sk);
@@ -1422,18 +1449,22 @@ static int vip_apply(struct xhafw_step *step)
                 return r;
         if (!link.up || !link.running) {
                 /* A probe on a dead link hears nobody and would "prove" the address free. */
-                xhafw_log(step, LOG_ERR, "%s is %s: refusing to take %s (a probe could not reach the other node); "
-                          "bring the link up first", v.interface, link.up ? "up but has no carrier" : "down",
-                          v.address);
+                xhafw_log(step, LOG_ERR,
+                          "%s is %s: refusing to take %s (a probe could not reach the other node); "
+                          "bring the link up first",
+                          v.interface, link.up ? "up but has no carrier" : "down", v.address);
                 return -ENETDOWN;
         }
         if (!link.ether && (v.probe || v.announce_count > 0)) {
                 if (is_v6(&v))
-                        xhafw_log(step, LOG_ERR, "%s is not an Ethernet interface: the neighbour solicitations and "
+                        xhafw_log(step, LOG_ERR,
+                                  "%s is not an Ethernet interface: the neighbour solicitations and "
                                   "advertisements xhafw sends itself do not apply; set probe = no and na_count = 0 "
-                                  "to take %s without them", v.interface, v.address);
+                                  "to take %s without them",
+                                  v.interface, v.address);
                 else
-                        xhafw_log(step, LOG_ERR, "%s is not an Ethernet interface: ARP probing and gratuitous ARP do "
+                        xhafw_log(step, LOG_ERR,
+                                  "%s is not an Ethernet interface: ARP probing and gratuitous ARP do "
                                   "not apply; set probe = no and garp_count = 0 to take %s without them",
                                   v.interface, v.address);
                 return -EPROTONOSUPPORT;
@@ -1500,8 +1531,10 @@ static int vip_apply(struct xhafw_step *step)
                         xhafw_log(step, LOG_NOTICE, "would remove %s, to add it again as configured", what);
                 }
                 if (!scan.configured && kernel_dad)
-                        xhafw_log(step, LOG_NOTICE, "would add %s on %s and wait for the kernel's duplicate-address "
-                                  "detection (up to %" PRIu64 " ms)", v.address, v.interface, dad_bound_ms);
+                        xhafw_log(step, LOG_NOTICE,
+                                  "would add %s on %s and wait for the kernel's duplicate-address "
+                                  "detection (up to %" PRIu64 " ms)",
+                                  v.address, v.interface, dad_bound_ms);
                 else if (!scan.configured && is_v6(&v))
                         xhafw_log(step, LOG_NOTICE, "would add %s on %s with nodad", v.address, v.interface);
                 else if (!scan.configured)
@@ -1512,8 +1545,7 @@ static int vip_apply(struct xhafw_step *step)
                         if (!addr_is_vip(&v, a) || a == scan.configured || a == scan.in_the_way)
                                 continue;
                         copy_text(a, "from", what, sizeof what);
-                        xhafw_log(step, LOG_NOTICE, "would remove %s (the VIP in another form than configured)",
-                                  what);
+                        xhafw_log(step, LOG_NOTICE, "would remove %s (the VIP in another form than configured)", what);
                 }
                 if (v.announce_count > 0)
                         xhafw_log(step, LOG_NOTICE, "would send %u %s, %" PRIu64 " ms apart", v.announce_count,
@@ -1550,13 +1582,16 @@ static int vip_apply(struct xhafw_step *step)
                         return kernel_dad_failed(step, sk, fd, &v, ifindex, link.mac);
                 if (r < 0) {
                         if (r == -ETIMEDOUT)
-                                xhafw_log(step, LOG_ERR, "%s on %s is still tentative after %" PRIu64 " ms, longer "
+                                xhafw_log(step, LOG_ERR,
+                                          "%s on %s is still tentative after %" PRIu64 " ms, longer "
                                           "than the kernel's duplicate-address detection takes with this "
-                                          "interface's settings: removing it", v.address, v.interface, dad_bound_ms);
+                                          "interface's settings: removing it",
+                                          v.address, v.interface, dad_bound_ms);
                         else if (r == -EADDRNOTAVAIL)
-                                xhafw_log(step, LOG_ERR, "%s vanished from %s while the kernel checked it: was "
-                                          "it removed, or IPv6 turned off on %s?", v.address, v.interface,
-                                          v.interface);
+                                xhafw_log(step, LOG_ERR,
+                                          "%s vanished from %s while the kernel checked it: was "
+                                          "it removed, or IPv6 turned off on %s?",
+                                          v.address, v.interface, v.interface);
                         remove_ours(step, sk, &v, ifindex);
                         return r;
                 }
@@ -1597,24 +1632,29 @@ static int vip_apply(struct xhafw_step *step)
                 }
                 r = announce_send(fd, ifindex, &v, link.mac);
                 if (r < 0)
-                        xhafw_log(step, LOG_WARNING, "cannot send an %s for %s on %s: %s; clients may keep the old MAC "
-                                  "until their %s entries expire", announcement_noun(&v, 1), v.address, v.interface,
-                                  strerror(-r), is_v6(&v) ? "neighbour" : "ARP");
+                        xhafw_log(step, LOG_WARNING,
+                                  "cannot send an %s for %s on %s: %s; clients may keep the old MAC "
+                                  "until their %s entries expire",
+                                  announcement_noun(&v, 1), v.address, v.interface, strerror(-r),
+                                  is_v6(&v) ? "neighbour" : "ARP");
         }
         announced = now_ns();
         if (probed) {
-                xhafw_log(step, LOG_DEBUG, "the probe began %.3f ms into apply; after the probe window: awake +%.3f "
+                xhafw_log(step, LOG_DEBUG,
+                          "the probe began %.3f ms into apply; after the probe window: awake +%.3f "
                           "ms, address added +%.3f ms, first announcement sent +%.3f ms",
                           (double) (probing - began) / 1e6, (double) (woke - window_end) / 1e6,
                           (double) (added - window_end) / 1e6, (double) (announced - window_end) / 1e6);
-                xhafw_log(step, LOG_INFO, "%s was free (probe window %" PRIu64 " ms); added and announced %.3f ms "
-                          "after the window closed", v.host, probe_window_ms(&v),
-                          (double) (announced - window_end) / 1e6);
+                xhafw_log(step, LOG_INFO,
+                          "%s was free (probe window %" PRIu64 " ms); added and announced %.3f ms "
+                          "after the window closed",
+                          v.host, probe_window_ms(&v), (double) (announced - window_end) / 1e6);
         }
         if (kernel_dad)
-                xhafw_log(step, LOG_INFO, "%s was free: the kernel's duplicate-address detection took %.3f ms; "
-                          "announced %.3f ms after it ended", v.host, (double) (dad_end - dad_start) / 1e6,
-                          (double) (announced - dad_end) / 1e6);
+                xhafw_log(step, LOG_INFO,
+                          "%s was free: the kernel's duplicate-address detection took %.3f ms; "
+                          "announced %.3f ms after it ended",
+                          v.host, (double) (dad_end - dad_start) / 1e6, (double) (announced - dad_end) / 1e6);
         if (scan.configured)
                 xhafw_log(step, LOG_INFO, "%s was already on %s%s%s; announced it again", v.address, v.interface,
                           is_v6(&v) ? "" : " as ", v.label);
@@ -1737,10 +1777,14 @@ static int vip_preflight(struct xhafw_step *step)
                 return r;
         ifindex = (int) if_nametoindex(v.interface);
         if (ifindex == 0) {
-                snprintf(fix, sizeof fix, "set interface in the step to the one that carries the management network "
-                         "(ip -br link lists them), or give %s its name back", v.interface);
-                vip_report(step, "interface", XHAFW_CHECK_FAIL, fix, "%s does not exist on this node: activate could "
-                           "not take %s", v.interface, v.address);
+                snprintf(fix, sizeof fix,
+                         "set interface in the step to the one that carries the management network "
+                         "(ip -br link lists them), or give %s its name back",
+                         v.interface);
+                vip_report(step, "interface", XHAFW_CHECK_FAIL, fix,
+                           "%s does not exist on this node: activate could "
+                           "not take %s",
+                           v.interface, v.address);
                 return 0;
         }
         r = nl_open(step, &sk);
@@ -1754,8 +1798,10 @@ static int vip_preflight(struct xhafw_step *step)
                 snprintf(fix, sizeof fix, "ip link set %s up", v.interface);
                 vip_report(step, "interface", XHAFW_CHECK_FAIL, fix, "%s is down", v.interface);
         } else if (!link.running) {
-                snprintf(fix, sizeof fix, "check the cable and the switch port of %s (ip link show %s says "
-                         "NO-CARRIER)", v.interface, v.interface);
+                snprintf(fix, sizeof fix,
+                         "check the cable and the switch port of %s (ip link show %s says "
+                         "NO-CARRIER)",
+                         v.interface, v.interface);
                 vip_report(step, "interface", XHAFW_CHECK_FAIL, fix, "%s is up but has no carrier", v.interface);
         } else
                 vip_report(step, "interface", XHAFW_CHECK_PASS, NULL, "%s is up with carrier%s%s", v.interface,
@@ -1772,8 +1818,10 @@ static int vip_preflight(struct xhafw_step *step)
                 if (rtnl_addr_get_family(a) != AF_INET || !label || strcmp(label, v.label) != 0 || addr_is_vip(&v, a))
                         continue;
                 copy_text(a, "on", what, sizeof what);
-                snprintf(fix, sizeof fix, "ip addr del %.*s dev %s if it is not needed, or set label in the step to a "
-                         "free one", (int) strcspn(what, " "), what, v.interface);
+                snprintf(fix, sizeof fix,
+                         "ip addr del %.*s dev %s if it is not needed, or set label in the step to a "
+                         "free one",
+                         (int) strcspn(what, " "), what, v.interface);
                 vip_report(step, "label free", XHAFW_CHECK_FAIL, fix, "label %s is taken by %s", v.label, what);
                 label_taken = true;
         }
@@ -1801,8 +1849,8 @@ static int vip_preflight(struct xhafw_step *step)
         }
         if (!link.up || !link.running || !link.ether) {
                 vip_report(step, held, XHAFW_CHECK_WARN, "bring the interface up, then run xhafw preflight again",
-                           "not probed: %s %s", v.interface, !link.ether ? "is not an Ethernet interface" :
-                           "has no link");
+                           "not probed: %s %s", v.interface,
+                           !link.ether ? "is not an Ethernet interface" : "has no link");
                 return 0;
         }
         fd = is_v6(&v) ? nd_socket(step, &v, ifindex) : arp_socket(step, &v, ifindex);
@@ -1816,8 +1864,8 @@ static int vip_preflight(struct xhafw_step *step)
         }
         if (r == 0) {
                 vip_report(step, held, XHAFW_CHECK_PASS, NULL, "%s is free: no answer to %u probes within %llu ms",
-                           v.address, v.probe_count, (unsigned long long) ((v.probe_count - 1) * v.probe_interval_ms +
-                                                                           v.probe_timeout_ms));
+                           v.address, v.probe_count,
+                           (unsigned long long) ((v.probe_count - 1) * v.probe_interval_ms + v.probe_timeout_ms));
                 return 0;
         }
         format_mac(other, m, sizeof m);
@@ -1826,13 +1874,18 @@ static int vip_preflight(struct xhafw_step *step)
                 vip_report(step, held, XHAFW_CHECK_FAIL, fix, "%s is answered by %s, this host's own %s", v.address, m,
                            local);
         } else if (probing) {
-                vip_report(step, held, XHAFW_CHECK_WARN, "is the other node activating? run xhafw preflight again "
-                           "once it is done", "%s is being probed for by %s right now", v.address, m);
+                vip_report(step, held, XHAFW_CHECK_WARN,
+                           "is the other node activating? run xhafw preflight again "
+                           "once it is done",
+                           "%s is being probed for by %s right now", v.address, m);
         } else if (neighbour_with_mac(sk, &v, other, who, sizeof who))
-                vip_report(step, held, XHAFW_CHECK_PASS, NULL, "%s is held by %s, the MAC of %s: the other management "
-                           "node, if that is the peer", v.address, m, who);
+                vip_report(step, held, XHAFW_CHECK_PASS, NULL,
+                           "%s is held by %s, the MAC of %s: the other management "
+                           "node, if that is the peer",
+                           v.address, m, who);
         else
-                vip_report(step, held, XHAFW_CHECK_WARN, "find the host with that MAC (the switch's MAC table, ip neigh "
+                vip_report(step, held, XHAFW_CHECK_WARN,
+                           "find the host with that MAC (the switch's MAC table, ip neigh "
                            "on the peer); if it is not the other management node, remove the address there",
                            "%s is held by %s, which is no known neighbour's MAC", v.address, m);
         return 0;
@@ -1842,10 +1895,5 @@ static int vip_preflight(struct xhafw_step *step)
 XHAFW_PLUGIN_DEFINE(.name = "vip", .version = "1.1",
                     .summary = "virtual IPv4 or IPv6 address with a duplicate-address probe and gratuitous ARP or "
                                "unsolicited neighbour advertisements",
-                    .options = vip_options,
-                    .describe = vip_describe,
-                    .check = vip_check,
-                    .apply = vip_apply,
-                    .revert = vip_revert,
-                    .validate = vip_validate,
-                    .preflight = vip_preflight);
+                    .options = vip_options, .describe = vip_describe, .check = vip_check, .apply = vip_apply,
+                    .revert = vip_revert, .validate = vip_validate, .preflight = vip_preflight);

@@ -14,8 +14,8 @@
 
 /* The networks table as the fake lsdef and chdef see it. */
 struct table {
-        const char *value;      /* NULL: mgtifname unset */
-        int lsdef_status;       /* non-zero: lsdef fails so (xcatd down: 1; not installed: -ENOENT) */
+        const char *value; /* NULL: mgtifname unset */
+        int lsdef_status;  /* non-zero: lsdef fails so (xcatd down: 1; not installed: -ENOENT) */
         int chdef_status;
         char buf[64];
 };
@@ -56,7 +56,10 @@ static int fake_xcat(struct xhafw_step *step, const char *const argv[], char **r
 static struct xhafw_step *net_step(const char *mgtifname, const char *fallback, struct table *t)
 {
         const struct mock_option opts[] = {
-                { "network", NET }, { "mgtifname", mgtifname }, { "fallback_mgtifname", fallback }, { NULL, NULL },
+                { "network", NET },
+                { "mgtifname", mgtifname },
+                { "fallback_mgtifname", fallback },
+                { NULL, NULL },
         };
         struct xhafw_step *step = mock_step_new(&xhafw_plugin_v1, "xcat-networks", opts);
 
@@ -78,7 +81,7 @@ static void record(struct xhafw_step *step, bool applied, const char *previous)
 struct restore_case {
         const char *mgtifname, *fallback, *previous;
         enum restore_source source;
-        const char *value;      /* NULL: nothing */
+        const char *value; /* NULL: nothing */
 };
 
 static const struct restore_case restore_cases[] = {
@@ -137,8 +140,9 @@ START_TEST(restore_by_revert)
                 ck_assert_str_eq(t.value, c->value);
         } else {
                 ck_assert_str_eq(t.value, c->mgtifname);
-                ck_assert_ptr_nonnull(mock_log_find(step, LOG_WARNING, "names no interface to restore; set "
-                                                                       "fallback_mgtifname"));
+                ck_assert_ptr_nonnull(mock_log_find(step, LOG_WARNING,
+                                                    "names no interface to restore; set "
+                                                    "fallback_mgtifname"));
         }
         ck_assert_uint_eq(mock_state_count(step), 0);
         mock_step_free(step);
@@ -148,12 +152,12 @@ END_TEST
 /* ---- check, for each state of the table and of this node's record ---- */
 
 struct check_case {
-        const char *table;      /* NULL: unset */
+        const char *table; /* NULL: unset */
         int lsdef_status;
         bool applied;
         const char *previous;
         int want;
-        int log_priority;       /* and a message that must be there (NULL: none) */
+        int log_priority; /* and a message that must be there (NULL: none) */
         const char *log;
 };
 
@@ -211,7 +215,7 @@ struct apply_case {
         const char *previous;
         bool dry_run;
         int want;
-        const char *chdef;      /* the chdef run (or in dry-run said), NULL: none */
+        const char *chdef; /* the chdef run (or in dry-run said), NULL: none */
         const char *table_after;
         const char *previous_after; /* NULL: none recorded */
         bool applied_after;
@@ -304,7 +308,7 @@ struct revert_case {
         int want;
         const char *chdef;
         const char *table_after;
-        bool record_after;      /* the record is kept (to try again) */
+        bool record_after; /* the record is kept (to try again) */
         int log_priority;
         const char *log;
 };
@@ -423,7 +427,9 @@ START_TEST(validate_table)
 {
         const struct validate_case *c = &validate_cases[_i];
         const struct mock_option opts[] = {
-                { "network", c->network }, { "mgtifname", c->mgtifname }, { "fallback_mgtifname", c->fallback },
+                { "network", c->network },
+                { "mgtifname", c->mgtifname },
+                { "fallback_mgtifname", c->fallback },
                 { NULL, NULL },
         };
         struct xhafw_step *step = mock_step_new(&xhafw_plugin_v1, "xcat-networks", opts);
@@ -431,7 +437,7 @@ START_TEST(validate_table)
         ck_assert_int_eq(mock_validate(step), c->want);
         ck_assert_uint_eq(mock_log_count(step, LOG_ERR, NULL), c->want ? 1 : 0);
         /* configuration only: no command */
-        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *) { NULL }), 0);
+        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *){ NULL }), 0);
         mock_step_free(step);
 }
 END_TEST
@@ -444,8 +450,9 @@ struct describe_case {
 
 static const struct describe_case describe_cases[] = {
         { "eth0:0", NULL, "eth1", true, "deactivate restores mgtifname=eth1 (the value activate replaced)" },
-        { "eth0:0", NULL, NULL, true, "activate found mgtifname=eth0:0 set already; deactivate restores mgtifname=eth0 "
-                                      "(the interface of the label eth0:0)" },
+        { "eth0:0", NULL, NULL, true,
+          "activate found mgtifname=eth0:0 set already; deactivate restores mgtifname=eth0 "
+          "(the interface of the label eth0:0)" },
         { "eth0:0", "eth2", NULL, false, "it restores mgtifname=eth2 (fallback_mgtifname)" },
         { "br0", NULL, NULL, false, "it restores nothing: br0 names no interface (set fallback_mgtifname)" },
 };
@@ -462,7 +469,7 @@ START_TEST(describe_table)
         ck_assert_ptr_nonnull(strstr(text, "(chdef -t network -o " NET " mgtifname="));
         free(text);
         /* no side effects */
-        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *) { NULL }), 0);
+        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *){ NULL }), 0);
         mock_step_free(step);
 }
 END_TEST

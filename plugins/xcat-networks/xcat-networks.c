@@ -9,11 +9,16 @@
 #include "xcat.h"
 
 static const struct xhafw_option networks_options[] = {
-        { .name = "network", .type = XHAFW_OPT_STRING, .required = true,
+        { .name = "network",
+          .type = XHAFW_OPT_STRING,
+          .required = true,
           .help = "the xCAT network object (lsdef -t network), e.g. 10_0_0_0-255_0_0_0" },
-        { .name = "mgtifname", .type = XHAFW_OPT_STRING, .required = true,
+        { .name = "mgtifname",
+          .type = XHAFW_OPT_STRING,
+          .required = true,
           .help = "the interface xCAT serves the network on while active: the VIP's label, e.g. eth0:0" },
-        { .name = "fallback_mgtifname", .type = XHAFW_OPT_STRING,
+        { .name = "fallback_mgtifname",
+          .type = XHAFW_OPT_STRING,
           .help = "optional: what deactivate sets when activate found mgtifname already set (the other node "
                   "failed while active) and so replaced nothing; default: the interface the label belongs "
                   "to (eth0 for eth0:0)" },
@@ -54,7 +59,12 @@ static bool held(struct xhafw_step *step)
         return xhafw_state_get(step, STATE_APPLIED) || xhafw_state_get(step, STATE_PREVIOUS);
 }
 
-enum restore_source { RESTORE_NONE, RESTORE_REMEMBERED, RESTORE_FALLBACK, RESTORE_LABEL };
+enum restore_source {
+        RESTORE_NONE,
+        RESTORE_REMEMBERED,
+        RESTORE_FALLBACK,
+        RESTORE_LABEL
+};
 
 /* What deactivate sets mgtifname back to, into *ret (NULL: nothing sensible): the value activate
  * replaced; else fallback_mgtifname; else the interface the label belongs to (a label is its
@@ -129,8 +139,10 @@ static int networks_describe(struct xhafw_step *step, FILE *out)
                 /* Active, and nothing replaced: activate found the label set already. */
                 fprintf(out, "activate found mgtifname=%s set already; deactivate restores ", wanted(step));
         else
-                fprintf(out, "deactivate restores the value activate replaces; when activate finds mgtifname=%s "
-                             "set already (left by the other node), it restores ", wanted(step));
+                fprintf(out,
+                        "deactivate restores the value activate replaces; when activate finds mgtifname=%s "
+                        "set already (left by the other node), it restores ",
+                        wanted(step));
         if (src == RESTORE_NONE)
                 fprintf(out, "nothing: %s names no interface (set fallback_mgtifname)\n", wanted(step));
         else if (src == RESTORE_FALLBACK)
@@ -193,8 +205,9 @@ static int networks_check(struct xhafw_step *step)
         free(v);
         if (!held(step)) {
                 if (set)
-                        xhafw_log(step, LOG_INFO, "network %s has mgtifname=%s, but this node did not set it "
-                                                  "(the other node did, or the admin): not this node's",
+                        xhafw_log(step, LOG_INFO,
+                                  "network %s has mgtifname=%s, but this node did not set it "
+                                  "(the other node did, or the admin): not this node's",
                                   network(step), wanted(step));
                 return XHAFW_INACTIVE;
         }
@@ -224,14 +237,16 @@ static int networks_apply(struct xhafw_step *step)
                         if (r < 0)
                                 return r;
                         if (restore)
-                                xhafw_log(step, LOG_INFO, "network %s already has mgtifname=%s (left by the other "
-                                                          "node?); deactivate will set mgtifname=%s (%s%s%s)",
+                                xhafw_log(step, LOG_INFO,
+                                          "network %s already has mgtifname=%s (left by the other "
+                                          "node?); deactivate will set mgtifname=%s (%s%s%s)",
                                           network(step), wanted(step), restore, source_text(src),
                                           src == RESTORE_LABEL ? " " : "", src == RESTORE_LABEL ? wanted(step) : "");
                         else
-                                xhafw_log(step, LOG_WARNING, "network %s already has mgtifname=%s (left by the other "
-                                                             "node?) and %s names no interface: deactivate will have "
-                                                             "nothing to restore; set fallback_mgtifname",
+                                xhafw_log(step, LOG_WARNING,
+                                          "network %s already has mgtifname=%s (left by the other "
+                                          "node?) and %s names no interface: deactivate will have "
+                                          "nothing to restore; set fallback_mgtifname",
                                           network(step), wanted(step), wanted(step));
                         free(restore);
                 } else
@@ -271,8 +286,8 @@ static int networks_revert(struct xhafw_step *step)
         readable = r == 0;
         if (readable && strcmp(v, wanted(step)) != 0) {
                 /* Not ours (any more): a failed apply never changed it, or someone did since. */
-                xhafw_log(step, LOG_INFO, "network %s has mgtifname=%s, not %s: nothing to restore",
-                          network(step), *v ? v : "(unset)", wanted(step));
+                xhafw_log(step, LOG_INFO, "network %s has mgtifname=%s, not %s: nothing to restore", network(step),
+                          *v ? v : "(unset)", wanted(step));
                 free(v);
                 return forget(step);
         }
@@ -298,9 +313,11 @@ static int networks_revert(struct xhafw_step *step)
                 return forget(step);
         }
         if (src != RESTORE_REMEMBERED)
-                xhafw_log(step, LOG_INFO, "network %s: nothing remembered (activate found mgtifname=%s set "
-                                          "already); restoring %s (%s%s%s)", network(step), wanted(step), restore,
-                          source_text(src), src == RESTORE_LABEL ? " " : "", src == RESTORE_LABEL ? wanted(step) : "");
+                xhafw_log(step, LOG_INFO,
+                          "network %s: nothing remembered (activate found mgtifname=%s set "
+                          "already); restoring %s (%s%s%s)",
+                          network(step), wanted(step), restore, source_text(src), src == RESTORE_LABEL ? " " : "",
+                          src == RESTORE_LABEL ? wanted(step) : "");
         r = set_value(step, restore);
         free(restore);
         if (r < 0)

@@ -14,10 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config-build.h"
 #include "config.h"
 #include "log.h"
 #include "util.h"
-#include "config-build.h"
 
 #ifdef HAVE_INIPARSER_SUBDIR
 #include <iniparser/iniparser.h>
@@ -29,7 +29,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char dir[] = "/tmp/xhafw-fuzz-config.XXXXXX";
-static char conf_file[sizeof dir + 16], conf_d[sizeof dir + 16], conf_d_file[sizeof dir + 32], state_dir[sizeof dir + 16];
+static char conf_file[sizeof dir + 16], conf_d[sizeof dir + 16], conf_d_file[sizeof dir + 32],
+        state_dir[sizeof dir + 16];
 static const char *plugin_path;
 
 static void cleanup(void)

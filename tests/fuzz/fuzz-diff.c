@@ -89,7 +89,7 @@ static bool apply(const char *diff, size_t diff_n, const char *old, size_t old_n
                         a = strtoul(line.p + 4, &end, 10);
                         if (*end == ',')
                                 b = strtoul(end + 1, &end, 10);
-                        a = b ? a - 1 : a;     /* the index of the first old line of the hunk */
+                        a = b ? a - 1 : a; /* the index of the first old line of the hunk */
                         if (a < consumed) {
                                 ok = false;
                                 break;

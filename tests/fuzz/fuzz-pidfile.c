@@ -19,8 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(text, data, size);
         text[size] = 0;
         if (pgconf_pidfile_parse(text, pf) == 0) {
-                if (pf->pid == 0 || pf->port < 0 || pf->port > 65535 ||
-                    !memchr(pf->data_dir, 0, sizeof pf->data_dir) || !memchr(pf->socket_dir, 0, sizeof pf->socket_dir) ||
+                if (pf->pid == 0 || pf->port < 0 || pf->port > 65535 || !memchr(pf->data_dir, 0, sizeof pf->data_dir) ||
+                    !memchr(pf->socket_dir, 0, sizeof pf->socket_dir) ||
                     !memchr(pf->listen_addr, 0, sizeof pf->listen_addr) || !memchr(pf->status, 0, sizeof pf->status))
                         abort();
         }

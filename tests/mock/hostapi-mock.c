@@ -22,8 +22,8 @@
 
 struct mock_opt {
         const struct xhafw_option *schema;
-        char *value;              /* NULL: unset */
-        char **items;             /* split on first use by xhafw_opt_list */
+        char *value;  /* NULL: unset */
+        char **items; /* split on first use by xhafw_opt_list */
         size_t n_items;
 };
 
@@ -42,7 +42,11 @@ struct mock_bg {
 };
 
 /* A growing array: items, how many, room for how many. */
-#define ARRAY(type) struct { type *v; size_t n, cap; }
+#define ARRAY(type) \
+        struct { \
+                type *v; \
+                size_t n, cap; \
+        }
 
 struct xhafw_step {
         char *name;
@@ -67,7 +71,7 @@ struct xhafw_step {
         ARRAY(struct mock_pair) state;
         ARRAY(struct mock_bg) background;
         ARRAY(char *) hangs;
-        ARRAY(char *) paths;      /* what mock_path() handed out */
+        ARRAY(char *) paths; /* what mock_path() handed out */
         int state_err;
         char *log_text;
 };
@@ -223,7 +227,10 @@ static bool parse_boolean(const char *s, bool *ret)
 
 static bool parse_ms(const char *s, uint64_t *ret)
 {
-        static const struct { const char *suffix; uint64_t ms; } units[] = {
+        static const struct {
+                const char *suffix;
+                uint64_t ms;
+        } units[] = {
                 { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "", 1000 },
         };
         uint64_t v = 0;
@@ -271,16 +278,11 @@ static const char *type_problem(enum xhafw_option_type t, const char *v)
         const char *problem = NULL;
 
         switch (t) {
-        case XHAFW_OPT_STRING:
-                return NULL;
-        case XHAFW_OPT_INT:
-                return parse_ll(v, &n) ? NULL : "an integer";
-        case XHAFW_OPT_BOOL:
-                return parse_boolean(v, &b) ? NULL : "yes or no";
-        case XHAFW_OPT_PATH:
-                return v[0] == '/' ? NULL : "an absolute path";
-        case XHAFW_OPT_ADDRESS:
-                return address_ok(v) ? NULL : "an IPv4 or IPv6 address, optionally with /prefix";
+        case XHAFW_OPT_STRING: return NULL;
+        case XHAFW_OPT_INT: return parse_ll(v, &n) ? NULL : "an integer";
+        case XHAFW_OPT_BOOL: return parse_boolean(v, &b) ? NULL : "yes or no";
+        case XHAFW_OPT_PATH: return v[0] == '/' ? NULL : "an absolute path";
+        case XHAFW_OPT_ADDRESS: return address_ok(v) ? NULL : "an IPv4 or IPv6 address, optionally with /prefix";
         case XHAFW_OPT_INTERFACE:
                 if (strlen(v) >= 16 || strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
                         return "a network interface name";
@@ -288,8 +290,7 @@ static const char *type_problem(enum xhafw_option_type t, const char *v)
                         if (*p == '/' || isspace((unsigned char) *p) || !isprint((unsigned char) *p))
                                 return "a network interface name";
                 return NULL;
-        case XHAFW_OPT_DURATION:
-                return parse_ms(v, &ms) ? NULL : "a duration such as 500ms, 30s or 2m";
+        case XHAFW_OPT_DURATION: return parse_ms(v, &ms) ? NULL : "a duration such as 500ms, 30s or 2m";
         case XHAFW_OPT_LIST:
         case XHAFW_OPT_ARGV:
                 k = split(v, &items);
@@ -727,8 +728,8 @@ size_t mock_log_count(const struct xhafw_step *step, int priority, const char *t
 
 const char *mock_log_text(struct xhafw_step *step)
 {
-        static const char *const names[] = { "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
-                                             "printed" };
+        static const char *const names[] = { "emerg",  "alert", "crit",  "err",    "warning",
+                                             "notice", "info",  "debug", "printed" };
         size_t size = 0;
         FILE *f;
 
@@ -806,12 +807,12 @@ struct action {
 /* A dry-run's state changes live as long as its action process in the core: keep a copy to put back. */
 static void action_begin(struct xhafw_step *step, struct action *a)
 {
-        *a = (struct action) { .dry_run = step->dry_run };
+        *a = (struct action){ .dry_run = step->dry_run };
         if (!a->dry_run)
                 return;
         a->saved = xrealloc(NULL, step->state.n + 1, sizeof *a->saved);
         for (size_t i = 0; i < step->state.n; i++)
-                a->saved[i] = (struct mock_pair) { xstrdup(step->state.v[i].key), xstrdup(step->state.v[i].value) };
+                a->saved[i] = (struct mock_pair){ xstrdup(step->state.v[i].key), xstrdup(step->state.v[i].value) };
         a->n_saved = step->state.n;
 }
 
@@ -1178,8 +1179,10 @@ XHAFW_API int xhafw_file_replace(struct xhafw_step *step, const char *path, cons
         rec->content = xstrdup(content);
         /* Never a file of the system: a test names files of its own directory. */
         if (strncmp(path, step->dir, n) != 0 || path[n] != '/') {
-                xhafw_log(step, LOG_ERR, "cannot replace %s: outside the test's directory %s (a default the test "
-                          "did not override?)", path, step->dir);
+                xhafw_log(step, LOG_ERR,
+                          "cannot replace %s: outside the test's directory %s (a default the test "
+                          "did not override?)",
+                          path, step->dir);
                 return -EPERM;
         }
         old = read_text(path);
@@ -1263,7 +1266,7 @@ XHAFW_API int xhafw_stat_bounded(struct xhafw_step *step, const char *const path
                                 mock_clock += timeout_ms;
                                 return -ETIMEDOUT;
                         }
-                ret[i] = (struct xhafw_stat_result) { 0, 0 };
+                ret[i] = (struct xhafw_stat_result){ 0, 0 };
                 if (stat(paths[i], &st) < 0)
                         ret[i].err = errno;
                 else
@@ -1307,8 +1310,10 @@ XHAFW_API int xhafw_background(struct xhafw_step *step, const char *what, uint64
         if (!step || !what || !*what || !fn)
                 return -EINVAL;
         if (max_ms == 0 || max_ms > MOCK_MAX_BACKGROUND_MS) {
-                xhafw_log(step, LOG_ERR, "background work '%s': a bound of %llu ms is outside 1 ms to %u ms (a bug in "
-                          "plugin %s)", what, (unsigned long long) max_ms, MOCK_MAX_BACKGROUND_MS, step->plugin->name);
+                xhafw_log(step, LOG_ERR,
+                          "background work '%s': a bound of %llu ms is outside 1 ms to %u ms (a bug in "
+                          "plugin %s)",
+                          what, (unsigned long long) max_ms, MOCK_MAX_BACKGROUND_MS, step->plugin->name);
                 return -EINVAL;
         }
         b = PUSH(step->background);

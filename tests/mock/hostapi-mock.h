@@ -40,16 +40,16 @@ struct mock_command {
 
 /* What a plugin's command did, in the order it ran. */
 struct mock_run {
-        char *argv;      /* its words joined by single blanks */
-        unsigned flags;  /* as given to xhafw_run */
-        bool executed;   /* false: dry-run only said "would run" */
+        char *argv;     /* its words joined by single blanks */
+        unsigned flags; /* as given to xhafw_run */
+        bool executed;  /* false: dry-run only said "would run" */
 };
 
 /* What a plugin handed xhafw_file_replace. */
 struct mock_file {
         char *path, *content;
-        bool changed;    /* the content differed from the file's */
-        bool written;    /* it is in the file now (not dry-run, not refused) */
+        bool changed; /* the content differed from the file's */
+        bool written; /* it is in the file now (not dry-run, not refused) */
 };
 
 /* The priority of what the core prints on stdout for a dry-run ("would run: ...", a file's change),
@@ -57,7 +57,7 @@ struct mock_file {
 #define MOCK_PRINTED 8
 
 struct mock_log {
-        int priority;    /* LOG_ERR ... LOG_DEBUG, or MOCK_PRINTED */
+        int priority; /* LOG_ERR ... LOG_DEBUG, or MOCK_PRINTED */
         char *text;
 };
 

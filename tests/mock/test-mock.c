@@ -37,16 +37,23 @@ static int describe(struct xhafw_step *step, FILE *out)
 }
 
 static const struct xhafw_plugin plugin = {
-        .abi = XHAFW_PLUGIN_ABI, .size = sizeof(struct xhafw_plugin), .name = "mocked", .version = "1",
-        .summary = "a plugin for the mock's own test", .options = options, .describe = describe,
-        .check = run_script, .apply = run_script, .revert = run_script,
+        .abi = XHAFW_PLUGIN_ABI,
+        .size = sizeof(struct xhafw_plugin),
+        .name = "mocked",
+        .version = "1",
+        .summary = "a plugin for the mock's own test",
+        .options = options,
+        .describe = describe,
+        .check = run_script,
+        .apply = run_script,
+        .revert = run_script,
 };
 
 START_TEST(option_values)
 {
         const struct mock_option opts[] = {
-                { "count", "42" }, { "flag", "Yes" }, { "items", " a, b ,c " }, { "file", "@TMP@/x" },
-                { "wait", "" }, { NULL, NULL },
+                { "count", "42" },     { "flag", "Yes" }, { "items", " a, b ,c " },
+                { "file", "@TMP@/x" }, { "wait", "" },    { NULL, NULL },
         };
         struct xhafw_step *step = mock_step_new(&plugin, "one", opts);
         const char *const *items;
@@ -107,8 +114,9 @@ START_TEST(commands)
         ck_assert_int_eq(mock_apply(step), 2);
         ck_assert_ptr_nonnull(mock_log_find(step, LOG_INFO, "first: 0 in @TMP@"));
         ck_assert_ptr_nonnull(mock_log_find(step, LOG_INFO, "second: 1 then not"));
-        ck_assert_ptr_nonnull(mock_log_find(step, LOG_ERR, "change it failed with exit status 2: line 2 | line 3 | "
-                                                           "line 4"));
+        ck_assert_ptr_nonnull(mock_log_find(step, LOG_ERR,
+                                            "change it failed with exit status 2: line 2 | line 3 | "
+                                            "line 4"));
         ck_assert_uint_eq(mock_runs(step, &runs), 3);
         ck_assert(runs[2].executed);
         ck_assert_uint_eq(mock_ran(step, "change it"), 1);
@@ -141,7 +149,8 @@ static int service_calls(struct xhafw_step *step)
 START_TEST(services)
 {
         const struct mock_command table[] = {
-                { "svc --user is-active unit", 3, NULL, false }, { "svc --user start unit", 1, NULL, false },
+                { "svc --user is-active unit", 3, NULL, false },
+                { "svc --user start unit", 1, NULL, false },
                 { .argv = NULL },
         };
         struct xhafw_step *step = mock_step_new(&plugin, "one", NULL);
@@ -291,8 +300,9 @@ START_TEST(clock_stat_background)
         ck_assert_ptr_nonnull(mock_log_find(step, LOG_INFO, "stat -110 answered 1"));
         /* dry-run: only said */
         ck_assert_int_eq(background_ran, 1);
-        ck_assert_ptr_nonnull(mock_log_find(step, LOG_NOTICE, "would go on in the background: repeat (at most "
-                                                              "1000 ms)"));
+        ck_assert_ptr_nonnull(mock_log_find(step, LOG_NOTICE,
+                                            "would go on in the background: repeat (at most "
+                                            "1000 ms)"));
         mock_step_free(step);
 }
 END_TEST

@@ -8,5 +8,10 @@ static int nop(struct xhafw_step *step)
 }
 
 __attribute__((visibility("default"))) const struct xhafw_plugin xhafw_plugin_v1 = {
-        .abi = 99, .size = sizeof(struct xhafw_plugin), .name = "badabi", .check = nop, .apply = nop, .revert = nop,
+        .abi = 99,
+        .size = sizeof(struct xhafw_plugin),
+        .name = "badabi",
+        .check = nop,
+        .apply = nop,
+        .revert = nop,
 };

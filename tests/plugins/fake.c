@@ -1,13 +1,13 @@
 /* Test-only plugin: a step whose actions succeed, fail, hang, crash, lie or refuse on demand. Its
  * state is a marker file (`target`) or, without one, a key of its state store. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 #include <xhafw/plugin.h>
 
@@ -200,8 +200,7 @@ static int act(struct xhafw_step *step, const char *mode_name, bool on)
         if (strcmp(m, "partial") == 0) {
                 /* half the work, then the failure: what revert (or the rollback) must clean up */
                 r = set_active(step, on);
-                xhafw_log(step, LOG_ERR, "injected: %s failed after doing part of its work",
-                          on ? "apply" : "revert");
+                xhafw_log(step, LOG_ERR, "injected: %s failed after doing part of its work", on ? "apply" : "revert");
                 return r < 0 ? r : -EIO;
         }
         if (on) {
@@ -272,12 +271,15 @@ static int fake_preflight(struct xhafw_step *step)
                 return 0;
         snprintf(detail, sizeof detail, "the marker is %s; this node is %s", active(step) ? "there" : "absent",
                  xhafw_node_active(step) ? "active" : "a standby");
-        xhafw_preflight_check(step, "injected check", strcmp(m, "fail") == 0 ? XHAFW_CHECK_FAIL :
-                              strcmp(m, "warn") == 0 ? XHAFW_CHECK_WARN : XHAFW_CHECK_PASS, detail,
-                              "remove preflight_mode from the step");
+        xhafw_preflight_check(step, "injected check",
+                              strcmp(m, "fail") == 0 ? XHAFW_CHECK_FAIL :
+                              strcmp(m, "warn") == 0 ? XHAFW_CHECK_WARN :
+                                                       XHAFW_CHECK_PASS,
+                              detail, "remove preflight_mode from the step");
         return 0;
 }
 
-XHAFW_PLUGIN_DEFINE(.name = "fake", .version = "1.0", .summary = "test plugin: succeeds, fails, hangs or crashes on demand",
-                    .options = fake_options, .describe = fake_describe, .check = fake_check, .apply = fake_apply,
-                    .revert = fake_revert, .validate = fake_validate, .preflight = fake_preflight);
+XHAFW_PLUGIN_DEFINE(.name = "fake", .version = "1.0",
+                    .summary = "test plugin: succeeds, fails, hangs or crashes on demand", .options = fake_options,
+                    .describe = fake_describe, .check = fake_check, .apply = fake_apply, .revert = fake_revert,
+                    .validate = fake_validate, .preflight = fake_preflight);

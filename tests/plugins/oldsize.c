@@ -22,8 +22,12 @@ static int old_revert(struct xhafw_step *step)
 __attribute__((visibility("default"))) const struct xhafw_plugin xhafw_plugin_v1 = {
         .abi = XHAFW_PLUGIN_ABI,
         .size = offsetof(struct xhafw_plugin, preflight),
-        .name = "oldsize", .version = "0.9", .summary = "test plugin: the struct before preflight existed",
-        .check = old_check, .apply = old_apply, .revert = old_revert,
+        .name = "oldsize",
+        .version = "0.9",
+        .summary = "test plugin: the struct before preflight existed",
+        .check = old_check,
+        .apply = old_apply,
+        .revert = old_revert,
         /* what an old build would have there is not there: the loader must not read it */
         .preflight = (int (*)(struct xhafw_step *)) 1,
 };

@@ -2,5 +2,7 @@
 #include <xhafw/plugin.h>
 
 __attribute__((visibility("default"))) const struct xhafw_plugin xhafw_plugin_v1 = {
-        .abi = XHAFW_PLUGIN_ABI, .size = 8, .name = "small",
+        .abi = XHAFW_PLUGIN_ABI,
+        .size = 8,
+        .name = "small",
 };

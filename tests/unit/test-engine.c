@@ -120,11 +120,11 @@ END_TEST
 
 struct failure_case {
         const char *name;
-        const char *c_extra;      /* how step c misbehaves */
+        const char *c_extra; /* how step c misbehaves */
         int exit_code;
-        const char *expect;       /* in the output */
-        bool c_reverted;          /* the failed step itself is reverted */
-        int status_after;         /* 0: 3 (all inactive) */
+        const char *expect; /* in the output */
+        bool c_reverted;    /* the failed step itself is reverted */
+        int status_after;   /* 0: 3 (all inactive) */
 };
 
 static const struct failure_case failure_cases[] = {
@@ -193,7 +193,8 @@ START_TEST(test_non_critical)
         ck_assert_msg(strstr(out, "non-critical"), "%s", out);
         free(out);
         ck_assert_int_eq(tl_xhafw(dir, &out, "--json", "activate", "--yes", NULL), 0);
-        ck_assert_msg(strstr(out, "\"outcome\":\"not-started\"") || strstr(out, "\"outcome\": \"not-started\""), "%s", out);
+        ck_assert_msg(strstr(out, "\"outcome\":\"not-started\"") || strstr(out, "\"outcome\": \"not-started\""), "%s",
+                      out);
         free(out);
 }
 END_TEST
@@ -218,8 +219,8 @@ END_TEST
 /* Real plugins log before they fail. A check that logs an error and then fails must be reported
  * with that error as its reason by every command, never crash the core (the reason string was
  * once freed while being stored), and a run must still roll back and end in the journal. */
-static const char *const misbehaviours[] = { "check_mode = logfail", "check_mode = noisy", "apply_mode = logfail",
-                                             "apply_mode = partial", "apply_mode = noisy", "revert_mode = logfail",
+static const char *const misbehaviours[] = { "check_mode = logfail",  "check_mode = noisy",     "apply_mode = logfail",
+                                             "apply_mode = partial",  "apply_mode = noisy",     "revert_mode = logfail",
                                              "revert_mode = partial", "validate_mode = logfail" };
 
 START_TEST(test_plugin_misbehaves_like_real_ones)
@@ -293,8 +294,9 @@ START_TEST(test_summary_after_failed_rollback)
         step("c", "after = b");
         ck_assert_int_eq(tl_xhafw(dir, &out, "activate", "--yes", NULL), 1);
         ck_assert(on("a") && on("b") && !on("c"));
-        ck_assert_msg(strstr(out, "still changed on this node: a (applied, kept") && strstr(out, " b (rollback-failed)") &&
-                      !strstr(out, " c ("), "%s", out);
+        ck_assert_msg(strstr(out, "still changed on this node: a (applied, kept") &&
+                              strstr(out, " b (rollback-failed)") && !strstr(out, " c ("),
+                      "%s", out);
         ck_assert_msg(strstr(out, "1 failed, 1 not started"), "%s", out);
         free(out);
 }
@@ -358,7 +360,8 @@ static char *snapshot(const char *root)
         while ((de = readdir(d))) {
                 char *p;
                 struct stat st;
-                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 || strcmp(de->d_name, ".xhafw-out") == 0)
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+                    strcmp(de->d_name, ".xhafw-out") == 0)
                         continue;
                 p = xasprintf("%s/%s", root, de->d_name);
                 ck_assert_int_eq(lstat(p, &st), 0);
@@ -393,7 +396,8 @@ START_TEST(test_dry_run_changes_nothing)
         before = snapshot(dir);
         ck_assert_int_eq(tl_xhafw(dir, &out, "activate", "--dry-run", NULL), 0);
         ck_assert_msg(strstr(out, "a (fake): INACTIVE -> would apply") && strstr(out, "would run: /bin/touch") &&
-                      strstr(out, "-old line") && strstr(out, "+new line") && strstr(out, "b (fake): ACTIVE: nothing to do"),
+                              strstr(out, "-old line") && strstr(out, "+new line") &&
+                              strstr(out, "b (fake): ACTIVE: nothing to do"),
                       "%s", out);
         free(out);
         ck_assert_int_eq(tl_xhafw(dir, &out, "deactivate", "--dry-run", NULL), 0);

@@ -271,9 +271,9 @@ START_TEST(missing_directory)
 END_TEST
 
 static const struct {
-        const char *old;      /* NULL: the file does not exist */
+        const char *old; /* NULL: the file does not exist */
         const char *new;
-        const char *diff;     /* after the two header lines; NULL: nothing printed */
+        const char *diff; /* after the two header lines; NULL: nothing printed */
 } diff_cases[] = {
         { "a\nb\nc\n", "a\nB\nc\n", "@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n" },
         { NULL, "x\ny\n", "@@ -0,0 +1,2 @@\n+x\n+y\n" },
@@ -287,8 +287,7 @@ static const struct {
           "@@ -1,5 +1,5 @@\n 1\n-2\n+TWO\n 3\n 4\n 5\n"
           "@@ -15,6 +15,6 @@\n 15\n 16\n 17\n-18\n+EIGHTEEN\n 19\n 20\n" },
         /* Exactly 6 equal lines between changes: one hunk. */
-        { "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n",
-          "1\n2\nX\n4\n5\n6\n7\n8\n9\nY\n11\n12\n",
+        { "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n", "1\n2\nX\n4\n5\n6\n7\n8\n9\nY\n11\n12\n",
           "@@ -1,12 +1,12 @@\n 1\n 2\n-3\n+X\n 4\n 5\n 6\n 7\n 8\n 9\n-10\n+Y\n 11\n 12\n" },
         /* An insertion in the middle of a longer file, and a pg_hba-like edit. */
         { "a\nb\nc\nd\ne\nf\ng\nh\n", "a\nb\nc\nd\nnew\ne\nf\ng\nh\n",

@@ -337,7 +337,8 @@ END_TEST
 static char *fake_service_manager(void)
 {
         char *body = xasprintf("#!/bin/sh\nprintf '%%s\\n' \"$@\" >> %s/calls\n"
-                               "[ \"$2\" = is-active ] && exit 3\nexit 0\n", dir);
+                               "[ \"$2\" = is-active ] && exit 3\nexit 0\n",
+                               dir);
         write_script("svc", body);
         free(body);
         settings.service_manager = xcalloc(3, sizeof(char *));
@@ -350,7 +351,7 @@ static const struct {
         bool dry_run;
         const char *verb, *unit;
         int result;
-        const char *calls;     /* NULL: not run */
+        const char *calls; /* NULL: not run */
 } service_cases[] = {
         { false, "start", "xcatd.service", 0, "--quiet\nstart\nxcatd.service\n" },
         { false, "stop", "named", 0, "--quiet\nstop\nnamed\n" },
@@ -367,8 +368,7 @@ START_TEST(service_argv)
 
         step->action->dry_run = service_cases[_i].dry_run;
         tl_capture(step);
-        ck_assert_int_eq(xhafw_service(step, service_cases[_i].verb, service_cases[_i].unit),
-                         service_cases[_i].result);
+        ck_assert_int_eq(xhafw_service(step, service_cases[_i].verb, service_cases[_i].unit), service_cases[_i].result);
         got = tl_read(calls);
         m = tl_messages();
         if (service_cases[_i].calls) {

@@ -1,10 +1,10 @@
 /* Helpers shared by the Check suites. */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <fcntl.h>
-#include <stdarg.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -114,8 +114,8 @@ void tl_conf(const char *dir, const char *extra)
 {
         const char *pp = getenv("XHAFW_TEST_PLUGIN_PATH");
         char *conf = xasprintf("[xhafw]\nconf_d = %s/conf.d\nplugin_path = %s\nstate_dir = %s/state\n"
-                               "timeout = 10s\ngrace = 300ms\njobs = 4\n%s\n", dir,
-                               pp ? pp : getenv("XHAFW_TEST_PLUGIN_DIR"), dir, extra ? extra : "");
+                               "timeout = 10s\ngrace = 300ms\njobs = 4\n%s\n",
+                               dir, pp ? pp : getenv("XHAFW_TEST_PLUGIN_DIR"), dir, extra ? extra : "");
         char *cd = xasprintf("%s/conf.d", dir);
         tl_write(dir, "xhafw.conf", conf);
         ck_assert_int_eq(mkdir_p(cd, 0755), 0);
