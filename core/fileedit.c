@@ -17,7 +17,6 @@
 /* Beyond this many cells the LCS table would cost too much memory and time: the changed middle
  * is then shown as deleted and added whole, still a correct diff. */
 #define DIFF_MAX_CELLS (4u * 1024 * 1024)
-#define TEMP_SUFFIX ".xhafw-"
 
 /* Fault injection for the crash-safety tests. XHAFW_FAULT=<stage> makes the write fail with EIO
  * at that stage, XHAFW_FAULT=kill:<stage> makes the process die there by SIGKILL, as a power cut
@@ -370,7 +369,7 @@ out:
  * replacement of NAME removes it. Only our own pattern and only regular files are touched. */
 static void remove_stale_temps(struct xhafw_step *step, const char *dir, const char *base)
 {
-        char *prefix = xasprintf(".%s" TEMP_SUFFIX, base);
+        char *prefix = xasprintf(".%s" ATOMIC_TEMP_INFIX, base);
         size_t plen = strlen(prefix);
         DIR *d = opendir(dir);
         struct dirent *de;
@@ -392,86 +391,31 @@ static void remove_stale_temps(struct xhafw_step *step, const char *dir, const c
         free(prefix);
 }
 
-static int fsync_dir(const char *dir)
+static int fault_stage(void *step, const char *stage)
 {
-        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        int r = 0;
-
-        if (fd < 0)
-                return -errno;
-        if (fsync(fd) < 0)
-                r = -errno;
-        close(fd);
-        return r;
+        return fault_point(step, stage);
 }
 
 static int replace_atomically(struct xhafw_step *step, const char *target, const char *content, size_t n,
                               const struct current *c)
 {
+        struct atomic_replace how = {
+                .mode = (int) c->mode,
+                .set_owner = c->exists,
+                .uid = c->uid,
+                .gid = c->gid,
+                .fault = fault_stage,
+                .fault_ctx = step,
+        };
         const char *slash = strrchr(target, '/');
         char *dir = slash == target ? strdup_or_die("/") : xasprintf("%.*s", (int) (slash - target), target);
-        const char *base = slash + 1;
-        char *tmp = xasprintf("%s/.%s" TEMP_SUFFIX "XXXXXX", slash == target ? "" : dir, base);
-        const char *what;
-        int fd = -1, r;
+        int r;
 
-        remove_stale_temps(step, dir, base);
-        what = "create a temporary file to replace";
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0) {
-                r = -errno;
-                goto fail;
-        }
-        what = "write the new content of";
-        r = write_all(fd, content, n);
-        if (r < 0 || (r = fault_point(step, "after-write")) < 0)
-                goto fail_unlink;
-        /* Owner before mode: fchown() clears the set-id bits that fchmod() then restores. A new
-         * file keeps what the kernel gave it (the group of a setgid directory). */
-        what = "give the owner and group of the old file to the new content of";
-        if (c->exists && fchown(fd, c->uid, c->gid) < 0) {
-                r = -errno;
-                goto fail_unlink;
-        }
-        what = "give the mode of the old file to the new content of";
-        if (fchmod(fd, c->mode) < 0) {
-                r = -errno;
-                goto fail_unlink;
-        }
-        what = "sync the new content of";
-        if ((r = fault_point(step, "before-fsync")) < 0)
-                goto fail_unlink;
-        if (fsync(fd) < 0) {
-                r = -errno;
-                goto fail_unlink;
-        }
-        r = close(fd) < 0 ? -errno : 0;
-        fd = -1;
+        remove_stale_temps(step, dir, slash + 1);
+        free(dir);
+        r = replace_file_atomic(target, content, n, &how);
         if (r < 0)
-                goto fail_unlink;
-        what = "rename the new content over";
-        if ((r = fault_point(step, "before-rename")) < 0)
-                goto fail_unlink;
-        if (rename(tmp, target) < 0) {
-                r = -errno;
-                goto fail_unlink;
-        }
-        /* From here on the new content is in place; a failure means it may not survive a crash. */
-        what = "sync the directory after replacing";
-        if ((r = fault_point(step, "before-dirsync")) < 0 || (r = fsync_dir(dir)) < 0)
-                goto fail;
-        free(tmp);
-        free(dir);
-        return 0;
-
-fail_unlink:
-        if (fd >= 0)
-                close(fd);
-        (void) unlink(tmp);
-fail:
-        xhafw_log(step, LOG_ERR, "cannot %s %s: %s", what, target, strerror(-r));
-        free(tmp);
-        free(dir);
+                xhafw_log(step, LOG_ERR, "cannot %s %s: %s", how.failed, target, strerror(-r));
         return r;
 }
 

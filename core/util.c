@@ -307,12 +307,11 @@ int read_file(const char *path, size_t max, char **ret, size_t *ret_n)
         return 0;
 }
 
-static int fsync_dir_of(const char *path)
+static int fsync_dir(const char *dir)
 {
-        char *copy = strdup_or_die(path);
-        int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         int r = 0;
-        free(copy);
+
         if (fd < 0)
                 return -errno;
         if (fsync(fd) < 0)
@@ -321,32 +320,76 @@ static int fsync_dir_of(const char *path)
         return r;
 }
 
-int write_file_atomic(const char *path, const void *data, size_t n, int mode)
+static int stage(const struct atomic_replace *how, const char *name)
 {
-        char *tmp = xasprintf("%s.xhafw-tmp-XXXXXX", path);
+        return how->fault ? how->fault(how->fault_ctx, name) : 0;
+}
+
+int replace_file_atomic(const char *path, const void *data, size_t n, struct atomic_replace *how)
+{
+        const char *slash = strrchr(path, '/');
+        char *dir, *tmp;
         int fd, r;
 
+        if (!slash || !slash[1])
+                return -EINVAL;
+        dir = slash == path ? strdup_or_die("/") : xasprintf("%.*s", (int) (slash - path), path);
+        tmp = xasprintf("%s/.%s" ATOMIC_TEMP_INFIX "XXXXXX", slash == path ? "" : dir, slash + 1);
+        how->failed = "create a temporary file to replace";
         fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0) {
                 r = -errno;
-                free(tmp);
-                return r;
+                goto out;
         }
+        how->failed = "write the new content of";
         r = write_all(fd, data, n);
-        if (r == 0 && fchmod(fd, (mode_t) mode) < 0)
-                r = -errno;
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
+        if (r == 0)
+                r = stage(how, "after-write");
+        /* Owner before mode: fchown() clears the set-id bits that fchmod() then restores. A new
+         * file keeps what the kernel gave it (the group of a setgid directory). */
+        if (r == 0 && how->set_owner) {
+                how->failed = "give the owner and group of the old file to the new content of";
+                r = fchown(fd, how->uid, how->gid) < 0 ? -errno : 0;
+        }
+        if (r == 0) {
+                how->failed = "give the mode to the new content of";
+                r = fchmod(fd, (mode_t) how->mode) < 0 ? -errno : 0;
+        }
+        if (r == 0) {
+                how->failed = "sync the new content of";
+                r = stage(how, "before-fsync");
+        }
+        if (r == 0)
+                r = fsync(fd) < 0 ? -errno : 0;
         if (close(fd) < 0 && r == 0)
                 r = -errno;
-        if (r == 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0)
-                unlink(tmp);
-        else
-                r = fsync_dir_of(path);
+        if (r == 0) {
+                how->failed = "rename the new content over";
+                r = stage(how, "before-rename");
+        }
+        if (r == 0)
+                r = rename(tmp, path) < 0 ? -errno : 0;
+        if (r < 0) {
+                (void) unlink(tmp);
+                goto out;
+        }
+        /* From here on the new content is in place; a failure means it may not survive a crash. */
+        how->failed = "sync the directory after replacing";
+        r = stage(how, "before-dirsync");
+        if (r == 0)
+                r = fsync_dir(dir);
+        if (r == 0)
+                how->failed = NULL;
+out:
         free(tmp);
+        free(dir);
         return r;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t n, int mode)
+{
+        struct atomic_replace how = { .mode = mode };
+        return replace_file_atomic(path, data, n, &how);
 }
 
 int mkdir_p(const char *path, int mode)

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 uint64_t now_ms(void);
 uint64_t now_us(void);
@@ -25,7 +26,24 @@ char *strip(char *s);
 /* Refuse files that others could have written: not owned by root or us, or group/world-writable. */
 int check_owner_mode(const char *path, char **ret_reason);
 int write_all(int fd, const void *buf, size_t n);
-/* Atomic replacement: temporary file in the same directory, fsync, rename, fsync of the directory. */
+/* The one atomic writer of the tree (the journal, the state, the reports, the files plugins edit):
+ * a temporary ".NAME" ATOMIC_TEMP_INFIX "XXXXXX" in NAME's directory, written, given its owner
+ * (set_owner) and mode, fsync'ed, renamed over NAME, and the directory fsync'ed. A failure before
+ * the rename removes the temporary and leaves NAME as it was. */
+#define ATOMIC_TEMP_INFIX ".xhafw-"
+struct atomic_replace {
+        int mode;
+        bool set_owner;
+        uid_t uid;
+        gid_t gid;
+        /* Called at the stages "after-write", "before-fsync", "before-rename" and "before-dirsync":
+         * a negative errno fails the write there (the file editor's fault injection). */
+        int (*fault)(void *ctx, const char *stage);
+        void *fault_ctx;
+        const char *failed; /* out: what could not be done ("write the new content of"), or NULL */
+};
+int replace_file_atomic(const char *path, const void *data, size_t n, struct atomic_replace *how);
+/* replace_file_atomic() with MODE and the owner the kernel gives. */
 int write_file_atomic(const char *path, const void *data, size_t n, int mode);
 int read_file(const char *path, size_t max, char **ret, size_t *ret_n);
 int mkdir_p(const char *path, int mode);

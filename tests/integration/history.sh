@@ -168,7 +168,7 @@ assert len(crit) >= 3, [r.attrib for r in rects]
 text = " ".join("".join(t.itertext()) for t in root.iter(ns + "text"))
 assert "critical path: a > b" in text and "injected: apply failed" in text, text
 PY
-for g in "$T"/.*xhafw-tmp* "$T"/*xhafw-tmp*; do [ ! -e "$g" ] || fail "a temporary file was left: $g"; done
+for g in "$T"/.*.xhafw-* "$T"/*xhafw-tmp*; do [ ! -e "$g" ] || fail "a temporary file was left: $g"; done
 # without RUN: the latest run
 expect_exit 0 xh history --svg "$T/latest.svg"
 expect_output "timeline of run 1 \(activate on $host\) written to $T/latest.svg"
