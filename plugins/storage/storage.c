@@ -371,6 +371,20 @@ static bool shared_present(const struct storage_conf *c, struct libmnt_table *tb
         }
 }
 
+/* The mount table as the actions see it: *ret_tb (the caller unrefs it, also on failure), where
+ * mountpoint's filesystem is (*ret_loc, the caller frees it) and, with ret_shared, whether the
+ * shared filesystem is there. 0, -EIO when the table cannot be read, or shared_locate's error. */
+static int mount_view_read(struct xhafw_step *step, const struct storage_conf *c, struct libmnt_table **ret_tb,
+                           struct shared_loc *ret_loc, bool *ret_shared)
+{
+        *ret_tb = table_read(step);
+        if (!*ret_tb)
+                return -EIO;
+        if (ret_shared)
+                *ret_shared = shared_present(c, *ret_tb);
+        return shared_locate(*ret_tb, c->mountpoint, ret_loc);
+}
+
 static enum path_state path_state(const struct storage_conf *c, struct libmnt_table *tb, const struct shared_loc *loc,
                                   size_t i, char *why, size_t len)
 {
@@ -961,13 +975,7 @@ static int storage_check(struct xhafw_step *step)
 
         if (r < 0)
                 return r;
-        tb = table_read(step);
-        if (!tb) {
-                r = -EIO;
-                goto out;
-        }
-        shared = shared_present(&c, tb);
-        r = shared_locate(tb, c.mountpoint, &loc);
+        r = mount_view_read(step, &c, &tb, &loc, &shared);
         if (r < 0)
                 goto out;
         for (size_t i = 0; i < c.n_paths; i++) {
@@ -1237,13 +1245,7 @@ static int storage_apply(struct xhafw_step *step)
 
         if (r < 0)
                 return r;
-        tb = table_read(step);
-        if (!tb) {
-                r = -EIO;
-                goto out;
-        }
-        shared = shared_present(&c, tb);
-        r = shared_locate(tb, c.mountpoint, &loc);
+        r = mount_view_read(step, &c, &tb, &loc, &shared);
         if (r < 0)
                 goto out;
         r = apply_preflight(step, &c, tb, &loc, shared);
@@ -1278,12 +1280,7 @@ static int storage_apply(struct xhafw_step *step)
                 xhafw_log(step, LOG_INFO, "mounted %s on %s", c.device, c.mountpoint);
                 mnt_unref_table(tb);
                 loc_free(&loc);
-                tb = table_read(step);
-                if (!tb) {
-                        r = -EIO;
-                        goto out;
-                }
-                r = shared_locate(tb, c.mountpoint, &loc);
+                r = mount_view_read(step, &c, &tb, &loc, NULL);
                 if (r < 0)
                         goto out;
         }
@@ -1403,12 +1400,7 @@ static int storage_revert(struct xhafw_step *step)
 
         if (r < 0)
                 return r;
-        tb = table_read(step);
-        if (!tb) {
-                r = -EIO;
-                goto out;
-        }
-        r = shared_locate(tb, c.mountpoint, &loc);
+        r = mount_view_read(step, &c, &tb, &loc, NULL);
         if (r < 0)
                 goto out;
         /* every path is tried, so that one busy path does not keep the others */
@@ -1945,13 +1937,7 @@ static int storage_preflight(struct xhafw_step *step)
 
         if (r < 0)
                 return r;
-        tb = table_read(step);
-        if (!tb) {
-                r = -EIO;
-                goto out;
-        }
-        shared = shared_present(&c, tb);
-        r = shared_locate(tb, c.mountpoint, &loc);
+        r = mount_view_read(step, &c, &tb, &loc, &shared);
         if (r < 0)
                 goto out;
         preflight_device(step, &c, tb, shared);
