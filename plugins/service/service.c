@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <syslog.h>
-#include <time.h>
 
 #include <xhafw/plugin.h>
 
@@ -36,13 +35,6 @@ static int service_check(struct xhafw_step *step)
         return ready(step) ? XHAFW_ACTIVE : XHAFW_PARTIAL;
 }
 
-static uint64_t mono_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000 + (uint64_t) ts.tv_nsec / 1000000;
-}
-
 static int service_apply(struct xhafw_step *step)
 {
         const char *unit = xhafw_opt_string(step, "unit");
@@ -59,11 +51,11 @@ static int service_apply(struct xhafw_step *step)
         }
         if (xhafw_dry_run(step) || xhafw_opt_list(step, "ready_command", &argv) == 0)
                 return 0;
-        deadline = mono_ms() + xhafw_opt_duration_ms(step, "ready_timeout");
+        deadline = xhafw_now_ms() + xhafw_opt_duration_ms(step, "ready_timeout");
         for (;;) {
                 if (ready(step))
                         return 0;
-                if (mono_ms() >= deadline)
+                if (xhafw_now_ms() >= deadline)
                         break;
                 xhafw_sleep_ms(xhafw_opt_duration_ms(step, "ready_interval"));
         }
