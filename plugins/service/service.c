@@ -26,11 +26,19 @@ static int ready(struct xhafw_step *step)
 
 static int service_check(struct xhafw_step *step)
 {
-        int r = xhafw_service(step, "is-active", xhafw_opt_string(step, "unit"));
+        const char *unit = xhafw_opt_string(step, "unit");
+        int r = xhafw_service(step, "is-active", unit);
         if (r < 0)
                 return r;
-        if (r != 0)
+        /* is-active: 3 not active, 4 no such unit. Anything else is the service manager failing (no
+         * bus, no permission): saying inactive then would let an active node's status deny its role. */
+        if (r == 3 || r == 4)
                 return XHAFW_INACTIVE;
+        if (r != 0) {
+                xhafw_log(step, LOG_NOTICE,
+                          "cannot tell whether %s is active: the service manager exited with status %d", unit, r);
+                return -EIO;
+        }
         /* Running but not answering is not the role: xcatd up without its port is of no use. */
         return ready(step) ? XHAFW_ACTIVE : XHAFW_PARTIAL;
 }
