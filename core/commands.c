@@ -1,6 +1,7 @@
 /* The commands: activate, deactivate, status, list-plugins, describe, validate; text and JSON. */
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -411,6 +412,20 @@ static void print_rehearsal(const struct config *cfg, const struct run_options *
         printf("  and activate exits 1; the node is left as it was\n");
 }
 
+/* A step's state as status shows it: the check's answer, or DISABLED, or INACTIVE for a step whose
+ * check was not needed. */
+static const char *step_state(const struct step_report *r)
+{
+        return r->outcome == OUT_DISABLED ? "DISABLED" :
+               r->outcome == OUT_INACTIVE ? "INACTIVE" :
+                                            state_name(r->check_result);
+}
+
+static const char *node_state(int status_rc)
+{
+        return status_rc == XHAFW_EXIT_OK ? "ACTIVE" : status_rc == XHAFW_EXIT_INACTIVE ? "INACTIVE" : "MIXED";
+}
+
 static struct json_object *steps_json(const struct config *cfg, const struct run_report *rep, bool with_state)
 {
         struct json_object *a = json_object_new_array();
@@ -422,10 +437,7 @@ static struct json_object *steps_json(const struct config *cfg, const struct run
                 json_object_object_add(o, "plugin", jstr(cfg->steps[i]->plugin_name));
                 json_object_object_add(o, "outcome", jstr(step_outcome_name(r->outcome)));
                 if (with_state)
-                        json_object_object_add(o, "state",
-                                               jstr(r->outcome == OUT_DISABLED ? "DISABLED" :
-                                                    r->outcome == OUT_INACTIVE ? "INACTIVE" :
-                                                                                 state_name(r->check_result)));
+                        json_object_object_add(o, "state", jstr(step_state(r)));
                 if (r->was_failed)
                         json_object_object_add(o, "failed", json_object_new_boolean(true));
                 if (r->rollback_seq)
@@ -620,6 +632,71 @@ int status_exit_code(const struct config *cfg, const struct run_report *rep)
                                                        XHAFW_EXIT_MIXED;
 }
 
+/* Text and JSON of the commands below are both rendered from one report model: a JSON object
+ * built once by the command's *_model() function; under --json it is printed as it is, else
+ * the *_text() function renders it. (activate and deactivate render struct run_report, their
+ * model, in print_summary/print_dry_run and steps_json.) */
+static const char *jget_str(struct json_object *o, const char *key)
+{
+        struct json_object *v;
+        return json_object_object_get_ex(o, key, &v) && v ? json_object_get_string(v) : NULL;
+}
+
+static int64_t jget_int(struct json_object *o, const char *key)
+{
+        struct json_object *v;
+        return json_object_object_get_ex(o, key, &v) && v ? json_object_get_int64(v) : 0;
+}
+
+static bool jget_bool(struct json_object *o, const char *key)
+{
+        struct json_object *v;
+        return json_object_object_get_ex(o, key, &v) && v && json_object_get_boolean(v);
+}
+
+static struct json_object *status_model(const struct config *cfg, const struct run_report *rep, int r)
+{
+        struct json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "command", jstr("status"));
+        json_object_object_add(o, "state", jstr(node_state(r)));
+        json_object_object_add(o, "exit", json_object_new_int(r));
+        json_object_object_add(o, "steps", steps_json(cfg, rep, true));
+        report_unfinished(cfg, o, false);
+        return o;
+}
+
+static void status_text(struct json_object *m)
+{
+        struct json_object *steps = json_object_object_get(m, "steps"), *v;
+        unsigned n_active = 0, n_inactive = 0, n_other = 0;
+
+        printf("%-20s %-14s %-9s %s\n", "STEP", "PLUGIN", "STATE", "DETAIL");
+        for (size_t k = 0; k < json_object_array_length(steps); k++) {
+                struct json_object *st = json_object_array_get_idx(steps, k);
+                const char *state = jget_str(st, "state"), *reason = jget_str(st, "reason");
+                if (strcmp(state, "DISABLED") == 0)
+                        state = "disabled";
+                else {
+                        const char *out = jget_str(st, "outcome");
+                        n_active += strcmp(out, "active") == 0;
+                        n_inactive += strcmp(out, "inactive") == 0;
+                        n_other += strcmp(out, "active") != 0 && strcmp(out, "inactive") != 0;
+                }
+                printf("%-20s %-14s %-9s %s%s\n", jget_str(st, "name"), jget_str(st, "plugin"), state,
+                       reason ? reason : "", jget_bool(st, "critical") ? "" : " (non-critical)");
+        }
+        printf("node: %s (%u active, %u inactive, %u other)\n", jget_str(m, "state"), n_active, n_inactive, n_other);
+        if (json_object_object_get_ex(m, "run_in_progress", &v))
+                log_notice("a run is in progress (pid %" PRId64 ")", json_object_get_int64(v));
+        else if (json_object_object_get_ex(m, "interrupted_run", &v)) {
+                const char *mode = jget_str(v, "detail"), *when = jget_str(v, "time");
+                log_warning("the last run (%s, started %s) was interrupted and never finished: the node may be "
+                            "half-way; run `xhafw activate` or `xhafw deactivate` to converge",
+                            mode ? mode : "?", when ? when : "?");
+        }
+}
+
 int cmd_status(const struct global_options *g)
 {
         struct overrides ov = { .config_file = g->config_file,
@@ -631,7 +708,7 @@ int cmd_status(const struct global_options *g)
         struct run_options ro = { .mode = RUN_STATUS, .json = g->json, .quiet = true };
         struct config cfg;
         struct run_report rep;
-        unsigned n_active = 0, n_inactive = 0, n_other = 0;
+        struct json_object *m;
         int r;
 
         if (config_load(&cfg, &ov) < 0) {
@@ -644,42 +721,12 @@ int cmd_status(const struct global_options *g)
                 return XHAFW_EXIT_FAILED;
         }
         r = status_exit_code(&cfg, &rep);
-        for (size_t i = 0; i < cfg.n_steps; i++) {
-                enum step_outcome o = rep.steps[i].outcome;
-                if (o == OUT_DISABLED)
-                        continue;
-                n_active += o == OUT_ACTIVE;
-                n_inactive += o == OUT_INACTIVE;
-                n_other += o != OUT_ACTIVE && o != OUT_INACTIVE;
-        }
-        if (g->json) {
-                struct json_object *o = json_object_new_object();
-                json_object_object_add(o, "command", jstr("status"));
-                json_object_object_add(o, "state",
-                                       jstr(r == XHAFW_EXIT_OK       ? "ACTIVE" :
-                                            r == XHAFW_EXIT_INACTIVE ? "INACTIVE" :
-                                                                       "MIXED"));
-                json_object_object_add(o, "exit", json_object_new_int(r));
-                json_object_object_add(o, "steps", steps_json(&cfg, &rep, true));
-                report_unfinished(&cfg, o, false);
-                json_print(o);
-        } else {
-                printf("%-20s %-14s %-9s %s\n", "STEP", "PLUGIN", "STATE", "DETAIL");
-                for (size_t k = 0; k < cfg.n_steps; k++) {
-                        size_t i = cfg.order[k];
-                        const struct step_report *sr = &rep.steps[i];
-                        const char *state = sr->outcome == OUT_DISABLED ? "disabled" :
-                                            sr->outcome == OUT_INACTIVE ? "INACTIVE" :
-                                                                          state_name(sr->check_result);
-                        printf("%-20s %-14s %-9s %s%s\n", cfg.steps[i]->name, cfg.steps[i]->plugin_name, state,
-                               sr->reason ? sr->reason : "", cfg.steps[i]->critical ? "" : " (non-critical)");
-                }
-                printf("node: %s (%u active, %u inactive, %u other)\n",
-                       r == XHAFW_EXIT_OK       ? "ACTIVE" :
-                       r == XHAFW_EXIT_INACTIVE ? "INACTIVE" :
-                                                  "MIXED",
-                       n_active, n_inactive, n_other);
-                report_unfinished(&cfg, NULL, false);
+        m = status_model(&cfg, &rep, r);
+        if (g->json)
+                json_print(m);
+        else {
+                status_text(m);
+                json_object_put(m);
         }
         run_report_free(&rep, cfg.n_steps);
         config_free(&cfg);
@@ -719,35 +766,113 @@ int cmd_validate(const struct global_options *g)
         return r;
 }
 
-static void describe_plugin(const struct plugin *p, bool json)
+static struct json_object *plugin_model(const struct plugin *p)
 {
-        const struct xhafw_option *o;
-        if (json) {
-                struct json_object *j = json_object_new_object(), *a = json_object_new_array();
-                json_object_object_add(j, "plugin", jstr(p->name));
-                json_object_object_add(j, "version", jstr(p->def->version));
-                json_object_object_add(j, "summary", jstr(p->def->summary));
-                json_object_object_add(j, "file", jstr(p->file));
-                for (o = p->def->options; o && o->name; o++) {
-                        struct json_object *x = json_object_new_object();
-                        json_object_object_add(x, "name", jstr(o->name));
-                        json_object_object_add(x, "type", jstr(option_type_name(o->type)));
-                        json_object_object_add(x, "required", json_object_new_boolean(o->required));
-                        json_object_object_add(x, "default", jstr(o->default_value));
-                        json_object_object_add(x, "help", jstr(o->help));
-                        json_object_array_add(a, x);
-                }
-                json_object_object_add(j, "options", a);
-                json_print(j);
-                return;
+        struct json_object *j = json_object_new_object(), *a = json_object_new_array();
+
+        json_object_object_add(j, "plugin", jstr(p->name));
+        json_object_object_add(j, "version", jstr(p->def->version));
+        json_object_object_add(j, "summary", jstr(p->def->summary));
+        json_object_object_add(j, "file", jstr(p->file));
+        for (const struct xhafw_option *o = p->def->options; o && o->name; o++) {
+                struct json_object *x = json_object_new_object();
+                json_object_object_add(x, "name", jstr(o->name));
+                json_object_object_add(x, "type", jstr(option_type_name(o->type)));
+                json_object_object_add(x, "required", json_object_new_boolean(o->required));
+                json_object_object_add(x, "default", jstr(o->default_value));
+                json_object_object_add(x, "help", jstr(o->help));
+                json_object_array_add(a, x);
         }
-        printf("plugin %s %s: %s\n  file: %s\n", p->name, p->def->version ? p->def->version : "?",
-               p->def->summary ? p->def->summary : "", p->file);
+        json_object_object_add(j, "options", a);
+        return j;
+}
+
+static const char * or (const char *s, const char *dflt)
+{
+        return s ? s : dflt;
+}
+
+static void plugin_text(struct json_object *m)
+{
+        struct json_object *opts = json_object_object_get(m, "options");
+
+        printf("plugin %s %s: %s\n  file: %s\n", jget_str(m, "plugin"), or (jget_str(m, "version"), "?"),
+               or (jget_str(m, "summary"), ""), jget_str(m, "file"));
         printf("  %-18s %-10s %-9s %-16s %s\n", "OPTION", "TYPE", "REQUIRED", "DEFAULT", "HELP");
-        for (o = p->def->options; o && o->name; o++)
-                printf("  %-18s %-10s %-9s %-16s %s\n", o->name, option_type_name(o->type), o->required ? "yes" : "no",
-                       o->default_value ? o->default_value : "-", o->help ? o->help : "");
+        for (size_t k = 0; k < json_object_array_length(opts); k++) {
+                struct json_object *o = json_object_array_get_idx(opts, k);
+                printf("  %-18s %-10s %-9s %-16s %s\n", jget_str(o, "name"), jget_str(o, "type"),
+                       jget_bool(o, "required") ? "yes" : "no", or (jget_str(o, "default"), "-"),
+                       or (jget_str(o, "help"), ""));
+        }
         printf("  core keys of every step: plugin, after (list), timeout (duration), critical (bool), enabled (bool)\n");
+}
+
+/* A step as configured, and what its plugin's describe() says it manages. "option_origins" says
+ * where each option's value comes from: FILE:LINE, "default" or "not set". */
+static struct json_object *step_model(const struct xhafw_step *st, const struct step_report *sr)
+{
+        struct json_object *j = json_object_new_object(), *opts = json_object_new_object(),
+                           *origins = json_object_new_object(), *after = json_object_new_array();
+
+        json_object_object_add(j, "step", jstr(st->name));
+        json_object_object_add(j, "plugin", jstr(st->plugin_name));
+        json_object_object_add(j, "plugin_file", jstr(st->plugin->file));
+        json_object_object_add(j, "file", jstr(st->file));
+        json_object_object_add(j, "line", json_object_new_int((int) st->line));
+        for (size_t a = 0; a < st->n_after; a++)
+                json_object_array_add(after, jstr(st->after[a]));
+        json_object_object_add(j, "after", after);
+        json_object_object_add(j, "timeout_ms", json_object_new_int64((int64_t) st->timeout_ms));
+        json_object_object_add(j, "critical", json_object_new_boolean(st->critical));
+        json_object_object_add(j, "enabled", json_object_new_boolean(st->enabled));
+        for (size_t i = 0; i < st->n_opts; i++) {
+                const struct step_option *o = &st->opts[i];
+                json_object_object_add(opts, o->schema->name, jstr(o->value));
+                char *where = o->line ? xasprintf("%s:%u", st->file, o->line) : NULL;
+                json_object_object_add(origins, o->schema->name,
+                                       jstr(where    ? where :
+                                            o->value ? "default" :
+                                                       "not set"));
+                free(where);
+        }
+        json_object_object_add(j, "options", opts);
+        json_object_object_add(j, "option_origins", origins);
+        json_object_object_add(j, "describe", jstr(sr->output));
+        return j;
+}
+
+static void step_text(struct json_object *m)
+{
+        struct json_object *after = json_object_object_get(m, "after"),
+                           *origins = json_object_object_get(m, "option_origins");
+        size_t n_after = json_object_array_length(after);
+
+        printf("step %s (plugin %s, %s)\n  defined at %s:%" PRId64 "\n", jget_str(m, "step"), jget_str(m, "plugin"),
+               jget_str(m, "plugin_file"), jget_str(m, "file"), jget_int(m, "line"));
+        printf("  after:    ");
+        for (size_t a = 0; a < n_after; a++)
+                printf("%s%s", a ? ", " : "", json_object_get_string(json_object_array_get_idx(after, a)));
+        printf("%s\n  timeout:  %.3fs\n  critical: %s\n  enabled:  %s\n", n_after ? "" : "-",
+               (double) jget_int(m, "timeout_ms") / 1000, jget_bool(m, "critical") ? "yes" : "no",
+               jget_bool(m, "enabled") ? "yes" : "no");
+        json_object_object_foreach(json_object_object_get(m, "options"), name, value)
+        {
+                printf("  %-18s = %s    (%s)\n", name, value ? json_object_get_string(value) : "(unset)",
+                       jget_str(origins, name));
+        }
+        if (jget_str(m, "describe"))
+                printf("manages:\n%s", jget_str(m, "describe"));
+}
+
+static void render(struct json_object *m, bool json, void (*text)(struct json_object *))
+{
+        if (json)
+                json_print(m);
+        else {
+                text(m);
+                json_object_put(m);
+        }
 }
 
 /* A sink for the loader's messages where a broken configuration is not the point (describe of a
@@ -755,6 +880,26 @@ static void describe_plugin(const struct plugin *p, bool json)
 static void discard(void *ctx, int priority, const char *message)
 {
         (void) ctx, (void) priority, (void) message;
+}
+
+/* describe STEP: the step's plugin's describe() through the engine, as for any action. */
+static int describe_step(struct config *cfg, struct xhafw_step *st, bool json)
+{
+        struct run_options ro = { .mode = RUN_DESCRIBE, .quiet = true };
+        size_t i = (size_t) config_step_index(cfg, st->name);
+        struct run_report rep;
+        bool *sel = xcalloc(cfg->n_steps, sizeof *sel);
+        int r = XHAFW_EXIT_FAILED;
+
+        sel[i] = true;
+        ro.selected = sel;
+        if (engine_run(cfg, &ro, &rep) == 0) {
+                r = rep.steps[i].outcome == OUT_FAILED ? XHAFW_EXIT_FAILED : XHAFW_EXIT_OK;
+                render(step_model(st, &rep.steps[i]), json, step_text);
+                run_report_free(&rep, cfg->n_steps);
+        }
+        free(sel);
+        return r;
 }
 
 int cmd_describe(const struct global_options *g, const char *name)
@@ -767,85 +912,25 @@ int cmd_describe(const struct global_options *g, const char *name)
                                 .sink = discard };
         struct config cfg;
         struct xhafw_step *st;
+        struct plugin *p;
         int r;
 
         /* A plugin can be described while the configuration is still incomplete. */
         r = config_load(&cfg, &ov);
         ov.sink = NULL;
         st = config_find_step(&cfg, name);
-        if (st) {
-                struct run_options ro = { .mode = RUN_DESCRIBE, .quiet = true };
-                struct run_report rep;
-                bool *sel;
-                if (r < 0) {
-                        config_free(&cfg);
-                        config_load(&cfg, &ov); /* again, to show the errors */
-                        config_free(&cfg);
-                        return XHAFW_EXIT_CONFIG;
-                }
-                sel = xcalloc(cfg.n_steps, sizeof *sel);
-                sel[config_step_index(&cfg, name)] = true;
-                ro.selected = sel;
-                engine_run(&cfg, &ro, &rep);
-                {
-                        struct step_report *sr = &rep.steps[config_step_index(&cfg, name)];
-                        if (g->json) {
-                                struct json_object *j = json_object_new_object(), *opts = json_object_new_object(),
-                                                   *after = json_object_new_array();
-                                json_object_object_add(j, "step", jstr(st->name));
-                                json_object_object_add(j, "plugin", jstr(st->plugin_name));
-                                json_object_object_add(j, "plugin_file", jstr(st->plugin->file));
-                                json_object_object_add(j, "file", jstr(st->file));
-                                json_object_object_add(j, "line", json_object_new_int((int) st->line));
-                                for (size_t a = 0; a < st->n_after; a++)
-                                        json_object_array_add(after, jstr(st->after[a]));
-                                json_object_object_add(j, "after", after);
-                                json_object_object_add(j, "timeout_ms",
-                                                       json_object_new_int64((int64_t) st->timeout_ms));
-                                json_object_object_add(j, "critical", json_object_new_boolean(st->critical));
-                                json_object_object_add(j, "enabled", json_object_new_boolean(st->enabled));
-                                for (size_t i = 0; i < st->n_opts; i++)
-                                        json_object_object_add(opts, st->opts[i].schema->name, jstr(st->opts[i].value));
-                                json_object_object_add(j, "options", opts);
-                                json_object_object_add(j, "describe", jstr(sr->output));
-                                json_print(j);
-                        } else {
-                                printf("step %s (plugin %s, %s)\n  defined at %s:%u\n", st->name, st->plugin_name,
-                                       st->plugin->file, st->file, st->line);
-                                printf("  after:    ");
-                                for (size_t a = 0; a < st->n_after; a++)
-                                        printf("%s%s", a ? ", " : "", st->after[a]);
-                                printf("%s\n  timeout:  %.3fs\n  critical: %s\n  enabled:  %s\n",
-                                       st->n_after ? "" : "-", (double) st->timeout_ms / 1000,
-                                       st->critical ? "yes" : "no", st->enabled ? "yes" : "no");
-                                for (size_t i = 0; i < st->n_opts; i++) {
-                                        const struct step_option *o = &st->opts[i];
-                                        printf("  %-18s = %s", o->schema->name, o->value ? o->value : "(unset)");
-                                        if (o->line)
-                                                printf("    (%s:%u)\n", st->file, o->line);
-                                        else
-                                                printf("    (%s)\n", o->value ? "default" : "not set");
-                                }
-                                if (sr->output)
-                                        printf("manages:\n%s", sr->output);
-                        }
-                        r = sr->outcome == OUT_FAILED ? XHAFW_EXIT_FAILED : XHAFW_EXIT_OK;
-                }
-                run_report_free(&rep, cfg.n_steps);
-                free(sel);
+        if (st && r < 0) {
                 config_free(&cfg);
-                return r;
-        }
-        {
-                struct plugin *p = plugin_get(&cfg, name);
-                if (p->error) {
-                        log_error("'%s' is neither a step of %s nor a usable plugin: %s", name, cfg.settings.conf_d,
-                                  p->error);
-                        r = XHAFW_EXIT_CONFIG;
-                } else {
-                        describe_plugin(p, g->json);
-                        r = XHAFW_EXIT_OK;
-                }
+                config_load(&cfg, &ov); /* again, to show the errors */
+                r = XHAFW_EXIT_CONFIG;
+        } else if (st)
+                r = describe_step(&cfg, st, g->json);
+        else if ((p = plugin_get(&cfg, name))->error) {
+                log_error("'%s' is neither a step of %s nor a usable plugin: %s", name, cfg.settings.conf_d, p->error);
+                r = XHAFW_EXIT_CONFIG;
+        } else {
+                render(plugin_model(p), g->json, plugin_text);
+                r = XHAFW_EXIT_OK;
         }
         config_free(&cfg);
         return r;
@@ -862,6 +947,104 @@ static int by_name(const struct dirent **a, const struct dirent **b)
         return strcmp((*a)->d_name, (*b)->d_name);
 }
 
+/* One file of the plugin path: loaded (never called), and the steps that use it unless an earlier
+ * directory's file of the same name shadows it. */
+static struct json_object *plugin_file_model(const struct config *cfg, const char *dir, const char *d_name,
+                                             bool shadowed)
+{
+        struct json_object *o = json_object_new_object();
+        struct plugin p = { 0 };
+        char *file = xasprintf("%s/%s", dir, d_name);
+        char steps[1024] = "";
+        size_t used = 0;
+
+        p.name = xasprintf("%.*s", (int) strlen(d_name) - 3, d_name);
+        plugin_load_file(file, &p);
+        for (size_t s = 0; s < cfg->n_steps && !shadowed; s++)
+                if (strcmp(cfg->steps[s]->plugin_name, p.name) == 0 && used < sizeof steps - 70)
+                        used += (size_t) snprintf(steps + used, sizeof steps - used, "%s%s", used ? ", " : "",
+                                                  cfg->steps[s]->name);
+        json_object_object_add(o, "name", jstr(p.name));
+        json_object_object_add(o, "file", jstr(file));
+        if (p.def) {
+                json_object_object_add(o, "version", jstr(p.def->version));
+                json_object_object_add(o, "abi", json_object_new_int((int) p.def->abi));
+                json_object_object_add(o, "summary", jstr(p.def->summary));
+        }
+        json_object_object_add(o, "shadowed", json_object_new_boolean(shadowed));
+        json_object_object_add(o, "steps", jstr(steps));
+        if (p.error)
+                json_object_object_add(o, "error", jstr(p.error));
+        free(p.name);
+        free(p.file);
+        free(p.error);
+        free(file);
+        return o;
+}
+
+static struct json_object *plugins_model(const struct config *cfg)
+{
+        struct json_object *arr = json_object_new_array(), *o = json_object_new_object();
+        char *path = strdup_or_die(cfg->settings.plugin_path ? cfg->settings.plugin_path : ""), *save = NULL;
+        struct strmap seen = { 0 }; /* names of the earlier directories' plugins; keys in `kept` */
+        char **kept = NULL;
+        size_t n_kept = 0;
+
+        for (char *dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+                struct dirent **names = NULL;
+                int n = *dir ? scandir(dir, &names, so_filter, by_name) : -1;
+                for (int k = 0; k < n; k++) {
+                        const char *name = names[k]->d_name;
+                        bool shadowed = strmap_get(&seen, name, NULL);
+                        json_object_array_add(arr, plugin_file_model(cfg, dir, name, shadowed));
+                        if (!shadowed) {
+                                char **grown = realloc(kept, (n_kept + 1) * sizeof *kept);
+                                if (!grown)
+                                        abort();
+                                kept = grown;
+                                kept[n_kept] = strdup_or_die(name);
+                                strmap_put(&seen, kept[n_kept++], NULL);
+                        }
+                        free(names[k]);
+                }
+                free(names);
+        }
+        strmap_free(&seen);
+        for (size_t k = 0; k < n_kept; k++)
+                free(kept[k]);
+        free(kept);
+        free(path);
+        json_object_object_add(o, "command", jstr("list-plugins"));
+        json_object_object_add(o, "plugins", arr);
+        return o;
+}
+
+static void plugins_text(struct json_object *m)
+{
+        struct json_object *arr = json_object_object_get(m, "plugins");
+        int bad = 0;
+
+        printf("%-16s %-8s %-4s %-40s %s\n", "PLUGIN", "VERSION", "ABI", "FILE", "SUMMARY / STEPS");
+        for (size_t k = 0; k < json_object_array_length(arr); k++) {
+                struct json_object *e = json_object_array_get_idx(arr, k);
+                const char *steps = jget_str(e, "steps");
+                if (jget_str(e, "error")) {
+                        printf("%-16s %-8s %-4s %-40s BROKEN: %s\n", jget_str(e, "name"), "-", "-", jget_str(e, "file"),
+                               jget_str(e, "error"));
+                        bad++;
+                        continue;
+                }
+                printf("%-16s %-8s %-4" PRId64 " %-40s %s%s%s%s%s\n", jget_str(e, "name"),
+                       or (jget_str(e, "version"), "?"), jget_int(e, "abi"), jget_str(e, "file"),
+                       or (jget_str(e, "summary"), ""),
+                       jget_bool(e, "shadowed") ? " [shadowed by an earlier directory of the plugin path]" : "",
+                       *steps ? " [steps: " : "", steps, *steps ? "]" : "");
+        }
+        if (bad)
+                log_warning("%d plugin file%s on the plugin path cannot be used (see BROKEN above)", bad,
+                            bad == 1 ? "" : "s");
+}
+
 int cmd_list_plugins(const struct global_options *g)
 {
         struct overrides ov = { .config_file = g->config_file,
@@ -870,90 +1053,11 @@ int cmd_list_plugins(const struct global_options *g)
                                 .state_dir = g->state_dir,
                                 .lenient_plugins = true,
                                 .sink = discard };
-        int bad = 0;
-        struct json_object *arr = g->json ? json_object_new_array() : NULL;
         struct config cfg;
-        char **seen = NULL;
-        size_t n_seen = 0;
-        char *path, *save = NULL;
 
         config_load(&cfg, &ov);
-        if (!g->json)
-                printf("%-16s %-8s %-4s %-40s %s\n", "PLUGIN", "VERSION", "ABI", "FILE", "SUMMARY / STEPS");
-        path = strdup_or_die(cfg.settings.plugin_path ? cfg.settings.plugin_path : "");
-        for (char *dir = strtok_r(path, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-                struct dirent **names = NULL;
-                int n = *dir ? scandir(dir, &names, so_filter, by_name) : -1;
-                for (int k = 0; k < n; k++) {
-                        struct plugin p = { 0 };
-                        char *file = xasprintf("%s/%s", dir, names[k]->d_name);
-                        char *name = strndup(names[k]->d_name, strlen(names[k]->d_name) - 3);
-                        char steps[1024] = "";
-                        size_t used = 0;
-                        bool shadowed = false;
-                        char **grown;
-
-                        if (!name)
-                                abort();
-                        for (size_t s = 0; s < n_seen; s++)
-                                shadowed |= strcmp(seen[s], name) == 0;
-                        grown = realloc(seen, (n_seen + 1) * sizeof *seen);
-                        if (!grown)
-                                abort();
-                        seen = grown;
-                        seen[n_seen++] = name;
-                        p.name = strdup_or_die(name);
-                        plugin_load_file(file, &p);
-                        if (p.error)
-                                bad++;
-                        for (size_t s = 0; s < cfg.n_steps && !shadowed; s++)
-                                if (strcmp(cfg.steps[s]->plugin_name, name) == 0 && used < sizeof steps - 70)
-                                        used += (size_t) snprintf(steps + used, sizeof steps - used, "%s%s",
-                                                                  used ? ", " : "", cfg.steps[s]->name);
-                        if (g->json) {
-                                struct json_object *o = json_object_new_object();
-                                json_object_object_add(o, "name", jstr(name));
-                                json_object_object_add(o, "file", jstr(file));
-                                if (p.def) {
-                                        json_object_object_add(o, "version", jstr(p.def->version));
-                                        json_object_object_add(o, "abi", json_object_new_int((int) p.def->abi));
-                                        json_object_object_add(o, "summary", jstr(p.def->summary));
-                                }
-                                json_object_object_add(o, "shadowed", json_object_new_boolean(shadowed));
-                                json_object_object_add(o, "steps", jstr(steps));
-                                if (p.error)
-                                        json_object_object_add(o, "error", jstr(p.error));
-                                json_object_array_add(arr, o);
-                        } else if (p.error)
-                                printf("%-16s %-8s %-4s %-40s BROKEN: %s\n", name, "-", "-", file, p.error);
-                        else
-                                printf("%-16s %-8s %-4u %-40s %s%s%s%s%s\n", name,
-                                       p.def->version ? p.def->version : "?", p.def->abi, file,
-                                       p.def->summary ? p.def->summary : "",
-                                       shadowed ? " [shadowed by an earlier directory of the plugin path]" : "",
-                                       *steps ? " [steps: " : "", steps, *steps ? "]" : "");
-                        free(p.name);
-                        free(p.file);
-                        free(p.error);
-                        free(file);
-                        free(names[k]);
-                }
-                free(names);
-        }
-        free(path);
-        for (size_t s = 0; s < n_seen; s++)
-                free(seen[s]);
-        free(seen);
-        if (g->json) {
-                struct json_object *o = json_object_new_object();
-                json_object_object_add(o, "command", jstr("list-plugins"));
-                json_object_object_add(o, "plugins", arr);
-                json_print(o);
-        }
+        render(plugins_model(&cfg), g->json, plugins_text);
         config_free(&cfg);
-        if (bad && !g->json)
-                log_warning("%d plugin file%s on the plugin path cannot be used (see BROKEN above)", bad,
-                            bad == 1 ? "" : "s");
         return XHAFW_EXIT_OK;
 }
 
