@@ -3,26 +3,16 @@
 # in a temporary directory, served in a network namespace of its own (lo with RFC 5737 addresses),
 # started and stopped by pg_ctl through tests/integration/pg-svcman.sh.
 source "$(dirname "$0")/lib.sh"
-need_root
-need_cmd ip iproute2
-need_cmd unshare util-linux
-need_cmd runuser util-linux
-need_cmd setpriv util-linux
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -n 1)
-[ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] || skip "needs the PostgreSQL server binaries (package postgresql)"
-id postgres > /dev/null 2>&1 || skip "needs the postgres user"
-unshare -p -f --mount-proc true 2> /dev/null || skip "needs PID namespaces (unshare -p)"
+source "$(dirname "$0")/lib-netns.sh"
+source "$(dirname "$0")/lib-postgres.sh"
+pg_need initdb
 SRC=${XHAFW_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 GOLD=$SRC/plugins/postgres/testdata
 
-# The cluster lives outside $T (0700, root's) so that the postgres user can reach it; registered
-# first, it is removed last, after every server is stopped.
-PGD=$(mktemp -d /tmp/xhafw-pg.XXXXXX)
-at_exit "rm -rf '$PGD'"
-chmod 0755 "$PGD"
-DATA=$PGD/data
-mkdir -p "$PGD/sock" "$PGD/log" "$DATA"
-chown postgres: "$PGD/sock" "$PGD/log" "$DATA"
+pg_cluster /tmp/xhafw-pg.XXXXXX
+WRONG=xw-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+printf '%s\n' "$WRONG" > "$T/wrongpass"
+chmod 0600 "$T/wrongpass"
 
 NS=xhafw-pg-$$
 ip netns add "$NS"
@@ -44,47 +34,7 @@ SILENT=198.51.100.99
 BLACKHOLE=198.51.100.98
 inns() { ip netns exec "$NS" "$@"; }
 # A free port of the namespace.
-PORT=
-for _ in $(seq 1 50); do
-        p=$((20000 + RANDOM % 20000))
-        if [ -z "$(inns ss -Hltn "sport = :$p")" ]; then PORT=$p; break; fi
-done
-[ -n "$PORT" ] || fail "no free port found"
-
-OTHER_PID=
-# Every server this test starts runs with its working directory in $DATA: end those, by pid.
-stop_servers() {
-        runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DATA" -m immediate stop > /dev/null 2>&1 || true
-        [ -z "$OTHER_PID" ] || kill -KILL "$OTHER_PID" 2> /dev/null || true
-        local p
-        for p in /proc/[0-9]*; do
-                [ "$(readlink "$p/cwd" 2> /dev/null)" != "$DATA" ] || kill -KILL "${p#/proc/}" 2> /dev/null || true
-        done
-}
-at_exit stop_servers
-# True while any process runs in $DATA.
-postgres_runs() {
-        local p
-        for p in /proc/[0-9]*; do
-                [ "$(readlink "$p/cwd" 2> /dev/null)" != "$DATA" ] || return 0
-        done
-        return 1
-}
-wait_no_postgres() {
-        for _ in $(seq 1 100); do postgres_runs || return 0; sleep 0.1; done
-        fail "postgres processes still run in $DATA"
-}
-
-PW=xh-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-WRONG=xw-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-printf '%s\n' "$PW" > "$PGD/pw"
-chown postgres: "$PGD/pw"
-(cd / && runuser -u postgres -- "$PGBIN/initdb" -D "$DATA" -U postgres -A trust --pwfile="$PGD/pw" -N -E UTF8 \
-        --locale=C > "$PGD/initdb.log" 2>&1) || { cat "$PGD/initdb.log" >&2; fail "initdb failed"; }
-rm -f "$PGD/pw"
-printf '%s\n' "$PW" > "$T/pgpass"
-printf '%s\n' "$WRONG" > "$T/wrongpass"
-chmod 0600 "$T/pgpass" "$T/wrongpass"
+free_port inns
 # The golden inputs replace initdb's files; the port and socket directory come through their include.
 install -o postgres -g postgres -m 0600 "$GOLD/pg_hba.conf.in" "$DATA/pg_hba.conf"
 install -o postgres -g postgres -m 0600 "$GOLD/postgresql.conf.in" "$DATA/postgresql.conf"

@@ -5,102 +5,30 @@
 # activate; the split-brain guard refuses while the other node's server answers at the VIP.
 # Only documentation addresses (2001:db8::/32, RFC 3849), only in namespaces made here.
 source "$(dirname "$0")/lib.sh"
-need_root
-need_cmd ip iproute2
-need_cmd unshare util-linux
-need_cmd runuser util-linux
-need_cmd setpriv util-linux
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -n 1)
-[ -n "$PGBIN" ] && [ -x "$PGBIN/initdb" ] && [ -x "$PGBIN/psql" ] || skip "needs the PostgreSQL server and client (package postgresql)"
-id postgres > /dev/null 2>&1 || skip "needs the postgres user"
-unshare -p -f --mount-proc true 2> /dev/null || skip "needs PID namespaces (unshare -p)"
+source "$(dirname "$0")/lib-netns.sh"
+source "$(dirname "$0")/lib-postgres.sh"
+pg_need initdb psql
 [ -d /proc/sys/net/ipv6 ] || skip "the kernel has no IPv6"
 SRC=${XHAFW_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 
 P=xhpg6-$$
-ip netns add "$P-try" 2> /dev/null && ip netns del "$P-try" 2> /dev/null ||
-        skip "ip netns is unusable here (needs CAP_SYS_ADMIN and network namespaces)"
+need_netns "$P"
 VIP=2001:db8::100
 ADDR_A=2001:db8::1 # this node
 ADDR_B=2001:db8::2 # the other node
 ADDR_C=2001:db8::3 # the client
 SILENT=2001:db8::99 # nobody on the link: its neighbour solicitations go unanswered, so nothing comes back
 
-# The cluster lives outside $T (0700, root's) so that the postgres user can reach it; registered
-# first, it is removed last, after every server is stopped.
-PGD=$(mktemp -d /tmp/xhafw-pg6.XXXXXX)
-at_exit "rm -rf '$PGD'"
-chmod 0755 "$PGD"
-DATA=$PGD/data
-mkdir -p "$PGD/sock" "$PGD/log" "$DATA"
-chown postgres: "$PGD/sock" "$PGD/log" "$DATA"
+pg_cluster /tmp/xhafw-pg6.XXXXXX
 
 BR=$P-br A=$P-a B=$P-b C=$P-c
-for ns in "$BR" "$A" "$B" "$C"; do
-        at_exit "ip netns del $ns 2> /dev/null"
-done
-ip netns add "$BR"
 # No multicast snooping: neighbour solicitations reach every port, as on an unmanaged switch.
-ip -n "$BR" link add br0 type bridge mcast_snooping 0
-ip -n "$BR" link set br0 up
-i=1
-for ns in "$A" "$B" "$C"; do
-        ip netns add "$ns"
-        ip -n "$BR" link add "p$i" type veth peer name eth0 netns "$ns"
-        ip -n "$BR" link set "p$i" master br0 up
-        ip -n "$ns" link set lo up
-        ip -n "$ns" link set eth0 up
-        # nodad: addresses nobody else can hold need no wait; the VIP gets the vip step's probe
-        ip -n "$ns" addr add "2001:db8::$i/64" dev eth0 nodad
-        i=$((i + 1))
-done
-for ns in "$A" "$B" "$C"; do
-        for _ in $(seq 1 50); do
-                ip -n "$ns" link show dev eth0 | grep LOWER_UP > /dev/null && break
-                sleep 0.1
-        done
-done
-MAC_B=$(ip -n "$B" -br link show dev eth0 | awk '{ print $3 }')
+# nodad: addresses nobody else can hold need no wait; the VIP gets the vip step's probe.
+lan_up "$BR" "mcast_snooping 0" "2001:db8::@/64 nodad" "$A" "$B" "$C"
+for ns in "$A" "$B" "$C"; do wait_carrier "$ns"; done
+MAC_B=$(mac "$B")
 ina() { ip netns exec "$A" "$@"; }
-
-PORT=
-for _ in $(seq 1 50); do
-        p=$((20000 + RANDOM % 20000))
-        if [ -z "$(ina ss -Hltn "sport = :$p")" ]; then PORT=$p; break; fi
-done
-[ -n "$PORT" ] || fail "no free port found"
-
-OTHER_PID=
-# Every server this test starts runs with its working directory in $DATA: end those, by pid.
-stop_servers() {
-        runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DATA" -m immediate stop > /dev/null 2>&1 || true
-        [ -z "$OTHER_PID" ] || kill -KILL "$OTHER_PID" 2> /dev/null || true
-        local p
-        for p in /proc/[0-9]*; do
-                [ "$(readlink "$p/cwd" 2> /dev/null)" != "$DATA" ] || kill -KILL "${p#/proc/}" 2> /dev/null || true
-        done
-}
-at_exit stop_servers
-postgres_runs() {
-        local p
-        for p in /proc/[0-9]*; do
-                [ "$(readlink "$p/cwd" 2> /dev/null)" != "$DATA" ] || return 0
-        done
-        return 1
-}
-wait_no_postgres() {
-        for _ in $(seq 1 100); do postgres_runs || return 0; sleep 0.1; done
-        fail "postgres processes still run in $DATA"
-}
-
-PW=xh-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-printf '%s\n' "$PW" > "$PGD/pw"
-chown postgres: "$PGD/pw"
-(cd / && runuser -u postgres -- "$PGBIN/initdb" -D "$DATA" -U postgres -A trust --pwfile="$PGD/pw" -N -E UTF8 \
-        --locale=C > "$PGD/initdb.log" 2>&1) || { cat "$PGD/initdb.log" >&2; fail "initdb failed"; }
-rm -f "$PGD/pw"
-printf '%s\n' "$PW" > "$T/pgpass"
-chmod 0600 "$T/pgpass"
+free_port ina
 # This node's address is in listen_addresses already, spelled otherwise: it must not be added again.
 printf '%s\n' "local all all trust" "host all all 127.0.0.1/32 scram-sha-256" "host all all ::1/128 scram-sha-256" \
         > "$T/hba.in"

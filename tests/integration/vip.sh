@@ -2,6 +2,7 @@
 # Integration test of the vip plugin: this node, a peer and an observer as network namespaces on a bridge.
 # xhafw runs inside "this node"; only RFC 5737 addresses (192.0.2.0/24), only in namespaces made here.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib-netns.sh"
 
 need_root
 need_cmd ip iproute2
@@ -13,44 +14,17 @@ B=$P-b     # the peer: the other management node
 C=$P-c     # the observer: a client whose ARP cache must follow the VIP
 VIP=192.0.2.100
 
-ip netns add "$P-try" 2>/dev/null && ip netns del "$P-try" 2>/dev/null ||
-        skip "ip netns is unusable here (needs CAP_SYS_ADMIN and network namespaces)"
-
-for ns in "$BR" "$A" "$B" "$C"; do
-        at_exit "ip netns del $ns 2>/dev/null"
-done
-ip netns add "$BR"
-ip -n "$BR" link add br0 type bridge
-ip -n "$BR" link set br0 up
-i=1
-for ns in "$A" "$B" "$C"; do
-        ip netns add "$ns"
-        ip -n "$BR" link add "p$i" type veth peer name eth0 netns "$ns"
-        ip -n "$BR" link set "p$i" master br0 up
-        ip -n "$ns" link set lo up
-        ip -n "$ns" link set eth0 up
-        ip -n "$ns" addr add "192.0.2.$i/24" dev eth0
-        i=$((i + 1))
-done
+need_netns "$P"
+lan_up "$BR" "" "192.0.2.@/24" "$A" "$B" "$C"
 
 # The observer learns a new neighbour from a gratuitous ARP only with arp_accept (an existing
 # entry is overridden by one either way on current kernels). Set it so the test proves the
 # announcement itself, not how long the observer happened to keep its stale entry.
 ip netns exec "$C" sysctl -q -w net.ipv4.conf.all.arp_accept=1 net.ipv4.conf.eth0.arp_accept=1
 
-mac() { ip -n "$1" -br link show dev eth0 | awk '{ print $3 }'; }
 MAC_A=$(mac "$A")
 MAC_B=$(mac "$B")
 
-# wait_carrier NS: a veth end that was set down needs a moment before it carries traffic again.
-wait_carrier() {
-        local i
-        for ((i = 0; i < 50; i++)); do
-                ip -n "$1" link show dev eth0 | grep 'LOWER_UP' >/dev/null && return 0
-                sleep 0.1
-        done
-        fail "eth0 in $1 has no carrier"
-}
 wait_carrier "$A"
 
 xh_config

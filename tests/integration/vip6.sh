@@ -4,6 +4,7 @@
 # Only documentation addresses (2001:db8::/32, RFC 3849; 192.0.2.0/24, RFC 5737), only in namespaces
 # made here; the sysctls changed are those of these namespaces.
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib-netns.sh"
 
 need_root
 need_cmd ip iproute2
@@ -17,45 +18,18 @@ C=$P-c     # a client whose neighbour cache must follow the VIP
 VIP=2001:db8::100
 VIP4=192.0.2.100
 
-ip netns add "$P-try" 2>/dev/null && ip netns del "$P-try" 2>/dev/null ||
-        skip "ip netns is unusable here (needs CAP_SYS_ADMIN and network namespaces)"
+need_netns "$P"
 [ -d /proc/sys/net/ipv6 ] || skip "the kernel has no IPv6"
 
-for ns in "$BR" "$A" "$B" "$C"; do
-        at_exit "ip netns del $ns 2>/dev/null"
-done
-ip netns add "$BR"
 # A bridge that snoops MLD and has a querier (below), as a managed switch does: multicast to a
 # solicited-node group reaches only the ports that joined it (another host's probe for the VIP, too).
-ip -n "$BR" link add br0 type bridge mcast_snooping 1 mcast_query_response_interval 100
-ip -n "$BR" link set br0 up
-i=1
-for ns in "$A" "$B" "$C"; do
-        ip netns add "$ns"
-        ip -n "$BR" link add "p$i" type veth peer name eth0 netns "$ns"
-        ip -n "$BR" link set "p$i" master br0 up
-        ip -n "$ns" link set lo up
-        ip -n "$ns" link set eth0 up
-        # The nodes' own addresses skip DAD (nodad): the test need not wait for the kernel to check
-        # addresses nobody else can hold. The VIP is another matter.
-        ip -n "$ns" addr add "2001:db8::$i/64" dev eth0 nodad
-        ip -n "$ns" addr add "192.0.2.$i/24" dev eth0
-        i=$((i + 1))
-done
+# The nodes' own IPv6 addresses skip DAD (nodad): the test need not wait for the kernel to check
+# addresses nobody else can hold. The VIP is another matter.
+lan_up "$BR" "mcast_snooping 1 mcast_query_response_interval 100" "2001:db8::@/64 nodad;192.0.2.@/24" "$A" "$B" "$C"
 
-# "ip -n NS ..." prints the peer's namespace of a veth, and complains on stderr once it is gone.
-mac() { ip -n "$1" -br link show dev eth0 2>/dev/null | awk '{ print $3 }'; }
 MAC_A=$(mac "$A")
 MAC_B=$(mac "$B")
 
-wait_carrier() {
-        local ns=$1 dev=${2:-eth0} i
-        for ((i = 0; i < 50; i++)); do
-                ip -n "$ns" link show dev "$dev" 2>/dev/null | grep 'LOWER_UP' >/dev/null && return 0
-                sleep 0.1
-        done
-        fail "$dev in $ns has no carrier"
-}
 for ns in "$A" "$B" "$C"; do wait_carrier "$ns"; done
 # The bridge's querier needs a usable link-local address of its own (after its DAD) for its first
 # query, and then the nodes' answers, within mcast_query_response_interval (1 s).
