@@ -510,6 +510,74 @@ static void print_summary(const struct config *cfg, const struct run_options *ro
         }
 }
 
+/* Before a real run changes anything: the lock (one run at a time) and the journal's run-start. */
+static int run_begin(struct config *cfg, bool deactivate)
+{
+        long holder = 0;
+        int r = lock_take(&cfg->settings, &holder);
+
+        if (r == -EBUSY) {
+                log_error("another xhafw run holds the lock %s/lock (pid %ld): wait for it to end",
+                          cfg->settings.state_dir, holder);
+                return XHAFW_EXIT_LOCKED;
+        }
+        if (r < 0) /* a state directory others could write is the admin's to fix: nothing changed */
+                return r == -EPERM ? XHAFW_EXIT_CONFIG : XHAFW_EXIT_FAILED;
+        if (journal_open(&cfg->settings) < 0)
+                return XHAFW_EXIT_FAILED;
+        report_unfinished(cfg, NULL, true);
+        journal_run_start(cfg, deactivate ? "deactivate" : "activate");
+        return 0;
+}
+
+static void run_render(const struct config *cfg, const struct run_options *ro, const struct run_report *rep,
+                       const struct global_options *g, bool deactivate, int r)
+{
+        if (g->json) {
+                struct json_object *o = json_object_new_object();
+                json_object_object_add(o, "command", jstr(deactivate ? "deactivate" : "activate"));
+                json_object_object_add(o, "dry_run", json_object_new_boolean(ro->dry_run));
+                json_object_object_add(o, "exit", json_object_new_int(r));
+                json_object_object_add(o, "seconds", json_object_new_double((double) rep->elapsed_us / 1e6));
+                json_object_object_add(o, "interrupted", json_object_new_boolean(rep->interrupted));
+                json_object_object_add(o, "rolled_back", json_object_new_int((int) rep->n_rolled_back));
+                json_object_object_add(o, "steps", steps_json(cfg, rep, ro->dry_run));
+                json_print(o);
+        } else if (ro->dry_run) {
+                printf("dry-run of %s: nothing is changed; checks ran for real%s\n",
+                       deactivate ? "deactivate" : "activate",
+                       deactivate ? "" : "; later steps assume earlier ones succeed");
+                print_dry_run(cfg, rep, deactivate);
+                if (ro->inject)
+                        print_rehearsal(cfg, ro, rep, deactivate);
+        } else if (!g->quiet || r)
+                print_summary(cfg, ro, rep, r);
+}
+
+/* The command line's selection (--only, --inject) and the answer at the prompt. */
+static int run_prepare(struct config *cfg, const struct global_options *g, const struct run_command *rc_opts,
+                       struct run_options *ro, bool **sel)
+{
+        int r = parse_only(cfg, rc_opts->only, sel);
+
+        if (r)
+                return r;
+        ro->selected = *sel;
+        if (rc_opts->inject && (r = parse_inject(cfg, rc_opts->inject, ro)))
+                return r;
+        /* On a terminal (stdin: where the answer comes from) without --yes, ask. */
+        if (!ro->dry_run && !rc_opts->yes && isatty(STDIN_FILENO) &&
+            !ask(cfg, *sel, rc_opts->deactivate, g->json, &ro->dry_run)) {
+                /* Not a failed step (1): the admin declined, and nothing was changed. */
+                if (g->json)
+                        log_notice("cancelled at the prompt: nothing was changed");
+                else
+                        printf("cancelled: nothing was changed\n");
+                return XHAFW_EXIT_CONFIG;
+        }
+        return 0;
+}
+
 int cmd_run(const struct global_options *g, const struct run_command *rc_opts)
 {
         struct config cfg;
@@ -521,53 +589,15 @@ int cmd_run(const struct global_options *g, const struct run_command *rc_opts)
                                   .quiet = g->quiet };
         struct run_report rep;
         bool *sel = NULL;
-        long holder = 0;
         int r;
 
         r = commands_load(&cfg, g, false);
+        if (r == 0)
+                r = run_prepare(&cfg, g, rc_opts, &ro, &sel);
+        if (r == 0 && !ro.dry_run)
+                r = run_begin(&cfg, rc_opts->deactivate);
         if (r)
                 goto out;
-        r = parse_only(&cfg, rc_opts->only, &sel);
-        if (r)
-                goto out;
-        ro.selected = sel;
-        if (rc_opts->inject) {
-                r = parse_inject(&cfg, rc_opts->inject, &ro);
-                if (r)
-                        goto out;
-        }
-        /* On a terminal (stdin: where the answer comes from) without --yes, ask. */
-        if (!ro.dry_run && !rc_opts->yes && isatty(STDIN_FILENO)) {
-                if (!ask(&cfg, sel, rc_opts->deactivate, g->json, &ro.dry_run)) {
-                        /* Not a failed step (1): the admin declined, and nothing was changed. */
-                        if (g->json)
-                                log_notice("cancelled at the prompt: nothing was changed");
-                        else
-                                printf("cancelled: nothing was changed\n");
-                        r = XHAFW_EXIT_CONFIG;
-                        goto out;
-                }
-        }
-        if (!ro.dry_run) {
-                r = lock_take(&cfg.settings, &holder);
-                if (r == -EBUSY) {
-                        log_error("another xhafw run holds the lock %s/lock (pid %ld): wait for it to end",
-                                  cfg.settings.state_dir, holder);
-                        r = XHAFW_EXIT_LOCKED;
-                        goto out;
-                }
-                if (r < 0) {
-                        /* a state directory others could write is the admin's to fix: nothing changed */
-                        r = r == -EPERM ? XHAFW_EXIT_CONFIG : XHAFW_EXIT_FAILED;
-                        goto out;
-                }
-                if (journal_open(&cfg.settings) < 0) {
-                        r = XHAFW_EXIT_FAILED;
-                        goto out;
-                }
-                report_unfinished(&cfg, NULL, true);
-                journal_run_start(&cfg, rc_opts->deactivate ? "deactivate" : "activate");
-        }
         if (engine_run(&cfg, &ro, &rep) < 0) {
                 r = XHAFW_EXIT_FAILED;
                 goto out;
@@ -584,25 +614,7 @@ int cmd_run(const struct global_options *g, const struct run_command *rc_opts)
                 journal_event("run-end", NULL, detail);
                 journal_close();
         }
-        if (g->json) {
-                struct json_object *o = json_object_new_object();
-                json_object_object_add(o, "command", jstr(rc_opts->deactivate ? "deactivate" : "activate"));
-                json_object_object_add(o, "dry_run", json_object_new_boolean(ro.dry_run));
-                json_object_object_add(o, "exit", json_object_new_int(r));
-                json_object_object_add(o, "seconds", json_object_new_double((double) rep.elapsed_us / 1e6));
-                json_object_object_add(o, "interrupted", json_object_new_boolean(rep.interrupted));
-                json_object_object_add(o, "rolled_back", json_object_new_int((int) rep.n_rolled_back));
-                json_object_object_add(o, "steps", steps_json(&cfg, &rep, ro.dry_run));
-                json_print(o);
-        } else if (ro.dry_run) {
-                printf("dry-run of %s: nothing is changed; checks ran for real%s\n",
-                       rc_opts->deactivate ? "deactivate" : "activate",
-                       rc_opts->deactivate ? "" : "; later steps assume earlier ones succeed");
-                print_dry_run(&cfg, &rep, rc_opts->deactivate);
-                if (ro.inject)
-                        print_rehearsal(&cfg, &ro, &rep, rc_opts->deactivate);
-        } else if (!g->quiet || r)
-                print_summary(&cfg, &ro, &rep, r);
+        run_render(&cfg, &ro, &rep, g, rc_opts->deactivate, r);
         run_report_free(&rep, cfg.n_steps);
 out:
         free(sel);

@@ -391,11 +391,46 @@ fail:
 }
 
 /* Refuse what others could have written, then load with iniparser and locate keys. */
-static dictionary *ini_open(struct config *cfg, const char *file, struct locations *loc)
+/* What iniparser would misread without a word: refused as the admin's to fix. 0 or -EINVAL. */
+static int text_refused(struct config *cfg, const char *file, const char *text, size_t size)
+{
+        size_t n = strlen(text);
+
+        if (n != size) {
+                config_error(cfg, file, 0, NULL, "contains NUL bytes: not a text file");
+                return -EINVAL;
+        }
+        if (strncmp(text, "\xef\xbb\xbf", 3) == 0) {
+                config_error(cfg, file, 1, NULL,
+                             "starts with a UTF-8 byte-order mark (bytes EF BB BF), which "
+                             "iniparser would read as part of the first line; save the file without it");
+                return -EINVAL;
+        }
+        for (const char *p = text; (p = strchr(p, '\r')); p++)
+                if (p[1] != '\n') {
+                        config_error(cfg, file, 0, NULL,
+                                     "has a carriage return that does not end a line: "
+                                     "convert it with dos2unix or an editor");
+                        return -EINVAL;
+                }
+        while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' ' || text[n - 1] == '\t'))
+                n--;
+        if (n > 0 && text[n - 1] == '\\') {
+                config_error(cfg, file, 0, NULL,
+                             "the last line ends with a backslash (a continuation "
+                             "with nothing to continue): remove it");
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* A configuration file's text, if it is a regular file root could trust, of at most 4 MiB, and
+ * text that iniparser reads as written; else NULL, with the error recorded. */
+static char *config_text(struct config *cfg, const char *file)
 {
         char *reason = NULL, *text = NULL;
-        dictionary *d;
         struct stat st;
+        size_t n = 0;
         int r;
 
         if (stat(file, &st) < 0) {
@@ -411,58 +446,36 @@ static dictionary *ini_open(struct config *cfg, const char *file, struct locatio
                 free(reason);
                 return NULL;
         }
-        r = read_file(file, 4 * 1024 * 1024, &text, NULL);
+        r = read_file(file, 4 * 1024 * 1024, &text, &n);
         if (r < 0) {
                 config_error(cfg, file, 0, NULL, "cannot read: %s%s", strerror(-r), r == -EFBIG ? " (over 4 MiB)" : "");
                 return NULL;
         }
-        if (memchr(text, 0, strlen(text) + 1) != text + strlen(text) || strlen(text) != (size_t) st.st_size) {
-                config_error(cfg, file, 0, NULL, "contains NUL bytes: not a text file");
+        if (text_refused(cfg, file, text, n) < 0) {
                 free(text);
                 return NULL;
         }
-        if (strncmp(text, "\xef\xbb\xbf", 3) == 0) {
-                config_error(cfg, file, 1, NULL,
-                             "starts with a UTF-8 byte-order mark (bytes EF BB BF), which "
-                             "iniparser would read as part of the first line; save the file without it");
-                free(text);
+        return text;
+}
+
+static dictionary *ini_open(struct config *cfg, const char *file, struct locations *loc)
+{
+        char *text = config_text(cfg, file);
+        size_t headers = 0;
+        dictionary *d;
+
+        if (!text)
                 return NULL;
-        }
-        /* iniparser would misread these without a word: refuse them as the admin's to fix */
-        for (const char *p = text; (p = strchr(p, '\r')); p++)
-                if (p[1] != '\n') {
-                        config_error(cfg, file, 0, NULL,
-                                     "has a carriage return that does not end a line: "
-                                     "convert it with dos2unix or an editor");
-                        free(text);
-                        return NULL;
-                }
-        {
-                size_t n = strlen(text);
-                while (n > 0 &&
-                       (text[n - 1] == '\n' || text[n - 1] == '\r' || text[n - 1] == ' ' || text[n - 1] == '\t'))
-                        n--;
-                if (n > 0 && text[n - 1] == '\\') {
-                        config_error(cfg, file, 0, NULL,
-                                     "the last line ends with a backslash (a continuation "
-                                     "with nothing to continue): remove it");
-                        free(text);
-                        return NULL;
-                }
-        }
         /* iniparser inserts each key with a scan of all the keys before it: count the sections
          * first, so that a file of ten thousand steps is refused at once, not parsed in seconds */
         locate(text, loc);
-        {
-                size_t headers = 0;
-                for (size_t i = 0; i < loc->n; i++)
-                        headers += !loc->v[i].key;
-                if (headers > XHAFW_MAX_STEPS) {
-                        config_error(cfg, file, 0, NULL, "%zu sections: more than %d steps are not supported", headers,
-                                     XHAFW_MAX_STEPS);
-                        free(text);
-                        return NULL;
-                }
+        for (size_t i = 0; i < loc->n; i++)
+                headers += !loc->v[i].key;
+        if (headers > XHAFW_MAX_STEPS) {
+                config_error(cfg, file, 0, NULL, "%zu sections: more than %d steps are not supported", headers,
+                             XHAFW_MAX_STEPS);
+                free(text);
+                return NULL;
         }
         iniparser_set_error_callback(ini_error_cb);
         d = ini_parse(cfg, file, text, loc);
@@ -908,6 +921,32 @@ static const char *core_key(const struct raw_step *rs, const char *key, const ch
         return e ? e->value : NULL;
 }
 
+/* Every key must be the core's or in the plugin's schema: a typo must not pass silently. */
+static void unknown_keys(struct config *cfg, const struct xhafw_step *st, const struct raw_step *rs)
+{
+        for (size_t i = 0; i < rs->n; i++) {
+                const struct raw_entry *k = &rs->e[i];
+                const struct xhafw_option *o;
+                bool known = false;
+                if (in_list(step_keys, k->key))
+                        continue;
+                for (o = st->plugin->def->options; o && o->name; o++)
+                        if (strcmp(o->name, k->key) == 0)
+                                known = true;
+                if (!known) {
+                        char list[1024] = "";
+                        size_t used = 0;
+                        for (o = st->plugin->def->options; o && o->name && used < sizeof list - 70; o++)
+                                used += (size_t) snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "",
+                                                          o->name);
+                        config_error(cfg, k->file, k->line, rs->name,
+                                     "unknown key '%s' for plugin %s (its options: %s; "
+                                     "core keys: plugin, after, timeout, critical, enabled, conflicts)",
+                                     k->key, st->plugin_name, *list ? list : "none");
+                }
+        }
+}
+
 static void step_load(struct config *cfg, const struct raw_step *rs)
 {
         const char *sec = rs->name, *file, *v;
@@ -967,28 +1006,7 @@ static void step_load(struct config *cfg, const struct raw_step *rs)
                         config_error(cfg, file, line, sec, "%s", st->plugin->error);
                 return;
         }
-        /* Every key must be the core's or in the plugin's schema: a typo must not pass silently. */
-        for (size_t i = 0; i < rs->n; i++) {
-                const struct raw_entry *k = &rs->e[i];
-                const struct xhafw_option *o;
-                bool known = false;
-                if (in_list(step_keys, k->key))
-                        continue;
-                for (o = st->plugin->def->options; o && o->name; o++)
-                        if (strcmp(o->name, k->key) == 0)
-                                known = true;
-                if (!known) {
-                        char list[1024] = "";
-                        size_t used = 0;
-                        for (o = st->plugin->def->options; o && o->name && used < sizeof list - 70; o++)
-                                used += (size_t) snprintf(list + used, sizeof list - used, "%s%s", used ? ", " : "",
-                                                          o->name);
-                        config_error(cfg, k->file, k->line, sec,
-                                     "unknown key '%s' for plugin %s (its options: %s; "
-                                     "core keys: plugin, after, timeout, critical, enabled, conflicts)",
-                                     k->key, st->plugin_name, *list ? list : "none");
-                }
-        }
+        unknown_keys(cfg, st, rs);
         step_options(cfg, st, rs);
 }
 

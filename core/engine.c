@@ -138,6 +138,33 @@ static void progress(struct engine *e, const char *fmt, ...)
         }
 }
 
+/* In the forked child: only its own pipes' write ends stay open, then the action runs (action.c);
+ * never returns. */
+static _Noreturn void child_start(struct engine *e, const struct child *c, int msg_w, int out_w, int msg_r, int out_r)
+{
+        close(msg_r);
+        close(out_r);
+        close(e->sigfd);
+        for (unsigned k = 0; k < e->n_children; k++)
+                if (e->children[k].pid && &e->children[k] != c) {
+                        close(e->children[k].msg_fd);
+                        close(e->children[k].out_fd);
+                }
+        struct action_request rq = {
+                .cfg = e->cfg,
+                .step = c->step,
+                .kind = c->kind,
+                .dry_run = c->dry_run,
+                .force = e->o->force,
+                .node_active = e->o->node_active,
+                .msg_fd = msg_w,
+                .out_fd = out_w,
+                .core_pid = e->core_pid,
+                .validate = e->validating,
+        };
+        action_child_run(&rq);
+}
+
 static int start_action(struct engine *e, size_t i, enum action_kind kind, bool dry_run)
 {
         struct xhafw_step *st = e->cfg->steps[i];
@@ -177,29 +204,8 @@ static int start_action(struct engine *e, size_t i, enum action_kind kind, bool 
                 log_full(st->name, LOG_ERR, "cannot fork for %s: %m", action_name(kind));
                 return r;
         }
-        if (pid == 0) {
-                close(msg[0]);
-                close(out[0]);
-                close(e->sigfd);
-                for (unsigned k = 0; k < e->n_children; k++)
-                        if (e->children[k].pid && &e->children[k] != c) {
-                                close(e->children[k].msg_fd);
-                                close(e->children[k].out_fd);
-                        }
-                struct action_request rq = {
-                        .cfg = e->cfg,
-                        .step = i,
-                        .kind = kind,
-                        .dry_run = c->dry_run,
-                        .force = e->o->force,
-                        .node_active = e->o->node_active,
-                        .msg_fd = msg[1],
-                        .out_fd = out[1],
-                        .core_pid = e->core_pid,
-                        .validate = e->validating,
-                };
-                action_child_run(&rq);
-        }
+        if (pid == 0)
+                child_start(e, c, msg[1], out[1], msg[0], out[0]);
         setpgid(pid, pid); /* also in the child: whichever runs first, the group exists before a kill */
         close(msg[1]);
         close(out[1]);
@@ -650,6 +656,62 @@ static bool dead_end(const struct engine *e, size_t j)
 }
 
 /* Start what can start; mark as blocked what never can. Returns whether anything is left to do. */
+/* Whether step i can start now (*ready), and the step that keeps it from ever starting, if any:
+ * in activate the steps it is after, in deactivate those after it. */
+static const char *blocker_of(struct engine *e, size_t i, bool *ready)
+{
+        struct config *cfg = e->cfg;
+        const struct xhafw_step *st = cfg->steps[i];
+        const char *blocker = NULL;
+
+        *ready = true;
+        if (e->mode == RUN_ACTIVATE) {
+                for (size_t a = 0; a < st->n_after; a++) {
+                        size_t j = st->after_idx[a];
+                        if (!satisfied_active(e, j)) {
+                                *ready = false;
+                                if (dead_end(e, j) || e->rep->steps[j].outcome == OUT_BLOCKED || !selected(e, j))
+                                        blocker = cfg->steps[j]->name;
+                        }
+                }
+        } else if (e->mode == RUN_DEACTIVATE) {
+                const size_t *after_me;
+                size_t n_after_me = graph_after_me(cfg, i, &after_me);
+                for (size_t a = 0; a < n_after_me; a++) {
+                        size_t j = after_me[a];
+                        if (!satisfied_inactive(e, j)) {
+                                *ready = false;
+                                if (dead_end(e, j) || e->rep->steps[j].outcome == OUT_BLOCKED ||
+                                    (!selected(e, j) && !e->rolling_back))
+                                        blocker = cfg->steps[j]->name;
+                        }
+                }
+        }
+        return blocker;
+}
+
+/* Step i will never start because of BLOCKER: say why, and whether that fails the run. */
+static void block_step(struct engine *e, size_t i, const char *blocker)
+{
+        bool outside = !selected(e, (size_t) config_step_index(e->cfg, blocker));
+
+        set_reason(&e->rep->steps[i],
+                   xasprintf(e->mode == RUN_ACTIVATE ? "not started: %s, which it is after, is not active%s" :
+                                                       "left active: %s, which is after it, is still active%s",
+                             blocker, outside ? " and not in --only" : ""));
+        if (outside) {
+                /* asked for, and impossible: a failure of the run, not a consequence */
+                fail_step(e, i, OUT_FAILED);
+        } else if (e->mode == RUN_ACTIVATE && e->cfg->steps[i]->critical && !e->aborting && !e->rolling_back) {
+                /* A non-critical failure upstream stops a critical step: the node cannot
+                 * hold the role, so this is a critical failure (exit 1, rollback). */
+                fail_step(e, i, OUT_FAILED);
+        } else {
+                e->phase[i] = PH_DONE;
+                e->rep->steps[i].outcome = OUT_BLOCKED;
+        }
+}
+
 static bool schedule(struct engine *e)
 {
         struct config *cfg = e->cfg;
@@ -657,59 +719,18 @@ static bool schedule(struct engine *e)
 
         for (size_t k = 0; k < cfg->n_steps; k++) {
                 size_t i = e->mode == RUN_DEACTIVATE ? cfg->order[cfg->n_steps - 1 - k] : cfg->order[k];
-                struct xhafw_step *st = cfg->steps[i];
-                bool ready = true, blocked = false;
-                const char *blocker = NULL;
+                const char *blocker;
+                bool ready;
 
                 if (e->phase[i] != PH_WAIT)
                         continue;
-                if (e->mode == RUN_ACTIVATE) {
-                        for (size_t a = 0; a < st->n_after; a++) {
-                                size_t j = st->after_idx[a];
-                                if (!satisfied_active(e, j)) {
-                                        ready = false;
-                                        if (dead_end(e, j) || e->rep->steps[j].outcome == OUT_BLOCKED ||
-                                            !selected(e, j))
-                                                blocked = true, blocker = cfg->steps[j]->name;
-                                }
-                        }
-                } else if (e->mode == RUN_DEACTIVATE) {
-                        const size_t *after_me;
-                        size_t n_after_me = graph_after_me(cfg, i, &after_me);
-                        for (size_t a = 0; a < n_after_me; a++) {
-                                size_t j = after_me[a];
-                                if (!satisfied_inactive(e, j)) {
-                                        ready = false;
-                                        if (dead_end(e, j) || e->rep->steps[j].outcome == OUT_BLOCKED ||
-                                            (!selected(e, j) && !e->rolling_back))
-                                                blocked = true, blocker = cfg->steps[j]->name;
-                                }
-                        }
-                }
-                if (blocked) {
-                        bool outside = !selected(e, (size_t) config_step_index(cfg, blocker));
-                        set_reason(&e->rep->steps[i],
-                                   xasprintf(e->mode == RUN_ACTIVATE ?
-                                                     "not started: %s, which it is after, is not active%s" :
-                                                     "left active: %s, which is after it, is still active%s",
-                                             blocker, outside ? " and not in --only" : ""));
-                        if (outside) {
-                                /* asked for, and impossible: a failure of the run, not a consequence */
-                                fail_step(e, i, OUT_FAILED);
-                        } else if (e->mode == RUN_ACTIVATE && st->critical && !e->aborting && !e->rolling_back) {
-                                /* A non-critical failure upstream stops a critical step: the node cannot
-                                 * hold the role, so this is a critical failure (exit 1, rollback). */
-                                fail_step(e, i, OUT_FAILED);
-                        } else {
-                                e->phase[i] = PH_DONE;
-                                e->rep->steps[i].outcome = OUT_BLOCKED;
-                        }
+                blocker = blocker_of(e, i, &ready);
+                if (blocker) {
+                        block_step(e, i, blocker);
                         continue;
                 }
-                if (e->aborting) {
-                        pending = pending || false;
+                if (e->aborting)
                         continue;
-                }
                 pending = true;
                 if (!ready || e->running >= e->n_children)
                         continue;
