@@ -23,7 +23,8 @@
 
 #define MAX_CONF_FILES 1024
 
-static const char *const step_keys[] = { "plugin", "after", "timeout", "critical", "enabled", "conflicts", NULL };
+static const char *const step_keys[STEP_CORE_KEYS + 1] = { "plugin",  "after",     "timeout", "critical",
+                                                           "enabled", "conflicts", NULL };
 static const char *const global_keys[] = { "conf_d",
                                            "plugin_path",
                                            "state_dir",
@@ -707,6 +708,8 @@ void step_free(struct xhafw_step *st)
         free(st->name);
         free(st->plugin_name);
         free(st->file);
+        for (size_t k = 0; k < STEP_CORE_KEYS; k++)
+                free(st->key_origin[k]);
         free(st);
 }
 
@@ -971,6 +974,11 @@ static void step_load(struct config *cfg, const struct raw_step *rs)
         cfg->steps = grown;
         cfg->steps[cfg->n_steps++] = st;
         strmap_put(&cfg->step_index, st->name, (void *) (uintptr_t) cfg->n_steps);
+        for (size_t k = 0; k < STEP_CORE_KEYS; k++) {
+                const struct raw_entry *e = raw_get(rs, step_keys[k]);
+                if (e)
+                        st->key_origin[k] = xasprintf("%s:%u", e->file, e->line);
+        }
 
         v = core_key(rs, "plugin", &file, &line);
         st->plugin_name = strdup_or_die(v && *v ? v : sec);
@@ -1273,6 +1281,34 @@ static void conf_d_load(struct config *cfg)
 
 /* ---- cat-config ---- */
 
+/* A step's core keys as resolved, each with where it was read or "default". */
+static void print_core_keys(const struct xhafw_step *st, FILE *out)
+{
+        char after[512] = "", conflicts[512] = "", timeout[32];
+        size_t used = 0;
+
+        for (size_t a = 0; a < st->n_after && used < sizeof after - 2; a++)
+                used += (size_t) snprintf(after + used, sizeof after - used, "%s%s", a ? ", " : "", st->after[a]);
+        used = 0;
+        for (size_t a = 0; st->conflicts && st->conflicts[a] && used < sizeof conflicts - 2; a++)
+                used += (size_t) snprintf(conflicts + used, sizeof conflicts - used, "%s%s", a ? ", " : "",
+                                          st->conflicts[a]);
+        snprintf(timeout, sizeof timeout, "%llums", (unsigned long long) st->timeout_ms);
+        {
+                /* in the order of step_keys */
+                const char *values[STEP_CORE_KEYS] = {
+                        st->plugin_name, after, timeout, st->critical ? "yes" : "no", st->enabled ? "yes" : "no",
+                        conflicts,
+                };
+                for (size_t k = 0; k < STEP_CORE_KEYS; k++)
+                        fprintf(out, "%-16s = %-40s ; %s\n", step_keys[k], values[k],
+                                st->key_origin[k] ? st->key_origin[k] :
+                                k == 0            ? "default: the section's name" :
+                                k == 2            ? "default: xhafw.conf's timeout" :
+                                                    "default");
+        }
+}
+
 void config_print(const struct config *cfg, FILE *out)
 {
         const struct settings *s = &cfg->settings;
@@ -1323,18 +1359,7 @@ void config_print(const struct config *cfg, FILE *out)
         for (size_t k = 0; k < cfg->n_steps; k++) {
                 const struct xhafw_step *st = cfg->steps[k];
                 fprintf(out, "\n# step %s, defined at %s:%u\n[%s]\n", st->name, st->file, st->line, st->name);
-                fprintf(out, "%-16s = %-40s ; %s\n", "plugin", st->plugin_name, "");
-                fprintf(out, "%-16s = %-40s\n", "enabled", st->enabled ? "yes" : "no");
-                fprintf(out, "%-16s = %-40s\n", "critical", st->critical ? "yes" : "no");
-                {
-                        char buf[512] = "";
-                        size_t used = 0;
-                        for (size_t a = 0; a < st->n_after && used < sizeof buf - 2; a++)
-                                used += (size_t) snprintf(buf + used, sizeof buf - used, "%s%s", a ? ", " : "",
-                                                          st->after[a]);
-                        fprintf(out, "%-16s = %-40s\n", "after", buf);
-                }
-                fprintf(out, "%-16s = %-40llu\n", "timeout_ms", (unsigned long long) st->timeout_ms);
+                print_core_keys(st, out);
                 for (size_t i = 0; i < st->n_opts; i++) {
                         const struct step_option *o = &st->opts[i];
                         char where[512];

@@ -67,6 +67,9 @@ struct action {
         struct json_object *state; /* the step's state store, loaded on first use */
 };
 
+/* The keys every step has: plugin, after, timeout, critical, enabled, conflicts. */
+#define STEP_CORE_KEYS 6
+
 struct xhafw_step {
         char *name;
         char *plugin_name;
@@ -83,6 +86,9 @@ struct xhafw_step {
         struct step_option *opts; /* one per schema entry, in schema order */
         size_t n_opts;
         struct action *action; /* set while an action runs */
+        /* Where each core key's value was read ("FILE:LINE"), in the order of config.c's
+         * step_keys; NULL for a default. For cat-config. */
+        char *key_origin[STEP_CORE_KEYS];
 };
 
 #endif

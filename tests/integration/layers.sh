@@ -27,13 +27,17 @@ pass "a site file sets keys of a shipped step; cat-config names the file and lin
 
 # 2. A drop-in overrides both; the later drop-in (by name) wins; cat-config says which.
 mkdir -p "$S/b.conf.d"
-printf '[b]\ncontent = from the first drop-in\n' > "$S/b.conf.d/10-first.conf"
+printf '[b]\ncontent = from the first drop-in\ncritical = no\n' > "$S/b.conf.d/10-first.conf"
 printf '[b]\ncontent = from the second drop-in\n' > "$S/b.conf.d/20-second.conf"
 expect_exit 0 xh cat-config
 expect_output "^content += from the second drop-in +; $S/b.conf.d/20-second.conf:2$"
+# the core keys too: each with where it was read, or default
+expect_output "^critical += no +; $S/b.conf.d/10-first.conf:3$"
+expect_output "^plugin += fake +; $V/20-b.conf:[0-9]+$"
+expect_output "^enabled += yes +; default$"
 expect_exit 0 xh describe b
 expect_output "content .*from the second drop-in"
-pass "drop-ins: read in name order, the last wins"
+pass "drop-ins: read in name order, the last wins; cat-config names the origin of the core keys too"
 
 # 3. A wrong value in a drop-in is named with the drop-in's file and line.
 printf '[b]\ncritical = maybe\n' > "$S/b.conf.d/30-bad.conf"
