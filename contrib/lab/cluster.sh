@@ -5,7 +5,9 @@
 # VIP the whole time; and the scenarios a cluster meets, checked and timed. See docs/lab.md.
 #
 #   xhafw-lab cluster demo        install, build, build the site, run the scenarios, tear down
-#                                 (FULL=1: every scenario; else a, b, c, g)
+#                                 (FULL=1: every scenario, a to j; else a, b, c, g)
+#   xhafw-lab cluster scenario NAME...  the same with a, then the scenarios named (b to j, repeats
+#                                 allowed: `scenario h h h`); XHLAB_SEED=N repeats the random moments
 #   xhafw-lab cluster up          build the site; the cluster starts the role
 #   xhafw-lab cluster status      crm_mon, each node's power and xhafw status, the rows
 #   xhafw-lab cluster power-off NODE | power-on NODE    through NODE's BMC (IPMI over the BMC network)
@@ -622,11 +624,13 @@ scenario_g() {
         fig "rows" "written $WROTE, read $READ, lost $LOST"
 }
 
-# sampler: both nodes' VIP and postmaster, every 100 ms, for scenario d
+# sampler_start [LIMIT_S]: both nodes' VIP and postmaster, every 100 ms, for at most LIMIT_S seconds
+# (default 120), into LAB/log/sampler.log: for the scenarios where both nodes may take the role
 sampler_start() {
+        local limit=${1:-120}
         (
                 exec 3>&- 9>&-
-                end=$(($(now_ms) + 120000))
+                end=$(($(now_ms) + limit * 1000))
                 while [ ! -e "$LAB/sampler.stop" ] && [ "$(now_ms)" -lt "$end" ]; do
                         v1=0 v2=0 p1=0 p2=0
                         vip_on mn1 && v1=1
@@ -731,6 +735,246 @@ scenario_f() {
         FENCED=$a
 }
 
+# ---------------------------------------------------------------- failures in the middle of a start or a move
+# h, i and j strike at a random moment of a start or a move; the moments come from bash's RANDOM,
+# seeded from XHLAB_SEED when it is set (the demo prints the seed it used, to repeat a run).
+
+# journal_runs NODE KIND: how many runs of KIND (activate, deactivate) NODE's xhafw journal has begun
+journal_runs() {
+        local c
+        c=$(grep -c "\"event\":\"run-start\",\"detail\":\"$2\"" "$LAB/nodes/$1/state/journal" 2> /dev/null) || true
+        echo "${c:-0}"
+}
+
+# wait_run NODE KIND BEFORE LIMIT: poll NODE's journal every 20 ms, for at most LIMIT seconds, until
+# it has begun more than BEFORE runs of KIND. RUN_T0: when that was seen (ms since the epoch).
+wait_run() {
+        local end=$(($(now_ms) + $4 * 1000))
+        while [ "$(now_ms)" -lt "$end" ]; do
+                if [ "$(journal_runs "$1" "$2")" -gt "$3" ]; then
+                        RUN_T0=$(now_ms)
+                        return 0
+                fi
+                sleep 0.02
+        done
+        say "  ....  timed out after ${4}s waiting for an xhafw $2 run on $1"
+        cl_dump
+        return 1
+}
+
+# journal_ms NODE: NODE's journal, the last 200 lines, as "MS EVENT STEP-OR-DETAIL"
+journal_ms() {
+        local f=$LAB/nodes/$1/state/journal
+        [ -r "$f" ] || return 0
+        paste -d ' ' <(tail -n 200 "$f" | grep '"time":"' | sed 's/.*"time":"\([^"]*\)".*/\1/' | date -f - +%s%3N) \
+                <(tail -n 200 "$f" | grep '"time":"' | sed -e 's/.*"event":"\([^"]*\)","step":"\([^"]*\)".*/\1 \2/' \
+                        -e 's/.*"event":"\([^"]*\)","detail":"\([^"]*\)".*/\1 \2/')
+}
+
+# run_ms NODE KIND: how long NODE's last successful run of KIND took (ms), from its journal
+run_ms() {
+        journal_ms "$1" | awk -v k="$2" '$2 == "run-start" { t = ($3 == k) ? $1 : "" }
+                $2 == "run-end" && t != "" && $3 == k && $4 == "exit=0" { d = $1 - t; t = "" }
+                END { if (d != "") print d; else exit 1 }'
+}
+
+# journal_at NODE MS: what NODE's xhafw was doing at MS, from its journal
+journal_at() {
+        journal_ms "$1" | awk -v at="$2" -v n="$1" '
+                $1 > at { exit }
+                $2 == "run-start" { kind = $3; t0 = $1; ended = ""; split("", busy); fin = "" }
+                $2 == "run-end" { ended = $4 }
+                $2 == "step-apply" || $2 == "step-revert" { busy[$3] = 1 }
+                $2 ~ /^step-(applied|reverted|failed|refused|rolled-back)$/ { delete busy[$3]; fin = fin " " $3 }
+                END {
+                        if (kind == "") { print n ": no run yet"; exit }
+                        if (ended != "") { print n ": its " kind " had ended (" ended ")"; exit }
+                        b = ""; for (s in busy) b = b " " s
+                        printf "%s: %s under way for %d ms, at%s (done:%s)\n", n, kind, at - t0, b == "" ? " a check" : b, fin == "" ? " none" : fin
+                }'
+}
+
+# act_window: how long the activation that gave ACTIVE the role took (ms); 1000 when unknown
+act_window() {
+        local d
+        d=$(run_ms "$ACTIVE" activate) && [ "$d" -gt 0 ] 2> /dev/null || d=1000
+        echo "$d"
+}
+sleep_ms() { sleep "$(printf '%d.%03d' $(($1 / 1000)) $(($1 % 1000)))"; }
+
+# only_active NODE: NODE runs xcat-mn, as the cluster and xhafw say, and holds the VIP and the
+# postmaster; the other node holds neither and, when it is on, says inactive
+only_active() {
+        local a=$1 b out
+        b=$(other "$a")
+        out=$(crm crm_mon -1 2> /dev/null) || return 1
+        [ "$(grep -c 'xcat-mn.*Started' <<< "$out")" = 1 ] && started_on "$a" && vip_on "$a" && ! no_postgres "$a" &&
+                no_vip "$b" && no_postgres "$b" && { ! holder "$b" > /dev/null || [ "$(xh_status "$b")" = 3 ]; }
+}
+
+# sampled: the checks of the sampler's log (sampler_start ... sampler_stop)
+sampled() {
+        local n
+        n=$(grep -c . "$LAB/log/sampler.log" || true)
+        check "never both nodes held the VIP ($n samples, every 100 ms)" eval '! grep -q "vip=11" "$LAB/log/sampler.log"'
+        check "never both nodes ran a postmaster" eval '! grep -q "pg=11" "$LAB/log/sampler.log"'
+        cp "$LAB/log/sampler.log" "$LAB/log/sampler-$1.log" 2> /dev/null || true
+}
+
+# fenced_ok NODE: the cluster's fencing history says NODE was turned off, and it is off
+fenced_ok() { local out; out=$(crm stonith_admin --history "$1" 2>&1); grep -Eq "(off|reboot) of $1 successful" <<< "$out" && ! powered "$1"; }
+
+# strike_in_start KIND NAME: the role is on ACTIVE; move it to the other node and, at a random moment
+# of that node's activation, power it off through its BMC (KIND power) or have ACTIVE fence it through
+# the cluster (KIND fence: stonith_admin --fence). ACTIVE fences it (or has), and takes the role back.
+# A fence request takes about a second to power the node off, longer than the lab's whole activation
+# (its services are marker files): for KIND fence the node's xcatd takes START_DELAY seconds to
+# start, as a real one does, and the request comes at a random moment of the first part of that.
+START_DELAY=3
+strike_in_start() {
+        local kind=$1 a=$ACTIVE b d delay before t_hit t_off t_sql
+        b=$(other "$a")
+        d=$(act_window)
+        if [ "$kind" = fence ]; then
+                echo "$START_DELAY" > "$LAB/nodes/$b/svc/xcatd.start-delay"
+                d=$((d + START_DELAY * 1000 - 1500))
+        fi
+        delay=$((RANDOM % d))
+        before=$(journal_runs "$b" activate)
+        sampler_start 300
+        must "crm_resource --move -r xcat-mn -N $b" eval "crm crm_resource --move -r xcat-mn -N $b > /dev/null 2>&1" || { sampler_stop; return 1; }
+        must "$b's start is under way (a new activate run in its xhafw journal)" wait_run "$b" activate "$before" "$START_LIMIT" ||
+                { sampler_stop; return 1; }
+        sleep_ms "$delay"
+        t_hit=$(now_ms)
+        if [ "$kind" = power ]; then
+                must "$b loses power $delay ms into its activation (the last one took $d ms)" cl_power "$b" off || { sampler_stop; return 1; }
+        else
+                must "$a fences $b $delay ms into its activation (stonith_admin --fence $b; the last activation took $d ms)" \
+                        eval "on $a timeout 60 stonith_admin --fence $b > '$LAB/log/stonith_admin.out' 2>&1" ||
+                        { sed 's/^/        | /' "$LAB/log/stonith_admin.out"; sampler_stop; return 1; }
+        fi
+        t_off=$(power_ms "$b" off "$t_hit") || t_off=$(now_ms)
+        rm -f "$LAB/nodes/$b/svc/xcatd.start-delay"
+        [ "$kind" = power ] || fig "the fence request to $b's power off" "$((t_off - t_hit)) ms"
+        fig "where $b's start was when its power went ($((t_off - RUN_T0)) ms after its run began)" "$(journal_at "$b" "$t_off")"
+        must "$b is fenced and xcat-mn runs on $a again" wait_until "$START_LIMIT" "xcat-mn on $a" started_on "$a" || { sampler_stop; return 1; }
+        fig "$b's power off to the role started on $a" "$(($(now_ms) - t_off)) ms"
+        must "cn1's rows commit again through the VIP" wait_until 30 "a row committed after $b's power off" first_commit_after "$t_off" ||
+                { sampler_stop; return 1; }
+        t_sql=$(first_commit_after "$t_off")
+        fig "$b's power off to the VIP answering SQL again" "$((t_sql - t_off)) ms"
+        check "the cluster's fencing history says $b was turned off, and it is off" fenced_ok "$b"
+        check "crm_resource --clear -r xcat-mn" eval "crm crm_resource --clear -r xcat-mn > /dev/null 2>&1"
+        check "only $a is active: crm_mon, xhafw status, the VIP, the postmaster" only_active "$a"
+        check "cn1 reads every committed row" rows_ok
+        fig "rows" "written $WROTE, read $READ, lost $LOST"
+        FENCED=$b
+        scenario_g || { sampler_stop; return 1; }
+        sampler_stop
+        sampled "$2"
+        check "after $b's rejoin, only $a is active" only_active "$a"
+}
+
+scenario_h() {
+        say ""
+        say "== h: power loss of the node being activated: a planned move of the role from $ACTIVE, and the other node's BMC"
+        say "   powers it off at a random moment of its activation; $ACTIVE fences it and takes the role back"
+        strike_in_start power h
+}
+
+scenario_i() {
+        local a=$ACTIVE b d delay before t_off t_hit t_sql t0 w
+        b=$(other "$a")
+        say ""
+        say "== i: fencing in the middle of a start: $a fences $b (stonith_admin --fence) at a random moment of $b's activation"
+        strike_in_start fence i || return 1
+        a=$ACTIVE
+        b=$(other "$a")
+        say ""
+        say "== i (2): the survivor's start is cut short: $a loses power, and $b loses its own at a random moment of the"
+        say "   activation that follows; both power on again, the cluster forms and one node takes the role"
+        d=$(act_window)
+        delay=$((RANDOM % d))
+        before=$(journal_runs "$b" activate)
+        sampler_start 300
+        must "$a loses power (its BMC)" cl_power "$a" off || { sampler_stop; return 1; }
+        must "$b fences $a and begins its start (a new activate run in its xhafw journal)" wait_run "$b" activate "$before" "$START_LIMIT" ||
+                { sampler_stop; return 1; }
+        sleep_ms "$delay"
+        t_hit=$(now_ms)
+        must "$b loses power $delay ms into its activation (the last one took $d ms)" cl_power "$b" off || { sampler_stop; return 1; }
+        t_off=$(power_ms "$b" off "$t_hit") || t_off=$(now_ms)
+        fig "where $b's start was when its power went ($((t_off - RUN_T0)) ms after its run began)" "$(journal_at "$b" "$t_off")"
+        check "nothing holds the VIP while both are off" eval "sleep 1; no_vip mn1 && no_vip mn2"
+        t0=$(now_ms)
+        must "mn1 and mn2 power on (IPMI)" eval "cl_power mn1 on && cl_power mn2 on" || { sampler_stop; return 1; }
+        must "both nodes online in the cluster" wait_until "$FORM_LIMIT" "both nodes online" both_online || { sampler_stop; return 1; }
+        fig "power on to both nodes online" "$(($(now_ms) - t0)) ms"
+        must "xcat-mn starts on one node" wait_until "$START_LIMIT" "xcat-mn to start" eval '[ -n "$(where)" ] && started_on "$(where)"' ||
+                { sampler_stop; return 1; }
+        w=$(where)
+        ACTIVE=$w
+        fig "power on to the role started (on $w)" "$(($(now_ms) - t0)) ms"
+        must "cn1's rows commit again through the VIP" wait_until 30 "a row committed after the power on" first_commit_after "$t0" ||
+                { sampler_stop; return 1; }
+        t_sql=$(first_commit_after "$t0")
+        fig "power on to the VIP answering SQL again" "$((t_sql - t0)) ms"
+        check "$(other "$w")'s probe of xcat-mn reports not running (rc 7)" wait_until 60 "the probe on $(other "$w")" \
+                eval '[ "$(probe_rc '"$(other "$w")"')" = 7 ]'
+        sampler_stop
+        sampled i2
+        check "only $w is active: crm_mon, xhafw status, the VIP, the postmaster" only_active "$w"
+        check "no failed action in the cluster's status" eval '! crm crm_mon -1 | grep -q "Failed Resource Actions"'
+        check "cn1 reads every committed row" rows_ok
+        fig "rows" "written $WROTE, read $READ, lost $LOST"
+}
+
+scenario_j() {
+        local a=$ACTIVE b d delay t_cut loser winner before_a before_b
+        b=$(other "$a")
+        say ""
+        say "== j: a partition during a planned move: --move from $a to $b, and at a random moment of the move the"
+        say "   switch stops forwarding both cluster links of $a; one node fences the other, the survivor ends with the role"
+        # the move: the stop on a (about as long as an activation), then the start on b
+        d=$(($(act_window) * 2 + 300))
+        delay=$((RANDOM % d))
+        before_a=$(journal_runs "$a" deactivate)
+        before_b=$(journal_runs "$b" activate)
+        sampler_start 300
+        must "crm_resource --move -r xcat-mn -N $b" eval "crm crm_resource --move -r xcat-mn -N $b > /dev/null 2>&1" || { sampler_stop; return 1; }
+        must "$a's stop is under way (a new deactivate run in its xhafw journal)" wait_run "$a" deactivate "$before_a" "$START_LIMIT" ||
+                { sampler_stop; return 1; }
+        sleep_ms "$delay"
+        cl_cut "$a"
+        t_cut=$(now_ms)
+        say "  ....  $delay ms into $a's stop (of a move of about $d ms), $a's two cluster links stop forwarding"
+        fig "where the move was at the cut" "$(if [ "$(journal_runs "$a" deactivate)" -gt "$before_a" ]; then journal_at "$a" "$t_cut"; else echo "$a: its stop had not begun"; fi); $(
+                if [ "$(journal_runs "$b" activate)" -gt "$before_b" ]; then journal_at "$b" "$t_cut"; else echo "$b: its start had not begun"; fi)"
+        must "one node is powered off by the other's fencing" wait_until 90 "a node powered off" eval '! powered mn1 || ! powered mn2' ||
+                { cl_uncut "$a"; sampler_stop; return 1; }
+        if powered "$a"; then loser=$b; else loser=$a; fi
+        winner=$(other "$loser")
+        fig "cut to $loser fenced" "$(($(power_ms "$loser" off "$t_cut" || now_ms) - t_cut)) ms"
+        check "the other, $winner, is not fenced: it stays on" eval "sleep 3; powered $winner"
+        cl_uncut "$a"
+        say "  ....  $a's ports forward again"
+        must "xcat-mn runs on $winner" wait_until "$START_LIMIT" "xcat-mn on $winner" started_on "$winner" || { sampler_stop; return 1; }
+        fig "cut to the role started on $winner" "$(($(now_ms) - t_cut)) ms"
+        ACTIVE=$winner
+        check "crm_resource --clear -r xcat-mn" eval "crm crm_resource --clear -r xcat-mn > /dev/null 2>&1"
+        check "the cluster's fencing history says $loser was turned off, and it is off" fenced_ok "$loser"
+        check "cn1's rows commit again" more_rows 10 30
+        check "only $winner is active: crm_mon, xhafw status, the VIP, the postmaster" only_active "$winner"
+        check "cn1 reads every committed row" rows_ok
+        fig "rows" "written $WROTE, read $READ, lost $LOST"
+        FENCED=$loser
+        scenario_g || { sampler_stop; return 1; }
+        sampler_stop
+        sampled j
+        check "after $loser's rejoin, only $winner is active" only_active "$winner"
+}
+
 cl_verdict() {
         say ""
         if [ ${#FAILED[@]} = 0 ]; then
@@ -757,17 +1001,32 @@ cl_keep_logs() {
 
 # ---------------------------------------------------------------- commands
 
+# cl_run SCENARIO...: each in turn; c, d and f leave a node off, g powers it on again (h, i and j
+# include their own g)
+cl_run() {
+        local s
+        for s in "$@"; do
+                "scenario_$s" || return 1
+                case $s in c | d | f) scenario_g || return 1 ;; esac
+        done
+}
+
+# cl_scenarios: a, then XHLAB_SCENARIOS (names, in order, repeats allowed) or the default set: b, c
+# (FULL=1: d, e, f and the failures in the middle of a start or a move, h, i, j)
 cl_scenarios() {
+        local seed=${XHLAB_SEED:-$((($$ + $(date +%s)) % 32768))}
+        RANDOM=$seed
+        [[ "${XHLAB_SCENARIOS:-} ${FULL:-0}" != *[hij]* ]] && [ "${FULL:-0}" = 0 ] ||
+                say "== the random moments of h, i and j come from seed $seed (XHLAB_SEED=$seed repeats them)"
         scenario_a || return 1
-        scenario_b || return 1
-        scenario_c || return 1
-        scenario_g || return 1
+        if [ -n "${XHLAB_SCENARIOS:-}" ]; then
+                # shellcheck disable=SC2086 # a list of names, checked by cluster_main
+                cl_run $XHLAB_SCENARIOS
+                return
+        fi
+        cl_run b c || return 1
         [ -n "${FULL:-}" ] && [ "${FULL:-0}" != 0 ] || return 0
-        scenario_d || return 1
-        scenario_g || return 1
-        scenario_e || return 1
-        scenario_f || return 1
-        scenario_g || return 1
+        cl_run d e f h i j
 }
 
 cl_demo() {
@@ -856,6 +1115,10 @@ cluster_main() {
         shift || true
         case "$cmd" in
         demo) cl_demo ;;
+        scenario)
+                [ $# -ge 1 ] || die "usage: xhafw-lab cluster scenario NAME... (b to j; a always runs first)"
+                for s in "$@"; do [[ $s == [b-j] ]] || die "no scenario '$s' (b to j; a always runs first)"; done
+                XHLAB_SCENARIOS="$*" cl_demo ;;
         up) cl_up ;;
         status) cl_status ;;
         power-off | power-on)
@@ -868,6 +1131,6 @@ cluster_main() {
                 "cl_$cmd" "$1" && say "$1: both cluster links $([ "$cmd" = cut ] && echo down || echo up)" ;;
         exec) [ $# -ge 2 ] || die "usage: xhafw-lab cluster exec NODE CMD..."; load_env; on "$@" ;;
         down) cl_need_tools; lab_lock; cl_down && say "the cluster lab is down: nothing left" || { cl_leftovers; die "some things could not be removed"; } ;;
-        *) sed -n '7,16p' "$LAB_DIR/cluster.sh" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+        *) sed -n '7,18p' "$LAB_DIR/cluster.sh" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
         esac
 }
