@@ -24,6 +24,9 @@
 
 #include "xhafw/plugin.h"
 
+#include "dbfile.h"
+#include "dbguard.h"
+
 /* Included rather than linked so that its functions stay static here and in its unit test. */
 #include "mycnf.c"
 
@@ -44,8 +47,6 @@
 #define MY_GUARD_ATTEMPTS 8
 /* A host name may stand for a few addresses; each is asked. */
 #define MY_MAX_ADDRS_PER_NAME 4
-#define MY_MAX_PASSWORD 1024
-#define MY_MAX_FILE (16 * 1024 * 1024)
 
 static const struct xhafw_option my_options[] = {
         { "data_dir", XHAFW_OPT_PATH, true, NULL,
@@ -101,16 +102,6 @@ struct my_cfg {
         uint64_t ready_timeout_ms, guard_timeout_ms;
 };
 
-static char *my_path_join(const char *dir, const char *name)
-{
-        size_t n = strlen(dir) + strlen(name) + 2;
-        char *p = malloc(n);
-
-        if (p)
-                snprintf(p, n, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
-        return p;
-}
-
 static void my_cfg_free(struct my_cfg *c)
 {
         free(c->pid_file);
@@ -150,110 +141,7 @@ static int my_cfg_load(struct xhafw_step *step, struct my_cfg *c)
 
 static uint64_t my_poll_ms(void)
 {
-        const char *e = secure_getenv("XHAFW_MARIADB_POLL_MS");
-        char *end;
-        long v;
-
-        if (!e || !*e)
-                return MY_POLL_MS;
-        errno = 0;
-        v = strtol(e, &end, 10);
-        if (errno || *end || v < 1 || v > 1000)
-                return MY_POLL_MS;
-        return (uint64_t) v;
-}
-
-/* Read a whole (small) text file; -errno. */
-static int my_read_file(const char *path, char **ret)
-{
-        FILE *f = fopen(path, "re");
-        struct mycnf_buf b = { 0 };
-        char chunk[8192];
-        size_t n;
-        int r = 0;
-
-        if (!f)
-                return -errno;
-        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-                if (b.len + n > MY_MAX_FILE) {
-                        r = -EFBIG;
-                        break;
-                }
-                mycnf_buf_add(&b, chunk, n);
-        }
-        if (r == 0 && ferror(f))
-                r = -EIO;
-        fclose(f);
-        if (r == 0 && b.data && strlen(b.data) != b.len)
-                r = -EINVAL; /* a NUL byte: not a text file */
-        if (r < 0) {
-                free(b.data);
-                return r;
-        }
-        *ret = mycnf_buf_steal(&b);
-        return *ret ? 0 : -ENOMEM;
-}
-
-/* The first line of a password file; the caller wipes and frees it (my_free_password). Never logged. */
-static int my_read_password(struct xhafw_step *step, const char *option, const char *path, char **ret)
-{
-        char *text = NULL;
-        struct stat st;
-        size_t len, n;
-        int r = 0;
-
-        *ret = NULL;
-        if (!path)
-                return 0;
-        if (stat(path, &st) == 0 && (st.st_mode & 0077))
-                xhafw_log(step, LOG_WARNING, "%s %s can be read by others than its owner (mode %04o)", option, path,
-                          (unsigned) (st.st_mode & 07777));
-        r = my_read_file(path, &text);
-        if (r < 0) {
-                xhafw_log(step, LOG_ERR, "cannot read %s %s: %s", option, path, strerror(-r));
-                return r;
-        }
-        len = strlen(text);
-        n = strcspn(text, "\r\n");
-        if (n == 0 || n > MY_MAX_PASSWORD) {
-                xhafw_log(step, LOG_ERR, "%s %s: the first line must hold the password (1 to %d bytes)", option, path,
-                          MY_MAX_PASSWORD);
-                r = -EINVAL;
-        } else if (!(*ret = strndup(text, n)))
-                r = -ENOMEM;
-        /* the whole file: its other lines may be secrets too */
-        explicit_bzero(text, len);
-        free(text);
-        return r;
-}
-
-static void my_free_password(char *p)
-{
-        if (p) {
-                explicit_bzero(p, strlen(p));
-                free(p);
-        }
-}
-
-/* The exe's base name of a process, " (deleted)" dropped (an upgraded package), or "" */
-static void my_exe_name(long pid, char *buf, size_t size)
-{
-        char path[64], exe[PATH_MAX];
-        const char *base;
-        ssize_t n;
-
-        buf[0] = '\0';
-        snprintf(path, sizeof path, "/proc/%ld/exe", pid);
-        n = readlink(path, exe, sizeof exe - 1);
-        if (n <= 0)
-                return;
-        exe[n] = '\0';
-        if (n > 10 && strcmp(exe + n - 10, " (deleted)") == 0)
-                exe[n - 10] = '\0';
-        base = strrchr(exe, '/');
-        base = base ? base + 1 : exe;
-        if (strlen(base) < size)
-                memcpy(buf, base, strlen(base) + 1);
+        return db_poll_ms(secure_getenv("XHAFW_MARIADB_POLL_MS"), MY_POLL_MS);
 }
 
 /*
@@ -278,49 +166,27 @@ static bool my_same_ns(long pid, const char *ns)
 
 static bool my_is_local_server(long pid, const char *data_dir)
 {
-        char path[64], exe[256];
-        struct stat dir_st, st;
+        char exe[256];
 
-        if (pid <= 0 || pid > INT32_MAX || stat(data_dir, &dir_st) < 0)
-                return false;
-        snprintf(path, sizeof path, "/proc/%ld/cwd", pid);
-        if (stat(path, &st) < 0 || st.st_dev != dir_st.st_dev || st.st_ino != dir_st.st_ino)
+        if (!db_cwd_is(pid, data_dir))
                 return false;
         if (!my_same_ns(pid, "net") || !my_same_ns(pid, "pid"))
                 return false;
-        my_exe_name(pid, exe, sizeof exe);
+        db_exe_name(pid, exe, sizeof exe);
         return strcmp(exe, "mariadbd") == 0 || strcmp(exe, "mysqld") == 0;
 }
 
 /* The first server of this node working in data_dir, whatever its pid file says, or 0. */
 static long my_any_local_server(const char *data_dir)
 {
-        DIR *d = opendir("/proc");
-        struct dirent *e;
-        long found = 0;
-
-        if (!d)
-                return 0;
-        while (!found && (e = readdir(d))) {
-                char *end;
-                long pid;
-
-                errno = 0;
-                pid = strtol(e->d_name, &end, 10);
-                if (errno || *end || end == e->d_name || pid <= 0)
-                        continue;
-                if (my_is_local_server(pid, data_dir))
-                        found = pid;
-        }
-        closedir(d);
-        return found;
+        return db_find_process(my_is_local_server, data_dir);
 }
 
 /* The pid a pid file records: 0, -ENOENT when there is none, -EINVAL when it holds no pid. */
 static int my_read_pidfile(const char *path, long *ret_pid)
 {
         char *text = NULL;
-        int r = my_read_file(path, &text);
+        int r = db_read_file(path, &text);
 
         if (r < 0)
                 return r;
@@ -361,7 +227,7 @@ static void my_each_pidfile(const struct my_cfg *c, bool (*fn)(const char *path,
 
                 if (n < 5 || strcmp(e->d_name + n - 4, ".pid") != 0 || e->d_name[0] == '.')
                         continue;
-                path = my_path_join(c->data_dir, e->d_name);
+                path = db_path_join(c->data_dir, e->d_name);
                 if (!path)
                         break;
                 if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -695,14 +561,14 @@ static char *my_places_text(const struct my_cfg *c)
 /* Record where this node's server answers, unless the record already says so. */
 static int my_places_record(struct xhafw_step *step, const struct my_cfg *c)
 {
-        char *path = my_path_join(c->data_dir, MY_PLACES_FILE), *want = my_places_text(c), *have = NULL;
+        char *path = db_path_join(c->data_dir, MY_PLACES_FILE), *want = my_places_text(c), *have = NULL;
         int r = 0;
 
         if (!path || !want) {
                 r = -ENOMEM;
                 goto out;
         }
-        if (my_read_file(path, &have) == 0 && strcmp(have, want) == 0)
+        if (db_read_file(path, &have) == 0 && strcmp(have, want) == 0)
                 goto out;
         if (xhafw_dry_run(step)) {
                 xhafw_log(step, LOG_NOTICE, "would record in %s where this node's server answers", path);
@@ -722,27 +588,11 @@ out:
 
 /* ---- the split-brain guard ---- */
 
-enum my_probe_state {
-        MY_PROBE_PENDING,
-        MY_PROBE_ANSWERED,
-        MY_PROBE_REFUSED,
-        MY_PROBE_SILENT
-};
-
 /* One address the guard asks: a name's addresses are places of their own. */
 struct my_place {
         char name[256]; /* as configured, for messages */
         struct sockaddr_storage addr;
         socklen_t addr_len;
-        enum my_probe_state state;
-        uint64_t first;
-        unsigned attempts;
-        char why[256];
-};
-
-struct my_probe {
-        int fd;
-        struct my_place *place;
 };
 
 static void my_place_text(const struct my_place *q, char *buf, size_t size)
@@ -816,41 +666,62 @@ static size_t my_add_places(struct my_place *pl, size_t n, size_t max, const cha
 }
 
 /* Start one attempt: a non-blocking connect(). The place's new state. */
-static enum my_probe_state my_probe_start(struct my_place *q, struct my_probe *p)
+static enum db_probe_state my_probe_start(void *arg, size_t i, struct db_place *g, struct db_attempt *a)
 {
+        const struct my_place *q = (const struct my_place *) arg + i;
         int fd = socket(q->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-        *p = (struct my_probe){ .fd = -1, .place = q };
         if (fd < 0) {
-                snprintf(q->why, sizeof q->why, "socket: %s", strerror(errno));
-                return MY_PROBE_REFUSED;
+                snprintf(g->why, sizeof g->why, "socket: %s", strerror(errno));
+                return DB_PROBE_REFUSED;
         }
-        if (connect(fd, (struct sockaddr *) &q->addr, q->addr_len) == 0) {
-                p->fd = fd;
-                return MY_PROBE_ANSWERED;
+        if (connect(fd, (const struct sockaddr *) &q->addr, q->addr_len) == 0) {
+                a->fd = fd;
+                a->open = true;
+                return DB_PROBE_ANSWERED;
         }
         if (errno == EAGAIN && q->addr.ss_family == AF_UNIX) {
                 /* a listener whose queue is full: it is there */
-                snprintf(q->why, sizeof q->why, "its socket's queue is full");
+                snprintf(g->why, sizeof g->why, "its socket's queue is full");
                 close(fd);
-                return MY_PROBE_ANSWERED;
+                return DB_PROBE_ANSWERED;
         }
         if (errno == EINPROGRESS) {
-                p->fd = fd;
-                return MY_PROBE_PENDING;
+                a->fd = fd;
+                a->open = true;
+                return DB_PROBE_PENDING;
         }
-        snprintf(q->why, sizeof q->why, "%s", strerror(errno));
+        snprintf(g->why, sizeof g->why, "%s", strerror(errno));
         close(fd);
-        return MY_PROBE_REFUSED;
+        return DB_PROBE_REFUSED;
 }
 
-static void my_probe_close(struct my_probe *probes, size_t np, const struct my_place *q, int keep)
+static int my_probe_fd(const struct db_attempt *a, short *ret_events)
 {
-        for (size_t j = 0; j < np; j++)
-                if (probes[j].place == q && probes[j].fd >= 0 && probes[j].fd != keep) {
-                        close(probes[j].fd);
-                        probes[j].fd = -1;
-                }
+        *ret_events = POLLOUT;
+        return a->fd;
+}
+
+static enum db_probe_state my_probe_advance(struct db_attempt *a, char *why, size_t why_size)
+{
+        int soerr = 0;
+        socklen_t sl = sizeof soerr;
+
+        if (getsockopt(a->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+                soerr = errno;
+        if (soerr == 0)
+                return DB_PROBE_ANSWERED;
+        if (soerr == EINPROGRESS)
+                return DB_PROBE_PENDING;
+        /* refused, unreachable: the place has its answer */
+        snprintf(why, why_size, "%s", strerror(soerr));
+        return DB_PROBE_REFUSED;
+}
+
+static void my_probe_close(struct db_attempt *a)
+{
+        close(a->fd);
+        a->fd = -1;
 }
 
 /*
@@ -912,115 +783,22 @@ static void my_probe_greeting(int fd, uint64_t deadline, char *how, size_t size)
                 snprintf(how, size, "something answers, but not with MariaDB's greeting");
 }
 
-/*
- * Ask every place at once whether something accepts connections there: non-blocking connect()s
- * driven by poll(), a fresh attempt every MY_GUARD_RETRY_MS at a place still silent. A place that
- * neither answers nor refuses within timeout_ms of its first attempt is silent; one that answers
- * ends the asking. The place that answered, or NULL; how says what it said.
- */
-static struct my_place *my_probe_all(struct my_place *pl, size_t n, uint64_t timeout_ms, char *how, size_t how_size,
-                                     int *ret_err)
+/* What the place that answered said: its greeting, or why it counts as an answer without one. */
+static void my_probe_finish(struct db_attempt *a, const struct db_place *g, uint64_t deadline, char *how, size_t size)
 {
-        size_t cap = n * MY_GUARD_ATTEMPTS + 1, np = 0, answered = SIZE_MAX;
-        struct my_probe *probes = calloc(cap, sizeof *probes);
-        struct pollfd *fds = calloc(cap, sizeof *fds);
-        size_t *which = calloc(cap, sizeof *which);
-        struct my_place *r = NULL;
-
-        how[0] = '\0';
-        *ret_err = 0;
-        if (!probes || !fds || !which) {
-                free(probes);
-                free(fds);
-                free(which);
-                *ret_err = -ENOMEM;
-                return NULL;
-        }
-        while (answered == SIZE_MAX) {
-                uint64_t now = xhafw_now_ms(), wake = UINT64_MAX;
-                size_t m = 0;
-                int rc;
-
-                for (size_t i = 0; i < n && answered == SIZE_MAX && np < cap; i++) {
-                        struct my_place *q = &pl[i];
-                        bool again = q->addr.ss_family != AF_UNIX && q->attempts < MY_GUARD_ATTEMPTS;
-
-                        if (q->state != MY_PROBE_PENDING)
-                                continue;
-                        if (q->attempts > 0 && now - q->first >= timeout_ms) {
-                                q->state = MY_PROBE_SILENT;
-                                my_probe_close(probes, np, q, -1);
-                                continue;
-                        }
-                        if (q->attempts == 0 ||
-                            (again && now >= q->first + q->attempts * (uint64_t) MY_GUARD_RETRY_MS)) {
-                                q->state = my_probe_start(q, &probes[np]);
-                                if (q->attempts++ == 0)
-                                        q->first = xhafw_now_ms();
-                                if (q->state == MY_PROBE_ANSWERED)
-                                        answered = np;
-                                else if (q->state == MY_PROBE_REFUSED)
-                                        my_probe_close(probes, np, q, -1);
-                                np++;
-                                if (q->state != MY_PROBE_PENDING)
-                                        continue;
-                                again = q->addr.ss_family != AF_UNIX && q->attempts < MY_GUARD_ATTEMPTS;
-                        }
-                        if (q->first + timeout_ms < wake)
-                                wake = q->first + timeout_ms;
-                        if (again && q->first + q->attempts * (uint64_t) MY_GUARD_RETRY_MS < wake)
-                                wake = q->first + q->attempts * (uint64_t) MY_GUARD_RETRY_MS;
-                }
-                if (answered != SIZE_MAX || wake == UINT64_MAX)
-                        break;
-                for (size_t j = 0; j < np; j++) {
-                        if (probes[j].fd < 0)
-                                continue;
-                        fds[m] = (struct pollfd){ .fd = probes[j].fd, .events = POLLOUT };
-                        which[m++] = j;
-                }
-                now = xhafw_now_ms();
-                rc = poll(fds, m, wake <= now ? 0 : wake - now > 1000 ? 1000 : (int) (wake - now));
-                if (rc < 0 && errno != EINTR) {
-                        *ret_err = -errno;
-                        break;
-                }
-                for (size_t k = 0; rc > 0 && k < m && answered == SIZE_MAX; k++) {
-                        struct my_probe *p = &probes[which[k]];
-                        int soerr = 0;
-                        socklen_t sl = sizeof soerr;
-
-                        if (!fds[k].revents || p->fd < 0)
-                                continue;
-                        if (getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
-                                soerr = errno;
-                        if (soerr == 0) {
-                                p->place->state = MY_PROBE_ANSWERED;
-                                answered = which[k];
-                        } else if (soerr != EINPROGRESS) {
-                                /* refused, unreachable: the place has its answer */
-                                p->place->state = MY_PROBE_REFUSED;
-                                snprintf(p->place->why, sizeof p->place->why, "%s", strerror(soerr));
-                                my_probe_close(probes, np, p->place, -1);
-                        }
-                }
-        }
-        if (answered != SIZE_MAX) {
-                r = probes[answered].place;
-                my_probe_close(probes, np, r, probes[answered].fd);
-                if (probes[answered].fd >= 0)
-                        my_probe_greeting(probes[answered].fd, r->first + timeout_ms, how, how_size);
-                else
-                        snprintf(how, how_size, "%s", r->why);
-        }
-        for (size_t j = 0; j < np; j++)
-                if (probes[j].fd >= 0)
-                        close(probes[j].fd);
-        free(probes);
-        free(fds);
-        free(which);
-        return r;
+        if (a->open)
+                my_probe_greeting(a->fd, deadline, how, size);
+        else
+                snprintf(how, size, "%s", g->why);
 }
+
+static const struct db_probe_ops my_probe_ops = {
+        .start = my_probe_start,
+        .poll_fd = my_probe_fd,
+        .advance = my_probe_advance,
+        .finish = my_probe_finish,
+        .close = my_probe_close,
+};
 
 /* Add each item of a comma-separated bind-address value, wildcards left out: they are no place to ask. */
 static size_t my_add_value_places(struct my_place *pl, size_t n, size_t max, const char *value, unsigned port,
@@ -1057,10 +835,11 @@ static size_t my_add_value_places(struct my_place *pl, size_t n, size_t max, con
 static int my_guard(struct xhafw_step *step, const struct my_cfg *c, const char *conf_text, long *ret_pid)
 {
         struct mycnf_buf where = { 0 }, silent = { 0 };
-        struct my_place *pl = NULL, *answered;
+        struct my_place *pl = NULL;
+        struct db_place *gp = NULL;
         struct my_pid_info pi = { 0 };
         char how[512], err[512] = "", pidinfo[2048], *value = NULL;
-        size_t n = 0, max;
+        size_t n = 0, max, answered;
         uint64_t start, took;
         long pid, other;
         int r;
@@ -1104,10 +883,10 @@ static int my_guard(struct xhafw_step *step, const struct my_cfg *c, const char 
         for (size_t i = 0; i < c->n_guard; i++)
                 n = my_add_places(pl, n, max, c->guard[i], c->port, err, sizeof err);
         {
-                char *path = my_path_join(c->data_dir, MY_PLACES_FILE), *text = NULL;
+                char *path = db_path_join(c->data_dir, MY_PLACES_FILE), *text = NULL;
                 unsigned k = 0;
 
-                if (path && my_read_file(path, &text) == 0)
+                if (path && db_read_file(path, &text) == 0)
                         for (char *line = text, *next; line && *line && k < MY_MAX_RECORDED; line = next) {
                                 next = strchr(line, '\n');
                                 if (next)
@@ -1131,16 +910,24 @@ static int my_guard(struct xhafw_step *step, const struct my_cfg *c, const char 
                 mycnf_buf_str(&where, t);
         }
         start = xhafw_now_ms();
-        answered = my_probe_all(pl, n, c->guard_timeout_ms, how, sizeof how, &r);
+        gp = calloc(n ? n : 1, sizeof *gp);
+        if (!gp) {
+                r = -ENOMEM;
+                goto out;
+        }
+        for (size_t i = 0; i < n; i++)
+                gp[i].retry = pl[i].addr.ss_family != AF_UNIX;
+        answered = db_probe_all(gp, n, MY_GUARD_ATTEMPTS, MY_GUARD_RETRY_MS, c->guard_timeout_ms, &my_probe_ops, pl,
+                                how, sizeof how, &r);
         took = xhafw_now_ms() - start;
         if (r < 0) {
                 xhafw_log(step, LOG_ERR, "cannot ask whether a server answers: %s", strerror(-r));
                 goto out;
         }
-        if (answered) {
+        if (answered != SIZE_MAX) {
                 char t[300];
 
-                my_place_text(answered, t, sizeof t);
+                my_place_text(&pl[answered], t, sizeof t);
                 xhafw_log(step, LOG_INFO, "asked %zu place%s at once in %llu ms; %s port %u answered: %s", n,
                           n == 1 ? "" : "s", (unsigned long long) took, t, c->port, how);
                 if (xhafw_force(step)) {
@@ -1160,12 +947,12 @@ static int my_guard(struct xhafw_step *step, const struct my_cfg *c, const char 
                 char t[300];
 
                 my_place_text(&pl[i], t, sizeof t);
-                if (pl[i].state == MY_PROBE_SILENT) {
+                if (gp[i].state == DB_PROBE_SILENT) {
                         if (silent.len)
                                 mycnf_buf_str(&silent, ", ");
                         mycnf_buf_str(&silent, t);
                 } else
-                        xhafw_log(step, LOG_INFO, "%s port %u: %s", t, c->port, pl[i].why);
+                        xhafw_log(step, LOG_INFO, "%s port %u: %s", t, c->port, gp[i].why);
         }
         xhafw_log(step, pi.any ? LOG_NOTICE : LOG_INFO,
                   "%s%s and nothing answers at %s port %u (asked at once in %llu ms%s%s%s); going on",
@@ -1174,6 +961,7 @@ static int my_guard(struct xhafw_step *step, const struct my_cfg *c, const char 
                   silent.data ? " within guard_timeout" : "");
 out:
         free(pl);
+        free(gp);
         free(where.data);
         free(silent.data);
         return r;
@@ -1283,15 +1071,7 @@ static int my_edit(struct xhafw_step *step, const struct my_cfg *c, const char *
 
 static int my_start(struct xhafw_step *step, const struct my_cfg *c)
 {
-        int rc = xhafw_service(step, "start", c->service);
-
-        if (rc < 0)
-                return rc;
-        if (rc != 0) {
-                xhafw_log(step, LOG_ERR, "service start %s exited %d", c->service, rc);
-                return -EIO;
-        }
-        return 0;
+        return db_start_service(step, c->service);
 }
 
 /* Poll until a real query succeeds at check_host, the server dies, or ready_timeout passes. */
@@ -1410,19 +1190,13 @@ static int my_stop(struct xhafw_step *step, const struct my_cfg *c, long pid)
 static int my_need_data_dir(struct xhafw_step *step, const struct my_cfg *c)
 {
         struct stat st;
-        char *sys = my_path_join(c->data_dir, "mysql");
+        char *sys = db_path_join(c->data_dir, "mysql");
         int r = 0;
 
         if (!sys)
                 return -ENOMEM;
-        if (stat(c->data_dir, &st) < 0) {
-                r = -errno;
-                xhafw_log(step, LOG_ERR, "data directory %s: %s (is the shared storage mounted?)", c->data_dir,
-                          strerror(errno));
-        } else if (!S_ISDIR(st.st_mode)) {
-                r = -ENOTDIR;
-                xhafw_log(step, LOG_ERR, "data directory %s is not a directory", c->data_dir);
-        } else if (stat(sys, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        r = db_need_dir(step, c->data_dir);
+        if (r == 0 && (stat(sys, &st) < 0 || !S_ISDIR(st.st_mode))) {
                 r = -ENOENT;
                 xhafw_log(step, LOG_ERR, "%s is not a MariaDB data directory: it has no mysql/ (system tables)",
                           c->data_dir);
@@ -1529,7 +1303,7 @@ static int my_grants_apply(struct xhafw_step *step, const struct my_cfg *c, cons
                         const char *pw[1];
 
                         if (!grant_pw &&
-                            (r = my_read_password(step, "grant_password_file", c->grant_password_file, &grant_pw)) < 0)
+                            (r = db_read_password(step, "grant_password_file", c->grant_password_file, &grant_pw)) < 0)
                                 break;
                         if (!grant_pw) {
                                 xhafw_log(step, LOG_ERR,
@@ -1559,7 +1333,7 @@ static int my_grants_apply(struct xhafw_step *step, const struct my_cfg *c, cons
                 xhafw_log(step, LOG_ERR, "cannot add the grants for '%s' on `%s`: %s", c->grant_user, c->grant_db, err);
         my_exec(m, MY_CLEAR_VARS, err, sizeof err);
         mysql_close(m);
-        my_free_password(grant_pw);
+        db_free_password(grant_pw);
         if (r == 0 && !users.failed && !grants.failed) {
                 r = my_state_merge(step, "users_created", users.data);
                 if (r == 0)
@@ -1676,9 +1450,9 @@ static int my_apply(struct xhafw_step *step)
         if (r < 0)
                 return r;
         if ((r = my_need_data_dir(step, &c)) < 0 ||
-            (r = my_read_password(step, "password_file", c.password_file, &password)) < 0)
+            (r = db_read_password(step, "password_file", c.password_file, &password)) < 0)
                 goto out;
-        r = my_read_file(c.option_file, &conf_text);
+        r = db_read_file(c.option_file, &conf_text);
         if (r < 0) {
                 xhafw_log(step, LOG_ERR, "cannot read %s: %s", c.option_file, strerror(-r));
                 goto out;
@@ -1716,7 +1490,7 @@ static int my_apply(struct xhafw_step *step)
         if (r == 0)
                 r = my_places_record(step, &c);
 out:
-        my_free_password(password);
+        db_free_password(password);
         free(conf_text);
         my_cfg_free(&c);
         return r;
@@ -1736,10 +1510,10 @@ static int my_revert(struct xhafw_step *step)
         if (!pid)
                 pid = my_any_local_server(c.data_dir);
         if (pid > 0 && c.grant_revert) {
-                r = my_read_password(step, "password_file", c.password_file, &password);
+                r = db_read_password(step, "password_file", c.password_file, &password);
                 if (r == 0)
                         r = my_grants_revert(step, &c, password);
-                my_free_password(password);
+                db_free_password(password);
                 if (r < 0)
                         goto out;
         }
@@ -1779,7 +1553,7 @@ static int my_check(struct xhafw_step *step)
                 state = XHAFW_INACTIVE;
                 goto out;
         }
-        r = my_read_password(step, "password_file", c.password_file, &password);
+        r = db_read_password(step, "password_file", c.password_file, &password);
         if (r < 0) {
                 state = r;
                 goto out;
@@ -1795,7 +1569,7 @@ static int my_check(struct xhafw_step *step)
                 char *text = NULL;
                 long named = 0;
 
-                if (my_read_file(vals[0], &text) < 0 || mycnf_pidfile_parse(text, &named) < 0 ||
+                if (db_read_file(vals[0], &text) < 0 || mycnf_pidfile_parse(text, &named) < 0 ||
                     !my_is_local_server(named, c.data_dir)) {
                         xhafw_log(step, LOG_NOTICE,
                                   "server pid %ld of this node runs for %s, but no pid file names it, "
@@ -1832,17 +1606,9 @@ static int my_check(struct xhafw_step *step)
         state = XHAFW_ACTIVE;
 out:
         free(missing.data);
-        my_free_password(password);
+        db_free_password(password);
         my_cfg_free(&c);
         return state;
-}
-
-static void my_print_list(FILE *out, const char *const *items, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                fprintf(out, "%s%s", i ? ", " : "", items[i]);
-        if (n == 0)
-                fprintf(out, "(none)");
 }
 
 static int my_describe(struct xhafw_step *step, FILE *out)
@@ -1858,7 +1624,7 @@ static int my_describe(struct xhafw_step *step, FILE *out)
         fprintf(out, "MariaDB server of %s, service %s, port %u, socket %s\n", c.data_dir, c.service, c.port, c.socket);
         fprintf(out, "bind-address in %s (server groups; new settings go to [%s]) must cover: ", c.option_file,
                 c.group);
-        my_print_list(out, c.bind, c.n_bind);
+        db_print_list(out, c.bind, c.n_bind);
         if (c.pid_file)
                 fprintf(out, "\npid-file must be %s (on the shared storage, where the other node sees it)\n",
                         c.pid_file);
@@ -1872,11 +1638,11 @@ static int my_describe(struct xhafw_step *step, FILE *out)
                 "before starting: refuses (exit 6) when no server of this node runs for %s while a server answers at "
                 "the socket, check_host, bind_addresses, the option file's bind-address or guard_addresses (",
                 c.data_dir);
-        my_print_list(out, c.guard, c.n_guard);
+        db_print_list(out, c.guard, c.n_guard);
         fprintf(out, "), all asked at once, each for up to %llu ms\n", (unsigned long long) c.guard_timeout_ms);
         if (c.n_grant) {
                 fprintf(out, "grants: ALL PRIVILEGES ON `%s`.* TO '%s'@ each of: ", c.grant_db, c.grant_user);
-                my_print_list(out, c.grant_hosts, c.n_grant);
+                db_print_list(out, c.grant_hosts, c.n_grant);
                 fprintf(out, "; accounts created with the password from %s; %s\n",
                         c.grant_password_file ? c.grant_password_file : "(none: they must exist)",
                         c.grant_revert ? "revert removes those this step added" : "revert leaves them");
@@ -1885,7 +1651,7 @@ static int my_describe(struct xhafw_step *step, FILE *out)
                 "revert: service stop %s, then waits until the server is gone and nothing answers; the option file "
                 "stays as edited\n",
                 c.service);
-        if ((r = my_read_file(c.option_file, &text)) == 0 &&
+        if ((r = db_read_file(c.option_file, &text)) == 0 &&
             (r = my_conf_edit(&c, text, &new_text, &added, &bind, &pid)) >= 0) {
                 value = mycnf_value(text, "bind_address", c.group);
                 fprintf(out, "would add to bind-address '%s' now: %s%s\n", value ? value : "(unset: every address)",
@@ -1954,14 +1720,8 @@ static int my_validate(struct xhafw_step *step)
                 xhafw_log(step, LOG_ERR, "check_host, service and check_user cannot be empty");
                 r = -EINVAL;
         }
-        if (c.ready_timeout_ms == 0) {
-                xhafw_log(step, LOG_ERR, "ready_timeout must be longer than 0");
+        if (db_check_timeouts(step, c.ready_timeout_ms, c.guard_timeout_ms) < 0)
                 r = -EINVAL;
-        }
-        if (c.guard_timeout_ms == 0) {
-                xhafw_log(step, LOG_ERR, "guard_timeout must be longer than 0");
-                r = -EINVAL;
-        }
         if (c.n_grant && (!my_name_ok(c.grant_user, 80) || strchr(c.grant_user, '$'))) {
                 xhafw_log(step, LOG_ERR, "grant_user \"%s\" is not an account name (letters, digits, '_', '-', '.')",
                           c.grant_user);

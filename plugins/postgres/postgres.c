@@ -21,6 +21,8 @@
 
 #include "xhafw/plugin.h"
 
+#include "dbfile.h"
+#include "dbguard.h"
 #include "preflight.h"
 
 /* Included rather than linked so that its functions stay static here and in its unit test. */
@@ -52,8 +54,6 @@
  */
 #define PG_GUARD_RETRY_MS 150
 #define PG_GUARD_ATTEMPTS 8
-#define PG_MAX_PASSWORD 1024
-#define PG_MAX_FILE (16 * 1024 * 1024)
 
 static const struct xhafw_option pg_options[] = {
         { "data_dir", XHAFW_OPT_PATH, true, NULL, "the cluster's data directory, e.g. /var/lib/pgsql/data" },
@@ -96,16 +96,6 @@ struct pg_cfg {
         uint64_t ready_timeout_ms, guard_timeout_ms;
 };
 
-static char *pg_path_join(const char *dir, const char *name)
-{
-        size_t n = strlen(dir) + strlen(name) + 2;
-        char *p = malloc(n);
-
-        if (p)
-                snprintf(p, n, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", name);
-        return p;
-}
-
 static void pg_cfg_free(struct pg_cfg *c)
 {
         free(c->hba);
@@ -134,9 +124,9 @@ static int pg_cfg_load(struct xhafw_step *step, struct pg_cfg *c)
         if (!c->data_dir || !*c->data_dir || !c->service || !c->method || !c->check_host || !c->user || !c->dbname)
                 return -EINVAL;
         s = xhafw_opt_string(step, "pg_hba");
-        c->hba = s ? strdup(s) : pg_path_join(c->data_dir, "pg_hba.conf");
+        c->hba = s ? strdup(s) : db_path_join(c->data_dir, "pg_hba.conf");
         s = xhafw_opt_string(step, "postgresql_conf");
-        c->conf = s ? strdup(s) : pg_path_join(c->data_dir, "postgresql.conf");
+        c->conf = s ? strdup(s) : db_path_join(c->data_dir, "postgresql.conf");
         if (!c->hba || !c->conf) {
                 pg_cfg_free(c);
                 return -ENOMEM;
@@ -146,89 +136,7 @@ static int pg_cfg_load(struct xhafw_step *step, struct pg_cfg *c)
 
 static uint64_t pg_poll_ms(void)
 {
-        const char *e = secure_getenv("XHAFW_POSTGRES_POLL_MS");
-        char *end;
-        long v;
-
-        if (!e || !*e)
-                return PG_POLL_MS;
-        errno = 0;
-        v = strtol(e, &end, 10);
-        if (errno || *end || v < 1 || v > 1000)
-                return PG_POLL_MS;
-        return (uint64_t) v;
-}
-
-/* Read a whole (small) file; -errno. */
-static int pg_read_file(const char *path, char **ret)
-{
-        FILE *f = fopen(path, "re");
-        struct pgconf_buf b = { 0 };
-        char chunk[8192];
-        size_t n;
-        int r = 0;
-
-        if (!f)
-                return -errno;
-        while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-                if (b.len + n > PG_MAX_FILE) {
-                        r = -EFBIG;
-                        break;
-                }
-                pgconf_buf_add(&b, chunk, n);
-        }
-        if (r == 0 && ferror(f))
-                r = -EIO;
-        fclose(f);
-        if (r == 0 && b.data && strlen(b.data) != b.len)
-                r = -EINVAL; /* a NUL byte: not a text file */
-        if (r < 0) {
-                free(b.data);
-                return r;
-        }
-        *ret = pgconf_buf_steal(&b);
-        return *ret ? 0 : -ENOMEM;
-}
-
-/* The first line of password_file; the caller wipes and frees it. Never logged. */
-static int pg_read_password(struct xhafw_step *step, const struct pg_cfg *c, char **ret)
-{
-        char *text = NULL;
-        struct stat st;
-        size_t len, n;
-        int r = 0;
-
-        *ret = NULL;
-        if (!c->password_file)
-                return 0;
-        if (stat(c->password_file, &st) == 0 && (st.st_mode & 0077))
-                xhafw_log(step, LOG_WARNING, "password_file %s can be read by others than its owner (mode %04o)",
-                          c->password_file, (unsigned) (st.st_mode & 07777));
-        r = pg_read_file(c->password_file, &text);
-        if (r < 0) {
-                xhafw_log(step, LOG_ERR, "cannot read password_file %s: %s", c->password_file, strerror(-r));
-                return r;
-        }
-        len = strlen(text);
-        n = strcspn(text, "\r\n");
-        if (n == 0 || n > PG_MAX_PASSWORD) {
-                xhafw_log(step, LOG_ERR, "password_file %s: the first line must hold the password (1 to %d bytes)",
-                          c->password_file, PG_MAX_PASSWORD);
-                r = -EINVAL;
-        } else if (!(*ret = strndup(text, n)))
-                r = -ENOMEM;
-        /* the whole file: its other lines may be secrets too */
-        explicit_bzero(text, len);
-        free(text);
-        return r;
-}
-
-static void pg_free_password(char *p)
-{
-        if (p) {
-                explicit_bzero(p, strlen(p));
-                free(p);
-        }
+        return db_poll_ms(secure_getenv("XHAFW_POSTGRES_POLL_MS"), PG_POLL_MS);
 }
 
 static void pg_notice_ignore(void *arg, const char *message)
@@ -313,7 +221,7 @@ static long pg_ppid(long pid)
         long ppid = -1;
 
         snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-        if (pg_read_file(path, &text) < 0)
+        if (db_read_file(path, &text) < 0)
                 return -1;
         p = strrchr(text, ')'); /* the command name may hold anything but ends at the last ')' */
         if (p && p[1] == ' ' && p[2] && p[3] == ' ') {
@@ -333,31 +241,16 @@ static long pg_ppid(long pid)
  */
 static bool pg_is_local_postgres(long pid, const char *data_dir)
 {
-        char path[64], exe[4096];
-        struct stat dir_st, st;
-        const char *base;
-        char *comm = NULL;
-        ssize_t n;
+        char exe[PATH_MAX], *comm = NULL, path[64];
         bool ok;
 
-        if (pid <= 0 || pid > INT32_MAX || stat(data_dir, &dir_st) < 0)
+        if (!db_cwd_is(pid, data_dir))
                 return false;
-        snprintf(path, sizeof path, "/proc/%ld/cwd", pid);
-        if (stat(path, &st) < 0 || st.st_dev != dir_st.st_dev || st.st_ino != dir_st.st_ino)
-                return false;
-        snprintf(path, sizeof path, "/proc/%ld/exe", pid);
-        n = readlink(path, exe, sizeof exe - 1);
-        if (n > 0) {
-                exe[n] = '\0';
-                /* an upgraded package leaves the running binary marked deleted */
-                if (n > 10 && strcmp(exe + n - 10, " (deleted)") == 0)
-                        exe[n - 10] = '\0';
-                base = strrchr(exe, '/');
-                base = base ? base + 1 : exe;
-                return strcmp(base, "postgres") == 0 || strcmp(base, "postmaster") == 0;
-        }
+        db_exe_name(pid, exe, sizeof exe);
+        if (exe[0])
+                return strcmp(exe, "postgres") == 0 || strcmp(exe, "postmaster") == 0;
         snprintf(path, sizeof path, "/proc/%ld/comm", pid);
-        if (pg_read_file(path, &comm) < 0)
+        if (db_read_file(path, &comm) < 0)
                 return false;
         comm[strcspn(comm, "\n")] = '\0';
         ok = strcmp(comm, "postgres") == 0 || strcmp(comm, "postmaster") == 0;
@@ -419,12 +312,12 @@ static int pg_query(const struct pg_cfg *c, const char *password, const char *sq
  */
 static int pg_read_pidfile_text(const struct pg_cfg *c, struct pgconf_pidfile *ret, char **ret_text)
 {
-        char *path = pg_path_join(c->data_dir, "postmaster.pid"), *text = NULL;
+        char *path = db_path_join(c->data_dir, "postmaster.pid"), *text = NULL;
         int r;
 
         if (!path)
                 return -ENOMEM;
-        r = pg_read_file(path, &text);
+        r = db_read_file(path, &text);
         free(path);
         if (r < 0)
                 return r;
@@ -575,30 +468,6 @@ static int pg_guard_places(const struct pg_cfg *c, const struct pgconf_pidfile *
         return *ret_where ? 0 : -ENOMEM;
 }
 
-/* What the guard learned of one place. */
-enum pg_probe_state {
-        PG_PROBE_PENDING,
-        PG_PROBE_ANSWERED,
-        PG_PROBE_REFUSED,
-        PG_PROBE_SILENT
-};
-
-/* One place the guard asks. */
-struct pg_place {
-        char *host;
-        enum pg_probe_state state;
-        uint64_t first; /* when its first attempt was under way */
-        unsigned attempts;
-        char why[512]; /* libpq's words when it did not answer */
-};
-
-/* One connection attempt of the guard. */
-struct pg_probe {
-        PGconn *conn;
-        struct pg_place *place;
-        PostgresPollingStatusType last;
-};
-
 /*
  * Whether libpq got past connect(): the server's kernel completed the handshake (or the socket
  * accepted), so something listens there; what it says next (authentication wanted or failed, "the
@@ -619,38 +488,57 @@ static bool pg_numeric_host(const char *host)
         return inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1;
 }
 
-/* Hang up every attempt at a place: it has its answer. */
-static void pg_probe_close(struct pg_probe *probes, size_t np, const struct pg_place *q)
-{
-        for (size_t j = 0; j < np; j++)
-                if (probes[j].place == q && probes[j].conn) {
-                        PQfinish(probes[j].conn);
-                        probes[j].conn = NULL;
-                }
-}
+/* What the guard's attempts need: the step's options, the port, the hosts of the places. */
+struct pg_probe_ctx {
+        const struct pg_cfg *c;
+        const char *port;
+        char *const *hosts;
+};
 
 /* Start one attempt at a place (libpq looks a host name up here, blocking); the place's new state. */
-static enum pg_probe_state pg_probe_start(const struct pg_cfg *c, const char *port, struct pg_place *q,
-                                          struct pg_probe *p)
+static enum db_probe_state pg_probe_start(void *arg, size_t i, struct db_place *q, struct db_attempt *a)
 {
+        const struct pg_probe_ctx *ctx = arg;
         /* No TLS: it would only add round trips, and nothing secret is sent (no password). */
         const char *k[] = { "host", "port", "dbname", "user", "sslmode", "application_name", NULL };
-        const char *v[] = { q->host, port, c->dbname, c->user, "disable", "xhafw", NULL };
+        const char *v[] = { ctx->hosts[i], ctx->port, ctx->c->dbname, ctx->c->user, "disable", "xhafw", NULL };
+        PGconn *conn = PQconnectStartParams(k, v, 0);
 
-        *p = (struct pg_probe){ .conn = PQconnectStartParams(k, v, 0), .place = q, .last = PGRES_POLLING_WRITING };
-        if (p->conn && PQstatus(p->conn) != CONNECTION_BAD) {
-                PQsetNoticeProcessor(p->conn, pg_notice_ignore, NULL);
-                return pg_conn_accepted(p->conn) ? PG_PROBE_ANSWERED : PG_PROBE_PENDING;
+        if (conn && PQstatus(conn) != CONNECTION_BAD) {
+                PQsetNoticeProcessor(conn, pg_notice_ignore, NULL);
+                a->conn = conn;
+                a->open = true;
+                a->status = PGRES_POLLING_WRITING;
+                return pg_conn_accepted(conn) ? DB_PROBE_ANSWERED : DB_PROBE_PENDING;
         }
-        pg_error_line(p->conn, q->why, sizeof q->why);
-        PQfinish(p->conn);
-        p->conn = NULL;
-        return PG_PROBE_REFUSED;
+        pg_error_line(conn, q->why, sizeof q->why);
+        PQfinish(conn);
+        return DB_PROBE_REFUSED;
+}
+
+static int pg_probe_fd(const struct db_attempt *a, short *ret_events)
+{
+        *ret_events = a->status == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+        return PQsocket(a->conn);
+}
+
+static enum db_probe_state pg_probe_advance(struct db_attempt *a, char *why, size_t why_size)
+{
+        a->status = PQconnectPoll(a->conn);
+        if (a->status == PGRES_POLLING_OK || pg_conn_accepted(a->conn))
+                return DB_PROBE_ANSWERED;
+        if (a->status == PGRES_POLLING_FAILED) {
+                pg_error_line(a->conn, why, why_size);
+                return DB_PROBE_REFUSED;
+        }
+        return DB_PROBE_PENDING;
 }
 
 /* Let the attempt that answered go on until deadline and say what the server said, for the log. */
-static void pg_probe_finish(PGconn *conn, PostgresPollingStatusType last, uint64_t deadline, char *how, size_t size)
+static void pg_probe_finish(struct db_attempt *a, const struct db_place *q, uint64_t deadline, char *how, size_t size)
 {
+        PGconn *conn = a->conn;
+        PostgresPollingStatusType last = a->status;
         uint64_t now;
 
         while (last != PGRES_POLLING_OK && last != PGRES_POLLING_FAILED && (now = xhafw_now_ms()) < deadline) {
@@ -674,111 +562,19 @@ static void pg_probe_finish(PGconn *conn, PostgresPollingStatusType last, uint64
                 snprintf(how, size, "it accepted the connection and said nothing more within guard_timeout");
 }
 
-/*
- * Ask every place at once whether a server listens at port, like PQping but without blocking:
- * non-blocking libpq connections driven by poll(). A place that neither answers nor refuses within
- * timeout_ms of its first attempt is PG_PROBE_SILENT; one that answers ends the asking. The place
- * that answered, or NULL; how says what it said. -ENOMEM in *ret_err.
- */
-static struct pg_place *pg_probe_all(const struct pg_cfg *c, struct pg_place *pl, size_t n, const char *port,
-                                     uint64_t timeout_ms, char *how, size_t how_size, int *ret_err)
+static void pg_probe_close(struct db_attempt *a)
 {
-        size_t cap = n * PG_GUARD_ATTEMPTS + 1, np = 0, answered = SIZE_MAX;
-        struct pg_probe *probes = calloc(cap, sizeof *probes);
-        struct pollfd *fds = calloc(cap, sizeof *fds);
-        size_t *which = calloc(cap, sizeof *which);
-        struct pg_place *r = NULL;
-
-        how[0] = '\0';
-        *ret_err = 0;
-        if (!probes || !fds || !which) {
-                free(probes);
-                free(fds);
-                free(which);
-                *ret_err = -ENOMEM;
-                return NULL;
-        }
-        while (answered == SIZE_MAX) {
-                uint64_t now = xhafw_now_ms(), wake = UINT64_MAX;
-                size_t m = 0;
-                int rc;
-
-                for (size_t i = 0; i < n && answered == SIZE_MAX && np < cap; i++) {
-                        struct pg_place *q = &pl[i];
-                        bool again = pg_numeric_host(q->host) && q->attempts < PG_GUARD_ATTEMPTS;
-
-                        if (q->state != PG_PROBE_PENDING)
-                                continue;
-                        if (q->attempts > 0 && now - q->first >= timeout_ms) {
-                                q->state = PG_PROBE_SILENT;
-                                pg_probe_close(probes, np, q);
-                                continue;
-                        }
-                        /* The first attempt, or a fresh one at a numeric address still silent. */
-                        if (q->attempts == 0 ||
-                            (again && now >= q->first + q->attempts * (uint64_t) PG_GUARD_RETRY_MS)) {
-                                q->state = pg_probe_start(c, port, q, &probes[np]);
-                                /* a place's time runs from when its first attempt is under way, after any lookup */
-                                if (q->attempts++ == 0)
-                                        q->first = xhafw_now_ms();
-                                if (q->state == PG_PROBE_ANSWERED)
-                                        answered = np;
-                                else if (q->state == PG_PROBE_REFUSED)
-                                        pg_probe_close(probes, np, q);
-                                np++;
-                                if (q->state != PG_PROBE_PENDING)
-                                        continue;
-                                again = pg_numeric_host(q->host) && q->attempts < PG_GUARD_ATTEMPTS;
-                        }
-                        if (q->first + timeout_ms < wake)
-                                wake = q->first + timeout_ms;
-                        if (again && q->first + q->attempts * (uint64_t) PG_GUARD_RETRY_MS < wake)
-                                wake = q->first + q->attempts * (uint64_t) PG_GUARD_RETRY_MS;
-                }
-                if (answered != SIZE_MAX || wake == UINT64_MAX)
-                        break; /* an answer, or every place has its own */
-                for (size_t j = 0; j < np; j++) {
-                        if (!probes[j].conn)
-                                continue;
-                        fds[m] =
-                                (struct pollfd){ .fd = PQsocket(probes[j].conn),
-                                                 .events = probes[j].last == PGRES_POLLING_READING ? POLLIN : POLLOUT };
-                        which[m++] = j;
-                }
-                now = xhafw_now_ms();
-                rc = poll(fds, m, wake <= now ? 0 : wake - now > 1000 ? 1000 : (int) (wake - now));
-                if (rc < 0 && errno != EINTR) {
-                        *ret_err = -errno;
-                        break;
-                }
-                for (size_t k = 0; rc > 0 && k < m && answered == SIZE_MAX; k++) {
-                        struct pg_probe *p = &probes[which[k]];
-
-                        if (!fds[k].revents || !p->conn)
-                                continue;
-                        p->last = PQconnectPoll(p->conn);
-                        if (p->last == PGRES_POLLING_OK || pg_conn_accepted(p->conn)) {
-                                p->place->state = PG_PROBE_ANSWERED;
-                                answered = which[k];
-                        } else if (p->last == PGRES_POLLING_FAILED) {
-                                /* refused, unreachable, no such host: the place has its answer */
-                                p->place->state = PG_PROBE_REFUSED;
-                                pg_error_line(p->conn, p->place->why, sizeof p->place->why);
-                                pg_probe_close(probes, np, p->place);
-                        }
-                }
-        }
-        if (answered != SIZE_MAX) {
-                r = probes[answered].place;
-                pg_probe_finish(probes[answered].conn, probes[answered].last, r->first + timeout_ms, how, how_size);
-        }
-        for (size_t j = 0; j < np; j++)
-                PQfinish(probes[j].conn);
-        free(probes);
-        free(fds);
-        free(which);
-        return r;
+        PQfinish(a->conn);
+        a->conn = NULL;
 }
+
+static const struct db_probe_ops pg_probe_ops = {
+        .start = pg_probe_start,
+        .poll_fd = pg_probe_fd,
+        .advance = pg_probe_advance,
+        .finish = pg_probe_finish,
+        .close = pg_probe_close,
+};
 
 /*
  * The guard's question: does a server answer at any of the places in the comma-separated list
@@ -789,57 +585,66 @@ static int pg_guard_ask(struct xhafw_step *step, const struct pg_cfg *c, const c
                         const struct pgconf_pidfile *pf, bool *ret_stale)
 {
         struct pgconf_buf silent = { 0 };
-        struct pg_place *pl = NULL, *answered;
-        char how[1024];
-        size_t n = 0, max = 1;
+        struct db_place *pl = NULL;
+        char how[1024], **hosts = NULL;
+        size_t n = 0, max = 1, answered;
         uint64_t start = xhafw_now_ms(), took;
         int r = 0;
 
         for (const char *p = where; *p; p++)
                 max += *p == ',';
         pl = calloc(max, sizeof *pl);
-        if (!pl)
+        hosts = calloc(max, sizeof *hosts);
+        if (!pl || !hosts) {
+                free(pl);
+                free(hosts);
                 return -ENOMEM;
+        }
         /* "*" is no host to ask; the addresses it stands for are in the list already */
         for (const char *p = where; *p;) {
                 const char *comma = strchr(p, ',');
                 size_t m = comma ? (size_t) (comma - p) : strlen(p);
 
-                if (m > 0 && !(m == 1 && *p == '*') && n < max && !(pl[n++].host = strndup(p, m))) {
-                        r = -ENOMEM;
-                        goto out;
+                if (m > 0 && !(m == 1 && *p == '*') && n < max) {
+                        if (!(hosts[n] = strndup(p, m))) {
+                                r = -ENOMEM;
+                                goto out;
+                        }
+                        pl[n].retry = pg_numeric_host(hosts[n]);
+                        n++;
                 }
                 p = comma ? comma + 1 : p + m;
         }
-        answered = pg_probe_all(c, pl, n, port, c->guard_timeout_ms, how, sizeof how, &r);
+        answered = db_probe_all(pl, n, PG_GUARD_ATTEMPTS, PG_GUARD_RETRY_MS, c->guard_timeout_ms, &pg_probe_ops,
+                                &(struct pg_probe_ctx){ .c = c, .port = port, .hosts = hosts }, how, sizeof how, &r);
         took = xhafw_now_ms() - start;
         if (r < 0) {
                 xhafw_log(step, LOG_ERR, "cannot ask whether a server answers: %s", strerror(-r));
                 goto out;
         }
-        if (answered) {
+        if (answered != SIZE_MAX) {
                 xhafw_log(step, LOG_INFO, "asked %zu place%s at once in %llu ms; %s port %s answered: %s", n,
-                          n == 1 ? "" : "s", (unsigned long long) took, answered->host, port, how);
+                          n == 1 ? "" : "s", (unsigned long long) took, hosts[answered], port, how);
                 if (xhafw_force(step)) {
                         xhafw_log(step, LOG_WARNING,
                                   "%s/postmaster.pid names pid %ld, which is no postgres of this node, and a server "
                                   "answers at %s port %s; going on because of --force",
-                                  c->data_dir, pf->pid, answered->host, port);
+                                  c->data_dir, pf->pid, hosts[answered], port);
                         goto out;
                 }
                 xhafw_log(step, LOG_ERR,
                           "refusing to start: a server answers at %s port %s, but pid %ld in %s/postmaster.pid is "
                           "no postgres of this node: another node is running this cluster. Stop it there first "
                           "(--force skips this check)",
-                          answered->host, port, pf->pid, c->data_dir);
+                          hosts[answered], port, pf->pid, c->data_dir);
                 r = XHAFW_REFUSED;
                 goto out;
         }
         for (size_t i = 0; i < n; i++) {
-                if (pl[i].state == PG_PROBE_SILENT)
-                        pg_list_add(&silent, pl[i].host, strlen(pl[i].host));
+                if (pl[i].state == DB_PROBE_SILENT)
+                        pg_list_add(&silent, hosts[i], strlen(hosts[i]));
                 else
-                        xhafw_log(step, LOG_INFO, "%s port %s: %s", pl[i].host, port, pl[i].why);
+                        xhafw_log(step, LOG_INFO, "%s port %s: %s", hosts[i], port, pl[i].why);
         }
         xhafw_log(step, LOG_NOTICE,
                   "%s/postmaster.pid is stale: pid %ld is no postgres of this node and nothing answers at %s "
@@ -849,7 +654,8 @@ static int pg_guard_ask(struct xhafw_step *step, const struct pg_cfg *c, const c
         *ret_stale = true;
 out:
         for (size_t i = 0; i < n; i++)
-                free(pl[i].host);
+                free(hosts[i]);
+        free(hosts);
         free(pl);
         free(silent.data);
         return r;
@@ -905,25 +711,7 @@ static int pg_guard(struct xhafw_step *step, const struct pg_cfg *c, const char 
 /* The first postgres process of this node working in data_dir (see pg_is_local_postgres), or 0. */
 static long pg_any_local_postgres(const char *data_dir)
 {
-        DIR *d = opendir("/proc");
-        struct dirent *e;
-        long found = 0;
-
-        if (!d)
-                return 0;
-        while (!found && (e = readdir(d))) {
-                char *end;
-                long pid;
-
-                errno = 0;
-                pid = strtol(e->d_name, &end, 10);
-                if (errno || *end || end == e->d_name || pid <= 0)
-                        continue;
-                if (pg_is_local_postgres(pid, data_dir))
-                        found = pid;
-        }
-        closedir(d);
-        return found;
+        return db_find_process(pg_is_local_postgres, data_dir);
 }
 
 /* The command name and user of a live process, for a message: "sleep, user postgres". */
@@ -934,7 +722,7 @@ static void pg_describe_process(long pid, char *buf, size_t size)
         struct stat st;
 
         snprintf(path, sizeof path, "/proc/%ld/comm", pid);
-        if (pg_read_file(path, &comm) == 0)
+        if (db_read_file(path, &comm) == 0)
                 comm[strcspn(comm, "\n")] = '\0';
         snprintf(path, sizeof path, "/proc/%ld", pid);
         if (stat(path, &st) < 0)
@@ -985,7 +773,7 @@ static int pg_set_aside_pidfile(struct xhafw_step *step, const struct pg_cfg *c,
         pg_describe_process(pid, who, sizeof who);
         if (!gmtime_r(&t, &tm) || strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm) == 0)
                 snprintf(stamp, sizeof stamp, "%lld", (long long) t);
-        path = pg_path_join(c->data_dir, "postmaster.pid");
+        path = db_path_join(c->data_dir, "postmaster.pid");
         if (!path) {
                 r = -ENOMEM;
                 goto out;
@@ -999,7 +787,7 @@ static int pg_set_aside_pidfile(struct xhafw_step *step, const struct pg_cfg *c,
                 else
                         snprintf(name, sizeof name, "postmaster.pid.stale-%s.%d", stamp, i);
                 free(aside);
-                aside = pg_path_join(c->data_dir, name);
+                aside = db_path_join(c->data_dir, name);
                 if (!aside) {
                         r = -ENOMEM;
                         goto out;
@@ -1021,7 +809,7 @@ static int pg_set_aside_pidfile(struct xhafw_step *step, const struct pg_cfg *c,
                 goto out;
         }
         /* The verdict holds only for the file the guard judged. */
-        if (pg_read_file(path, &now_text) < 0 || strcmp(now_text, judged) != 0) {
+        if (db_read_file(path, &now_text) < 0 || strcmp(now_text, judged) != 0) {
                 if (xhafw_force(step)) {
                         xhafw_log(step, LOG_WARNING,
                                   "%s changed after the guard read it; leaving it to PostgreSQL "
@@ -1087,7 +875,7 @@ static int pg_edit(struct xhafw_step *step, const struct pg_cfg *c, const char *
         int n, r;
 
         *ret_hba_changed = *ret_listen_changed = false;
-        r = pg_read_file(c->hba, &hba_text);
+        r = db_read_file(c->hba, &hba_text);
         if (r < 0) {
                 xhafw_log(step, LOG_ERR, "cannot read %s: %s", c->hba, strerror(-r));
                 return r;
@@ -1260,34 +1048,19 @@ static int pg_stop(struct xhafw_step *step, const struct pg_cfg *c, long pid)
 
 static int pg_start(struct xhafw_step *step, const struct pg_cfg *c)
 {
-        int rc = xhafw_service(step, "start", c->service);
-
-        if (rc < 0)
-                return rc;
-        if (rc != 0) {
-                xhafw_log(step, LOG_ERR, "service start %s exited %d", c->service, rc);
-                return -EIO;
-        }
-        return 0;
+        return db_start_service(step, c->service);
 }
 
 /* data_dir must be a cluster: on a standby it is usually the shared storage that is missing. */
 static int pg_need_data_dir(struct xhafw_step *step, const struct pg_cfg *c)
 {
-        struct stat st;
-        char *v = pg_path_join(c->data_dir, "PG_VERSION");
+        char *v = db_path_join(c->data_dir, "PG_VERSION");
         int r = 0;
 
         if (!v)
                 return -ENOMEM;
-        if (stat(c->data_dir, &st) < 0) {
-                r = -errno;
-                xhafw_log(step, LOG_ERR, "data directory %s: %s (is the shared storage mounted?)", c->data_dir,
-                          strerror(errno));
-        } else if (!S_ISDIR(st.st_mode)) {
-                r = -ENOTDIR;
-                xhafw_log(step, LOG_ERR, "data directory %s is not a directory", c->data_dir);
-        } else if (access(v, F_OK) < 0) {
+        r = db_need_dir(step, c->data_dir);
+        if (r == 0 && access(v, F_OK) < 0) {
                 r = -ENOENT;
                 xhafw_log(step, LOG_ERR, "%s is not a PostgreSQL data directory: it has no PG_VERSION", c->data_dir);
         }
@@ -1322,9 +1095,10 @@ static int pg_apply(struct xhafw_step *step)
         r = pg_cfg_load(step, &c);
         if (r < 0)
                 return r;
-        if ((r = pg_need_data_dir(step, &c)) < 0 || (r = pg_read_password(step, &c, &password)) < 0)
+        if ((r = pg_need_data_dir(step, &c)) < 0 ||
+            (r = db_read_password(step, "password_file", c.password_file, &password)) < 0)
                 goto out;
-        r = pg_read_file(c.conf, &conf_text);
+        r = db_read_file(c.conf, &conf_text);
         if (r < 0) {
                 xhafw_log(step, LOG_ERR, "cannot read %s: %s", c.conf, strerror(-r));
                 goto out;
@@ -1368,7 +1142,7 @@ static int pg_apply(struct xhafw_step *step)
         }
         r = pg_wait_ready(step, &c, password, start);
 out:
-        pg_free_password(password);
+        db_free_password(password);
         free(conf_text);
         free(stale_pidfile);
         pg_cfg_free(&c);
@@ -1425,7 +1199,7 @@ static int pg_check(struct xhafw_step *step)
                 state = XHAFW_INACTIVE;
                 goto out;
         }
-        r = pg_read_password(step, &c, &password);
+        r = db_read_password(step, "password_file", c.password_file, &password);
         if (r < 0) {
                 state = r;
                 goto out;
@@ -1443,7 +1217,7 @@ static int pg_check(struct xhafw_step *step)
                                   c.listen[i]);
                         goto out;
                 }
-        r = pg_read_file(c.hba, &hba_text);
+        r = db_read_file(c.hba, &hba_text);
         if (r < 0) {
                 xhafw_log(step, LOG_NOTICE, "cannot read %s: %s", c.hba, strerror(-r));
                 goto out;
@@ -1456,20 +1230,12 @@ static int pg_check(struct xhafw_step *step)
         }
         state = XHAFW_ACTIVE;
 out:
-        pg_free_password(password);
+        db_free_password(password);
         free(hba_text);
         free(new_text);
         free(added);
         pg_cfg_free(&c);
         return state;
-}
-
-static void pg_print_list(FILE *out, const char *const *items, size_t n)
-{
-        for (size_t i = 0; i < n; i++)
-                fprintf(out, "%s%s", i ? ", " : "", items[i]);
-        if (n == 0)
-                fprintf(out, "(none)");
 }
 
 static int pg_describe(struct xhafw_step *step, FILE *out)
@@ -1483,12 +1249,12 @@ static int pg_describe(struct xhafw_step *step, FILE *out)
                 return r;
         fprintf(out, "PostgreSQL cluster in %s, service %s, port %s\n", c.data_dir, c.service, c.port);
         fprintf(out, "listen_addresses in %s must contain: ", c.conf);
-        pg_print_list(out, c.listen, c.n_listen);
+        db_print_list(out, c.listen, c.n_listen);
         fprintf(out,
                 "\naccess in %s: `host all all ADDR/32 %s` (ADDR/128 for IPv6; a prefix given is kept) "
                 "(marked \"%s\") for: ",
                 c.hba, c.method, PGCONF_MARK);
-        pg_print_list(out, c.allow, c.n_allow);
+        db_print_list(out, c.allow, c.n_allow);
         fprintf(out,
                 "\nready when SELECT 1 succeeds at %s port %s as %s on %s, polled with PQping, within %llu ms; "
                 "password %s%s\n",
@@ -1498,7 +1264,7 @@ static int pg_describe(struct xhafw_step *step, FILE *out)
                 "before starting: refuses (exit 6) when %s/postmaster.pid names a postmaster that is not this "
                 "node's while a server answers at its recorded port and addresses, the listen addresses, guard_addresses ",
                 c.data_dir);
-        pg_print_list(out, c.guard, c.n_guard);
+        db_print_list(out, c.guard, c.n_guard);
         fprintf(out,
                 " or check_host %s (IPv4 and IPv6, all asked at once, each for up to "
                 "%llu ms); a pid file nobody answers for is stale: left for postgres, or moved aside to "
@@ -1510,7 +1276,7 @@ static int pg_describe(struct xhafw_step *step, FILE *out)
                 "lines and listen addresses stay (the configuration is shared: both nodes need them)\n",
                 c.service);
 
-        if ((r = pg_read_file(c.hba, &text)) == 0 &&
+        if ((r = db_read_file(c.hba, &text)) == 0 &&
             (r = pgconf_hba_add(text, c.allow, c.n_allow, c.method, &new_text, &added)) >= 0)
                 fprintf(out, "would add to %s now: %s\n", c.hba, *added ? added : "nothing");
         else
@@ -1519,7 +1285,7 @@ static int pg_describe(struct xhafw_step *step, FILE *out)
         free(new_text);
         free(added);
         text = new_text = added = NULL;
-        if ((r = pg_read_file(c.conf, &text)) == 0 &&
+        if ((r = db_read_file(c.conf, &text)) == 0 &&
             (r = pgconf_listen_add(text, c.listen, c.n_listen, &new_text, &added)) >= 0) {
                 pgconf_listen_value(text, listen, sizeof listen);
                 fprintf(out, "would add to listen_addresses '%s' now: %s\n", listen, *added ? added : "nothing");
@@ -1600,14 +1366,8 @@ static int pg_validate(struct xhafw_step *step)
                 xhafw_log(step, LOG_ERR, "check_host, service, check_user and check_dbname cannot be empty");
                 r = -EINVAL;
         }
-        if (c.ready_timeout_ms == 0) {
-                xhafw_log(step, LOG_ERR, "ready_timeout must be longer than 0");
+        if (db_check_timeouts(step, c.ready_timeout_ms, c.guard_timeout_ms) < 0)
                 r = -EINVAL;
-        }
-        if (c.guard_timeout_ms == 0) {
-                xhafw_log(step, LOG_ERR, "guard_timeout must be longer than 0");
-                r = -EINVAL;
-        }
         pg_cfg_free(&c);
         return r;
 }
@@ -1691,7 +1451,7 @@ static size_t pg_find_servers(struct xhafw_step *step, struct pg_server *ret, si
  * bounded child first: data_dir is on the shared storage, whose server may be dead. */
 static void pg_preflight_data_dir(struct xhafw_step *step, const struct pg_cfg *c, char *major, size_t size)
 {
-        char *v = pg_path_join(c->data_dir, "PG_VERSION"), *text = NULL;
+        char *v = db_path_join(c->data_dir, "PG_VERSION"), *text = NULL;
         const char *paths[2] = { c->data_dir, v };
         struct xhafw_stat_result res[2];
         bool active = xhafw_node_active(step);
@@ -1722,7 +1482,7 @@ static void pg_preflight_data_dir(struct xhafw_step *step, const struct pg_cfg *
                                   res[0].err ? c->data_dir : v, strerror(res[0].err ? res[0].err : res[1].err));
                 goto out;
         }
-        r = pg_read_file(v, &text);
+        r = db_read_file(v, &text);
         if (r < 0 || !text || strspn(text, "0123456789.") == 0 || strspn(text, "0123456789.") >= size) {
                 pf_report(step, "data directory", XHAFW_CHECK_FAIL, "restore PG_VERSION from a backup of the cluster",
                           "%s: %s", v, r < 0 ? strerror(-r) : "not a version number");
