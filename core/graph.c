@@ -11,8 +11,9 @@ static void report_cycle(struct config *cfg, size_t start, const unsigned *indeg
         size_t n = cfg->n_steps, cur = start, len = 0;
         size_t *path = xcalloc(n + 1, sizeof *path);
         unsigned char *seen = xcalloc(n, 1);
-        char buf[2048];
-        size_t used = 0, first;
+        /* Well within config_error()'s message, so that what to do is never cut off. */
+        char buf[1024];
+        size_t used = 0, first, i;
 
         /* Walk `after` edges among unsorted steps until a step repeats: every unsorted step has one. */
         while (!seen[cur]) {
@@ -28,8 +29,10 @@ static void report_cycle(struct config *cfg, size_t start, const unsigned *indeg
         for (first = 0; path[first] != cur; first++)
                 ;
         buf[0] = 0;
-        for (size_t i = first; i < len && used < sizeof buf - 80; i++)
+        for (i = first; i < len && used < sizeof buf - 80; i++)
                 used += (size_t) snprintf(buf + used, sizeof buf - used, "%s after ", cfg->steps[path[i]]->name);
+        if (i < len)
+                used += (size_t) snprintf(buf + used, sizeof buf - used, "... after ");
         snprintf(buf + used, sizeof buf - used, "%s", cfg->steps[cur]->name);
         config_error(cfg, cfg->steps[cur]->file, cfg->steps[cur]->line, cfg->steps[cur]->name,
                      "dependency cycle: %s; remove one of these `after` entries", buf);
