@@ -169,13 +169,50 @@ static void warn_site_consoleservice(struct xhafw_step *step, const struct xc_co
         free(v);
 }
 
+const char *xc_console_other(struct xhafw_step *step)
+{
+        const char *other = xhafw_opt_string(step, "other_service");
+
+        return other && *other && strcmp(other, XC_CONSOLE_NONE) != 0 ? other : NULL;
+}
+
+/* What someone may write meaning "none" (the core reads an empty value as the default, so "none" is
+ * the only way to say it): refused rather than asked of the service manager as a unit. */
+static bool means_none(const char *v)
+{
+        static const char *const words[] = { "none", "no", "off", "false", "null", "nothing", "-", NULL };
+
+        if (strcmp(v, XC_CONSOLE_NONE) == 0)
+                return false;
+        for (size_t i = 0; words[i]; i++)
+                if (strcasecmp(v, words[i]) == 0)
+                        return true;
+        return false;
+}
+
 int xc_console_validate(struct xhafw_step *step)
 {
         const char *unit = xhafw_opt_string(step, "service");
         const char *other = xhafw_opt_string(step, "other_service");
 
-        if (xc_validate_unit(step, "service", false) < 0 || xc_validate_unit(step, "other_service", true) < 0)
+        if (xc_validate_unit(step, "service", false) < 0)
                 return -EINVAL;
+        if (strcmp(unit, XC_CONSOLE_NONE) == 0) {
+                xhafw_log(step, LOG_ERR,
+                          "service = none: service is the console server unit this step starts; to not look at "
+                          "another console service write other_service = none");
+                return -EINVAL;
+        }
+        if (other && means_none(other)) {
+                xhafw_log(step, LOG_ERR,
+                          "other_service = '%s': write other_service = none to not look at another console "
+                          "service, or name its unit",
+                          other);
+                return -EINVAL;
+        }
+        if (xc_validate_unit(step, "other_service", true) < 0)
+                return -EINVAL;
+        other = xc_console_other(step);
         if (other && strcmp(unit, other) == 0) {
                 xhafw_log(step, LOG_ERR,
                           "service and other_service are both %s: other_service is the console "
@@ -189,11 +226,11 @@ int xc_console_validate(struct xhafw_step *step)
 int xc_console_apply(struct xhafw_step *step, const struct xc_console *c)
 {
         const char *unit = xhafw_opt_string(step, "service");
-        const char *other = xhafw_opt_string(step, "other_service");
+        const char *other = xc_console_other(step);
         const char *const argv[] = { c->generator, NULL };
         int r;
 
-        if (other && *other) {
+        if (other) {
                 r = xc_service_active(step, other);
                 if (r < 0)
                         return r;

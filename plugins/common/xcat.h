@@ -51,6 +51,11 @@ struct xc_console {
 };
 int xc_console_apply(struct xhafw_step *step, const struct xc_console *c);
 int xc_console_validate(struct xhafw_step *step);
+/* other_service = none: no other console service is looked at. (An empty value is the default, as
+ * for every option: the core applies it before the plugin sees the step.) */
+#define XC_CONSOLE_NONE "none"
+/* The other console service's unit, or NULL for other_service = none. */
+const char *xc_console_other(struct xhafw_step *step);
 
 /* preflight: the xCAT commands a step runs (CMDS, NULL-terminated) are on the configured path. */
 void xc_preflight_commands(struct xhafw_step *step, const char *const cmds[]);

@@ -14,7 +14,8 @@ static const struct xhafw_option conserver_options[] = {
         { .name = "other_service",
           .type = XHAFW_OPT_STRING,
           .default_value = "goconserver",
-          .help = "the other console service: while it is active this step refuses to start (empty: do not look)" },
+          .help = "the other console service: while it is active this step refuses to start (none: do not look; "
+                  "empty: the default)" },
         { .name = NULL },
 };
 
@@ -27,11 +28,13 @@ static const char *unit(struct xhafw_step *step)
 
 static int conserver_describe(struct xhafw_step *step, FILE *out)
 {
-        const char *other = xhafw_opt_string(step, "other_service");
+        const char *other = xc_console_other(step);
 
         fprintf(out, "runs makeconservercf, then starts %s; deactivate stops %s\n", unit(step), unit(step));
-        if (other && *other)
+        if (other)
                 fprintf(out, "refuses to start while %s is active (--force overrides)\n", other);
+        else
+                fprintf(out, "does not look at another console service (other_service = none)\n");
         return 0;
 }
 

@@ -4,8 +4,8 @@
  * writes its configuration), UNSET_WARNING (what apply says when the site table has no
  * consoleservice, which xCAT reads as conserver; NULL: nothing) and UNSET_WARNINGS (1 or 0). Tested: check for each answer of
  * the service manager, apply's commands in order, the refusal while the other service runs and
- * --force, the site table's consoleservice, a generator that fails with the tail of its output,
- * revert, dry-run, validate, describe, preflight. */
+ * --force, other_service = none, the site table's consoleservice, a generator that fails with the
+ * tail of its output, revert, dry-run, validate, describe, preflight. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -388,6 +388,33 @@ START_TEST(other_units)
 }
 END_TEST
 
+/* other_service = none: the other service is never asked about, so its running refuses nothing. */
+START_TEST(other_none)
+{
+        struct fake f = { 0, 3, CONSOLE, 0, 0, 0, 0 };
+        const char *const ran[] = { LSDEF, GENERATOR, IS_ACTIVE, START, NULL };
+        struct xhafw_step *step = console_step(NULL, "none", &f);
+        char *text = NULL;
+
+        ck_assert_int_eq(mock_validate(step), 0);
+        ck_assert_int_eq(mock_apply(step), 0);
+        assert_runs(step, 0, ran, false);
+        ck_assert_uint_eq(mock_ran(step, "systemctl is-active none"), 0);
+        ck_assert_int_eq(f.active, 0);
+        ck_assert_uint_eq(mock_log_count(step, LOG_ERR, NULL), 0);
+        ck_assert_uint_eq(mock_log_count(step, LOG_WARNING, NULL), 0);
+        ck_assert_int_eq(mock_describe(step, &text), 0);
+        ck_assert_str_eq(text, "runs " GENERATOR ", then starts " CONSOLE "; deactivate stops " CONSOLE "\n"
+                               "does not look at another console service (other_service = none)\n");
+        free(text);
+        /* an empty value is unset: the default, which is looked at again */
+        mock_set_option(step, "other_service", "");
+        ck_assert_int_eq(mock_apply(step), XHAFW_REFUSED);
+        ck_assert_uint_eq(mock_ran(step, OTHER_ACTIVE), 1);
+        mock_step_free(step);
+}
+END_TEST
+
 /* ---- validate, describe ---- */
 
 struct validate_case {
@@ -407,6 +434,19 @@ static const struct validate_case validate_cases[] = {
           "service and other_service are both " CONSOLE
           ": other_service is the console service that must not run at the same time" },
         { OTHER, NULL, -EINVAL, "service and other_service are both " OTHER },
+        /* none: no other console service to look at, so no rival either */
+        { NULL, "none", 0, NULL },
+        { OTHER, "none", 0, NULL },
+        { "none", NULL, -EINVAL,
+          "service = none: service is the console server unit this step starts; to not look at another console "
+          "service write other_service = none" },
+        /* what else one may write for "do not look" is not taken for a unit */
+        { NULL, "None", -EINVAL,
+          "other_service = 'None': write other_service = none to not look at another console service, or name its "
+          "unit" },
+        { NULL, "off", -EINVAL, "other_service = 'off': write other_service = none" },
+        { NULL, "-", -EINVAL, "other_service = '-': write other_service = none" },
+        { NULL, "do not look", -EINVAL, "other_service = 'do not look': a unit name has no blanks or '/'" },
 };
 
 START_TEST(validate_table)
@@ -526,6 +566,7 @@ static Suite *console_suite(void)
         tcase_add_loop_test(tc, revert_table, 0, N(revert_cases));
         tcase_add_test(tc, cycle);
         tcase_add_test(tc, other_units);
+        tcase_add_test(tc, other_none);
         tcase_add_loop_test(tc, validate_table, 0, N(validate_cases));
         tcase_add_test(tc, describe);
         tcase_add_loop_test(tc, preflight_table, 0, N(preflight_cases));
