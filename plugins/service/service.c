@@ -101,6 +101,36 @@ static int service_describe(struct xhafw_step *step, FILE *out)
         return 0;
 }
 
+/* Configuration only. The unit goes to the service manager as one argument: blanks or a '/' mean
+ * something else was written (a command line, a unit file's path). The rule of the xCAT plugins'
+ * xc_validate_unit(), which lives with their helpers this plugin does not link. A pause of 0 would
+ * make apply run ready_command back to back until ready_timeout. */
+static int service_validate(struct xhafw_step *step)
+{
+        const char *unit = xhafw_opt_string(step, "unit");
+
+        if (!unit || !*unit) {
+                xhafw_log(step, LOG_ERR, "unit is empty: name the unit the service manager starts, e.g. unit = xcatd");
+                return -EINVAL;
+        }
+        for (const char *p = unit; *p; p++)
+                if (*p <= ' ' || *p == '/' || *p == 0x7f) {
+                        xhafw_log(step, LOG_ERR,
+                                  "unit = '%s': a unit name has no blanks or '/'; write the unit's name alone, e.g. "
+                                  "unit = xcatd (a readiness query goes in ready_command)",
+                                  unit);
+                        return -EINVAL;
+                }
+        if (xhafw_opt_duration_ms(step, "ready_interval") == 0) {
+                xhafw_log(step, LOG_ERR,
+                          "ready_interval = %s: apply would run ready_command with no pause between tries; write a "
+                          "pause, e.g. ready_interval = 100ms (the default) or 1s",
+                          xhafw_opt_string(step, "ready_interval"));
+                return -EINVAL;
+        }
+        return 0;
+}
+
 /* The unit as the service manager sees it, and the readiness query can run here. */
 static int service_preflight(struct xhafw_step *step)
 {
@@ -119,4 +149,5 @@ static int service_preflight(struct xhafw_step *step)
 XHAFW_PLUGIN_DEFINE(.name = "service", .version = "1.1",
                     .summary = "a service started and answering on activate, stopped on deactivate",
                     .options = service_options, .describe = service_describe, .check = service_check,
-                    .apply = service_apply, .revert = service_revert, .preflight = service_preflight);
+                    .apply = service_apply, .revert = service_revert, .validate = service_validate,
+                    .preflight = service_preflight);

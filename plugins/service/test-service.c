@@ -1,6 +1,6 @@
 /* Unit tests of the service plugin against the host-API mock: what check says for each answer of a
  * fake service manager and readiness query, the commands apply and revert run (in order), the
- * readiness wait on the mock's clock, dry-run, describe and preflight. */
+ * readiness wait on the mock's clock, dry-run, validate, describe and preflight. */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -334,6 +334,57 @@ START_TEST(cycle)
 }
 END_TEST
 
+/* ---- validate: the configuration only ---- */
+
+struct validate_case {
+        const char *unit, *ready, *interval;
+        int want;
+        const char *log;
+};
+
+static const struct validate_case validate_cases[] = {
+        { "xcatd", READY, "100ms", 0, NULL },
+        { "xcatd.service", NULL, "1s", 0, NULL },
+        { "postgresql@15-main", READY, "1ms", 0, NULL },
+        /* the unit is one argument of the service manager: not a command line, not a path */
+        { "xcatd -f", READY, "100ms", -EINVAL,
+          "unit = 'xcatd -f': a unit name has no blanks or '/'; write the unit's name alone, e.g. unit = xcatd (a "
+          "readiness query goes in ready_command)" },
+        { "/usr/lib/systemd/system/xcatd.service", READY, "100ms", -EINVAL,
+          "unit = '/usr/lib/systemd/system/xcatd.service': a unit name has no blanks or '/'" },
+        { "xcat\td", READY, "100ms", -EINVAL, "a unit name has no blanks or '/'" },
+        /* no pause: apply would run ready_command back to back until ready_timeout */
+        { "xcatd", READY, "0s", -EINVAL,
+          "ready_interval = 0s: apply would run ready_command with no pause between tries; write a pause, e.g. "
+          "ready_interval = 100ms (the default) or 1s" },
+        { "xcatd", READY, "0ms", -EINVAL, "ready_interval = 0ms: apply would run ready_command with no pause" },
+        { "xcatd", READY, "0", -EINVAL, "ready_interval = 0: apply would run ready_command with no pause" },
+        { "xcatd", NULL, "0s", -EINVAL, "ready_interval = 0s" },
+        /* empty is unset: the default pause */
+        { "xcatd", READY, "", 0, NULL },
+};
+
+START_TEST(validate_table)
+{
+        const struct validate_case *c = &validate_cases[_i];
+        struct xhafw_step *step = service_step(c->ready, NULL, NULL);
+        int r;
+
+        mock_set_option(step, "unit", c->unit);
+        mock_set_option(step, "ready_interval", c->interval);
+        r = mock_validate(step);
+        ck_assert_msg(r == c->want, "case %d: validate returned %d, want %d\n%s", _i, r, c->want, mock_log_text(step));
+        if (c->log)
+                ck_assert_msg(mock_log_find(step, LOG_ERR, c->log), "case %d: no '%s' in\n%s", _i, c->log,
+                              mock_log_text(step));
+        ck_assert_uint_eq(mock_log_count(step, LOG_ERR, NULL), c->log ? 1 : 0);
+        /* configuration only: nothing run, nothing remembered */
+        ck_assert_uint_eq(mock_runs(step, &(const struct mock_run *){ NULL }), 0);
+        ck_assert_uint_eq(mock_state_count(step), 0);
+        mock_step_free(step);
+}
+END_TEST
+
 /* ---- describe ---- */
 
 START_TEST(describe)
@@ -453,6 +504,7 @@ static Suite *service_suite(void)
         tcase_add_loop_test(tc, apply_table, 0, N(apply_cases));
         tcase_add_loop_test(tc, revert_table, 0, N(revert_cases));
         tcase_add_test(tc, cycle);
+        tcase_add_loop_test(tc, validate_table, 0, N(validate_cases));
         tcase_add_test(tc, describe);
         tcase_add_loop_test(tc, preflight_table, 0, N(preflight_cases));
         suite_add_tcase(s, tc);
