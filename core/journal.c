@@ -182,7 +182,8 @@ char *journal_unfinished_run(const struct settings *s)
                 if (nl)
                         *nl = 0;
                 o = json_tokener_parse(line);
-                if (o && json_object_object_get_ex(o, "event", &ev)) {
+                /* a damaged line may hold any JSON: only a string event counts */
+                if (o && json_object_object_get_ex(o, "event", &ev) && json_object_is_type(ev, json_type_string)) {
                         const char *e = json_object_get_string(ev);
                         if (strcmp(e, "run-start") == 0) {
                                 free(last_start);
