@@ -252,33 +252,58 @@ size_t journal_files(const char *state_dir, char ***ret_paths)
         return n;
 }
 
-/* The offset of the line of the k-th run-start (k from 1) in text, or -1. The writer is json-c
- * (no blanks), so a run start is this exact text; a torn or damaged line does not count. */
-static ssize_t run_start_offset(const char *text, size_t n, size_t k)
+/* Whether [bol, eol) is a whole run-start line: the needle alone would also match a line torn
+ * after it, which is no run to keep. */
+static bool whole_run_start(const char *bol, const char *eol)
+{
+        char *line = xcalloc((size_t) (eol - bol) + 1, 1);
+        struct json_object *o, *ev;
+        bool r;
+
+        memcpy(line, bol, (size_t) (eol - bol));
+        o = json_tokener_parse(line);
+        r = o && json_object_object_get_ex(o, "event", &ev) && json_object_is_type(ev, json_type_string) &&
+            strcmp(json_object_get_string(ev), "run-start") == 0;
+        if (o)
+                json_object_put(o);
+        free(line);
+        return r;
+}
+
+/* The offset of the line of the k-th run-start (k from 1) in text, or -1 with *ret_count set to
+ * how many there are. The writer is json-c (no blanks), so a run start holds this exact text; a
+ * torn or damaged line does not count. One pass: files hold thousands of runs. */
+static ssize_t run_start_offset(const char *text, size_t n, size_t k, size_t *ret_count)
 {
         static const char needle[] = "\"event\":\"run-start\"";
         const char *p = text, *end = text + n;
+        size_t found = 0;
         while (p < end) {
                 const char *hit = memmem(p, (size_t) (end - p), needle, sizeof needle - 1);
-                const char *bol;
+                const char *bol, *eol;
                 if (!hit)
-                        return -1;
+                        break;
                 for (bol = hit; bol > text && bol[-1] != '\n'; bol--)
                         ;
                 /* one run start per line: skip the rest of this line */
-                p = memchr(hit, '\n', (size_t) (end - hit));
-                p = p ? p + 1 : end;
-                if (--k == 0)
+                eol = memchr(hit, '\n', (size_t) (end - hit));
+                if (!eol)
+                        eol = end;
+                p = eol < end ? eol + 1 : end;
+                if (!whole_run_start(bol, eol))
+                        continue;
+                if (++found == k)
                         return bol - text;
         }
+        if (ret_count)
+                *ret_count = found;
         return -1;
 }
 
 static size_t count_runs(const char *text, size_t n)
 {
         size_t c = 0;
-        while (run_start_offset(text, n, c + 1) >= 0)
-                c++;
+        run_start_offset(text, n, SIZE_MAX, &c);
         return c;
 }
 
@@ -330,7 +355,7 @@ int journal_rotate(const char *state_dir, unsigned keep, off_t rotate_size)
                 }
                 runs = count_runs(text, len);
                 if (total + runs > keep) {
-                        ssize_t from = run_start_offset(text, len, total + runs - keep + 1);
+                        ssize_t from = run_start_offset(text, len, total + runs - keep + 1, NULL);
                         int w = from < 0 ? 0 : write_file_atomic(paths[i], text + from, len - (size_t) from, 0600);
                         if (w < 0)
                                 log_warning("cannot prune the journal %s: %s, ignoring", paths[i], strerror(-w));
