@@ -944,30 +944,30 @@ static void xml_text(FILE *f, const char *s)
         }
 }
 
-static int write_svg(const struct run *r, const struct timeline *tl, const char *path)
-{
-        const int width = 1100, row_h = 22, top = 78, label_w = 200, annex_w = 230;
-        const int chart_x = 10 + label_w, chart_w = width - chart_x - annex_w;
-        int height = top + (int) tl->n * row_h + 70;
-        double span = tl->t1 - tl->t0, step;
-        char *buf = NULL, label[160], start[64], dur[32], res[64];
-        size_t n = 0;
-        mode_t um;
-        FILE *f = open_memstream(&buf, &n);
-        int rc;
+/* The report's layout, in pixels: the step names on the left, the bars, each bar's duration and
+ * outcome on the right. */
+enum {
+        SVG_WIDTH = 1100,
+        SVG_ROW_H = 22,
+        SVG_TOP = 78,
+        SVG_LABEL_W = 200,
+        SVG_ANNEX_W = 230,
+        SVG_CHART_X = 10 + SVG_LABEL_W,
+        SVG_CHART_W = SVG_WIDTH - SVG_CHART_X - SVG_ANNEX_W
+};
 
-        if (!f)
-                return -errno;
-        if (span < 0.001)
-                span = 0.001;
-        step = nice_step(span, chart_w / 8);
+/* The prolog, the title, the style sheet and the heading: what ran where, and how it ended. */
+static void svg_heading(FILE *f, const struct run *r, const struct timeline *tl, int height)
+{
+        char start[64], dur[32], res[64];
+
         fmt_local(r->start, true, start, sizeof start);
         fmt_duration(tl->t1 - tl->t0, dur, sizeof dur);
         fprintf(f,
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
                 "font-family=\"sans-serif\" font-size=\"12\">\n",
-                width, height, width, height);
+                SVG_WIDTH, height, SVG_WIDTH, height);
         fprintf(f, "<title>xhafw %s on ", r->mode);
         xml_text(f, r->host ? r->host : "?");
         fprintf(f, ", %s</title>\n", start);
@@ -992,28 +992,40 @@ static int write_svg(const struct run *r, const struct timeline *tl, const char 
                 }
         }
         fputs("</text>\n", f);
+}
+
+/* Every other row shaded, and the time axis: a grid line and a label per tick. */
+static void svg_axes(FILE *f, const struct timeline *tl, double span)
+{
+        double step = nice_step(span, SVG_CHART_W / 8);
+
         for (size_t i = 1; i < tl->n; i += 2)
                 fprintf(f, "<rect class=\"zebra\" x=\"0\" y=\"%d\" width=\"%d\" height=\"%d\"/>\n",
-                        top + (int) i * row_h, width, row_h);
+                        SVG_TOP + (int) i * SVG_ROW_H, SVG_WIDTH, SVG_ROW_H);
         for (int k = 0; k * step <= span * (1 + 1e-9); k++) {
-                double x = chart_x + k * step / span * chart_w;
+                double x = SVG_CHART_X + k * step / span * SVG_CHART_W;
                 char tick[32];
                 tick_label(k * step, tick, sizeof tick);
-                fprintf(f, "<line class=\"grid\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>\n", x, top - 8, x,
-                        top + (int) tl->n * row_h);
-                fprintf(f, "<text class=\"axis\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", x, top - 12,
-                        tick);
+                fprintf(f, "<line class=\"grid\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>\n", x, SVG_TOP - 8, x,
+                        SVG_TOP + (int) tl->n * SVG_ROW_H);
+                fprintf(f, "<text class=\"axis\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", x,
+                        SVG_TOP - 12, tick);
         }
+}
+
+/* One row per bar: the step's name, the bar with its details as a tooltip, duration and outcome. */
+static void svg_bars(FILE *f, const struct timeline *tl, double span)
+{
         for (size_t i = 0; i < tl->n; i++) {
                 const struct bar *b = &tl->bars[i];
-                int y = top + (int) i * row_h;
-                double x0 = chart_x + (b->start - tl->t0) / span * chart_w;
-                double bw = (b->end - b->start) / span * chart_w;
-                char bd[32];
+                int y = SVG_TOP + (int) i * SVG_ROW_H;
+                double x0 = SVG_CHART_X + (b->start - tl->t0) / span * SVG_CHART_W;
+                double bw = (b->end - b->start) / span * SVG_CHART_W;
+                char label[160], bd[32];
                 if (bw < 2)
                         bw = 2;
-                if (x0 + bw > chart_x + chart_w + 2)
-                        bw = chart_x + chart_w + 2 - x0;
+                if (x0 + bw > SVG_CHART_X + SVG_CHART_W + 2)
+                        bw = SVG_CHART_X + SVG_CHART_W + 2 - x0;
                 bar_label(b, label, sizeof label);
                 fmt_duration(b->end - b->start, bd, sizeof bd);
                 fprintf(f, "<text x=\"10\" y=\"%d\">", y + 15);
@@ -1024,48 +1036,75 @@ static int write_svg(const struct run *r, const struct timeline *tl, const char 
                         b->critical             ? "critical" :
                         b->kind == BAR_ROLLBACK ? "rollback" :
                                                   "bar",
-                        b->mark == 'X' || b->mark == '!' ? " failed" : "", x0, y + 4, bw, row_h - 8);
+                        b->mark == 'X' || b->mark == '!' ? " failed" : "", x0, y + 4, bw, SVG_ROW_H - 8);
                 xml_text(f, label);
                 fprintf(f, ": %s: %s after %s", kind_name(b->kind), b->outcome, bd);
                 if (b->reason) {
                         fputs(": ", f);
                         xml_text(f, b->reason);
                 }
-                fprintf(f, "</title></rect>\n<text x=\"%d\" y=\"%d\"%s>%s ", chart_x + chart_w + 10, y + 15,
+                fprintf(f, "</title></rect>\n<text x=\"%d\" y=\"%d\"%s>%s ", SVG_CHART_X + SVG_CHART_W + 10, y + 15,
                         b->mark ? " class=\"bad\"" : "", bd);
                 xml_text(f, b->outcome);
                 fputs("</text>\n", f);
         }
-        {
-                int y = top + (int) tl->n * row_h + 24;
-                double on_path = 0;
-                fprintf(f,
-                        "<rect class=\"critical\" x=\"10\" y=\"%d\" width=\"14\" height=\"10\"/>"
-                        "<text x=\"30\" y=\"%d\">critical path</text>\n",
-                        y - 9, y);
-                fprintf(f,
-                        "<rect class=\"bar\" x=\"130\" y=\"%d\" width=\"14\" height=\"10\"/>"
-                        "<text x=\"150\" y=\"%d\">other steps</text>\n",
-                        y - 9, y);
-                fprintf(f,
-                        "<rect class=\"rollback\" x=\"250\" y=\"%d\" width=\"14\" height=\"10\"/>"
-                        "<text x=\"270\" y=\"%d\">rollback</text>\n",
-                        y - 9, y);
-                fprintf(f,
-                        "<rect class=\"bar failed\" x=\"350\" y=\"%d\" width=\"14\" height=\"10\"/>"
-                        "<text x=\"370\" y=\"%d\">failed or refused</text>\n",
-                        y - 9, y);
-                fprintf(f, "<text x=\"10\" y=\"%d\">critical path:", y + 22);
-                for (size_t i = 0; i < tl->n_path; i++) {
-                        const struct bar *b = &tl->bars[tl->path[i]];
-                        bar_label(b, label, sizeof label);
-                        fputs(i ? " &gt; " : " ", f);
-                        xml_text(f, label);
-                        on_path += b->end - b->start;
-                }
-                fmt_duration(on_path, label, sizeof label);
-                fprintf(f, " (its steps took %s of %s)</text>\n", label, dur);
+}
+
+/* Under the bars: what the colours mean, and the critical path with the time its steps took. */
+static void svg_legend(FILE *f, const struct timeline *tl)
+{
+        int y = SVG_TOP + (int) tl->n * SVG_ROW_H + 24;
+        double on_path = 0;
+        char label[160], dur[32];
+
+        fprintf(f,
+                "<rect class=\"critical\" x=\"10\" y=\"%d\" width=\"14\" height=\"10\"/>"
+                "<text x=\"30\" y=\"%d\">critical path</text>\n",
+                y - 9, y);
+        fprintf(f,
+                "<rect class=\"bar\" x=\"130\" y=\"%d\" width=\"14\" height=\"10\"/>"
+                "<text x=\"150\" y=\"%d\">other steps</text>\n",
+                y - 9, y);
+        fprintf(f,
+                "<rect class=\"rollback\" x=\"250\" y=\"%d\" width=\"14\" height=\"10\"/>"
+                "<text x=\"270\" y=\"%d\">rollback</text>\n",
+                y - 9, y);
+        fprintf(f,
+                "<rect class=\"bar failed\" x=\"350\" y=\"%d\" width=\"14\" height=\"10\"/>"
+                "<text x=\"370\" y=\"%d\">failed or refused</text>\n",
+                y - 9, y);
+        fprintf(f, "<text x=\"10\" y=\"%d\">critical path:", y + 22);
+        for (size_t i = 0; i < tl->n_path; i++) {
+                const struct bar *b = &tl->bars[tl->path[i]];
+                bar_label(b, label, sizeof label);
+                fputs(i ? " &gt; " : " ", f);
+                xml_text(f, label);
+                on_path += b->end - b->start;
         }
+        fmt_duration(on_path, label, sizeof label);
+        fmt_duration(tl->t1 - tl->t0, dur, sizeof dur);
+        fprintf(f, " (its steps took %s of %s)</text>\n", label, dur);
+}
+
+/* The timeline as an SVG report, built in memory and written to path atomically. */
+static int write_svg(const struct run *r, const struct timeline *tl, const char *path)
+{
+        int height = SVG_TOP + (int) tl->n * SVG_ROW_H + 70;
+        double span = tl->t1 - tl->t0;
+        char *buf = NULL;
+        size_t n = 0;
+        mode_t um;
+        FILE *f = open_memstream(&buf, &n);
+        int rc;
+
+        if (!f)
+                return -errno;
+        if (span < 0.001)
+                span = 0.001;
+        svg_heading(f, r, tl, height);
+        svg_axes(f, tl, span);
+        svg_bars(f, tl, span);
+        svg_legend(f, tl);
         fputs("</svg>\n", f);
         if (fclose(f) != 0) {
                 free(buf);
@@ -1217,7 +1256,19 @@ static void load_settings(const struct global_options *g, struct config *cfg)
         config_load(cfg, &ov);
 }
 
-int cmd_history(struct global_options *g, int argc, char **argv)
+/* What `xhafw history` was asked for. */
+struct history_args {
+        const char *since_arg; /* NULL: no --since */
+        double since;
+        const char *svg; /* NULL: no --svg */
+        char *run_arg;   /* NULL: no RUN */
+};
+
+#define HISTORY_GO_ON (-1) /* parse_history_args: the arguments are good, go on */
+
+/* The options and RUN. Returns HISTORY_GO_ON, or the exit code when the command ends here (--help,
+ * a usage error, said on stderr with the usage). */
+static int parse_history_args(struct global_options *g, int argc, char **argv, struct history_args *a)
 {
         enum {
                 OPT_SINCE = 256,
@@ -1233,19 +1284,15 @@ int cmd_history(struct global_options *g, int argc, char **argv)
                 { "quiet", no_argument, NULL, 'q' },
                 { 0 },
         };
-        const char *since_arg = NULL, *svg = NULL;
-        char *run_arg = NULL;
-        double since = 0;
-        struct history h;
-        struct config cfg;
-        ssize_t sel = -1;
-        int c, r = XHAFW_EXIT_OK;
+        double day;
+        int c;
 
+        *a = (struct history_args){ 0 };
         optind = 0;
         opterr = 0;
         while ((c = getopt_long(argc, argv, "hvq", opts, NULL)) != -1) {
                 switch (c) {
-                case OPT_SINCE: since_arg = optarg; break;
+                case OPT_SINCE: a->since_arg = optarg; break;
                 case OPT_SVG:
                         if (!*optarg || optarg[0] == '-') {
                                 /* `--svg --json`: the next option is no file name (./-x is one) */
@@ -1253,7 +1300,7 @@ int cmd_history(struct global_options *g, int argc, char **argv)
                                 fputs(usage_history, stderr);
                                 return XHAFW_EXIT_CONFIG;
                         }
-                        svg = optarg;
+                        a->svg = optarg;
                         break;
                 case OPT_JSON: g->json = true; break;
                 case 'q':
@@ -1274,98 +1321,136 @@ int cmd_history(struct global_options *g, int argc, char **argv)
                 }
         }
         /* A start time copied from the listing is two words: its date and its time. */
-        double day;
         if (argc - optind == 2 && strlen(argv[optind]) == 10 && parse_when(argv[optind], &day, NULL) == 0)
-                run_arg = xasprintf("%s %s", argv[optind], argv[optind + 1]);
+                a->run_arg = xasprintf("%s %s", argv[optind], argv[optind + 1]);
         else if (argc - optind == 1)
-                run_arg = strdup_or_die(argv[optind]);
+                a->run_arg = strdup_or_die(argv[optind]);
         else if (argc - optind > 1) {
                 log_error("history: unexpected argument '%s' (one RUN at most)", argv[optind + 1]);
                 fputs(usage_history, stderr);
                 return XHAFW_EXIT_CONFIG;
         }
-        if (since_arg && parse_since(since_arg, &since) < 0) {
+        if (a->since_arg && parse_since(a->since_arg, &a->since) < 0) {
                 log_error("--since '%s': expected a date and time (2026-12-01, 2026-12-01T14:30, 14:30; Z for UTC), "
                           "a duration ago (30m, 2h, 7d) or today or yesterday",
-                          since_arg);
-                free(run_arg);
+                          a->since_arg);
+                free(a->run_arg);
+                a->run_arg = NULL;
                 fputs(usage_history, stderr);
                 return XHAFW_EXIT_CONFIG;
         }
+        return HISTORY_GO_ON;
+}
+
+static bool is_since(const struct history_args *a, const struct run *r)
+{
+        return !a->since_arg || r->start >= a->since;
+}
+
+/* The run to show in detail: RUN, or with --svg alone the latest run (since T); -1 (the list)
+ * without either. Returns the exit code, XHAFW_EXIT_OK or the error said. */
+static int select_run(const struct history *h, const struct history_args *a, const char *state_dir, ssize_t *ret_sel)
+{
+        *ret_sel = -1;
+        if (a->run_arg) {
+                *ret_sel = find_run(h, a->run_arg);
+                return *ret_sel < 0 ? XHAFW_EXIT_CONFIG : XHAFW_EXIT_OK;
+        }
+        if (!a->svg)
+                return XHAFW_EXIT_OK;
+        for (size_t i = h->n; i-- > 0;)
+                if (is_since(a, &h->runs[i])) {
+                        *ret_sel = (ssize_t) i;
+                        return XHAFW_EXIT_OK;
+                }
+        log_error("--svg: no run%s in the journal of %s to draw", a->since_arg ? " since then" : "", state_dir);
+        return XHAFW_EXIT_FAILED;
+}
+
+/* The list of runs (since T), as JSON or as text. */
+static void show_list(const struct global_options *g, const struct history *h, const struct history_args *a,
+                      const char *state_dir)
+{
+        if (g->json) {
+                struct json_object *o = json_object_new_object(), *runs = json_object_new_array();
+                for (size_t i = 0; i < h->n; i++)
+                        if (is_since(a, &h->runs[i]))
+                                json_object_array_add(runs, run_json(&h->runs[i]));
+                json_object_object_add(o, "command", json_object_new_string("history"));
+                json_object_object_add(o, "state_dir", json_object_new_string(state_dir));
+                json_object_object_add(o, "runs", runs);
+                json_object_object_add(o, "damaged_lines", json_object_new_int((int) h->n_bad));
+                json_print(o);
+        } else if (h->n == 0 && h->n_files == 0)
+                printf("no run recorded: %s/journal does not exist yet (activate and deactivate write it)\n",
+                       state_dir);
+        else
+                print_list(h, a->since, a->since_arg != NULL);
+}
+
+/* One run in detail: its timeline to --svg's file, then the run as JSON or as text (with --svg
+ * alone, a line saying where the timeline went). r is the exit code so far; returns it, or
+ * XHAFW_EXIT_FAILED when the file cannot be written. */
+static int show_run(const struct global_options *g, const struct history *h, const struct run *run,
+                    const struct history_args *a, const char *state_dir, int r)
+{
+        struct timeline tl;
+
+        timeline_build(run, &tl);
+        if (a->svg) {
+                int e = write_svg(run, &tl, a->svg);
+                if (e < 0) {
+                        log_error("cannot write the timeline to %s: %s", a->svg, strerror(-e));
+                        r = XHAFW_EXIT_FAILED;
+                } else if (!g->json)
+                        log_info("the timeline of run %u is in %s", run->index, a->svg);
+        }
+        if (g->json) {
+                struct json_object *o = json_object_new_object(), *x = run_json(run);
+                run_detail_json(x, run, &tl);
+                json_object_object_add(o, "command", json_object_new_string("history"));
+                json_object_object_add(o, "state_dir", json_object_new_string(state_dir));
+                json_object_object_add(o, "run", x);
+                if (a->svg && r == XHAFW_EXIT_OK)
+                        json_object_object_add(o, "svg", json_object_new_string(a->svg));
+                json_object_object_add(o, "damaged_lines", json_object_new_int((int) h->n_bad));
+                json_print(o);
+        } else if (!a->svg || a->run_arg)
+                print_run(run, &tl, h);
+        else
+                printf("timeline of run %u (%s on %s) written to %s\n", run->index, run->mode,
+                       run->host ? run->host : "?", a->svg);
+        timeline_free(&tl);
+        return r;
+}
+
+int cmd_history(struct global_options *g, int argc, char **argv)
+{
+        struct history_args a;
+        struct history h;
+        struct config cfg;
+        ssize_t sel;
+        int e, r = parse_history_args(g, argc, argv, &a);
+
+        if (r != HISTORY_GO_ON)
+                return r;
+        r = XHAFW_EXIT_OK;
         load_settings(g, &cfg);
         if (history_read(&h, &cfg.settings) < 0) {
                 r = XHAFW_EXIT_FAILED;
                 if (!h.n)
                         goto out; /* the error says why: no "no run recorded" */
         }
-        if (run_arg) {
-                sel = find_run(&h, run_arg);
-                if (sel < 0) {
-                        r = XHAFW_EXIT_CONFIG;
-                        goto out;
-                }
-        } else if (svg) {
-                /* the latest run (since T) */
-                for (size_t i = h.n; i-- > 0;)
-                        if (!since_arg || h.runs[i].start >= since) {
-                                sel = (ssize_t) i;
-                                break;
-                        }
-                if (sel < 0) {
-                        log_error("--svg: no run%s in the journal of %s to draw", since_arg ? " since then" : "",
-                                  cfg.settings.state_dir);
-                        r = XHAFW_EXIT_FAILED;
-                        goto out;
-                }
-        }
-        if (sel < 0) {
-                if (g->json) {
-                        struct json_object *o = json_object_new_object(), *a = json_object_new_array();
-                        for (size_t i = 0; i < h.n; i++)
-                                if (!since_arg || h.runs[i].start >= since)
-                                        json_object_array_add(a, run_json(&h.runs[i]));
-                        json_object_object_add(o, "command", json_object_new_string("history"));
-                        json_object_object_add(o, "state_dir", json_object_new_string(cfg.settings.state_dir));
-                        json_object_object_add(o, "runs", a);
-                        json_object_object_add(o, "damaged_lines", json_object_new_int((int) h.n_bad));
-                        json_print(o);
-                } else if (h.n == 0 && h.n_files == 0)
-                        printf("no run recorded: %s/journal does not exist yet (activate and deactivate write it)\n",
-                               cfg.settings.state_dir);
-                else
-                        print_list(&h, since, since_arg != NULL);
-        } else {
-                const struct run *run = &h.runs[sel];
-                struct timeline tl;
-                timeline_build(run, &tl);
-                if (svg) {
-                        int e = write_svg(run, &tl, svg);
-                        if (e < 0) {
-                                log_error("cannot write the timeline to %s: %s", svg, strerror(-e));
-                                r = XHAFW_EXIT_FAILED;
-                        } else if (!g->json)
-                                log_info("the timeline of run %u is in %s", run->index, svg);
-                }
-                if (g->json) {
-                        struct json_object *o = json_object_new_object(), *x = run_json(run);
-                        run_detail_json(x, run, &tl);
-                        json_object_object_add(o, "command", json_object_new_string("history"));
-                        json_object_object_add(o, "state_dir", json_object_new_string(cfg.settings.state_dir));
-                        json_object_object_add(o, "run", x);
-                        if (svg && r == XHAFW_EXIT_OK)
-                                json_object_object_add(o, "svg", json_object_new_string(svg));
-                        json_object_object_add(o, "damaged_lines", json_object_new_int((int) h.n_bad));
-                        json_print(o);
-                } else if (!svg || run_arg)
-                        print_run(run, &tl, &h);
-                else
-                        printf("timeline of run %u (%s on %s) written to %s\n", run->index, run->mode,
-                               run->host ? run->host : "?", svg);
-                timeline_free(&tl);
-        }
+        e = select_run(&h, &a, cfg.settings.state_dir, &sel);
+        if (e != XHAFW_EXIT_OK)
+                r = e;
+        else if (sel < 0)
+                show_list(g, &h, &a, cfg.settings.state_dir);
+        else
+                r = show_run(g, &h, &h.runs[sel], &a, cfg.settings.state_dir, r);
 out:
         history_free(&h);
         config_free(&cfg);
-        free(run_arg);
+        free(a.run_arg);
         return r;
 }
