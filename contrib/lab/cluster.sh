@@ -13,6 +13,8 @@
 #   xhafw-lab cluster power-off NODE | power-on NODE    through NODE's BMC (IPMI over the BMC network)
 #   xhafw-lab cluster cut NODE | uncut NODE             both cluster links of NODE down, up
 #   xhafw-lab cluster exec NODE CMD...                  CMD inside NODE (crm_mon -1, xhafw status, ...)
+#   xhafw-lab cluster bench [ROUNDS]  xcat-mn against the classic group (Filesystem, IPaddr2, pgsql,
+#                                 a resource per service) in the same run: a table (cluster-bench.sh)
 #   xhafw-lab cluster down        remove everything
 
 CL_NODES=(mn1 mn2)
@@ -220,6 +222,9 @@ cl_node_files() {
         cp -a /usr/lib/ocf/resource.d/. "$c/ocf/"
         rm -rf "$c/ocf/xhafw"
         install -D -m 0755 "$LAB_SRC/contrib/ocf/xhafw" "$c/ocf/xhafw/xhafw"
+        # the lab's services as OCF resources, for the classic configuration of `cluster bench`
+        rm -rf "$c/ocf/xhlab"
+        install -D -m 0755 "$LAB_DIR/lab-svc-ocf" "$c/ocf/xhlab/svc"
         install -m 0400 "$LAB/authkey" "$c/etc-corosync/authkey"
         cat > "$c/etc-corosync/corosync.conf" <<EOF
 # corosync.conf of the xhafw cluster lab (made by xhafw-lab): two links, each on its own bridge
@@ -1120,6 +1125,7 @@ cluster_main() {
                 for s in "$@"; do [[ $s == [b-j] ]] || die "no scenario '$s' (b to j; a always runs first)"; done
                 XHLAB_SCENARIOS="$*" cl_demo ;;
         up) cl_up ;;
+        bench) . "$LAB_DIR/cluster-bench.sh"; cl_bench "$@" ;;
         status) cl_status ;;
         power-off | power-on)
                 [ $# = 1 ] && [[ $1 == mn[12] ]] || die "usage: xhafw-lab cluster $cmd mn1|mn2"
@@ -1131,6 +1137,6 @@ cluster_main() {
                 "cl_$cmd" "$1" && say "$1: both cluster links $([ "$cmd" = cut ] && echo down || echo up)" ;;
         exec) [ $# -ge 2 ] || die "usage: xhafw-lab cluster exec NODE CMD..."; load_env; on "$@" ;;
         down) cl_need_tools; lab_lock; cl_down && say "the cluster lab is down: nothing left" || { cl_leftovers; die "some things could not be removed"; } ;;
-        *) sed -n '7,18p' "$LAB_DIR/cluster.sh" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+        *) sed -n '7,20p' "$LAB_DIR/cluster.sh" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
         esac
 }
