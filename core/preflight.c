@@ -505,11 +505,85 @@ static int write_prometheus(const struct config *cfg, const struct report *rp, b
 
 /* ---- the command ---- */
 
+/* The role this node holds, from a status run: a standby and the active node need different
+ * things. Returns status's exit code. */
+static int role_check(struct config *cfg, struct report *rp)
+{
+        struct run_options ro = { .mode = RUN_STATUS, .quiet = true };
+        struct run_report rep;
+        int status_rc;
+
+        engine_run(cfg, &ro, &rep);
+        status_rc = status_exit_code(cfg, &rep);
+        run_report_free(&rep, cfg->n_steps);
+        add(rp, "xhafw", "role", XHAFW_CHECK_PASS,
+            status_rc == XHAFW_EXIT_OK       ? "this node holds the role (ACTIVE)" :
+            status_rc == XHAFW_EXIT_INACTIVE ? "this node is a standby (INACTIVE)" :
+                                               "part of the role is active here (MIXED)",
+            NULL);
+        if (status_rc == XHAFW_EXIT_MIXED)
+                add(rp, "xhafw", "not half active", XHAFW_CHECK_FAIL, "xhafw status says MIXED",
+                    "run `xhafw status`; then `xhafw deactivate` (standby) or `xhafw activate` (active node)");
+        return status_rc;
+}
+
+/* One step's preflight, as its checks, a failure of its own if it failed, and its facts. */
+static void add_step_report(struct report *rp, const struct xhafw_step *st, const struct step_report *sr)
+{
+        size_t n = sr->checks ? json_object_array_length(sr->checks) : 0;
+
+        for (size_t c = 0; c < n; c++) {
+                struct json_object *o = json_object_array_get_idx(sr->checks, c), *v, *fix;
+                const char *res = json_object_object_get_ex(o, "result", &v) ? json_object_get_string(v) : "";
+                int result = strcmp(res, "pass") == 0 ? 0 : strcmp(res, "warn") == 0 ? 1 : 2;
+                json_object_object_get_ex(o, "fix", &fix);
+                add(rp, st->name, json_object_object_get_ex(o, "check", &v) ? json_object_get_string(v) : "", result,
+                    json_object_object_get_ex(o, "detail", &v) ? json_object_get_string(v) : "",
+                    fix ? json_object_get_string(fix) : NULL);
+        }
+        if (sr->outcome == OUT_FAILED)
+                add(rp, st->name, "preflight ran", XHAFW_CHECK_FAIL, sr->reason ? sr->reason : "it failed",
+                    "a bug in the plugin, or something it needs is missing: see the messages above");
+        if (sr->facts) {
+                json_object_object_foreach(sr->facts, key, val)
+                {
+                        char *fk = xasprintf("%s/%s", st->name, key);
+                        fact(rp, fk, json_object_get_string(val));
+                        free(fk);
+                }
+        }
+}
+
+/* Every enabled step's preflight (the engine runs them at once), in the order of the plan. */
+static void step_checks(struct config *cfg, struct report *rp, bool node_active)
+{
+        struct run_options ro = { .mode = RUN_PREFLIGHT, .quiet = true, .node_active = node_active };
+        struct run_report rep;
+
+        engine_run(cfg, &ro, &rep);
+        for (size_t k = 0; k < cfg->n_steps; k++) {
+                size_t i = cfg->order[k];
+                if (cfg->steps[i]->enabled)
+                        add_step_report(rp, cfg->steps[i], &rep.steps[i]);
+        }
+        run_report_free(&rep, cfg->n_steps);
+}
+
+static void print_json(const struct report *rp, bool ready, int status_rc)
+{
+        struct json_object *o = json_object_new_object();
+        json_object_object_add(o, "command", json_object_new_string("preflight"));
+        json_object_object_add(o, "ready", json_object_new_boolean(ready));
+        json_object_object_add(o, "checks", json_object_get(rp->checks));
+        json_object_object_add(o, "facts", json_object_get(rp->facts));
+        json_object_object_add(o, "time_ms", json_object_new_int64((int64_t) realtime_ms()));
+        json_object_object_add(o, "node_active", json_object_new_boolean(status_rc == XHAFW_EXIT_OK));
+        commands_json(o);
+}
+
 int cmd_preflight(const struct global_options *g, const struct preflight_command *pc)
 {
         struct config cfg;
-        struct run_options ro = { .mode = RUN_STATUS, .quiet = true };
-        struct run_report rep;
         struct report rp = { .checks = json_object_new_array(), .facts = json_object_new_object() };
         const char *peer;
         int status_rc, r;
@@ -528,69 +602,19 @@ int cmd_preflight(const struct global_options *g, const struct preflight_command
         }
         core_checks(&cfg, &rp);
         config_facts(&cfg, &rp);
-
-        /* status first: a standby and the active node need different things */
-        engine_run(&cfg, &ro, &rep);
-        status_rc = status_exit_code(&cfg, &rep);
-        run_report_free(&rep, cfg.n_steps);
-        add(&rp, "xhafw", "role", XHAFW_CHECK_PASS,
-            status_rc == XHAFW_EXIT_OK       ? "this node holds the role (ACTIVE)" :
-            status_rc == XHAFW_EXIT_INACTIVE ? "this node is a standby (INACTIVE)" :
-                                               "part of the role is active here (MIXED)",
-            NULL);
-        if (status_rc == XHAFW_EXIT_MIXED)
-                add(&rp, "xhafw", "not half active", XHAFW_CHECK_FAIL, "xhafw status says MIXED",
-                    "run `xhafw status`; then `xhafw deactivate` (standby) or `xhafw activate` (active node)");
-
-        ro = (struct run_options){ .mode = RUN_PREFLIGHT, .quiet = true, .node_active = status_rc == XHAFW_EXIT_OK };
-        engine_run(&cfg, &ro, &rep);
-        for (size_t k = 0; k < cfg.n_steps; k++) {
-                size_t i = cfg.order[k];
-                const struct xhafw_step *st = cfg.steps[i];
-                struct step_report *sr = &rep.steps[i];
-                size_t n = sr->checks ? json_object_array_length(sr->checks) : 0;
-                if (!st->enabled)
-                        continue;
-                for (size_t c = 0; c < n; c++) {
-                        struct json_object *o = json_object_array_get_idx(sr->checks, c), *v, *fix;
-                        const char *res = json_object_object_get_ex(o, "result", &v) ? json_object_get_string(v) : "";
-                        int result = strcmp(res, "pass") == 0 ? 0 : strcmp(res, "warn") == 0 ? 1 : 2;
-                        json_object_object_get_ex(o, "fix", &fix);
-                        add(&rp, st->name, json_object_object_get_ex(o, "check", &v) ? json_object_get_string(v) : "",
-                            result, json_object_object_get_ex(o, "detail", &v) ? json_object_get_string(v) : "",
-                            fix ? json_object_get_string(fix) : NULL);
-                }
-                if (sr->outcome == OUT_FAILED)
-                        add(&rp, st->name, "preflight ran", XHAFW_CHECK_FAIL, sr->reason ? sr->reason : "it failed",
-                            "a bug in the plugin, or something it needs is missing: see the messages above");
-                if (sr->facts) {
-                        json_object_object_foreach(sr->facts, key, val)
-                        {
-                                char *fk = xasprintf("%s/%s", st->name, key);
-                                fact(&rp, fk, json_object_get_string(val));
-                                free(fk);
-                        }
-                }
-        }
-        run_report_free(&rep, cfg.n_steps);
-
+        status_rc = role_check(&cfg, &rp);
+        step_checks(&cfg, &rp, status_rc == XHAFW_EXIT_OK);
         peer = pc->peer ? pc->peer : cfg.settings.peer;
         if (peer && !pc->facts_only)
                 compare_peer(&cfg, peer, &rp);
         ready = rp.n[XHAFW_CHECK_FAIL] == 0;
 
-        if (pc->prometheus && write_prometheus(&cfg, &rp, ready, status_rc, pc->prometheus) < 0)
-                ready = ready && false, r = XHAFW_EXIT_FAILED;
-        if (g->json) {
-                struct json_object *o = json_object_new_object();
-                json_object_object_add(o, "command", json_object_new_string("preflight"));
-                json_object_object_add(o, "ready", json_object_new_boolean(ready));
-                json_object_object_add(o, "checks", json_object_get(rp.checks));
-                json_object_object_add(o, "facts", json_object_get(rp.facts));
-                json_object_object_add(o, "time_ms", json_object_new_int64((int64_t) realtime_ms()));
-                json_object_object_add(o, "node_active", json_object_new_boolean(status_rc == XHAFW_EXIT_OK));
-                commands_json(o);
+        if (pc->prometheus && write_prometheus(&cfg, &rp, ready, status_rc, pc->prometheus) < 0) {
+                ready = false;
+                r = XHAFW_EXIT_FAILED;
         }
+        if (g->json)
+                print_json(&rp, ready, status_rc);
         if (pc->nagios && !g->json)
                 r = print_nagios(&rp);
         else {
