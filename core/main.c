@@ -171,79 +171,104 @@ static int preflight_command(struct global_options *g, int argc, char **argv)
         return cmd_preflight(g, &pc);
 }
 
-static int run_command(struct global_options *g, const char *cmd, int argc, char **argv)
+/* The commands run_command parses: their usage and, for those that take nothing but the global
+ * options, the function that runs them. */
+static const struct plain_command {
+        const char *name, *usage;
+        int (*run)(const struct global_options *g); /* NULL: activate, deactivate, describe */
+} plain_commands[] = {
+        { "activate", usage_activate, NULL },
+        { "deactivate", usage_deactivate, NULL },
+        { "status", usage_status, cmd_status },
+        { "validate", usage_validate, cmd_validate },
+        { "describe", usage_describe, NULL },
+        { "cat-config", usage_cat, cmd_cat_config },
+        { "list-plugins", usage_list, cmd_list_plugins },
+};
+
+static const struct plain_command *plain_command(const char *cmd)
 {
-        enum {
-                OPT_DRY = 256,
-                OPT_ONLY,
-                OPT_JOBS,
-                OPT_NO_ROLLBACK,
-                OPT_FORCE,
-                OPT_JSON,
-                OPT_INJECT
-        };
-        static const struct option run_opts[] = {
-                { "dry-run", no_argument, NULL, OPT_DRY },
-                { "yes", no_argument, NULL, 'y' },
-                { "only", required_argument, NULL, OPT_ONLY },
-                { "jobs", required_argument, NULL, OPT_JOBS },
-                { "no-rollback", no_argument, NULL, OPT_NO_ROLLBACK },
-                { "force", no_argument, NULL, OPT_FORCE },
-                { "inject", required_argument, NULL, OPT_INJECT },
-                { "help", no_argument, NULL, 'h' },
-                { "json", no_argument, NULL, OPT_JSON },
-                { "verbose", no_argument, NULL, 'v' },
-                { "quiet", no_argument, NULL, 'q' },
-                { 0 },
-        };
+        size_t n = sizeof plain_commands / sizeof plain_commands[0];
+        for (size_t i = 0; i < n; i++)
+                if (strcmp(plain_commands[i].name, cmd) == 0)
+                        return &plain_commands[i];
+        return &plain_commands[n - 1]; /* dispatch sends no other name */
+}
+
+enum {
+        CMD_OPT_DRY = 256,
+        CMD_OPT_ONLY,
+        CMD_OPT_JOBS,
+        CMD_OPT_NO_ROLLBACK,
+        CMD_OPT_FORCE,
+        CMD_OPT_JSON,
+        CMD_OPT_INJECT
+};
+
+/* activate's and deactivate's options */
+static const struct option run_opts[] = {
+        { "dry-run", no_argument, NULL, CMD_OPT_DRY },
+        { "yes", no_argument, NULL, 'y' },
+        { "only", required_argument, NULL, CMD_OPT_ONLY },
+        { "jobs", required_argument, NULL, CMD_OPT_JOBS },
+        { "no-rollback", no_argument, NULL, CMD_OPT_NO_ROLLBACK },
+        { "force", no_argument, NULL, CMD_OPT_FORCE },
+        { "inject", required_argument, NULL, CMD_OPT_INJECT },
+        { "help", no_argument, NULL, 'h' },
+        { "json", no_argument, NULL, CMD_OPT_JSON },
+        { "verbose", no_argument, NULL, 'v' },
+        { "quiet", no_argument, NULL, 'q' },
+        { 0 },
+};
+
+/* the other commands': -v, -q and --json are global options, also accepted after the command */
+static const struct option no_opts[] = { { "help", no_argument, NULL, 'h' },
+                                         { "json", no_argument, NULL, CMD_OPT_JSON },
+                                         { "verbose", no_argument, NULL, 'v' },
+                                         { "quiet", no_argument, NULL, 'q' },
+                                         { 0 } };
+
+#define COMMAND_GO_ON (-1) /* parse_command_options: the options are good, go on */
+
+/* The command's options into g and rc. Returns COMMAND_GO_ON, or the exit code when the command
+ * ends here (--help, a usage error, said on stderr with the usage). */
+static int parse_command_options(struct global_options *g, const char *cmd, const char *usage, int argc, char **argv,
+                                 struct run_command *rc)
+{
         bool is_run = strcmp(cmd, "activate") == 0 || strcmp(cmd, "deactivate") == 0;
-        const char *usage = strcmp(cmd, "activate") == 0   ? usage_activate :
-                            strcmp(cmd, "deactivate") == 0 ? usage_deactivate :
-                            strcmp(cmd, "status") == 0     ? usage_status :
-                            strcmp(cmd, "validate") == 0   ? usage_validate :
-                            strcmp(cmd, "describe") == 0   ? usage_describe :
-                            strcmp(cmd, "cat-config") == 0 ? usage_cat :
-                                                             usage_list;
-        struct run_command rc = { .deactivate = strcmp(cmd, "deactivate") == 0 };
-        /* -v, -q and --json are global options, also accepted after the command */
-        static const struct option no_opts[] = { { "help", no_argument, NULL, 'h' },
-                                                 { "json", no_argument, NULL, OPT_JSON },
-                                                 { "verbose", no_argument, NULL, 'v' },
-                                                 { "quiet", no_argument, NULL, 'q' },
-                                                 { 0 } };
         int c;
 
         optind = 0; /* 0, not 1: GNU getopt then forgets the global parse (and permutes afresh) */
         opterr = 0;
         while ((c = getopt_long(argc, argv, is_run ? "yhvq" : "hvq", is_run ? run_opts : no_opts, NULL)) != -1) {
                 switch (c) {
-                case OPT_JSON: g->json = true; break;
+                case CMD_OPT_JSON: g->json = true; break;
                 case 'q':
                         g->quiet = true;
                         log_max_priority = LOG_ERR;
                         break;
                 case 'v': log_max_priority = log_max_priority >= LOG_INFO ? LOG_DEBUG : LOG_INFO; break;
-                case OPT_DRY: rc.dry_run = true; break;
-                case 'y': rc.yes = true; break;
-                case OPT_ONLY: rc.only = optarg; break;
-                case OPT_INJECT: rc.inject = optarg; break;
-                case OPT_JOBS:
+                case CMD_OPT_DRY: rc->dry_run = true; break;
+                case 'y': rc->yes = true; break;
+                case CMD_OPT_ONLY: rc->only = optarg; break;
+                case CMD_OPT_INJECT: rc->inject = optarg; break;
+                case CMD_OPT_JOBS:
                         if (parse_jobs(optarg, &g->jobs) < 0)
                                 return XHAFW_EXIT_CONFIG;
                         break;
-                case OPT_NO_ROLLBACK:
-                        if (rc.deactivate) {
+                case CMD_OPT_NO_ROLLBACK:
+                        if (rc->deactivate) {
                                 log_error("deactivate has no --no-rollback: it never rolls back");
                                 return bad_usage(usage);
                         }
-                        rc.no_rollback = true;
+                        rc->no_rollback = true;
                         break;
-                case OPT_FORCE:
-                        if (rc.deactivate) {
+                case CMD_OPT_FORCE:
+                        if (rc->deactivate) {
                                 log_error("--force is an option of activate only");
                                 return bad_usage(usage);
                         }
-                        rc.force = true;
+                        rc->force = true;
                         break;
                 case 'h':
                         if (g->json)
@@ -256,30 +281,33 @@ static int run_command(struct global_options *g, const char *cmd, int argc, char
                         return bad_usage(usage);
                 }
         }
+        return COMMAND_GO_ON;
+}
+
+static int run_command(struct global_options *g, const char *cmd, int argc, char **argv)
+{
+        const struct plain_command *pc = plain_command(cmd);
+        struct run_command rc = { .deactivate = strcmp(cmd, "deactivate") == 0 };
+        int r = parse_command_options(g, cmd, pc->usage, argc, argv, &rc);
+
+        if (r != COMMAND_GO_ON)
+                return r;
         if (strcmp(cmd, "describe") == 0) {
                 if (optind != argc - 1) {
                         log_error("describe needs exactly one STEP or PLUGIN name");
-                        return bad_usage(usage);
+                        return bad_usage(pc->usage);
                 }
                 return cmd_describe(g, argv[optind]);
         }
         if (optind != argc) {
                 log_error("%s: unexpected argument '%s'", cmd, argv[optind]);
-                return bad_usage(usage);
+                return bad_usage(pc->usage);
         }
         if (rc.inject && !rc.dry_run) {
                 log_error("--inject rehearses a failure and needs --dry-run: a real run cannot be failed on purpose");
-                return bad_usage(usage);
+                return bad_usage(pc->usage);
         }
-        if (is_run)
-                return cmd_run(g, &rc);
-        if (strcmp(cmd, "status") == 0)
-                return cmd_status(g);
-        if (strcmp(cmd, "validate") == 0)
-                return cmd_validate(g);
-        if (strcmp(cmd, "cat-config") == 0)
-                return cmd_cat_config(g);
-        return cmd_list_plugins(g);
+        return pc->run ? pc->run(g) : cmd_run(g, &rc);
 }
 
 /* Descriptors 0..2 that are closed would be taken by the first files opened (the journal, the
