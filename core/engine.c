@@ -631,8 +631,10 @@ static bool satisfied_active(const struct engine *e, size_t j)
                 return true;
         if (!selected(e, j))
                 return o == OUT_ACTIVE;
-        /* a dry-run assumes earlier steps succeed, so that the whole plan is shown */
-        if (e->o->dry_run && e->phase[j] == PH_DONE && (o == OUT_FAILED || o == OUT_REFUSED))
+        /* a dry-run of activate assumes earlier steps succeed, so that the whole plan is shown; in
+         * deactivate (and its rehearsal) a step that would fail keeps those below it active, as
+         * the real run would: dead_end() must see it as neither active nor inactive */
+        if (e->o->dry_run && e->mode == RUN_ACTIVATE && e->phase[j] == PH_DONE && (o == OUT_FAILED || o == OUT_REFUSED))
                 return true;
         return e->phase[j] == PH_DONE && (o == OUT_ACTIVE || o == OUT_APPLIED || o == OUT_WOULD_APPLY);
 }

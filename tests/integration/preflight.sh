@@ -126,6 +126,8 @@ target = $T/a.on
 plugin = fake
 after = a
 target = $T/b.on
+trigger = $T/fail-b
+revert_mode = fail
 [c]
 plugin = fake
 after = b
@@ -162,6 +164,18 @@ before=$(snapshot)
 expect_exit 1 xh deactivate --dry-run --inject b
 [ "$(snapshot)" = "$before" ] || fail "deactivate --inject changed something"
 expect_output "then the steps b is after stay active .*: a"
+expect_output "^a \(fake\): ACTIVE -> left active: b, which is after it, is still active$"
+grep -q "internal error" "$T/out" && { cat "$T/out" >&2; fail "deactivate --inject: the engine lost track of a step"; }
+grep -E ' -> would revert:$' "$T/out" | cut -d' ' -f1 | sort | tr '\n' ' ' > "$T/rehearsed"
+# the real failure of b's revert leaves exactly what the rehearsal said
+touch "$T/fail-b"
+expect_exit 1 xh deactivate --yes
+rm -f "$T/fail-b"
+expect_output "still active on this node: .*a \(not-started\)"
+for st in a b c d; do [ -e "$T/$st.on" ] || echo "$st"; done | sort | tr '\n' ' ' > "$T/real"
+[ "$(cat "$T/real")" = "$(cat "$T/rehearsed")" ] || fail "real deactivate reverted '$(cat "$T/real")', the rehearsal said '$(cat "$T/rehearsed")'"
+[ "$(cat "$T/real")" = "c d " ] || fail "deactivate with b failing reverted '$(cat "$T/real")', expected c and d"
+expect_exit 0 xh -q activate --yes
 expect_exit 2 xh activate --inject c
 expect_output "needs --dry-run"
 expect_exit 2 xh activate --dry-run --inject nosuch
