@@ -8,7 +8,6 @@
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <libmount.h>
@@ -268,13 +267,6 @@ static int gpfs_check(struct xhafw_step *step)
         return XHAFW_PARTIAL;
 }
 
-static void msleep(unsigned ms)
-{
-        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L };
-
-        nanosleep(&ts, NULL);
-}
-
 static int gpfs_apply(struct xhafw_step *step)
 {
         const char *device = xhafw_opt_string(step, "device"), *mp = xhafw_opt_string(step, "mountpoint");
@@ -314,7 +306,7 @@ static int gpfs_apply(struct xhafw_step *step)
                         r = -ETIMEDOUT;
                         break;
                 }
-                msleep(100);
+                xhafw_sleep_ms(100); /* the host's clock: a test's mock makes the wait instant */
         }
         for (size_t i = 0; r == 0 && i < n; i++) {
                 char *src = join(mp, paths[i]);

@@ -80,12 +80,16 @@ done
 grep -q '/xhafw/plugins/vip\.so$' "$W/main.list" || fail "package xhafw lacks the plugins"
 grep -qx /usr/include/xhafw/plugin.h "$W/dev.list" || fail "package xhafw-dev lacks the header"
 grep -q '/pkgconfig/xhafw\.pc$' "$W/dev.list" || fail "package xhafw-dev lacks xhafw.pc"
+for f in hostapi-mock.c hostapi-mock.h; do
+        grep -qx "/usr/share/xhafw-mock/$f" "$W/dev.list" || fail "package xhafw-dev lacks the host-API mock's $f"
+        if grep -q "/usr/share/xhafw-mock/$f" "$W/main.list"; then fail "package xhafw has the mock's $f, which is xhafw-dev's"; fi
+done
 dpkg-deb -I "${debs[0]}" conffiles > "$W/conffiles"
 # the shipped steps are the package's (replaced on upgrade, never a prompt); the site's go in /etc
 ! grep -q /usr/share/xhafw/conf.d/ "$W/conffiles" || fail "the shipped conf.d files must not be conffiles"
 grep -qx /etc/xhafw/conf.d "$W/main.list" || grep -qx /etc/xhafw/conf.d/ "$W/main.list" || fail "no /etc/xhafw/conf.d for the site's files"
 grep -qx /etc/xhafw/xhafw.conf "$W/conffiles" || fail "xhafw.conf is not a conffile"
-pass "contents: binary, $(grep -c '\.so$' "$W/main.list") plugins, agent, completion, tmpfiles, man pages; xhafw.conf a conffile, the shipped conf.d not; -dev: header and xhafw.pc"
+pass "contents: binary, $(grep -c '\.so$' "$W/main.list") plugins, agent, completion, tmpfiles, man pages; xhafw.conf a conffile, the shipped conf.d not; -dev: header, xhafw.pc and the host-API mock"
 
 # Install (twice: reinstalling the same version must work too).
 export DEBIAN_FRONTEND=noninteractive

@@ -54,8 +54,12 @@ pass "the template builds against the installed xhafw with pkg-config only"
 # The template's own tests: stand-in mm* commands, the installed xhafw.
 ( cd "$T/template-storage-gpfs" && meson test --print-errorlogs > "$T/ttest.log" 2>&1 ) ||
         { cat "$T/template-storage-gpfs/meson-logs/testlog.txt" "$T/ttest.log" 2>/dev/null; fail "the template's tests failed"; }
-grep -Eq "^Ok: +1" "$T/ttest.log" || { cat "$T/ttest.log"; fail "the template's test did not run"; }
-pass "the template's own tests pass"
+# two: the logic against the installed host-API mock (Check is installed wherever CI runs), and
+# the stand-in mm* commands against the installed xhafw
+[ -f "$(pkg-config --variable=mockdir xhafw)/hostapi-mock.c" ] || fail "the host-API mock is not installed at mockdir"
+grep -Eq "^Ok: +2" "$T/ttest.log" || { cat "$T/ttest.log"; fail "the template's two tests did not both run"; }
+grep -Eq "logic-storage-gpfs +OK" "$T/ttest.log" || { cat "$T/ttest.log"; fail "the template's logic test did not run"; }
+pass "the template's own tests pass: its logic against the installed mock, and the installed xhafw"
 
 # ---- a site configuration, run with the installed xhafw and its default plugin path ----
 export GPFS_STANDIN=$T/gpfs-standin
