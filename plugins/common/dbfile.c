@@ -15,7 +15,7 @@ char *db_path_join(const char *dir, const char *name)
         return p;
 }
 
-int db_read_file(const char *path, char **ret)
+int db_read_bytes(const char *path, char **ret, size_t *ret_len)
 {
         FILE *f = fopen(path, "re");
         char chunk[8192], *data = NULL;
@@ -50,13 +50,28 @@ int db_read_file(const char *path, char **ret)
         if (r == 0 && ferror(f))
                 r = -EIO;
         fclose(f);
-        if (r == 0 && data && strlen(data) != len)
-                r = -EINVAL; /* a NUL byte: not a text file */
         if (r == 0 && !data && !(data = strdup("")))
                 r = -ENOMEM;
         if (r < 0) {
                 free(data);
                 return r;
+        }
+        *ret = data;
+        *ret_len = len;
+        return 0;
+}
+
+int db_read_file(const char *path, char **ret)
+{
+        char *data;
+        size_t len;
+        int r = db_read_bytes(path, &data, &len);
+
+        if (r < 0)
+                return r;
+        if (strlen(data) != len) {
+                free(data);
+                return -EINVAL; /* a NUL byte: not a text file */
         }
         *ret = data;
         return 0;

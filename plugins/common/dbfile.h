@@ -13,6 +13,10 @@
 /* dir/name, with one slash between; NULL when out of memory. */
 char *db_path_join(const char *dir, const char *name);
 
+/* A whole file into *ret (free() it), NUL bytes and all, with a NUL after its *ret_len bytes: 0, or
+ * -errno of open/read, -EFBIG beyond DB_MAX_FILE, -ENOMEM. *ret is untouched on failure. */
+int db_read_bytes(const char *path, char **ret, size_t *ret_len);
+
 /* A whole text file into *ret (free() it): 0, or -errno of open/read, -EFBIG beyond DB_MAX_FILE,
  * -EINVAL when it holds a NUL byte (not a text file), -ENOMEM. *ret is untouched on failure. */
 int db_read_file(const char *path, char **ret);

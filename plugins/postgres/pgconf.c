@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -691,4 +692,38 @@ static int pgconf_pidfile_parse(const char *text, struct pgconf_pidfile *ret)
                 return -EINVAL;
         *ret = pf;
         return 0;
+}
+
+/*
+ * Whether a postmaster.pid names no process as PostgreSQL reads it (atoi of its text: blanks
+ * skipped, a number, read up to the first NUL byte): it is empty, holds only blanks or NUL bytes,
+ * or starts with something that is no pid (0, no digits, beyond any pid). PostgreSQL refuses to start
+ * over such a file ("lock file is empty", "bogus data in lock file"), whoever left it; why says
+ * what is wrong with it, for a message.
+ */
+static bool pgconf_pidfile_no_pid(const char *data, size_t len, char *why, size_t size)
+{
+        const char *p = data;
+        char *end;
+        long pid;
+
+        while (isspace((unsigned char) *p))
+                p++;
+        if (*p == '+' || *p == '-')
+                p++;
+        if (isdigit((unsigned char) *p)) {
+                errno = 0;
+                pid = strtol(p, &end, 10);
+                if (errno == 0 && pid != 0 && pid <= INT32_MAX)
+                        return false;
+        }
+        if (len == 0)
+                snprintf(why, size, "it is empty");
+        else if (!*p && (size_t) (p - data) == len)
+                snprintf(why, size, "it holds only blanks");
+        else if (!*p && (size_t) (p - data) < len)
+                snprintf(why, size, "it holds NUL bytes where the pid should be");
+        else
+                snprintf(why, size, "its first line is no pid");
+        return true;
 }

@@ -306,11 +306,8 @@ static int pg_query(const struct pg_cfg *c, const char *password, const char *sq
         return r;
 }
 
-/*
- * postmaster.pid of the data directory: 0, -ENOENT when there is none, -EINVAL when unreadable as
- * one. With ret_text, the file's text as read (the caller frees it).
- */
-static int pg_read_pidfile_text(const struct pg_cfg *c, struct pgconf_pidfile *ret, char **ret_text)
+/* postmaster.pid of the data directory: 0, -ENOENT when there is none, -EINVAL when unreadable as one. */
+static int pg_read_pidfile(const struct pg_cfg *c, struct pgconf_pidfile *ret)
 {
         char *path = db_path_join(c->data_dir, "postmaster.pid"), *text = NULL;
         int r;
@@ -322,16 +319,8 @@ static int pg_read_pidfile_text(const struct pg_cfg *c, struct pgconf_pidfile *r
         if (r < 0)
                 return r;
         r = pgconf_pidfile_parse(text, ret);
-        if (r == 0 && ret_text)
-                *ret_text = text;
-        else
-                free(text);
+        free(text);
         return r;
-}
-
-static int pg_read_pidfile(const struct pg_cfg *c, struct pgconf_pidfile *ret)
-{
-        return pg_read_pidfile_text(c, ret, NULL);
 }
 
 /* The pid of this node's postmaster for data_dir, or 0. */
@@ -579,18 +568,27 @@ static const struct db_probe_ops pg_probe_ops = {
 /*
  * The guard's question: does a server answer at any of the places in the comma-separated list
  * where? All are asked at once, each for at most guard_timeout. XHAFW_REFUSED (or 0 with --force)
- * when one answers, 0 with *ret_stale when none does (the pid file is stale), -errno.
+ * when one answers, 0 with *ret_stale when none does (the pid file is stale), -errno. no_pid says
+ * why the file names no process at all (pgconf_pidfile_no_pid), or is NULL when it names pf->pid.
  */
 static int pg_guard_ask(struct xhafw_step *step, const struct pg_cfg *c, const char *where, const char *port,
-                        const struct pgconf_pidfile *pf, bool *ret_stale)
+                        const struct pgconf_pidfile *pf, const char *no_pid, bool *ret_stale)
 {
         struct pgconf_buf silent = { 0 };
         struct db_place *pl = NULL;
-        char how[1024], **hosts = NULL;
+        char how[1024], **hosts = NULL, what[256], file_what[PATH_MAX + 320];
         size_t n = 0, max = 1, answered;
         uint64_t start = xhafw_now_ms(), took;
         int r = 0;
 
+        if (no_pid) {
+                snprintf(what, sizeof what, "it names no process (%s)", no_pid);
+                snprintf(file_what, sizeof file_what, "%s/postmaster.pid names no process (%s)", c->data_dir, no_pid);
+        } else {
+                snprintf(what, sizeof what, "pid %ld is no postgres of this node", pf->pid);
+                snprintf(file_what, sizeof file_what, "pid %ld in %s/postmaster.pid is no postgres of this node",
+                         pf->pid, c->data_dir);
+        }
         for (const char *p = where; *p; p++)
                 max += *p == ',';
         pl = calloc(max, sizeof *pl);
@@ -627,16 +625,14 @@ static int pg_guard_ask(struct xhafw_step *step, const struct pg_cfg *c, const c
                           n == 1 ? "" : "s", (unsigned long long) took, hosts[answered], port, how);
                 if (xhafw_force(step)) {
                         xhafw_log(step, LOG_WARNING,
-                                  "%s/postmaster.pid names pid %ld, which is no postgres of this node, and a server "
-                                  "answers at %s port %s; going on because of --force",
-                                  c->data_dir, pf->pid, hosts[answered], port);
+                                  "%s, and a server answers at %s port %s; going on because of --force", file_what,
+                                  hosts[answered], port);
                         goto out;
                 }
                 xhafw_log(step, LOG_ERR,
-                          "refusing to start: a server answers at %s port %s, but pid %ld in %s/postmaster.pid is "
-                          "no postgres of this node: another node is running this cluster. Stop it there first "
-                          "(--force skips this check)",
-                          hosts[answered], port, pf->pid, c->data_dir);
+                          "refusing to start: a server answers at %s port %s, but %s: another node is running this "
+                          "cluster. Stop it there first (--force skips this check)",
+                          hosts[answered], port, file_what);
                 r = XHAFW_REFUSED;
                 goto out;
         }
@@ -647,9 +643,9 @@ static int pg_guard_ask(struct xhafw_step *step, const struct pg_cfg *c, const c
                         xhafw_log(step, LOG_INFO, "%s port %s: %s", hosts[i], port, pl[i].why);
         }
         xhafw_log(step, LOG_NOTICE,
-                  "%s/postmaster.pid is stale: pid %ld is no postgres of this node and nothing answers at %s "
-                  "port %s (asked at once in %llu ms%s%s%s); going on",
-                  c->data_dir, pf->pid, where, port, (unsigned long long) took, silent.data ? "; no reply from " : "",
+                  "%s/postmaster.pid is stale: %s and nothing answers at %s port %s (asked at once in %llu "
+                  "ms%s%s%s); going on",
+                  c->data_dir, what, where, port, (unsigned long long) took, silent.data ? "; no reply from " : "",
                   silent.data ? silent.data : "", silent.data ? " within guard_timeout" : "");
         *ret_stale = true;
 out:
@@ -661,6 +657,51 @@ out:
         return r;
 }
 
+/* The first postgres process of this node working in data_dir (see pg_is_local_postgres), or 0. */
+static long pg_any_local_postgres(const char *data_dir)
+{
+        return db_find_process(pg_is_local_postgres, data_dir);
+}
+
+/*
+ * The guard for a postmaster.pid that names no process (pgconf_pidfile_no_pid; why says how): left
+ * by a crash while a server started, or by a full disk. PostgreSQL refuses to start over it, so
+ * once it is proven stale it is moved aside. Not while a postgres process of this node works in
+ * data_dir: the file may be its postmaster's, emptied under it (XHAFW_REFUSED, unless --force,
+ * which leaves the file to PostgreSQL). Otherwise every place a server of this cluster could
+ * answer at the step's port is asked, as for a pid that is no postgres of this node.
+ */
+static int pg_guard_no_pid(struct xhafw_step *step, const struct pg_cfg *c, const char *conf_text, const char *why,
+                           bool *ret_stale)
+{
+        struct pgconf_pidfile pf = { 0 };
+        char *where = NULL;
+        long other = pg_any_local_postgres(c->data_dir);
+        int r;
+
+        *ret_stale = false;
+        if (other > 0) {
+                if (xhafw_force(step)) {
+                        xhafw_log(step, LOG_WARNING,
+                                  "%s/postmaster.pid names no process (%s), and pid %ld, a postgres process of this "
+                                  "node, works in %s; leaving the file to PostgreSQL because of --force",
+                                  c->data_dir, why, other, c->data_dir);
+                        return 0;
+                }
+                xhafw_log(step, LOG_ERR,
+                          "refusing to start: %s/postmaster.pid names no process (%s), but pid %ld, a postgres "
+                          "process of this node, works in %s: the file may be its postmaster's. Stop it first "
+                          "(--force skips this check)",
+                          c->data_dir, why, other, c->data_dir);
+                return XHAFW_REFUSED;
+        }
+        if (pg_guard_places(c, &pf, conf_text, &where) < 0)
+                return -ENOMEM;
+        r = pg_guard_ask(step, c, where, c->port, &pf, why, ret_stale);
+        free(where);
+        return r;
+}
+
 /*
  * The split-brain guard. No postmaster.pid: 0. Its pid is this node's postmaster for data_dir:
  * *ret_pid = pid. Otherwise ask every place a server of this cluster could answer (the recorded
@@ -668,22 +709,43 @@ out:
  * guard_addresses and check_host, at the recorded port: pg_guard_places), all at once for at most
  * guard_timeout: an answer means another
  * node runs it, XHAFW_REFUSED (unless --force); no answer means the file is stale: 0, and
- * *ret_stale_text gets the file's text as judged (the caller frees it). Only then is it stale.
+ * *ret_stale_text gets the file's bytes as judged (*ret_stale_len of them; the caller frees it).
+ * Only then is it stale. A file that names no process at all: pg_guard_no_pid.
  */
 static int pg_guard(struct xhafw_step *step, const struct pg_cfg *c, const char *conf_text, long *ret_pid,
-                    char **ret_stale_text)
+                    char **ret_stale_text, size_t *ret_stale_len)
 {
         struct pgconf_pidfile pf;
-        char port[16], *where = NULL, *text = NULL;
+        char port[16], *where = NULL, *text = NULL, *path, why[128];
+        size_t len = 0;
         bool stale = false;
         int r;
 
         *ret_pid = 0;
         *ret_stale_text = NULL;
-        r = pg_read_pidfile_text(c, &pf, &text);
+        *ret_stale_len = 0;
+        path = db_path_join(c->data_dir, "postmaster.pid");
+        if (!path)
+                return -ENOMEM;
+        r = db_read_bytes(path, &text, &len);
+        free(path);
         if (r == -ENOENT)
                 return 0;
+        if (r == 0 && pgconf_pidfile_no_pid(text, len, why, sizeof why)) {
+                r = pg_guard_no_pid(step, c, conf_text, why, &stale);
+                if (r == 0 && stale) {
+                        *ret_stale_text = text;
+                        *ret_stale_len = len;
+                } else
+                        free(text);
+                return r;
+        }
+        if (r == 0 && strlen(text) != len)
+                r = -EINVAL;
+        if (r == 0)
+                r = pgconf_pidfile_parse(text, &pf);
         if (r < 0) {
+                free(text);
                 xhafw_log(step, LOG_WARNING, "cannot read %s/postmaster.pid (%s); leaving it to postgres to judge",
                           c->data_dir, strerror(-r));
                 return 0;
@@ -699,19 +761,14 @@ static int pg_guard(struct xhafw_step *step, const struct pg_cfg *c, const char 
                 free(text);
                 return -ENOMEM;
         }
-        r = pg_guard_ask(step, c, where, port, &pf, &stale);
+        r = pg_guard_ask(step, c, where, port, &pf, NULL, &stale);
         free(where);
-        if (r == 0 && stale)
+        if (r == 0 && stale) {
                 *ret_stale_text = text;
-        else
+                *ret_stale_len = len;
+        } else
                 free(text);
         return r;
-}
-
-/* The first postgres process of this node working in data_dir (see pg_is_local_postgres), or 0. */
-static long pg_any_local_postgres(const char *data_dir)
-{
-        return db_find_process(pg_is_local_postgres, data_dir);
 }
 
 /* The command name and user of a live process, for a message: "sleep, user postgres". */
@@ -745,22 +802,28 @@ static void pg_describe_process(long pid, char *buf, size_t size)
  * (-EBUSY): a single-user backend, which records its pid negated, or a backend left running by a
  * postmaster that died. The file is evidence of those, and PostgreSQL would refuse to start beside
  * them anyway (their shared memory is still attached), saying why only in its own log.
+ * A file that names no process at all (empty, blanks, no pid: judged_len bytes) is always moved:
+ * PostgreSQL refuses to start over it ("bogus data in lock file"); the same rules keep it in place.
  */
-static int pg_set_aside_pidfile(struct xhafw_step *step, const struct pg_cfg *c, const char *judged)
+static int pg_set_aside_pidfile(struct xhafw_step *step, const struct pg_cfg *c, const char *judged, size_t judged_len)
 {
         struct pgconf_pidfile pf;
-        char *path = NULL, *aside = NULL, *now_text = NULL, name[96], stamp[32], who[384];
+        char *path = NULL, *aside = NULL, *now_text = NULL, name[96], stamp[32], who[384], no_pid[128];
+        size_t now_len = 0;
         struct tm tm;
         time_t t = time(NULL);
-        long pid, other;
+        long pid = 0, other;
+        bool empty = pgconf_pidfile_no_pid(judged, judged_len, no_pid, sizeof no_pid);
         int r = 0, fd;
 
-        if (pgconf_pidfile_parse(judged, &pf) < 0 || pf.pid < -INT32_MAX || pf.pid > INT32_MAX)
-                return 0;
-        pid = pf.pid < 0 ? -pf.pid : pf.pid;
-        if (kill((pid_t) pid, 0) < 0 && errno == ESRCH)
-                return 0;
-        other = pg_is_local_postgres(pid, c->data_dir) ? pid : pg_any_local_postgres(c->data_dir);
+        if (!empty) {
+                if (pgconf_pidfile_parse(judged, &pf) < 0 || pf.pid < -INT32_MAX || pf.pid > INT32_MAX)
+                        return 0;
+                pid = pf.pid < 0 ? -pf.pid : pf.pid;
+                if (kill((pid_t) pid, 0) < 0 && errno == ESRCH)
+                        return 0;
+        }
+        other = pid > 0 && pg_is_local_postgres(pid, c->data_dir) ? pid : pg_any_local_postgres(c->data_dir);
         if (other > 0) {
                 xhafw_log(step, LOG_ERR,
                           "not starting: pid %ld, a postgres process of this node, still works in %s (%s); "
@@ -770,7 +833,8 @@ static int pg_set_aside_pidfile(struct xhafw_step *step, const struct pg_cfg *c,
                           c->data_dir);
                 return -EBUSY;
         }
-        pg_describe_process(pid, who, sizeof who);
+        if (!empty)
+                pg_describe_process(pid, who, sizeof who);
         if (!gmtime_r(&t, &tm) || strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm) == 0)
                 snprintf(stamp, sizeof stamp, "%lld", (long long) t);
         path = db_path_join(c->data_dir, "postmaster.pid");
@@ -802,14 +866,21 @@ static int pg_set_aside_pidfile(struct xhafw_step *step, const struct pg_cfg *c,
                 }
         }
         if (xhafw_dry_run(step)) {
-                xhafw_log(step, LOG_NOTICE,
-                          "would move %s aside to %s: it is stale, but its pid %ld is a live process of "
-                          "this node (%s), which PostgreSQL would take for a postmaster and refuse to start",
-                          path, name, pid, who);
+                if (empty)
+                        xhafw_log(step, LOG_NOTICE,
+                                  "would move %s aside to %s: it is stale, and it names no process (%s), which "
+                                  "PostgreSQL would refuse to start over",
+                                  path, name, no_pid);
+                else
+                        xhafw_log(step, LOG_NOTICE,
+                                  "would move %s aside to %s: it is stale, but its pid %ld is a live process of "
+                                  "this node (%s), which PostgreSQL would take for a postmaster and refuse to start",
+                                  path, name, pid, who);
                 goto out;
         }
         /* The verdict holds only for the file the guard judged. */
-        if (db_read_file(path, &now_text) < 0 || strcmp(now_text, judged) != 0) {
+        if (db_read_bytes(path, &now_text, &now_len) < 0 || now_len != judged_len ||
+            memcmp(now_text, judged, judged_len) != 0) {
                 if (xhafw_force(step)) {
                         xhafw_log(step, LOG_WARNING,
                                   "%s changed after the guard read it; leaving it to PostgreSQL "
@@ -836,11 +907,18 @@ static int pg_set_aside_pidfile(struct xhafw_step *step, const struct pg_cfg *c,
                           c->data_dir, strerror(errno));
         if (fd >= 0)
                 close(fd);
-        xhafw_log(step, LOG_NOTICE,
-                  "moved %s aside to %s: it is stale (pid %ld is no postgres of this node for %s and "
-                  "nothing answers for this cluster), but pid %ld is a live process of this node (%s), which "
-                  "PostgreSQL would take for a postmaster and refuse to start",
-                  path, name, pid, c->data_dir, pid, who);
+        if (empty)
+                xhafw_log(step, LOG_NOTICE,
+                          "moved %s aside to %s: it is stale (it names no process: %s; no postgres of this node "
+                          "works in %s and nothing answers for this cluster), and PostgreSQL would refuse to start "
+                          "over it",
+                          path, name, no_pid, c->data_dir);
+        else
+                xhafw_log(step, LOG_NOTICE,
+                          "moved %s aside to %s: it is stale (pid %ld is no postgres of this node for %s and "
+                          "nothing answers for this cluster), but pid %ld is a live process of this node (%s), which "
+                          "PostgreSQL would take for a postmaster and refuse to start",
+                          path, name, pid, c->data_dir, pid, who);
 out:
         free(path);
         free(aside);
@@ -1087,6 +1165,7 @@ static int pg_apply(struct xhafw_step *step)
 {
         struct pg_cfg c;
         char *password = NULL, *conf_text = NULL, *stale_pidfile = NULL;
+        size_t stale_len = 0;
         bool hba_changed, listen_changed;
         long pid = 0;
         uint64_t start = xhafw_now_ms();
@@ -1104,11 +1183,11 @@ static int pg_apply(struct xhafw_step *step)
                 goto out;
         }
         /* The guard comes first: a refused step must have changed nothing, not even the shared configuration. */
-        r = pg_guard(step, &c, conf_text, &pid, &stale_pidfile);
+        r = pg_guard(step, &c, conf_text, &pid, &stale_pidfile, &stale_len);
         if (r < 0)
                 goto out;
         /* Still before any edit: a refusal here, too, leaves everything as it was. */
-        if (stale_pidfile && (r = pg_set_aside_pidfile(step, &c, stale_pidfile)) < 0)
+        if (stale_pidfile && (r = pg_set_aside_pidfile(step, &c, stale_pidfile, stale_len)) < 0)
                 goto out;
         r = pg_edit(step, &c, conf_text, &hba_changed, &listen_changed);
         if (r < 0)
@@ -1269,7 +1348,8 @@ static int pg_describe(struct xhafw_step *step, FILE *out)
                 " or check_host %s (IPv4 and IPv6, all asked at once, each for up to "
                 "%llu ms); a pid file nobody answers for is stale: left for postgres, or moved aside to "
                 "postmaster.pid.stale-TIME when its pid is a live (unrelated) process here, which postgres would take "
-                "for a postmaster\n",
+                "for a postmaster, or when it names no process (empty, blank, no pid) and no postgres of this node "
+                "works in the data directory\n",
                 c.check_host, (unsigned long long) c.guard_timeout_ms);
         fprintf(out,
                 "revert: service stop %s, then waits until the postmaster is gone and nothing answers; the access "

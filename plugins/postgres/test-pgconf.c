@@ -421,6 +421,43 @@ START_TEST(listen_value)
 }
 END_TEST
 
+/* What PostgreSQL reads as no pid (atoi of the file is 0), and what it reads as one. */
+START_TEST(pidfile_no_pid)
+{
+        static const struct {
+                const char *text;
+                size_t len;
+                const char *why; /* NULL: it names a pid */
+        } cases[] = {
+                { "", 0, "it is empty" },
+                { " \n\t\n", 4, "it holds only blanks" },
+                { "\0\0\0\0", 4, "it holds NUL bytes where the pid should be" },
+                { "  \0"
+                  "77\n",
+                  6, "it holds NUL bytes where the pid should be" },
+                { "abc\n77\n", 7, "its first line is no pid" },
+                { "0\n/srv/pg\n", 10, "its first line is no pid" },
+                { "-\n", 2, "its first line is no pid" },
+                { "99999999999999999999\n", 21, "its first line is no pid" },
+                { "77\n", 3, NULL },
+                { " 77", 3, NULL },
+                { "-77\n", 4, NULL },
+                { "+5\n", 3, NULL },
+                { "77abc\n", 6, NULL },
+                { "\n\n77\n", 5, NULL },
+        };
+        char why[64];
+
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                bool no = pgconf_pidfile_no_pid(cases[i].text, cases[i].len, why, sizeof why);
+
+                ck_assert_msg(no == !!cases[i].why, "case %zu: %s", i, no ? "no pid" : "a pid");
+                if (no)
+                        ck_assert_str_eq(why, cases[i].why);
+        }
+}
+END_TEST
+
 static Suite *pgconf_suite(void)
 {
         Suite *s = suite_create("pgconf");
@@ -436,6 +473,7 @@ static Suite *pgconf_suite(void)
         tcase_add_loop_test(tc, hba6_table, 0, sizeof hba6_cases / sizeof hba6_cases[0]);
         tcase_add_test(tc, hba_refuses);
         tcase_add_test(tc, pidfile);
+        tcase_add_test(tc, pidfile_no_pid);
         tcase_add_test(tc, covers);
         tcase_add_test(tc, listen_value);
         suite_add_tcase(s, tc);

@@ -179,6 +179,7 @@ START_TEST(guard_table)
         struct xhafw_step *step = new_step(extra);
         const char *port = *c->port_line ? c->port_line : c->step_port;
         char *stale = NULL;
+        size_t len;
         struct pg_cfg cfg;
         long pid = -1;
         int fd = -1, r;
@@ -189,7 +190,7 @@ START_TEST(guard_table)
                 fd = listen_in(step, c->listening, port);
         mock_set_force(step, c->force);
         ck_assert_int_eq(pg_cfg_load(step, &cfg), 0);
-        r = pg_guard(step, &cfg, mock_expand(step, c->conf), &pid, &stale);
+        r = pg_guard(step, &cfg, mock_expand(step, c->conf), &pid, &stale, &len);
         ck_assert_msg(r == c->want, "case %d: guard returned %d, want %d\n%s", _i, r, c->want, mock_log_text(step));
         ck_assert_int_eq(pid, 0);
         ck_assert_msg(!!stale == c->stale, "case %d: stale %s", _i, stale ? "yes" : "no");
@@ -225,6 +226,7 @@ START_TEST(guard_tcp_table)
         struct xhafw_step *step = new_step(NULL);
         char port[16], want[256];
         char *stale = NULL;
+        size_t len;
         struct pg_cfg cfg;
         long pid = -1;
         int fd;
@@ -233,7 +235,7 @@ START_TEST(guard_tcp_table)
         make_cluster(step);
         write_pidfile(step, DEAD_PID, port, "@TMP@/s1", c->listen_addr);
         ck_assert_int_eq(pg_cfg_load(step, &cfg), 0);
-        ck_assert_int_eq(pg_guard(step, &cfg, c->conf, &pid, &stale), 0);
+        ck_assert_int_eq(pg_guard(step, &cfg, c->conf, &pid, &stale, &len), 0);
         ck_assert_ptr_nonnull(stale);
         snprintf(want, sizeof want, "%s%s ", c->want, port);
         ck_assert_msg(mock_log_find(step, LOG_NOTICE, want), "case %d: no '%s' in\n%s", _i, mock_expand(step, want),
@@ -245,27 +247,148 @@ START_TEST(guard_tcp_table)
 }
 END_TEST
 
-/* No postmaster.pid: nothing to ask. One that is no postmaster.pid: postgres judges it. */
+/* No postmaster.pid: nothing to ask. One that names a pid but is otherwise no postmaster.pid:
+ * postgres judges it. */
 START_TEST(guard_no_pidfile)
 {
         struct xhafw_step *step = new_step(NULL);
         char *stale = NULL;
+        size_t len;
         struct pg_cfg cfg;
         long pid = -1;
 
         make_cluster(step);
         ck_assert_int_eq(pg_cfg_load(step, &cfg), 0);
-        ck_assert_int_eq(pg_guard(step, &cfg, "", &pid, &stale), 0);
+        ck_assert_int_eq(pg_guard(step, &cfg, "", &pid, &stale, &len), 0);
         ck_assert_int_eq(pid, 0);
         ck_assert_ptr_null(stale);
         ck_assert_uint_eq(mock_log_count(step, -1, NULL), 0);
 
-        mock_write_file(step, "data/postmaster.pid", "not a pid\n");
-        ck_assert_int_eq(pg_guard(step, &cfg, "", &pid, &stale), 0);
+        mock_write_file(step, "data/postmaster.pid", DEAD_PID "\n/d\n0\n70000\n");
+        ck_assert_int_eq(pg_guard(step, &cfg, "", &pid, &stale, &len), 0);
         ck_assert_ptr_null(stale);
         ck_assert_ptr_nonnull(mock_log_find(step, LOG_WARNING,
                                             "cannot read @TMP@/data/postmaster.pid (Invalid "
                                             "argument); leaving it to postgres to judge"));
+        pg_cfg_free(&cfg);
+        mock_step_free(step);
+}
+END_TEST
+
+/* A postmaster.pid that names no process (a crash while a server started, a full disk): stale when
+ * nothing answers at the step's places and port, refused when something does; then moved aside, unless
+ * it changed since it was judged. */
+struct no_pid_case {
+        const char *text;
+        size_t len;
+        const char *why;
+};
+
+static const struct no_pid_case no_pid_cases[] = {
+        { "", 0, "it is empty" },
+        { " \n\t\n", 4, "it holds only blanks" },
+        { "\0\0\0\0\0\0\0\0", 8, "it holds NUL bytes where the pid should be" },
+        { "abc\n/srv/pg\n", 12, "its first line is no pid" },
+        { "0\n", 2, "its first line is no pid" },
+        { "99999999999999999999\n", 21, "its first line is no pid" },
+};
+
+static void write_bytes(struct xhafw_step *step, const char *name, const char *data, size_t len)
+{
+        FILE *f = fopen(mock_path(step, name), "we");
+
+        ck_assert_ptr_nonnull(f);
+        ck_assert_uint_eq(fwrite(data, 1, len, f), len);
+        ck_assert_int_eq(fclose(f), 0);
+}
+
+/* The names postmaster.pid.stale-* in data_dir. */
+static size_t count_aside(struct xhafw_step *step)
+{
+        DIR *d = opendir(mock_path(step, "data"));
+        struct dirent *e;
+        size_t n = 0;
+
+        ck_assert_ptr_nonnull(d);
+        while ((e = readdir(d)))
+                n += strncmp(e->d_name, "postmaster.pid.stale-", 21) == 0;
+        closedir(d);
+        return n;
+}
+
+START_TEST(guard_no_pid_table)
+{
+        const struct no_pid_case *c = &no_pid_cases[_i];
+        /* no TCP place: a server of this machine at localhost port 5432 must not answer for the cluster */
+        const struct mock_option extra[] = { { "listen_addresses", "@TMP@/s3" }, { NULL, NULL } };
+        struct xhafw_step *step = new_step(extra);
+        char *stale = NULL, why[128], *now;
+        size_t len = 99;
+        struct pg_cfg cfg;
+        long pid = -1;
+        int fd;
+
+        ck_assert(pgconf_pidfile_no_pid(c->text, c->len, why, sizeof why));
+        ck_assert_str_eq(why, c->why);
+        make_cluster(step);
+        write_bytes(step, "data/postmaster.pid", c->text, c->len);
+        ck_assert_int_eq(pg_cfg_load(step, &cfg), 0);
+        /* nothing answers at check_host: stale, and the bytes judged come back */
+        ck_assert_int_eq(pg_guard(step, &cfg, "", &pid, &stale, &len), 0);
+        ck_assert_int_eq(pid, 0);
+        ck_assert_ptr_nonnull(stale);
+        ck_assert_uint_eq(len, c->len);
+        ck_assert_mem_eq(stale, c->text, c->len);
+        ck_assert_msg(mock_log_find(step, LOG_NOTICE, "@TMP@/data/postmaster.pid is stale: it names no process"),
+                      "case %d:\n%s", _i, mock_log_text(step));
+        ck_assert_ptr_nonnull(mock_log_find(step, LOG_NOTICE, why));
+        /* a server answers at check_host: another node runs the cluster */
+        fd = listen_in(step, "sock", "5432");
+        mock_clear(step);
+        free(stale);
+        ck_assert_int_eq(pg_guard(step, &cfg, "", &pid, &stale, &len), XHAFW_REFUSED);
+        ck_assert_ptr_null(stale);
+        ck_assert_ptr_nonnull(mock_log_find(step, LOG_ERR,
+                                            "refusing to start: a server answers at @TMP@/sock port 5432, but "
+                                            "@TMP@/data/postmaster.pid names no process ("));
+        close(fd);
+
+        /* dry-run: only says so */
+        mock_clear(step);
+        mock_set_dry_run(step, true);
+        ck_assert_int_eq(pg_set_aside_pidfile(step, &cfg, c->text, c->len), 0);
+        ck_assert_ptr_nonnull(mock_log_find(step, LOG_NOTICE,
+                                            "would move @TMP@/data/postmaster.pid aside to "
+                                            "postmaster.pid.stale-"));
+        ck_assert_uint_eq(count_aside(step), 0);
+        /* changed since it was judged: refused, left in place */
+        mock_set_dry_run(step, false);
+        mock_clear(step);
+        ck_assert_int_eq(pg_set_aside_pidfile(step, &cfg, "x", 1), XHAFW_REFUSED);
+        ck_assert_ptr_nonnull(mock_log_find(step, LOG_ERR, "changed after the guard found it stale"));
+        ck_assert_uint_eq(count_aside(step), 0);
+        /* for real: moved aside, byte for byte, and said so */
+        mock_clear(step);
+        ck_assert_int_eq(pg_set_aside_pidfile(step, &cfg, c->text, c->len), 0);
+        ck_assert_msg(mock_log_find(step, LOG_NOTICE, "it is stale (it names no process: "), "case %d:\n%s", _i,
+                      mock_log_text(step));
+        ck_assert_uint_eq(count_aside(step), 1);
+        ck_assert_int_eq(access(mock_path(step, "data/postmaster.pid"), F_OK), -1);
+        now = NULL;
+        {
+                DIR *d = opendir(mock_path(step, "data"));
+                struct dirent *e;
+                char name[PATH_MAX];
+
+                while ((e = readdir(d)))
+                        if (strncmp(e->d_name, "postmaster.pid.stale-", 21) == 0)
+                                snprintf(name, sizeof name, "data/%s", e->d_name);
+                closedir(d);
+                ck_assert_int_eq(db_read_bytes(mock_path(step, name), &now, &len), 0);
+        }
+        ck_assert_uint_eq(len, c->len);
+        ck_assert_mem_eq(now, c->text, c->len);
+        free(now);
         pg_cfg_free(&cfg);
         mock_step_free(step);
 }
@@ -720,6 +843,7 @@ static Suite *postgres_suite(void)
         tcase_add_loop_test(tc, guard_table, 0, N(guard_cases));
         tcase_add_loop_test(tc, guard_tcp_table, 0, N(tcp_cases));
         tcase_add_test(tc, guard_no_pidfile);
+        tcase_add_loop_test(tc, guard_no_pid_table, 0, N(no_pid_cases));
         tcase_add_loop_test(tc, guard_places_table, 0, N(places_cases));
         tcase_add_loop_test(tc, list_table, 0, N(list_cases));
         tcase_add_loop_test(tc, state_merge_table, 0, N(list_cases));

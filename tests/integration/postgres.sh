@@ -368,6 +368,65 @@ wait_no_postgres
 run 0 xhn activate --yes
 pass "the pid file of a live local postmaster or single-user backend is never moved"
 
+# --- a postmaster.pid that names no process (a crash while the server started, a full disk):
+# PostgreSQL refuses to start over it ("lock file is empty", "bogus data in lock file"). Once no
+# postgres of this node works in the data directory and nothing answers for the cluster, it is stale:
+# moved aside, said so, and the server starts; dry-run only says it would. ---
+# no_pid_file KIND: the stopped cluster's postmaster.pid replaced by one that names no process.
+no_pid_file() {
+        case $1 in
+        empty) : > "$DATA/postmaster.pid" ;;
+        blanks) printf ' \n\t\n' > "$DATA/postmaster.pid" ;;
+        garbage) printf 'garbage\n%s\n' "$DATA" > "$DATA/postmaster.pid" ;;
+        esac
+        chown postgres: "$DATA/postmaster.pid"
+        cp "$DATA/postmaster.pid" "$T/pid.none"
+}
+for kind in empty blanks garbage; do
+        case $kind in
+        empty) why="it is empty" ;;
+        blanks) why="it holds only blanks" ;;
+        garbage) why="its first line is no pid" ;;
+        esac
+        run 0 xhn deactivate --yes
+        wait_no_postgres
+        rm -f "$DATA"/postmaster.pid.stale-*
+        no_pid_file "$kind"
+        run 3 xhn status
+        run 0 xhn activate --dry-run --yes
+        expect_output "would move $DATA/postmaster.pid aside to postmaster.pid.stale-[0-9]{8}T[0-9]{6}Z: it is stale, and it names no process \($why\)"
+        cmp "$DATA/postmaster.pid" "$T/pid.none" || fail "dry-run changed the $kind postmaster.pid"
+        [ -z "$(stale_files)" ] || fail "dry-run moved the $kind postmaster.pid aside: $(stale_files)"
+        postgres_runs && fail "dry-run started the server"
+        run 0 xhn -v activate --yes
+        expect_output "$DATA/postmaster.pid is stale: it names no process \($why\) and nothing answers at .* port $PORT"
+        expect_output "moved $DATA/postmaster.pid aside to postmaster.pid.stale-[0-9]{8}T[0-9]{6}Z: it is stale \(it names no process: $why; no postgres of this node works in $DATA"
+        [ "$(stale_files | wc -l)" = 1 ] || fail "expected one postmaster.pid.stale-* in $DATA: $(stale_files)"
+        cmp "$(stale_files)" "$T/pid.none" || fail "the file moved aside is not the $kind postmaster.pid"
+        [ "$(psqln -c 'SELECT count(*) FROM t')" = 3 ] || fail "rows lost after the $kind postmaster.pid"
+        run 0 xhn status
+done
+rm -f "$DATA"/postmaster.pid.stale-*
+pass "a postmaster.pid that names no process (empty, blanks, garbage): moved aside, said so, the server starts"
+
+# Not while a postmaster of this node runs in the data directory: its file emptied under it is
+# still its own. Refused (exit 6), nothing moved or started, the server left as it was.
+cp "$DATA/postmaster.pid" "$T/pid.live"
+live=$(head -n 1 "$T/pid.live")
+: > "$DATA/postmaster.pid"
+n=$(starts)
+run 3 xhn status
+run 6 xhn activate --yes
+expect_output "refusing to start: $DATA/postmaster.pid names no process \(it is empty\), but pid [0-9]+, a postgres process of this node, works in $DATA"
+[ -e "$DATA/postmaster.pid" ] && [ ! -s "$DATA/postmaster.pid" ] || fail "the emptied postmaster.pid of a live postmaster was changed"
+[ -z "$(stale_files)" ] || fail "the emptied postmaster.pid of a live postmaster was moved aside: $(stale_files)"
+[ "$(starts)" = "$n" ] || fail "the refused apply started a server"
+[ -e "/proc/$live" ] || fail "the live postmaster $live was stopped"
+[ "$(psqln -c 'SELECT count(*) FROM t')" = 3 ] || fail "the live postmaster stopped answering"
+cat "$T/pid.live" > "$DATA/postmaster.pid"
+run 0 xhn status
+pass "an emptied postmaster.pid of a live local postmaster: exit 6, nothing moved or started"
+
 # --- a live postmaster that is not local: the other node, simulated by a server in its own PID
 # namespace on the same data directory; the pid it records (1) is no postgres of this node ---
 run 0 xhn deactivate --yes
