@@ -437,6 +437,20 @@ static void pgconf_find_setting(const char *text, const char *name, struct pgcon
         }
 }
 
+/* Whether a configuration text has an active line setting name (as the server reads it). */
+static bool pgconf_sets(const char *text, const char *name)
+{
+        struct pgconf_setting *s = calloc(1, sizeof *s);
+        bool found;
+
+        if (!s)
+                return false;
+        pgconf_find_setting(text, name, s);
+        found = s->found;
+        free(s);
+        return found;
+}
+
 /* Trim blanks at both ends of [*s, *s + *n). */
 static void pgconf_trim(const char **s, size_t *n)
 {

@@ -84,7 +84,7 @@ static const struct xhafw_option pg_options[] = {
 /* A step's options, resolved. */
 struct pg_cfg {
         const char *data_dir, *service, *method, *check_host, *user, *dbname, *password_file;
-        char *hba, *conf;
+        char *hba, *conf, *auto_conf;
         char port[16];
         long port_num;
         const char *const *listen;
@@ -100,6 +100,7 @@ static void pg_cfg_free(struct pg_cfg *c)
 {
         free(c->hba);
         free(c->conf);
+        free(c->auto_conf);
 }
 
 static int pg_cfg_load(struct xhafw_step *step, struct pg_cfg *c)
@@ -127,7 +128,9 @@ static int pg_cfg_load(struct xhafw_step *step, struct pg_cfg *c)
         c->hba = s ? strdup(s) : db_path_join(c->data_dir, "pg_hba.conf");
         s = xhafw_opt_string(step, "postgresql_conf");
         c->conf = s ? strdup(s) : db_path_join(c->data_dir, "postgresql.conf");
-        if (!c->hba || !c->conf) {
+        /* where ALTER SYSTEM writes, always in the data directory, wherever postgresql.conf is */
+        c->auto_conf = db_path_join(c->data_dir, "postgresql.auto.conf");
+        if (!c->hba || !c->conf || !c->auto_conf) {
                 pg_cfg_free(c);
                 return -ENOMEM;
         }
@@ -321,6 +324,31 @@ static int pg_read_pidfile(const struct pg_cfg *c, struct pgconf_pidfile *ret)
         r = pgconf_pidfile_parse(text, ret);
         free(text);
         return r;
+}
+
+/*
+ * The file whose listen_addresses the server uses, and its text (the caller frees it): the server
+ * reads postgresql.auto.conf (what ALTER SYSTEM SET wrote) after postgresql.conf and everything it
+ * includes, so a setting there wins; otherwise postgresql.conf. *ret_path is c->conf or
+ * c->auto_conf, also when reading it failed. 0 or -errno of reading it.
+ */
+static int pg_read_listen_conf(const struct pg_cfg *c, const char **ret_path, char **ret_text)
+{
+        char *text = NULL;
+        int r;
+
+        *ret_text = NULL;
+        *ret_path = c->auto_conf;
+        r = db_read_file(c->auto_conf, &text);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        if (r == 0 && pgconf_sets(text, "listen_addresses")) {
+                *ret_text = text;
+                return 0;
+        }
+        free(text);
+        *ret_path = c->conf;
+        return db_read_file(c->conf, ret_text);
 }
 
 /* The pid of this node's postmaster for data_dir, or 0. */
@@ -946,8 +974,8 @@ static int pg_state_merge(struct xhafw_step *step, const char *key, const char *
 }
 
 /* Edit pg_hba.conf and postgresql.conf as needed; *ret_listen_changed when listen_addresses was extended. */
-static int pg_edit(struct xhafw_step *step, const struct pg_cfg *c, const char *conf_text, bool *ret_hba_changed,
-                   bool *ret_listen_changed)
+static int pg_edit(struct xhafw_step *step, const struct pg_cfg *c, const char *conf_path, const char *conf_text,
+                   bool *ret_hba_changed, bool *ret_listen_changed)
 {
         char *hba_text = NULL, *new_text = NULL, *added = NULL;
         int n, r;
@@ -979,13 +1007,16 @@ static int pg_edit(struct xhafw_step *step, const struct pg_cfg *c, const char *
 
         n = pgconf_listen_add(conf_text, c->listen, c->n_listen, &new_text, &added);
         if (n < 0) {
-                xhafw_log(step, LOG_ERR, "cannot extend listen_addresses in %s: %s", c->conf, strerror(-n));
+                xhafw_log(step, LOG_ERR, "cannot extend listen_addresses in %s: %s", conf_path, strerror(-n));
                 return n;
         }
         if (n > 0) {
-                r = xhafw_file_replace(step, c->conf, new_text);
+                r = xhafw_file_replace(step, conf_path, new_text);
                 if (r == 0 && !xhafw_dry_run(step)) {
-                        xhafw_log(step, LOG_NOTICE, "added %s to listen_addresses in %s", added, c->conf);
+                        xhafw_log(step, LOG_NOTICE, "added %s to listen_addresses in %s%s", added, conf_path,
+                                  conf_path == c->auto_conf ? " (set there by ALTER SYSTEM, which overrides "
+                                                              "postgresql.conf)" :
+                                                              "");
                         r = pg_state_merge(step, "listen_added", added);
                 }
                 *ret_listen_changed = true;
@@ -1165,6 +1196,7 @@ static int pg_apply(struct xhafw_step *step)
 {
         struct pg_cfg c;
         char *password = NULL, *conf_text = NULL, *stale_pidfile = NULL;
+        const char *conf_path;
         size_t stale_len = 0;
         bool hba_changed, listen_changed;
         long pid = 0;
@@ -1177,9 +1209,9 @@ static int pg_apply(struct xhafw_step *step)
         if ((r = pg_need_data_dir(step, &c)) < 0 ||
             (r = db_read_password(step, "password_file", c.password_file, &password)) < 0)
                 goto out;
-        r = db_read_file(c.conf, &conf_text);
+        r = pg_read_listen_conf(&c, &conf_path, &conf_text);
         if (r < 0) {
-                xhafw_log(step, LOG_ERR, "cannot read %s: %s", c.conf, strerror(-r));
+                xhafw_log(step, LOG_ERR, "cannot read %s: %s", conf_path, strerror(-r));
                 goto out;
         }
         /* The guard comes first: a refused step must have changed nothing, not even the shared configuration. */
@@ -1189,7 +1221,7 @@ static int pg_apply(struct xhafw_step *step)
         /* Still before any edit: a refusal here, too, leaves everything as it was. */
         if (stale_pidfile && (r = pg_set_aside_pidfile(step, &c, stale_pidfile, stale_len)) < 0)
                 goto out;
-        r = pg_edit(step, &c, conf_text, &hba_changed, &listen_changed);
+        r = pg_edit(step, &c, conf_path, conf_text, &hba_changed, &listen_changed);
         if (r < 0)
                 goto out;
         if (pid > 0) {
@@ -1320,14 +1352,16 @@ out:
 static int pg_describe(struct xhafw_step *step, FILE *out)
 {
         struct pg_cfg c;
-        char *text = NULL, *new_text = NULL, *added = NULL, listen[PGCONF_MAX_LINE];
-        int r;
+        char *text = NULL, *new_text = NULL, *added = NULL, *conf_text = NULL, listen[PGCONF_MAX_LINE];
+        const char *conf_path;
+        int r, conf_r;
 
         r = pg_cfg_load(step, &c);
         if (r < 0)
                 return r;
         fprintf(out, "PostgreSQL cluster in %s, service %s, port %s\n", c.data_dir, c.service, c.port);
-        fprintf(out, "listen_addresses in %s must contain: ", c.conf);
+        conf_r = pg_read_listen_conf(&c, &conf_path, &conf_text);
+        fprintf(out, "listen_addresses in %s must contain: ", conf_path);
         db_print_list(out, c.listen, c.n_listen);
         fprintf(out,
                 "\naccess in %s: `host all all ADDR/32 %s` (ADDR/128 for IPv6; a prefix given is kept) "
@@ -1365,12 +1399,12 @@ static int pg_describe(struct xhafw_step *step, FILE *out)
         free(new_text);
         free(added);
         text = new_text = added = NULL;
-        if ((r = db_read_file(c.conf, &text)) == 0 &&
-            (r = pgconf_listen_add(text, c.listen, c.n_listen, &new_text, &added)) >= 0) {
-                pgconf_listen_value(text, listen, sizeof listen);
+        if ((r = conf_r) == 0 && (r = pgconf_listen_add(conf_text, c.listen, c.n_listen, &new_text, &added)) >= 0) {
+                pgconf_listen_value(conf_text, listen, sizeof listen);
                 fprintf(out, "would add to listen_addresses '%s' now: %s\n", listen, *added ? added : "nothing");
         } else
-                fprintf(out, "cannot tell what it would add to %s now: %s\n", c.conf, strerror(-r));
+                fprintf(out, "cannot tell what it would add to %s now: %s\n", conf_path, strerror(-r));
+        free(conf_text);
         free(text);
         free(new_text);
         free(added);

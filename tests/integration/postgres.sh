@@ -482,6 +482,39 @@ wait_no_postgres
 run 0 xhn activate --yes
 pass "a live postmaster elsewhere: exit 6, nothing started"
 
+# --- listen_addresses set by ALTER SYSTEM: postgresql.auto.conf overrides postgresql.conf, so that is
+# the file extended (in place, the rest kept); postgresql.conf is not touched. A client reaches the
+# server at the added addresses; ALTER SYSTEM RESET gives postgresql.conf the word back. ---
+psqln -c "ALTER SYSTEM SET listen_addresses = '127.0.0.1'"
+run 0 xhn deactivate --yes
+wait_no_postgres
+cp "$DATA/postgresql.auto.conf" "$T/auto.before"
+grep -q "^listen_addresses = '127.0.0.1'$" "$T/auto.before" || fail "ALTER SYSTEM did not write postgresql.auto.conf"
+run 0 xhn describe postgres
+expect_output "listen_addresses in $DATA/postgresql.auto.conf must contain: localhost, 192.0.2.7, 192.0.2.70"
+expect_output "would add to listen_addresses '127.0.0.1' now: localhost,192.0.2.7,192.0.2.70"
+run 0 xhn -v activate --yes
+expect_output "added localhost,192.0.2.7,192.0.2.70 to listen_addresses in $DATA/postgresql.auto.conf \(set there by ALTER SYSTEM"
+same_as_golden
+grep -q "^listen_addresses = '127.0.0.1, localhost, 192.0.2.7, 192.0.2.70'$" "$DATA/postgresql.auto.conf" ||
+        { cat "$DATA/postgresql.auto.conf" >&2; fail "postgresql.auto.conf was not extended in place"; }
+diff <(grep -v '^listen_addresses' "$T/auto.before") <(grep -v '^listen_addresses' "$DATA/postgresql.auto.conf") ||
+        fail "postgresql.auto.conf changed beyond its listen_addresses"
+[ "$(stat -c %U "$DATA/postgresql.auto.conf")" = postgres ] || fail "postgresql.auto.conf lost its owner"
+[ "$(psqln -c 'SELECT count(*) FROM t')" = 3 ] || fail "rows not readable at 192.0.2.7 with ALTER SYSTEM's listen_addresses"
+[ "$(HOST=192.0.2.70 psqln -c 'SELECT sum(i) FROM t')" = 6 ] || fail "rows not readable at 192.0.2.70"
+run 0 xhn status
+n=$(starts)
+run 0 xhn activate --yes
+[ "$(starts)" = "$n" ] || fail "activate again restarted the server"
+psqln -c "ALTER SYSTEM RESET listen_addresses"
+grep -q '^listen_addresses' "$DATA/postgresql.auto.conf" && fail "ALTER SYSTEM RESET left listen_addresses"
+run 0 xhn deactivate --yes
+run 0 xhn activate --yes
+same_as_golden
+[ "$(psqln -c 'SELECT count(*) FROM t')" = 3 ] || fail "rows not readable after ALTER SYSTEM RESET"
+pass "listen_addresses set by ALTER SYSTEM: postgresql.auto.conf extended, the server listens at the VIP"
+
 # --- clear errors: wrong or missing password file, missing data directory, unreachable check_host ---
 run 0 xhn deactivate --yes
 write_step password_file="$T/wrongpass"
