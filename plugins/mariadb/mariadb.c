@@ -26,6 +26,7 @@
 
 #include "dbfile.h"
 #include "dbguard.h"
+#include "preflight.h"
 
 /* Included rather than linked so that its functions stay static here and in its unit test. */
 #include "mycnf.c"
@@ -1741,9 +1742,206 @@ static int my_validate(struct xhafw_step *step)
         return r;
 }
 
+/* ---- preflight ---- */
+
+/* Where the server is installed: MariaDB's and MySQL's packages (Debian, RHEL, SUSE) and a tarball's. */
+static const char *const my_default_servers[] = { "/usr/sbin/mariadbd",          "/usr/sbin/mysqld",
+                                                  "/usr/libexec/mariadbd",       "/usr/libexec/mysqld",
+                                                  "/usr/local/mysql/bin/mysqld", NULL };
+/* The unit test points this at servers of its own. */
+static const char *const *my_servers = my_default_servers;
+#define MY_PREFLIGHT_STAT_MS 5000
+
+/*
+ * The version in what `mariadbd --version` prints ("mariadbd  Ver 10.11.6-MariaDB-0+deb12u1 for
+ * debian-linux-gnu ...", "mysqld  Ver 8.0.36 for Linux ..."): the number, with "-MariaDB" when it is
+ * MariaDB ("10.11.6-MariaDB", "8.0.36"), without the distribution's build. 0 or -EPROTO.
+ */
+static int my_parse_version(const char *out, char *buf, size_t size)
+{
+        const char *p = strstr(out, " Ver ");
+        size_t n;
+
+        if (!p)
+                return -EPROTO;
+        p += 5;
+        n = strspn(p, "0123456789.");
+        if (n == 0 || n + sizeof "-MariaDB" > size)
+                return -EPROTO;
+        snprintf(buf, size, "%.*s%s", (int) n, p, strncmp(p + n, "-MariaDB", 8) == 0 ? "-MariaDB" : "");
+        return 0;
+}
+
+/* The installed server that activate's unit would run, and its version as a fact for the peer. */
+static void my_preflight_binary(struct xhafw_step *step)
+{
+        char list[1024] = "", version[64];
+
+        for (size_t i = 0; my_servers[i]; i++) {
+                const char *const argv[] = { my_servers[i], "--version", NULL };
+                char *out = NULL;
+                size_t len = strlen(list);
+                int r;
+
+                if (access(my_servers[i], X_OK) < 0)
+                        continue;
+                r = xhafw_run(step, argv, XHAFW_RUN_READONLY, &out);
+                if (r == 0 && my_parse_version(out ? out : "", version, sizeof version) == 0) {
+                        pf_report(step, "server binary", XHAFW_CHECK_PASS, NULL, "%s is MariaDB/MySQL %s",
+                                  my_servers[i], version);
+                        xhafw_preflight_fact(step, "server version", version);
+                        free(out);
+                        return;
+                }
+                free(out);
+                snprintf(list + len, sizeof list - len, "%s%s (--version %s %d)", len ? ", " : "", my_servers[i],
+                         r < 0 ? "failed:" :
+                         r > 0 ? "exited" :
+                                 "said no version:",
+                         r < 0 ? -r : r);
+        }
+        if (*list)
+                pf_report(step, "server binary", XHAFW_CHECK_FAIL,
+                          "reinstall the server package (mariadb-server, or mysql-server)",
+                          "no installed server says its version: %s", list);
+        else
+                pf_report(step, "server binary", XHAFW_CHECK_FAIL,
+                          "install the server: apt-get install mariadb-server (Debian), dnf install mariadb-server "
+                          "(RHEL), zypper install mariadb (SUSE)",
+                          "no MariaDB or MySQL server is installed (looked for /usr/sbin/mariadbd, /usr/sbin/mysqld, "
+                          "/usr/libexec/mariadbd, /usr/libexec/mysqld, /usr/local/mysql/bin/mysqld)");
+}
+
+/* The data directory: on the shared storage, so here on the active node, and on a standby only
+ * when the storage is mounted. Looked at in a bounded child: the storage's server may be dead. */
+static void my_preflight_data_dir(struct xhafw_step *step, const struct my_cfg *c)
+{
+        char *sys = db_path_join(c->data_dir, "mysql");
+        const char *paths[2] = { c->data_dir, sys };
+        struct xhafw_stat_result res[2];
+        int r;
+
+        if (!sys)
+                return;
+        r = xhafw_stat_bounded(step, paths, 2, MY_PREFLIGHT_STAT_MS, res, NULL);
+        if (r < 0)
+                pf_report(step, "data directory", XHAFW_CHECK_FAIL, "check the shared storage's server and paths",
+                          "%s: %s", c->data_dir, r == -ETIMEDOUT ? "does not answer within 5 s" : strerror(-r));
+        else if (res[0].err || res[1].err) {
+                const char *what = res[0].err ? c->data_dir : sys;
+                int err = res[0].err ? res[0].err : res[1].err;
+
+                if (xhafw_node_active(step))
+                        pf_report(step, "data directory", XHAFW_CHECK_FAIL,
+                                  "mount the shared storage (the storage step), or correct data_dir; "
+                                  "mariadb-install-db only for a new server",
+                                  "%s: %s", what, strerror(err));
+                else
+                        pf_report(step, "data directory", XHAFW_CHECK_PASS, NULL,
+                                  "%s is not here (%s): it is on the shared storage, mounted on the active node", what,
+                                  strerror(err));
+        } else if (!S_ISDIR(res[0].mode) || !S_ISDIR(res[1].mode))
+                pf_report(step, "data directory", XHAFW_CHECK_FAIL, "correct data_dir",
+                          "%s is not a MariaDB data directory: %s is not a directory", c->data_dir,
+                          S_ISDIR(res[0].mode) ? sys : c->data_dir);
+        else
+                pf_report(step, "data directory", XHAFW_CHECK_PASS, NULL, "%s holds a MariaDB data directory (mysql/)",
+                          c->data_dir);
+        free(sys);
+}
+
+/* Apply edits the option file; the server reads it. */
+static void my_preflight_option_file(struct xhafw_step *step, const struct my_cfg *c)
+{
+        char *text = NULL;
+        int r = db_read_file(c->option_file, &text);
+
+        if (r < 0)
+                pf_report(step, "option file", XHAFW_CHECK_FAIL,
+                          "install the server's option file (the package's my.cnf), or correct option_file",
+                          "cannot read %s: %s", c->option_file, strerror(-r));
+        else
+                pf_report(step, "option file", XHAFW_CHECK_PASS, NULL, "%s is readable", c->option_file);
+        free(text);
+}
+
+/* Whether a server listens at the Unix socket path: 1, 0 (none: no file, nobody accepts), -errno. */
+static int my_socket_listens(const char *path)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd, r;
+
+        if (strlen(path) >= sizeof sa.sun_path)
+                return -ENAMETOOLONG;
+        memcpy(sa.sun_path, path, strlen(path) + 1);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        r = connect(fd, (struct sockaddr *) &sa, sizeof sa) == 0 || errno == EAGAIN ? 1 :
+            errno == ENOENT || errno == ECONNREFUSED                                ? 0 :
+                                                                                      -errno;
+        close(fd);
+        return r;
+}
+
+/* The server's port and socket: free on a standby, where activate's server must take them. */
+static void my_preflight_listen(struct xhafw_step *step, const struct my_cfg *c)
+{
+        bool active = xhafw_node_active(step);
+        char who[256], fix[512];
+        int r = pf_tcp_listener(c->port, who, sizeof who);
+
+        if (active)
+                pf_report(step, "port free", XHAFW_CHECK_PASS, NULL,
+                          "this node holds the role: %s listens on TCP port %u", r > 0 ? who : "nothing", c->port);
+        else if (r > 0) {
+                snprintf(fix, sizeof fix, "stop %s (ss -ltnp 'sport = :%u' names it), or give the step another port",
+                         who, c->port);
+                pf_report(step, "port free", XHAFW_CHECK_FAIL, fix,
+                          "%s listens on TCP port %u on this standby: activate's server could not", who, c->port);
+        } else if (r < 0)
+                pf_report(step, "port free", XHAFW_CHECK_WARN, "ss -ltnp 'sport = :PORT' tells by hand",
+                          "cannot tell whether TCP port %u is free: %s", c->port, strerror(-r));
+        else
+                pf_report(step, "port free", XHAFW_CHECK_PASS, NULL, "nothing listens on TCP port %u", c->port);
+
+        r = my_socket_listens(c->socket);
+        if (active)
+                pf_report(step, "socket free", XHAFW_CHECK_PASS, NULL, "this node holds the role: %s %s", c->socket,
+                          r > 0 ? "answers" : "does not answer");
+        else if (r > 0) {
+                snprintf(fix, sizeof fix,
+                         "stop the server that listens there (ss -lxp names it), or give the step another socket");
+                pf_report(step, "socket free", XHAFW_CHECK_FAIL, fix,
+                          "a server listens at %s on this standby: activate's server could not, and check_host "
+                          "localhost would reach that one",
+                          c->socket);
+        } else if (r < 0)
+                pf_report(step, "socket free", XHAFW_CHECK_WARN, "ss -lxp tells by hand",
+                          "cannot tell whether anything listens at %s: %s", c->socket, strerror(-r));
+        else
+                pf_report(step, "socket free", XHAFW_CHECK_PASS, NULL, "nothing listens at %s", c->socket);
+}
+
+static int my_preflight(struct xhafw_step *step)
+{
+        struct my_cfg c;
+        int r = my_cfg_load(step, &c);
+
+        if (r < 0)
+                return r;
+        my_preflight_data_dir(step, &c);
+        my_preflight_binary(step);
+        my_preflight_option_file(step, &c);
+        pf_service(step, c.service);
+        my_preflight_listen(step, &c);
+        my_cfg_free(&c);
+        return 0;
+}
+
 XHAFW_PLUGIN_DEFINE(
                 .name = "mariadb", .version = "1.0",
                 .summary =
                         "MariaDB/MySQL on shared storage: bind addresses, pid file, start, ready by query, split-brain guard, grants",
                 .options = my_options, .describe = my_describe, .check = my_check, .apply = my_apply,
-                .revert = my_revert, .validate = my_validate);
+                .revert = my_revert, .validate = my_validate, .preflight = my_preflight);

@@ -587,6 +587,153 @@ START_TEST(validate_table)
 }
 END_TEST
 
+/* ---- preflight ---- */
+
+#define DATA_DIR 1    /* data_dir with mysql/ */
+#define SERVER 2      /* an installed server that says its version */
+#define SERVER_MUTE 4 /* an installed server whose --version says nothing useful */
+#define OPTION_FILE 8 /* option_file readable */
+#define ENABLED 16    /* the unit is enabled at boot */
+#define SOCKET_UP 32  /* something listens at the socket */
+
+struct preflight_case {
+        unsigned setup;
+        bool active;
+        const char *check;
+        enum xhafw_check_result result;
+        const char *detail, *fix;
+};
+
+#define READY (DATA_DIR | SERVER | OPTION_FILE)
+static const struct preflight_case preflight_cases[] = {
+        { READY, false, "data directory", XHAFW_CHECK_PASS, "@TMP@/data holds a MariaDB data directory", NULL },
+        /* a standby without the shared storage mounted: as it should be */
+        { READY & ~DATA_DIR, false, "data directory", XHAFW_CHECK_PASS,
+          "@TMP@/data is not here (No such file or directory): it is on the shared storage", NULL },
+        { READY & ~DATA_DIR, true, "data directory", XHAFW_CHECK_FAIL, "@TMP@/data: No such file or directory",
+          "mount the shared storage" },
+        { READY, false, "server binary", XHAFW_CHECK_PASS, "@TMP@/bin/mariadbd is MariaDB/MySQL 10.11.6-MariaDB",
+          NULL },
+        { READY & ~SERVER, false, "server binary", XHAFW_CHECK_FAIL, "no MariaDB or MySQL server is installed",
+          "apt-get install mariadb-server" },
+        { (READY & ~SERVER) | SERVER_MUTE, false, "server binary", XHAFW_CHECK_FAIL,
+          "no installed server says its version: @TMP@/bin/mariadbd (--version exited 1)", "reinstall" },
+        { READY & ~OPTION_FILE, false, "option file", XHAFW_CHECK_FAIL,
+          "cannot read @TMP@/my.cnf: No such file or directory", "correct option_file" },
+        { READY, false, "option file", XHAFW_CHECK_PASS, "@TMP@/my.cnf is readable", NULL },
+        { READY, false, "not enabled at boot", XHAFW_CHECK_PASS, "mariadb is disabled or masked", NULL },
+        { READY | ENABLED, false, "not enabled at boot", XHAFW_CHECK_FAIL, "mariadb is enabled at boot",
+          "systemctl disable mariadb" },
+        { READY, false, "socket free", XHAFW_CHECK_PASS, "nothing listens at @TMP@/mysqld.sock", NULL },
+        { READY | SOCKET_UP, false, "socket free", XHAFW_CHECK_FAIL,
+          "a server listens at @TMP@/mysqld.sock on this standby", "give the step another socket" },
+        /* the active node runs its server there */
+        { READY | SOCKET_UP, true, "socket free", XHAFW_CHECK_PASS,
+          "this node holds the role: @TMP@/mysqld.sock answers", NULL },
+        { READY, false, "port free", XHAFW_CHECK_PASS, "TCP port", NULL },
+};
+
+START_TEST(preflight_table)
+{
+        const struct preflight_case *c = &preflight_cases[_i];
+        char port[16];
+        int reserved, fd = -1;
+        const struct mock_option extra[] = { { "port", (reserve_port(port, sizeof port, &reserved), port) },
+                                             { NULL, NULL } };
+        struct xhafw_step *step = new_step(extra);
+        const struct mock_command commands[] = {
+                { "@TMP@/bin/mariadbd --version", c->setup & SERVER ? 0 : 1,
+                  c->setup & SERVER ? "@TMP@/bin/mariadbd  Ver 10.11.6-MariaDB-0+deb12u1 for debian-linux-gnu on "
+                                      "x86_64 (Debian 12)\n" :
+                                      "",
+                  false },
+                { "systemctl status mariadb", c->active ? 0 : 3, NULL, false },
+                { "systemctl is-enabled mariadb", c->setup & ENABLED ? 0 : 1, NULL, false },
+                { "systemctl is-active mariadb", c->active ? 0 : 3, NULL, false },
+                { .argv = NULL },
+        };
+        const char *servers[] = { mock_path(step, "bin/mariadbd"), NULL };
+        const struct mock_report *rep;
+        const struct mock_run *runs;
+
+        servers[0] = strdup(servers[0]);
+        ck_assert_int_eq(mkdir(mock_path(step, "bin"), 0755), 0);
+        if (c->setup & (SERVER | SERVER_MUTE)) {
+                mock_write_file(step, "bin/mariadbd", "#!/bin/sh\n");
+                ck_assert_int_eq(chmod(mock_path(step, "bin/mariadbd"), 0755), 0);
+        }
+        if (c->setup & DATA_DIR) {
+                ck_assert_int_eq(mkdir(mock_path(step, "data"), 0700), 0);
+                ck_assert_int_eq(mkdir(mock_path(step, "data/mysql"), 0700), 0);
+        }
+        if (c->setup & OPTION_FILE)
+                mock_write_file(step, "my.cnf", "[mysqld]\nbind-address = 127.0.0.1\n");
+        if (c->setup & SOCKET_UP) {
+                struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+                fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                ck_assert_int_ge(fd, 0);
+                snprintf(sa.sun_path, sizeof sa.sun_path, "%s", mock_path(step, "mysqld.sock"));
+                ck_assert_int_eq(bind(fd, (struct sockaddr *) &sa, sizeof sa), 0);
+                ck_assert_int_eq(listen(fd, 8), 0);
+        }
+        mock_set_commands(step, commands);
+        mock_set_node_active(step, c->active);
+        my_servers = servers;
+        ck_assert_int_eq(mock_preflight(step), 0);
+        my_servers = my_default_servers;
+        rep = mock_report_find(step, c->check);
+        ck_assert_msg(rep, "case %d: no report '%s'", _i, c->check);
+        ck_assert_msg(rep->result == c->result, "case %d: %s: result %d: %s", _i, c->check, rep->result, rep->detail);
+        ck_assert_msg(strstr(rep->detail, mock_expand(step, c->detail)), "case %d: detail '%s', want '%s'", _i,
+                      rep->detail, mock_expand(step, c->detail));
+        if (c->fix)
+                ck_assert_msg(rep->fix && strstr(rep->fix, c->fix), "case %d: fix '%s', want '%s'", _i,
+                              rep->fix ? rep->fix : "(none)", c->fix);
+        else
+                ck_assert_ptr_null(rep->fix);
+        if (c->setup & SERVER)
+                ck_assert_pstr_eq(mock_fact(step, "server version"), "10.11.6-MariaDB");
+        else
+                ck_assert_ptr_null(mock_fact(step, "server version"));
+        /* queries only */
+        for (size_t i = 0; i < mock_runs(step, &runs); i++)
+                ck_assert(runs[i].flags & XHAFW_RUN_READONLY);
+        ck_assert_uint_eq(mock_files(step, &(const struct mock_file *){ NULL }), 0);
+        if (fd >= 0)
+                close(fd);
+        close(reserved);
+        free((char *) servers[0]);
+        mock_step_free(step);
+}
+END_TEST
+
+/* What `mariadbd --version` says, as a version for the peer. */
+START_TEST(version_parse)
+{
+        static const struct {
+                const char *out, *want;
+        } cases[] = {
+                { "/usr/sbin/mariadbd  Ver 10.11.6-MariaDB-0+deb12u1 for debian-linux-gnu on x86_64 (Debian 12)\n",
+                  "10.11.6-MariaDB" },
+                { "/usr/libexec/mysqld  Ver 10.5.22-MariaDB for Linux on x86_64 (MariaDB Server)\n",
+                  "10.5.22-MariaDB" },
+                { "/usr/sbin/mysqld  Ver 8.0.36 for Linux on x86_64 (MySQL Community Server - GPL)\n", "8.0.36" },
+                { "mariadbd: unknown option\n", NULL },
+                { "x Ver -MariaDB\n", NULL },
+        };
+        char buf[64];
+
+        for (int i = 0; i < N(cases); i++) {
+                int r = my_parse_version(cases[i].out, buf, sizeof buf);
+
+                ck_assert_int_eq(r, cases[i].want ? 0 : -EPROTO);
+                if (cases[i].want)
+                        ck_assert_str_eq(buf, cases[i].want);
+        }
+}
+END_TEST
+
 static Suite *mariadb_suite(void)
 {
         Suite *s = suite_create("mariadb");
@@ -601,6 +748,8 @@ static Suite *mariadb_suite(void)
         tcase_add_loop_test(tc, revert_table, 0, N(revert_cases));
         tcase_add_test(tc, check_standby);
         tcase_add_loop_test(tc, validate_table, 0, N(validate_cases));
+        tcase_add_loop_test(tc, preflight_table, 0, N(preflight_cases));
+        tcase_add_test(tc, version_parse);
         suite_add_tcase(s, tc);
         return s;
 }

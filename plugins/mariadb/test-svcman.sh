@@ -4,7 +4,8 @@
 # on that data directory with that option file (so the plugin's edits of it take effect), its own
 # port and socket. start does not wait (the plugin's readiness poll is what is tested), like a
 # Type=simple unit; stop signals the server and waits for it to end, like systemctl stop. Every
-# call is logged to LOG.calls; LOG.fail-VERB makes VERB fail.
+# call is logged to LOG.calls; LOG.fail-VERB makes VERB fail. status and is-enabled answer as systemctl
+# does, for preflight.
 set -u
 data=$1 optfile=$2 port=$3 sock=$4 log=$5 verb=$6 unit=${7:-}
 cd / || exit 1
@@ -37,5 +38,9 @@ stop)
         echo "test-svcman: mariadbd $pids did not stop within 60 s" >&2
         exit 1 ;;
 is-active) if [ -n "$(servers)" ]; then echo active; exit 0; else echo inactive; exit 3; fi ;;
+# as systemctl status: 0 running, 3 not
+status) if [ -n "$(servers)" ]; then echo "$unit: active"; exit 0; else echo "$unit: inactive"; exit 3; fi ;;
+# LOG.enabled stands for a unit enabled at boot (is-enabled exits 0), as a preflight's planted defect
+is-enabled) if [ -e "$log.enabled" ]; then echo enabled; exit 0; else echo disabled; exit 1; fi ;;
 *) echo "test-svcman: unknown verb $verb" >&2; exit 2 ;;
 esac

@@ -132,6 +132,50 @@ cmp "$CNF" "$M/my.cnf.in" || fail "dry-run changed my.cnf"
 [ -z "$(servers)" ] || fail "dry-run started the server"
 pass "validate, describe and dry-run change nothing"
 
+# --- preflight on a ready standby (nothing runs, the data directory is here as if the storage were
+# mounted): the mariadb checks pass, the server's version is a fact; nothing changes. A planted
+# defect (the unit enabled at boot, a server on the step's socket) fails its check with its fix. ---
+cp "$CNF" "$T/cnf.before"
+n=$(starts)
+run 0 xhn preflight
+for c in "data directory" "server binary" "option file" "unit exists" "not enabled at boot" \
+        "not running on a standby" "port free" "socket free"; do
+        grep -Eq "^mariadb +$c +pass " "$T/out" || { cat "$T/out" >&2; fail "preflight: no passing '$c' check"; }
+done
+expect_output "^mariadb +server binary +pass +/usr/sbin/mariadbd is MariaDB/MySQL [0-9.]+-MariaDB"
+grep -q "plugin has no preflight checks" "$T/out" && fail "the mariadb plugin reports no preflight"
+expect_output "preflight: READY"
+ina "$XHAFW" --config "$T/xhafw.conf" --json preflight > "$T/pf.json" 2> /dev/null || fail "--json preflight failed"
+version=$(/usr/sbin/mariadbd --version | sed -n 's/.* Ver \([0-9.]*\).*/\1/p')
+python3 - "$T/pf.json" "$version-MariaDB" << 'PY' || fail "preflight --json: no server version fact"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["facts"]["mariadb/server version"] == sys.argv[2], d["facts"]
+PY
+cmp "$CNF" "$T/cnf.before" || fail "preflight changed my.cnf"
+[ "$(starts)" = "$n" ] && [ -z "$(servers)" ] || fail "preflight started the server"
+touch "$M/log/server.log.enabled"
+run 1 xhn preflight
+expect_output "^mariadb +not enabled at boot +fail +mariadb-test is enabled at boot"
+expect_output "fix: systemctl disable mariadb-test"
+expect_output "preflight: NOT READY"
+rm -f "$M/log/server.log.enabled"
+ina python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); print("up", flush=True); time.sleep(60)' "$SOCK" \
+        > "$T/sock.out" &
+SOCK_PID=$!
+at_exit '[ -z "$SOCK_PID" ] || kill "$SOCK_PID" 2> /dev/null'
+for _ in $(seq 1 50); do [ -S "$SOCK" ] && grep -q up "$T/sock.out" && break; sleep 0.1; done
+run 1 xhn preflight
+expect_output "^mariadb +socket free +fail +a server listens at $SOCK on this standby"
+expect_output "fix: stop the server that listens there"
+kill "$SOCK_PID"
+wait "$SOCK_PID" 2> /dev/null || true
+SOCK_PID=
+rm -f "$SOCK"
+run 0 xhn preflight
+pass "preflight: a ready standby passes the mariadb checks; an enabled unit or a taken socket fails with its fix"
+
 # --- apply from cold: the edit equals the golden file; xCAT's client on the other node reads rows through the VIP ---
 run 0 xhn -v activate --yes
 expect_output "ready after [0-9]+ ms: SELECT 1 answered at localhost"
