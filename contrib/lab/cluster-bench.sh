@@ -204,6 +204,7 @@ bench_table() {
         local rounds=$1 k s r line vals label
         say ""
         say "== cluster bench: $rounds rounds, ms (the same cluster and run; xcat-mn = ocf:xhafw:xhafw, classic = the group of 13)"
+        say "   load average at the start: $BENCH_LOAD0; at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
         line=$(printf '%-64s' "")
         for ((r = 1; r <= rounds; r++)); do line+=$(printf ' %8s' "round $r"); done
         say "$line   median"
@@ -246,6 +247,7 @@ cl_bench() {
         trap 'rc=$?; exec 1>&3; say ""; say "BENCH FAILED: the lab stopped at an error or a signal (exit $rc)"; cl_keep_logs; cl_down > /dev/null 2>&1 || true; exit 1' EXIT
         trap 'exit 130' INT TERM
         CLASSIC_MADE=
+        BENCH_LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
         cl_site_up
         scenario_a || exit 1
         BACTIVE=$ACTIVE

@@ -784,15 +784,17 @@ run_ms() {
                 END { if (d != "") print d; else exit 1 }'
 }
 
-# journal_at NODE MS: what NODE's xhafw was doing at MS, from its journal
+# journal_at NODE MS [KIND]: what NODE's xhafw was doing at MS, from its journal ("its KIND had not
+# begun" when its last run begun before MS was another kind)
 journal_at() {
-        journal_ms "$1" | awk -v at="$2" -v n="$1" '
+        journal_ms "$1" | awk -v at="$2" -v n="$1" -v want="${3:-}" '
                 $1 > at { exit }
                 $2 == "run-start" { kind = $3; t0 = $1; ended = ""; split("", busy); fin = "" }
                 $2 == "run-end" { ended = $4 }
                 $2 == "step-apply" || $2 == "step-revert" { busy[$3] = 1 }
                 $2 ~ /^step-(applied|reverted|failed|refused|rolled-back)$/ { delete busy[$3]; fin = fin " " $3 }
                 END {
+                        if (want != "" && kind != want) { print n ": its " want " had not begun"; exit }
                         if (kind == "") { print n ": no run yet"; exit }
                         if (ended != "") { print n ": its " kind " had ended (" ended ")"; exit }
                         b = ""; for (s in busy) b = b " " s
@@ -863,7 +865,7 @@ strike_in_start() {
         t_off=$(power_ms "$b" off "$t_hit") || t_off=$(now_ms)
         rm -f "$LAB/nodes/$b/svc/xcatd.start-delay"
         [ "$kind" = power ] || fig "the fence request to $b's power off" "$((t_off - t_hit)) ms"
-        fig "where $b's start was when its power went ($((t_off - RUN_T0)) ms after its run began)" "$(journal_at "$b" "$t_off")"
+        fig "where $b's start was when its power went ($((t_off - RUN_T0)) ms after its run began)" "$(journal_at "$b" "$t_off" activate)"
         must "$b is fenced and xcat-mn runs on $a again" wait_until "$START_LIMIT" "xcat-mn on $a" started_on "$a" || { sampler_stop; return 1; }
         fig "$b's power off to the role started on $a" "$(($(now_ms) - t_off)) ms"
         must "cn1's rows commit again through the VIP" wait_until 30 "a row committed after $b's power off" first_commit_after "$t_off" ||
@@ -911,7 +913,7 @@ scenario_i() {
         t_hit=$(now_ms)
         must "$b loses power $delay ms into its activation (the last one took $d ms)" cl_power "$b" off || { sampler_stop; return 1; }
         t_off=$(power_ms "$b" off "$t_hit") || t_off=$(now_ms)
-        fig "where $b's start was when its power went ($((t_off - RUN_T0)) ms after its run began)" "$(journal_at "$b" "$t_off")"
+        fig "where $b's start was when its power went ($((t_off - RUN_T0)) ms after its run began)" "$(journal_at "$b" "$t_off" activate)"
         check "nothing holds the VIP while both are off" eval "sleep 1; no_vip mn1 && no_vip mn2"
         t0=$(now_ms)
         must "mn1 and mn2 power on (IPMI)" eval "cl_power mn1 on && cl_power mn2 on" || { sampler_stop; return 1; }
@@ -937,16 +939,17 @@ scenario_i() {
 }
 
 scenario_j() {
-        local a=$ACTIVE b d delay t_cut loser winner before_a before_b
+        local a=$ACTIVE b d delay t_cut loser winner before_a
         b=$(other "$a")
         say ""
         say "== j: a partition during a planned move: --move from $a to $b, and at a random moment of the move the"
         say "   switch stops forwarding both cluster links of $a; one node fences the other, the survivor ends with the role"
-        # the move: the stop on a (about as long as an activation), then the start on b
-        d=$(($(act_window) * 2 + 300))
+        # the move: the stop on a (about half as long as an activation), then the start on b; every
+        # other time on average, the cut comes within the stop, where a still holds part of the role
+        d=$(act_window)
+        if [ $((RANDOM % 2)) = 1 ]; then d=$((d * 2 + 300)); else d=$((d / 2 + 1)); fi
         delay=$((RANDOM % d))
         before_a=$(journal_runs "$a" deactivate)
-        before_b=$(journal_runs "$b" activate)
         sampler_start 300
         must "crm_resource --move -r xcat-mn -N $b" eval "crm crm_resource --move -r xcat-mn -N $b > /dev/null 2>&1" || { sampler_stop; return 1; }
         must "$a's stop is under way (a new deactivate run in its xhafw journal)" wait_run "$a" deactivate "$before_a" "$START_LIMIT" ||
@@ -954,9 +957,8 @@ scenario_j() {
         sleep_ms "$delay"
         cl_cut "$a"
         t_cut=$(now_ms)
-        say "  ....  $delay ms into $a's stop (of a move of about $d ms), $a's two cluster links stop forwarding"
-        fig "where the move was at the cut" "$(if [ "$(journal_runs "$a" deactivate)" -gt "$before_a" ]; then journal_at "$a" "$t_cut"; else echo "$a: its stop had not begun"; fi); $(
-                if [ "$(journal_runs "$b" activate)" -gt "$before_b" ]; then journal_at "$b" "$t_cut"; else echo "$b: its start had not begun"; fi)"
+        say "  ....  $delay ms after $a's stop began (of a window of $d ms), $a's two cluster links stop forwarding"
+        fig "where the move was at the cut" "$(journal_at "$a" "$t_cut" deactivate); $(journal_at "$b" "$t_cut" activate)"
         must "one node is powered off by the other's fencing" wait_until 90 "a node powered off" eval '! powered mn1 || ! powered mn2' ||
                 { cl_uncut "$a"; sampler_stop; return 1; }
         if powered "$a"; then loser=$b; else loser=$a; fi
