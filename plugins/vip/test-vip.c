@@ -1,5 +1,6 @@
 /* Unit tests of the vip plugin against the host-API mock: which of a node's addresses are the VIP, and
  * which of those is it in the configured form (netlink's address objects, built here, no socket);
+ * where the VIP stands among a set of addresses, and which copies are new since a first look;
  * which address, label and option forms validate takes; what describe says. */
 #include <check.h>
 
@@ -88,6 +89,153 @@ START_TEST(match_table)
         nl_addr_put(local);
         rtnl_addr_put(a);
         mock_step_free(step);
+}
+END_TEST
+
+/* ---- where the VIP stands among a node's addresses, and which copies are new since a first look ---- */
+
+#define LO 1
+
+/* An address of the node in CACHE: "addr/len" on IFINDEX, with LABEL (NULL: none) and FLAGS. */
+static struct rtnl_addr *cache_add(struct nl_cache *cache, const char *addr, int ifindex, const char *label,
+                                   unsigned flags)
+{
+        struct rtnl_addr *a = rtnl_addr_alloc();
+        struct nl_addr *local = NULL;
+
+        ck_assert_ptr_nonnull(a);
+        ck_assert_int_eq(nl_addr_parse(addr, AF_UNSPEC, &local), 0);
+        rtnl_addr_set_family(a, nl_addr_get_family(local));
+        ck_assert_int_eq(rtnl_addr_set_local(a, local), 0);
+        rtnl_addr_set_prefixlen(a, (int) nl_addr_get_prefixlen(local));
+        rtnl_addr_set_ifindex(a, ifindex);
+        if (label)
+                ck_assert_int_eq(rtnl_addr_set_label(a, label), 0);
+        rtnl_addr_set_flags(a, flags);
+        ck_assert_int_eq(nl_cache_add(cache, (struct nl_object *) a), 0);
+        nl_addr_put(local);
+        rtnl_addr_put(a); /* the cache holds it */
+        return a;
+}
+
+struct node_addr {
+        const char *addr;
+        int ifindex;
+        const char *label;
+        unsigned flags;
+};
+
+struct classify_case {
+        const char *vip;
+        int configured_ifindex;
+        struct node_addr addrs[4]; /* up to the first with addr NULL */
+        unsigned copies;
+        int configured, in_the_way; /* the index in addrs of the one found, or -1 */
+};
+
+static const struct classify_case classify_cases[] = {
+        /* the configured copy and one on lo (added by a site's script, say): two copies */
+        { "192.0.2.7/24",
+          IFINDEX,
+          { { "192.0.2.7/24", IFINDEX, "eth0:0", 0 },
+            { "192.0.2.7/32", LO, "lo", 0 },
+            { "192.0.2.1/24", IFINDEX, "eth0", 0 } },
+          2,
+          0,
+          -1 },
+        /* another label with the same prefix length takes the configured copy's place */
+        { "192.0.2.7/24", IFINDEX, { { "192.0.2.7/24", IFINDEX, "eth0:7", 0 } }, 1, -1, 0 },
+        /* another prefix length sits beside it (IPv4) */
+        { "192.0.2.7/24", IFINDEX, { { "192.0.2.7/32", IFINDEX, "eth0", 0 } }, 1, -1, -1 },
+        { "192.0.2.7/24",
+          IFINDEX,
+          { { "192.0.2.7/24", IFINDEX + 1, "eth1", 0 }, { "192.0.2.8/24", IFINDEX, "eth0:0", 0 } },
+          1,
+          -1,
+          -1 },
+        /* the configured interface does not exist: nothing is in its form or in its way */
+        { "192.0.2.7/24", 0, { { "192.0.2.7/24", IFINDEX, "eth0:0", 0 } }, 1, -1, -1 },
+        /* IPv6: one per interface and address, whatever the prefix length or state */
+        { "2001:db8::7/64", IFINDEX, { { "2001:db8::7/128", IFINDEX, NULL, 0 } }, 1, -1, 0 },
+        { "2001:db8::7/64", IFINDEX, { { "2001:db8::7/64", IFINDEX, NULL, IFA_F_TENTATIVE } }, 1, -1, 0 },
+        { "2001:db8::7/64",
+          IFINDEX,
+          { { "2001:db8::7/64", IFINDEX, NULL, 0 },
+            { "2001:db8::7/128", LO, NULL, 0 },
+            { "192.0.2.7/24", IFINDEX, "eth0:0", 0 } },
+          2,
+          0,
+          -1 },
+        /* no copy at all */
+        { "192.0.2.7/24", IFINDEX, { { "192.0.2.1/24", IFINDEX, "eth0", 0 } }, 0, -1, -1 },
+};
+
+START_TEST(classify_table)
+{
+        const struct classify_case *c = &classify_cases[_i];
+        struct xhafw_step *step = vip_step(c->vip, NULL);
+        struct rtnl_addr *added[4] = { NULL };
+        struct vip_scan scan = { 0 };
+        struct vip v;
+
+        ck_assert_int_eq(vip_load(step, &v), 0);
+        ck_assert_int_eq(nl_cache_alloc_name("route/addr", &scan.cache), 0);
+        for (int i = 0; i < N(c->addrs) && c->addrs[i].addr; i++)
+                added[i] = cache_add(scan.cache, c->addrs[i].addr, c->addrs[i].ifindex, c->addrs[i].label,
+                                     c->addrs[i].flags);
+        vip_scan_classify(&v, c->configured_ifindex, &scan);
+        ck_assert_msg(scan.copies == c->copies, "case %d: %u copies, want %u", _i, scan.copies, c->copies);
+        ck_assert_msg(scan.configured == (c->configured < 0 ? NULL : added[c->configured]), "case %d: configured", _i);
+        ck_assert_msg(scan.in_the_way == (c->in_the_way < 0 ? NULL : added[c->in_the_way]), "case %d: in the way", _i);
+        vip_scan_done(&scan);
+        mock_step_free(step);
+}
+END_TEST
+
+struct seen_case {
+        struct node_addr now; /* a copy at the second look */
+        bool seen;            /* whether it was among the first look's addresses */
+};
+
+/* The first look: the configured IPv4 copy, one on lo, an IPv6 copy (tentative then). */
+static const struct node_addr first_look[] = {
+        { "192.0.2.7/24", IFINDEX, "eth0:0", 0 },
+        { "192.0.2.7/32", LO, "lo", 0 },
+        { "2001:db8::7/64", IFINDEX, NULL, IFA_F_TENTATIVE },
+};
+
+static const struct seen_case seen_cases[] = {
+        { { "192.0.2.7/24", IFINDEX, "eth0:0", 0 }, true },
+        { { "192.0.2.7/32", LO, "lo", 0 }, true },
+        /* the same address in another form is another copy */
+        { { "192.0.2.7/24", IFINDEX, "eth0:7", 0 }, false },
+        { { "192.0.2.7/24", IFINDEX, NULL, 0 }, false },
+        { { "192.0.2.7/32", IFINDEX, "eth0:0", 0 }, false },
+        { { "192.0.2.7/24", IFINDEX + 1, "eth0:0", 0 }, false },
+        { { "192.0.2.7/32", LO, "lo:1", 0 }, false },
+        { { "192.0.2.8/24", IFINDEX, "eth0:0", 0 }, false },
+        /* a copy's state is not what names it: the tentative address became usable */
+        { { "2001:db8::7/64", IFINDEX, NULL, IFA_F_PERMANENT }, true },
+        { { "2001:db8::7/128", IFINDEX, NULL, 0 }, false },
+        { { "2001:db8::7/64", LO, NULL, 0 }, false },
+};
+
+START_TEST(seen_table)
+{
+        const struct seen_case *c = &seen_cases[_i];
+        struct nl_cache *before = NULL, *now = NULL;
+        struct rtnl_addr *a;
+
+        ck_assert_int_eq(nl_cache_alloc_name("route/addr", &before), 0);
+        ck_assert_int_eq(nl_cache_alloc_name("route/addr", &now), 0);
+        for (int i = 0; i < N(first_look); i++)
+                cache_add(before, first_look[i].addr, first_look[i].ifindex, first_look[i].label, first_look[i].flags);
+        a = cache_add(now, c->now.addr, c->now.ifindex, c->now.label, c->now.flags);
+        ck_assert_msg(copy_seen(before, a) == c->seen, "case %d: seen %d", _i, !c->seen);
+        /* no first look: every copy is new */
+        ck_assert(!copy_seen(NULL, a));
+        nl_cache_free(before);
+        nl_cache_free(now);
 }
 END_TEST
 
@@ -274,6 +422,8 @@ static Suite *vip_suite(void)
         TCase *tc = tcase_create("vip");
 
         tcase_add_loop_test(tc, match_table, 0, N(match_cases));
+        tcase_add_loop_test(tc, classify_table, 0, N(classify_cases));
+        tcase_add_loop_test(tc, seen_table, 0, N(seen_cases));
         tcase_add_loop_test(tc, validate_table, 0, N(validate_cases));
         tcase_add_test(tc, default_label);
         tcase_add_test(tc, usual_form);

@@ -53,6 +53,9 @@
 /* dad = kernel: what to allow beyond the kernel's own worst case (its random delay, then
  * dad_transmits solicitations retrans_time apart) for netlink and scheduling. */
 #define VIP_KERNEL_DAD_SLACK_MS 1000
+/* Reads of the addresses after the configured copy is added, each removing the other copies it
+ * finds: one more copy added meanwhile is removed, one that something keeps adding fails apply. */
+#define VIP_CONVERGE_PASSES 4
 
 static const struct xhafw_option vip_options[] = {
         { "address", XHAFW_OPT_ADDRESS, true, NULL,
@@ -100,10 +103,12 @@ struct vip {
         uint64_t announce_interval_ms;
         bool arp_reply;
         bool router; /* IPv6: this node forwards on the interface (the advertisements' R flag) */
-        /* Set by apply before it probes while the address is on this node already: Linux answers
-         * ARP for a local address on any interface, and neighbour solicitations on any interface
-         * that holds it, so an answer from one of these MACs is this node's own copy (which apply
-         * is about to remove), not another host holding the VIP. */
+        /* Set by apply before every probe: Linux answers ARP for a local address on any interface,
+         * and neighbour solicitations on any interface that holds it, so an answer from one of
+         * these MACs is this node's own copy (which apply is about to remove), not another host
+         * holding the VIP. Whether the address was on this node at apply's first look does not
+         * matter: a copy added while the probe runs (a site's script, another tool) is answered
+         * for as well. */
         unsigned char own_macs[VIP_MAX_OWN_MACS][ETH_ALEN];
         unsigned n_own_macs;
 };
@@ -669,7 +674,27 @@ static void vip_scan_done(struct vip_scan *s)
         s->cache = NULL;
 }
 
-/* ifindex 0: the configured interface does not exist, so no copy is in the configured form. */
+/* Where the VIP stands among the addresses in s->cache (the rest of *s is set from it). Apart from
+ * reading them (vip_scan), so that the logic suite can hand it any set of addresses. ifindex 0: the
+ * configured interface does not exist, so no copy is in the configured form. */
+static void vip_scan_classify(const struct vip *v, int ifindex, struct vip_scan *s)
+{
+        s->copies = 0;
+        s->configured = s->in_the_way = NULL;
+        for (struct nl_object *o = nl_cache_get_first(s->cache); o; o = nl_cache_get_next(o)) {
+                struct rtnl_addr *a = (struct rtnl_addr *) o;
+
+                if (!addr_is_vip(v, a))
+                        continue;
+                s->copies++;
+                if (addr_is_configured(v, ifindex, a))
+                        s->configured = a;
+                else if (ifindex > 0 && rtnl_addr_get_ifindex(a) == ifindex &&
+                         (is_v6(v) || rtnl_addr_get_prefixlen(a) == (int) v->prefix))
+                        s->in_the_way = a;
+        }
+}
+
 static int vip_scan(struct xhafw_step *step, struct nl_sock *sk, const struct vip *v, int ifindex, struct vip_scan *ret)
 {
         struct vip_scan s = { 0 };
@@ -680,20 +705,35 @@ static int vip_scan(struct xhafw_step *step, struct nl_sock *sk, const struct vi
                 log_step(step, LOG_ERR, "cannot read the addresses over netlink: %s", nl_geterror(r));
                 return nle_to_errno(r);
         }
-        for (struct nl_object *o = nl_cache_get_first(s.cache); o; o = nl_cache_get_next(o)) {
-                struct rtnl_addr *a = (struct rtnl_addr *) o;
-
-                if (!addr_is_vip(v, a))
-                        continue;
-                s.copies++;
-                if (addr_is_configured(v, ifindex, a))
-                        s.configured = a;
-                else if (ifindex > 0 && rtnl_addr_get_ifindex(a) == ifindex &&
-                         (is_v6(v) || rtnl_addr_get_prefixlen(a) == (int) v->prefix))
-                        s.in_the_way = a;
-        }
+        vip_scan_classify(v, ifindex, &s);
         *ret = s;
         return 0;
+}
+
+/* Whether the copy A was among the addresses of BEFORE (an earlier look): the same address on the
+ * same interface with the same prefix length and label. The kernel's objects of two reads are not
+ * the same objects, so they are compared by what names an address; its state (tentative, say) may
+ * have changed since and does not count. */
+static bool copy_seen(struct nl_cache *before, struct rtnl_addr *a)
+{
+        struct nl_addr *local = rtnl_addr_get_local(a);
+        const char *label = rtnl_addr_get_label(a);
+
+        for (struct nl_object *o = before ? nl_cache_get_first(before) : NULL; o; o = nl_cache_get_next(o)) {
+                struct rtnl_addr *b = (struct rtnl_addr *) o;
+                struct nl_addr *bl = rtnl_addr_get_local(b);
+                const char *blabel = rtnl_addr_get_label(b);
+
+                if (rtnl_addr_get_family(b) == rtnl_addr_get_family(a) &&
+                    rtnl_addr_get_ifindex(b) == rtnl_addr_get_ifindex(a) &&
+                    rtnl_addr_get_prefixlen(b) == rtnl_addr_get_prefixlen(a) && local && bl &&
+                    nl_addr_get_len(local) == nl_addr_get_len(bl) &&
+                    memcmp(nl_addr_get_binary_addr(local), nl_addr_get_binary_addr(bl), nl_addr_get_len(bl)) == 0 &&
+                    (rtnl_addr_get_family(a) == AF_INET6 || (!label && !blabel) ||
+                     (label && blabel && strcmp(label, blabel) == 0)))
+                        return true;
+        }
+        return false;
 }
 
 /* Removes one copy: the kernel's own object, whose address, prefix length and label select exactly it. */
@@ -1414,6 +1454,81 @@ static void remove_ours(struct xhafw_step *step, struct nl_sock *sk, const struc
                 (void) copy_remove(step, sk, a, "");
 }
 
+/* After the probe: *SCAN (the first look, freed here) becomes what is on the node now, and each copy
+ * that was not there at the first look is logged, found while the probe ran; *ret_configured is
+ * whether the configured copy is among them. A copy of this node answers the probe from this node's
+ * own MACs (v->own_macs), so it reaches this point as any copy does, and apply converges on the
+ * configured copy as it would have, had the copy been there before. */
+static int rescan_after_probe(struct xhafw_step *step, struct nl_sock *sk, const struct vip *v, int ifindex,
+                              struct vip_scan *scan, bool *ret_configured)
+{
+        _cleanup_(vip_scan_done) struct vip_scan before = *scan;
+        char what[128];
+        int r;
+
+        *scan = (struct vip_scan){ 0 };
+        r = vip_scan(step, sk, v, ifindex, scan);
+        if (r < 0)
+                return r;
+        *ret_configured = false;
+        for (struct nl_object *o = nl_cache_get_first(scan->cache); o; o = nl_cache_get_next(o)) {
+                struct rtnl_addr *a = (struct rtnl_addr *) o;
+
+                if (!addr_is_vip(v, a) || copy_seen(before.cache, a))
+                        continue;
+                if (a == scan->configured)
+                        *ret_configured = true;
+                copy_text(a, "on", what, sizeof what);
+                xhafw_log(step, LOG_NOTICE, "%s appeared on this node while the probe ran (not added by xhafw)%s", what,
+                          a == scan->configured ? ": it is the configured copy, kept" : "");
+        }
+        return 0;
+}
+
+/* Once the configured copy is added: every other copy goes, from what is on the node now (one may
+ * have been added since the last look), before the first announcement, so that only ours answers
+ * when the network is told where the VIP is. Each pass reads the addresses again; a pass that finds
+ * nothing to remove is done. The configured copy must be there, and usable: an IPv6 address added
+ * with nodad is never tentative, and this says so before the first advertisement goes out. */
+
+static int remove_others(struct xhafw_step *step, struct nl_sock *sk, const struct vip *v, int ifindex)
+{
+        char what[128];
+
+        for (unsigned pass = 0; pass < VIP_CONVERGE_PASSES; pass++) {
+                _cleanup_(vip_scan_done) struct vip_scan now = { 0 };
+                int r;
+
+                r = vip_scan(step, sk, v, ifindex, &now);
+                if (r < 0)
+                        return r;
+                if (!now.configured) {
+                        if (now.in_the_way)
+                                copy_text(now.in_the_way, "on", what, sizeof what);
+                        xhafw_log(step, LOG_ERR, "%s is not usable on %s after it was added%s%s: not announcing it",
+                                  v->address, v->interface, now.in_the_way ? ": " : "",
+                                  now.in_the_way ? what : " (it is not there)");
+                        return -EADDRNOTAVAIL;
+                }
+                if (now.copies == 1)
+                        return 0;
+                for (struct nl_object *o = nl_cache_get_first(now.cache); o; o = nl_cache_get_next(o)) {
+                        struct rtnl_addr *a = (struct rtnl_addr *) o;
+
+                        if (!addr_is_vip(v, a) || a == now.configured)
+                                continue;
+                        r = copy_remove(step, sk, a, " (the VIP in another form than configured)");
+                        if (r < 0)
+                                return r;
+                }
+        }
+        xhafw_log(step, LOG_ERR,
+                  "%s keeps appearing on this node in other forms than configured (removed %u times, back each time): "
+                  "something else adds it (a site's script, DHCP, another HA tool); stop it, then activate again",
+                  v->host, VIP_CONVERGE_PASSES - 1);
+        return -EBUSY;
+}
+
 static int vip_apply(struct xhafw_step *step)
 {
         _cleanup_(nl_socket_freep) struct nl_sock *sk = NULL, *events = NULL;
@@ -1424,7 +1539,7 @@ static int vip_apply(struct xhafw_step *step)
         uint64_t began, probing = 0, window_end = 0, woke = 0, added = 0, announced, dad_bound_ms = 0, dad_start = 0,
                         dad_end = 0;
         unsigned char other[ETH_ALEN];
-        bool dry = xhafw_dry_run(step), probed = false, conflict_probe = false, kernel_dad;
+        bool dry = xhafw_dry_run(step), probed = false, conflict_probe = false, appeared_configured = false, kernel_dad;
         char what[128];
         int ifindex, r;
 
@@ -1491,7 +1606,7 @@ static int vip_apply(struct xhafw_step *step)
                 if (is_v6(&v) && v.probe && !scan.configured && !xhafw_force(step))
                         group = nd_join_group(step, &v, ifindex);
         }
-        if (scan.copies > 0 && (v.probe || kernel_dad)) {
+        if (link.ether && v.probe) {
                 r = own_macs_load(step, sk, &v);
                 if (r < 0)
                         return r;
@@ -1516,6 +1631,11 @@ static int vip_apply(struct xhafw_step *step)
                 }
                 probed = true;
                 woke = now_ns();
+                /* The node's addresses may have changed while the probe listened: what follows
+                 * works from what is there now, not from the first look. */
+                r = rescan_after_probe(step, sk, &v, ifindex, &scan, &appeared_configured);
+                if (r < 0)
+                        return r;
                 if (dry)
                         xhafw_log(step, LOG_NOTICE, "probe: %s is free (no answer within %" PRIu64 " ms)", v.host,
                                   probe_window_ms(&v));
@@ -1596,32 +1716,9 @@ static int vip_apply(struct xhafw_step *step)
                         return r;
                 }
         }
-        for (struct nl_object *o = nl_cache_get_first(scan.cache); o; o = nl_cache_get_next(o)) {
-                struct rtnl_addr *a = (struct rtnl_addr *) o;
-
-                if (!addr_is_vip(&v, a) || a == scan.configured || a == scan.in_the_way)
-                        continue;
-                r = copy_remove(step, sk, a, " (the VIP in another form than configured)");
-                if (r < 0)
-                        return r;
-        }
-        if (is_v6(&v) && !kernel_dad) {
-                /* Never announce an address the kernel does not use yet: one added with nodad is not
-                 * tentative, and this says so before the first advertisement goes out. */
-                _cleanup_(vip_scan_done) struct vip_scan now = { 0 };
-
-                r = vip_scan(step, sk, &v, ifindex, &now);
-                if (r < 0)
-                        return r;
-                if (!now.configured) {
-                        if (now.in_the_way)
-                                copy_text(now.in_the_way, "on", what, sizeof what);
-                        xhafw_log(step, LOG_ERR, "%s is not usable on %s after it was added%s%s: not announcing it",
-                                  v.address, v.interface, now.in_the_way ? ": " : "",
-                                  now.in_the_way ? what : " (it is not there)");
-                        return -EADDRNOTAVAIL;
-                }
-        }
+        r = remove_others(step, sk, &v, ifindex);
+        if (r < 0)
+                return r;
         added = now_ns();
         if (v.announce_count > 0) {
                 if (is_v6(&v)) {
@@ -1655,7 +1752,10 @@ static int vip_apply(struct xhafw_step *step)
                           "%s was free: the kernel's duplicate-address detection took %.3f ms; "
                           "announced %.3f ms after it ended",
                           v.host, (double) (dad_end - dad_start) / 1e6, (double) (announced - dad_end) / 1e6);
-        if (scan.configured)
+        if (appeared_configured)
+                xhafw_log(step, LOG_NOTICE, "%s was put on %s%s%s while the probe ran, not by xhafw; announced it",
+                          v.address, v.interface, is_v6(&v) ? "" : " as ", v.label);
+        else if (scan.configured)
                 xhafw_log(step, LOG_INFO, "%s was already on %s%s%s; announced it again", v.address, v.interface,
                           is_v6(&v) ? "" : " as ", v.label);
         else if (is_v6(&v))

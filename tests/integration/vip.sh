@@ -209,6 +209,51 @@ no_vip_anywhere "deactivate after a refusal"
 ip -n "$B" addr del "$VIP/24" dev eth0
 pass "VIP on eth1 and on the peer: exit 6 naming $MAC_B, nothing changed; deactivate removes the copy on eth1"
 
+# --- a copy appears while the probe runs (a site's script, another tool): activate converges on
+# the configured copy as it does when the copy was there before the probe; another node taking the
+# VIP in the meantime is still a conflict. The probe window is made 2 s long (probes 0.5 s apart,
+# so that some go out after the copy is there) and the copy is added
+# 0.5 s into it; the log says the copy appeared during the probe, which shows the timing held. ---
+# during_probe WHERE FORM: activate while FORM is added 0.5 s into the probe on this node (A) or
+# the peer (B); its exit status in rc, its output in $T/out.
+during_probe() {
+        local ns=$1 adder
+        local -a args
+        read -r -a args <<< "$2"
+        vip_conf_default "probe_count = 4" "probe_interval = 500ms" "probe_timeout = 500ms"
+        (sleep 0.5 && ip -n "$ns" addr add "${args[@]}") &
+        adder=$!
+        rc=0
+        timeout 30 ip netns exec "$A" "$XHAFW" --config "$T/xhafw.conf" -v activate --yes > "$T/out" 2>&1 || rc=$?
+        wait "$adder" || fail "cannot add $2 in $ns during the probe"
+}
+# form on this node, and the removal the log must report ("" when the configured copy itself appears)
+appear=("$VIP/32 dev lo" "removed $VIP/32 from lo"
+        "$VIP/24 brd + dev eth0 label eth0:0" ""
+        "$VIP/24 dev eth1" "removed $VIP/24 from eth1"
+        "$VIP/32 dev eth0" "removed $VIP/32 from eth0"
+        "$VIP/24 dev eth0 label eth0:7" "removed $VIP/24 from eth0 as eth0:7")
+for ((f = 0; f < ${#appear[@]}; f += 2)); do
+        form=${appear[f]} removed=${appear[f + 1]}
+        during_probe "$A" "$form"
+        [ "$rc" = 0 ] || { cat "$T/out" >&2; all_vip >&2; fail "activate with $form added during the probe exited $rc"; }
+        expect_output "appeared on this node while the probe ran"
+        [ -z "$removed" ] || expect_output "$removed"
+        only_configured_vip "activate with $form added during the probe"
+        expect_exit 0 xa status
+        expect_exit 0 xa deactivate --yes
+        no_vip_anywhere "deactivate after $form appeared during the probe"
+        pass "$form added during the probe: activate converges on exactly $VIP/24 on eth0 as eth0:0"
+done
+# The peer takes the VIP during the probe: its answer refuses, and nothing is left on this node.
+during_probe "$B" "$VIP/24 dev eth0"
+[ "$rc" = 6 ] || { cat "$T/out" >&2; fail "activate with the peer taking $VIP during the probe exited $rc, not 6"; }
+expect_output "$VIP is in use by $MAC_B on eth0"
+no_vip_anywhere "after the peer took $VIP during the probe"
+ip -n "$B" addr del "$VIP/24" dev eth0
+vip_conf_default
+pass "the peer takes $VIP during the probe: exit 6 naming $MAC_B, nothing added"
+
 # --- the configured interface does not exist: giving the role up still works ---
 vip_conf "address = $VIP/24" "interface = nosuch0"
 expect_exit 0 xa validate
