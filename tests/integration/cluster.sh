@@ -2,7 +2,8 @@
 # The cluster lab as a test (meson suite `cluster`): `xhafw-lab cluster demo` against the built tree: a real
 # two-node Pacemaker cluster with IPMI fencing takes the role, moves it, loses the active node's power and
 # fails over, and takes the fenced node back as standby; every check passed, no row lost, nothing left
-# behind. FULL=1 adds the partition, the dying service and the failed stop. Prints the figures.
+# behind. FULL=1 adds the partition, the dying service, the failed stop, and the failures at a random moment
+# of a start or a move (h, i, j; about 300 s in all). Prints the figures.
 # Skipped (exit 77, with the reason) when the packages are missing or a cluster of the host's own runs.
 set -euo pipefail
 src=${XHAFW_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
