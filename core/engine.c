@@ -733,9 +733,12 @@ static bool schedule(struct engine *e)
                 }
                 if (e->aborting)
                         continue;
-                pending = true;
-                if (!ready || e->running >= e->n_children)
+                /* pending: a step that still waits; one that starts is counted by e->running, one
+                 * found done here by nothing (a standby's deactivate must not look stuck) */
+                if (!ready || e->running >= e->n_children) {
+                        pending = true;
                         continue;
+                }
                 if (e->mode == RUN_DEACTIVATE) {
                         /* the state is known from the status pass, or this is a rollback */
                         if (e->rolling_back || e->rep->steps[i].outcome != OUT_INACTIVE) {

@@ -328,6 +328,27 @@ START_TEST(test_deactivate_failure)
 }
 END_TEST
 
+/* A standby's deactivate (Pacemaker's stop of an inactive resource): every step already inactive,
+ * whichever the engine looks at last. Nothing to do, and nothing that looks like an engine fault. */
+START_TEST(test_deactivate_standby)
+{
+        char *out;
+        step("a", NULL);
+        step("b", "after = a");
+        step("c", "after = a");
+        step("d", "after = b, c");
+        for (int round = 0; round < 2; round++) { /* all inactive; then only the last step active */
+                ck_assert_int_eq(tl_xhafw(dir, &out, "deactivate", "--yes", NULL), 0);
+                ck_assert_msg(!strstr(out, "internal error"), "round %d:\n%s", round, out);
+                ck_assert_msg(strstr(out, round ? "1 step reverted, 3 already inactive" :
+                                                  "0 steps reverted, 4 already inactive"),
+                              "round %d:\n%s", round, out);
+                free(out);
+                tl_write(dir, "d.on", "");
+        }
+}
+END_TEST
+
 START_TEST(test_lock)
 {
         char *out, *lock = xasprintf("%s/state/lock", dir);
@@ -554,6 +575,7 @@ static Suite *suite(void)
         tcase_add_loop_test(tc, test_plugin_misbehaves_like_real_ones, 0,
                             (int) (sizeof misbehaviours / sizeof misbehaviours[0]));
         tcase_add_test(tc, test_deactivate_failure);
+        tcase_add_test(tc, test_deactivate_standby);
         tcase_add_test(tc, test_lock);
         tcase_add_test(tc, test_dry_run_changes_nothing);
         tcase_add_test(tc, test_status_derived_inactive);
