@@ -841,7 +841,7 @@ static struct json_object *step_model(const struct xhafw_step *st, const struct 
         for (size_t i = 0; i < st->n_opts; i++) {
                 const struct step_option *o = &st->opts[i];
                 json_object_object_add(opts, o->schema->name, jstr(o->value));
-                char *where = o->line ? xasprintf("%s:%u", st->file, o->line) : NULL;
+                char *where = o->line ? xasprintf("%s:%u", o->file ? o->file : st->file, o->line) : NULL;
                 json_object_object_add(origins, o->schema->name,
                                        jstr(where    ? where :
                                             o->value ? "default" :

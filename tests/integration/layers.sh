@@ -36,7 +36,9 @@ expect_output "^critical += no +; $S/b.conf.d/10-first.conf:3$"
 expect_output "^plugin += fake +; $V/20-b.conf:[0-9]+$"
 expect_output "^enabled += yes +; default$"
 expect_exit 0 xh describe b
-expect_output "content .*from the second drop-in"
+expect_output "content .*from the second drop-in +\($S/b.conf.d/20-second.conf:2\)$"
+expect_exit 0 xh --json describe b
+expect_output "\"content\": *\"$S/b.conf.d/20-second.conf:2\""
 pass "drop-ins: read in name order, the last wins; cat-config names the origin of the core keys too"
 
 # 3. A wrong value in a drop-in is named with the drop-in's file and line.
