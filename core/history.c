@@ -1417,7 +1417,7 @@ static int show_run(const struct global_options *g, const struct history *h, con
                 json_print(o);
         } else if (!a->svg || a->run_arg)
                 print_run(run, &tl, h);
-        else
+        else if (r == XHAFW_EXIT_OK)
                 printf("timeline of run %u (%s on %s) written to %s\n", run->index, run->mode,
                        run->host ? run->host : "?", a->svg);
         timeline_free(&tl);

@@ -331,10 +331,13 @@ int replace_file_atomic(const char *path, const void *data, size_t n, struct ato
         char *dir, *tmp;
         int fd, r;
 
-        if (!slash || !slash[1])
+        if (!*path || (slash && !slash[1]))
                 return -EINVAL;
-        dir = slash == path ? strdup_or_die("/") : xasprintf("%.*s", (int) (slash - path), path);
-        tmp = xasprintf("%s/.%s" ATOMIC_TEMP_INFIX "XXXXXX", slash == path ? "" : dir, slash + 1);
+        if (!slash) /* a name in the working directory (history --svg run.svg) */
+                dir = strdup_or_die(".");
+        else
+                dir = slash == path ? strdup_or_die("/") : xasprintf("%.*s", (int) (slash - path), path);
+        tmp = xasprintf("%s/.%s" ATOMIC_TEMP_INFIX "XXXXXX", slash == path ? "" : dir, slash ? slash + 1 : path);
         how->failed = "create a temporary file to replace";
         fd = mkostemp(tmp, O_CLOEXEC);
         if (fd < 0) {

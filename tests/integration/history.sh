@@ -175,8 +175,12 @@ for g in "$T"/.*.xhafw-* "$T"/*xhafw-tmp*; do [ ! -e "$g" ] || fail "a temporary
 expect_exit 0 xh history --svg "$T/latest.svg"
 expect_output "timeline of run 1 \(activate on $host\) written to $T/latest.svg"
 cmp -s <(grep -v '^<title>' "$T/latest.svg") <(grep -v '^<title>' "$T/run1.svg") || fail "--svg without RUN is not the latest run"
-expect_exit 1 xh history 1 --svg "$T/no/such/dir/x.svg"
+expect_exit 1 xh history --svg "$T/no/such/dir/x.svg"
 expect_output "cannot write the timeline to $T/no/such/dir/x.svg"
+grep -q "written to" "$T/out" && fail "a timeline that could not be written is said to be written: $(cat "$T/out")"
+# a bare file name is one in the working directory (the man page's example)
+( cd "$T" && expect_exit 0 xh history 1 --svg bare.svg )
+[ -s "$T/bare.svg" ] || fail "history --svg bare.svg wrote nothing in the working directory"
 xh --json history 2 --svg "$T/run2.svg" > "$T/h2.json"
 [ "$(json_get "$T/h2.json" 'd["svg"], d["run"]["command"]')" = "('$T/run2.svg', 'deactivate')" ] ||
         fail "--json --svg: $(cat "$T/h2.json")"
