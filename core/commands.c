@@ -367,6 +367,14 @@ static void print_rehearsal(const struct config *cfg, const struct run_options *
 {
         const struct xhafw_step *failed = cfg->steps[ro->inject - 1];
 
+        if (!rep->inject_reached) {
+                const struct step_report *r = &rep->steps[ro->inject - 1];
+                printf("rehearsal: %s is never reached in this run (%s%s%s): it would not %s, so a failure there "
+                       "cannot happen now; the run is the plan above\n",
+                       failed->name, step_outcome_name(r->outcome), r->reason ? ": " : "", r->reason ? r->reason : "",
+                       deactivate ? "revert" : "apply");
+                return;
+        }
         printf("rehearsal: %s (%s) fails: %s\n", failed->name, ro->inject_mode,
                rep->steps[ro->inject - 1].reason ? rep->steps[ro->inject - 1].reason : "injected");
         if (deactivate) {
@@ -603,11 +611,12 @@ int cmd_run(const struct global_options *g, const struct run_command *rc_opts)
                 goto out;
         }
         /* A dry-run exits as the run would, as far as it can tell: 6 if a safety check would
-         * refuse, 1 if a step would fail. */
-        r = ro.dry_run ? (rep.n_refused ? XHAFW_EXIT_REFUSED :
-                          rep.n_failed  ? XHAFW_EXIT_FAILED :
-                                          XHAFW_EXIT_OK) :
-                         run_exit_code(&ro, &rep);
+         * refuse, 1 if a step would fail; a rehearsal whose failure was reached, as the run with
+         * that failure would (a non-critical step's failure is exit 0). */
+        if (!ro.dry_run || rep.inject_reached)
+                r = run_exit_code(&ro, &rep);
+        else
+                r = rep.n_refused ? XHAFW_EXIT_REFUSED : rep.n_failed ? XHAFW_EXIT_FAILED : XHAFW_EXIT_OK;
         if (!ro.dry_run) {
                 char detail[64];
                 snprintf(detail, sizeof detail, "%s exit=%d", rc_opts->deactivate ? "deactivate" : "activate", r);

@@ -32,9 +32,10 @@
 
 /* What a step is doing in this run. */
 enum phase {
-        PH_WAIT,    /* not started */
-        PH_RUNNING, /* an action of it runs now */
-        PH_DONE,    /* outcome final */
+        PH_WAIT,     /* not started */
+        PH_RUNNING,  /* an action of it runs now */
+        PH_DONE,     /* outcome final */
+        PH_DEFERRED, /* a rehearsal's failing step: fails once nothing else runs */
 };
 
 struct child {
@@ -70,6 +71,8 @@ struct engine {
         bool verbose_progress;
         uint64_t t0;
         pid_t core_pid;
+        size_t deferred; /* rehearsal: 1 + the failing step waiting in PH_DEFERRED; 0 none */
+        enum action_kind deferred_kind;
         enum run_mode mode; /* of the current pass: RUN_ACTIVATE, RUN_DEACTIVATE (also rollback), ... */
 };
 
@@ -467,15 +470,12 @@ static void fail_step(struct engine *e, size_t i, enum step_outcome out)
         }
 }
 
-/* A rehearsal (--dry-run --inject STEP): the action that would fail at STEP does not run; the
- * failure is what a real one would leave for the rest of the run. */
-static bool injected(struct engine *e, size_t i, enum action_kind kind)
+/* The rehearsed failure itself, now. */
+static void inject_now(struct engine *e, size_t i, enum action_kind kind)
 {
         const char *m = e->o->inject_mode ? e->o->inject_mode : "fail";
         struct xhafw_step *st = e->cfg->steps[i];
 
-        if (!e->o->dry_run || e->o->inject != i + 1 || e->rolling_back)
-                return false;
         set_reason(&e->rep->steps[i],
                    strcmp(m, "hang") == 0 ?
                            xasprintf("injected: %s hangs, and is killed after %llu.%03llus (the step's timeout)",
@@ -485,6 +485,23 @@ static bool injected(struct engine *e, size_t i, enum action_kind kind)
                            xasprintf("injected: %s crashes with signal 11 (Segmentation fault)", action_name(kind)) :
                            xasprintf("injected: %s fails", action_name(kind)));
         fail_step(e, i, OUT_FAILED);
+}
+
+/* A rehearsal (--dry-run --inject STEP): the action that would fail at STEP does not run. Its
+ * failure comes once everything already running beside it has ended (and what those let start):
+ * what a real run does when the step hangs to its timeout, and the most a real failure can leave
+ * to roll back. Deterministic, whatever the order the children end in. */
+static bool injected(struct engine *e, size_t i, enum action_kind kind)
+{
+        if (!e->o->dry_run || e->o->inject != i + 1 || e->rolling_back)
+                return false;
+        e->rep->inject_reached = true;
+        if (e->running > 0) {
+                e->phase[i] = PH_DEFERRED;
+                e->deferred = i + 1;
+                e->deferred_kind = kind;
+        } else
+                inject_now(e, i, kind);
         return true;
 }
 
@@ -631,10 +648,12 @@ static bool satisfied_active(const struct engine *e, size_t j)
                 return true;
         if (!selected(e, j))
                 return o == OUT_ACTIVE;
-        /* a dry-run of activate assumes earlier steps succeed, so that the whole plan is shown; in
-         * deactivate (and its rehearsal) a step that would fail keeps those below it active, as
-         * the real run would: dead_end() must see it as neither active nor inactive */
-        if (e->o->dry_run && e->mode == RUN_ACTIVATE && e->phase[j] == PH_DONE && (o == OUT_FAILED || o == OUT_REFUSED))
+        /* a dry-run of activate assumes earlier steps succeed, so that the whole plan is shown; a
+         * rehearsal does not (a failure there blocks what is after it, as in the real run), nor
+         * does deactivate (a step that would fail keeps those below it active): dead_end() must
+         * see such a step as neither active nor inactive */
+        if (e->o->dry_run && !e->o->inject && e->mode == RUN_ACTIVATE && e->phase[j] == PH_DONE &&
+            (o == OUT_FAILED || o == OUT_REFUSED))
                 return true;
         return e->phase[j] == PH_DONE && (o == OUT_ACTIVE || o == OUT_APPLIED || o == OUT_WOULD_APPLY);
 }
@@ -719,6 +738,12 @@ static bool schedule(struct engine *e)
         struct config *cfg = e->cfg;
         bool pending = false;
 
+        if (e->deferred && e->running == 0) {
+                size_t i = e->deferred - 1;
+                e->deferred = 0;
+                inject_now(e, i, e->deferred_kind);
+        }
+
         for (size_t k = 0; k < cfg->n_steps; k++) {
                 size_t i = e->mode == RUN_DEACTIVATE ? cfg->order[cfg->n_steps - 1 - k] : cfg->order[k];
                 const char *blocker;
@@ -745,7 +770,7 @@ static bool schedule(struct engine *e)
                                 if (e->rolling_back)
                                         e->rep->steps[i].rollback_seq = ++e->rep->n_rehearsed_rollback;
                                 if (injected(e, i, ACT_REVERT))
-                                        return schedule(e); /* once: the step is done now */
+                                        return schedule(e); /* once: the step is done or deferred now */
                                 if (start_action(e, i, ACT_REVERT, e->o->dry_run) < 0)
                                         fail_step(e, i, OUT_FAILED);
                         } else {
@@ -984,7 +1009,8 @@ static void rollback(struct engine *e)
         for (size_t i = 0; i < cfg->n_steps; i++) {
                 enum step_outcome o = e->rep->steps[i].outcome;
                 /* a rehearsal applied nothing: what the real run would have applied (or tried to) */
-                bool would = e->o->dry_run && (o == OUT_WOULD_APPLY || (o == OUT_FAILED && e->o->inject == i + 1));
+                bool would = e->o->dry_run && (o == OUT_WOULD_APPLY ||
+                                               (o == OUT_FAILED && e->o->inject == i + 1 && e->rep->inject_reached));
                 e->rollback_set[i] = (e->attempted[i] && (o == OUT_APPLIED || o == OUT_FAILED)) || would;
                 n += e->rollback_set[i];
         }

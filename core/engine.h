@@ -70,6 +70,7 @@ struct run_report {
         uint64_t elapsed_us;
         unsigned n_failed, n_refused, n_changed, n_rolled_back, n_left;
         unsigned n_rehearsed_rollback; /* rehearsal: the steps the rollback would revert */
+        bool inject_reached;           /* rehearsal: the failing step got as far as its apply (revert) */
         bool interrupted;              /* by SIGINT/SIGTERM */
         bool aborted;                  /* a critical step failed (or a signal came): the activation stopped */
         int exit_code;

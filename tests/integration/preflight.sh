@@ -182,3 +182,50 @@ expect_exit 2 xh activate --dry-run --inject nosuch
 expect_exit 2 xh activate --dry-run --inject c=explode
 expect_exit 0 xh -q deactivate --yes
 pass "--inject: no side effects; the rehearsed rollback is the real one (c d b a)"
+
+# The rehearsal is the real run's, also where the real run's order could vary: b and c run side by
+# side (the failure at b comes after c has applied, as when b hangs to its timeout), e is not
+# critical but f, after it, is (the activation fails and rolls back), and a step already active
+# is never reached (nothing fails there).
+cat > "$T/conf.d/10-steps.conf" <<CONF
+[a]
+plugin = fake
+target = $T/a.on
+[b]
+plugin = fake
+after = a
+target = $T/b.on
+[c]
+plugin = fake
+after = a
+target = $T/c.on
+[e]
+plugin = fake
+after = b, c
+critical = no
+target = $T/e.on
+[f]
+plugin = fake
+after = e
+target = $T/f.on
+CONF
+for round in 1 2 3 4 5 6; do
+        expect_exit 1 xh activate --dry-run --inject b
+        grep -E '^  [0-9]+\. revert ' "$T/out" | sed -E 's/^  [0-9]+\. revert ([a-z]+).*/\1/' | tr '\n' ' ' > "$T/r$round"
+        [ "$(cat "$T/r$round")" = "c b a " ] || { cat "$T/out" >&2; fail "round $round: --inject b rolls back '$(cat "$T/r$round")', expected 'c b a '"; }
+done
+expect_exit 1 xh activate --dry-run --inject e
+expect_output "^f \(fake\): INACTIVE -> failed: not started: e, which it is after, is not active"
+expect_output "roll back 4 steps"
+sed -i 's/^critical = no$/critical = no\napply_mode = fail/' "$T/conf.d/10-steps.conf"
+expect_exit 1 xh activate --yes
+expect_output "rolled back 4 steps"
+sed -i '/^apply_mode = fail$/d' "$T/conf.d/10-steps.conf"
+sed -i '/^\[f\]$/,$d' "$T/conf.d/10-steps.conf"
+expect_exit 0 xh activate --dry-run --inject e
+expect_output "nothing would be rolled back"
+touch "$T/a.on" "$T/b.on"
+expect_exit 0 xh activate --dry-run --inject b
+expect_output "rehearsal: b is never reached in this run \(active\)"
+rm -f "$T"/?.on
+pass "--inject: deterministic beside parallel steps; a non-critical failure as the real run; a step never reached"
