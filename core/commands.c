@@ -199,6 +199,10 @@ static int parse_only(struct config *cfg, const char *only, bool **ret)
         *ret = NULL;
         if (!only)
                 return 0;
+        if (list_problem(only, false)) {
+                log_error("--only %s: expected step names as %s", only, list_problem(only, false));
+                return XHAFW_EXIT_CONFIG;
+        }
         split_list(only, &items, &n);
         sel = xcalloc(cfg->n_steps, sizeof *sel);
         for (size_t k = 0; k < n; k++) {

@@ -82,7 +82,6 @@ void config_error(struct config *cfg, const char *file, unsigned line, const cha
         cfg->n_errors++;
 }
 
-static const char *list_problem(const char *v, bool argv);
 
 /* ---- where things are: iniparser does not keep line numbers, so find them for messages ---- */
 
@@ -729,7 +728,7 @@ ssize_t config_step_index(const struct config *cfg, const char *name)
 /* Lists are comma-separated. What iniparser hands over unchanged but an admin did not mean is
  * refused: an empty item ("a,,b", "after = , ,"), and in a list of words (not an argv) an item
  * with a blank ("/a /b": a missing comma) or in quotes. NULL if fine, else what is expected. */
-static const char *list_problem(const char *v, bool argv)
+const char *list_problem(const char *v, bool argv)
 {
         char **items;
         size_t n, commas = 0;

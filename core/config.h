@@ -46,6 +46,9 @@ struct overrides {
 };
 
 /* Report a configuration error (the admin's to fix): "FILE:LINE: step S: message". Counts it. */
+/* What is wrong with a comma-separated list as written (an empty item; in a list of words, not an
+ * argv, a blank or quotes in an item), or NULL: the configuration's rule, also for --only. */
+const char *list_problem(const char *v, bool argv);
 void config_error(struct config *cfg, const char *file, unsigned line, const char *step, const char *fmt, ...)
         __attribute__((format(printf, 5, 6)));
 

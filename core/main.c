@@ -251,7 +251,14 @@ static int parse_command_options(struct global_options *g, const char *cmd, cons
                 case CMD_OPT_DRY: rc->dry_run = true; break;
                 case 'y': rc->yes = true; break;
                 case CMD_OPT_ONLY: rc->only = optarg; break;
-                case CMD_OPT_INJECT: rc->inject = optarg; break;
+                case CMD_OPT_INJECT:
+                        if (rc->inject) {
+                                log_error("--inject given twice (%s, %s): a rehearsal fails one step", rc->inject,
+                                          optarg);
+                                return bad_usage(usage);
+                        }
+                        rc->inject = optarg;
+                        break;
                 case CMD_OPT_JOBS:
                         if (parse_jobs(optarg, &g->jobs) < 0)
                                 return XHAFW_EXIT_CONFIG;

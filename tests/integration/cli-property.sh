@@ -33,6 +33,7 @@ table = [
     (["status", "extra"], 2), (["validate", "extra"], 2), (["list-plugins", "extra"], 2),
     (["describe"], 2), (["describe", "a", "b"], 2), (["describe", "nosuch"], 2),
     (["activate", "--only", "nosuch"], 2), (["activate", "--only", ","], 2), (["deactivate", "--only", "a,nosuch"], 2),
+    (["activate", "--dry-run", "--only", "a,,b"], 2), (["activate", "--dry-run", "--inject", "a", "--inject", "b"], 2),
     (["activate", "--jobs", "0"], 2), (["activate", "--jobs", "257"], 2), (["activate", "--jobs", "x"], 2),
     (["activate", "--jobs"], 2), (["deactivate", "--force"], 2), (["deactivate", "--no-rollback"], 2),
     (["activate", "--bogus"], 2), (["activate", "extra"], 2),
