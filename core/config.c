@@ -707,8 +707,6 @@ void step_free(struct xhafw_step *st)
         free(st->name);
         free(st->plugin_name);
         free(st->file);
-        for (size_t k = 0; k < STEP_CORE_KEYS; k++)
-                free(st->key_origin[k]);
         free(st);
 }
 
@@ -976,7 +974,7 @@ static void step_load(struct config *cfg, const struct raw_step *rs)
         for (size_t k = 0; k < STEP_CORE_KEYS; k++) {
                 const struct raw_entry *e = raw_get(rs, step_keys[k]);
                 if (e)
-                        st->key_origin[k] = xasprintf("%s:%u", e->file, e->line);
+                        st->key_file[k] = e->file, st->key_line[k] = e->line;
         }
 
         v = core_key(rs, "plugin", &file, &line);
@@ -1299,12 +1297,16 @@ static void print_core_keys(const struct xhafw_step *st, FILE *out)
                         st->plugin_name, after, timeout, st->critical ? "yes" : "no", st->enabled ? "yes" : "no",
                         conflicts,
                 };
-                for (size_t k = 0; k < STEP_CORE_KEYS; k++)
-                        fprintf(out, "%-16s = %-40s ; %s\n", step_keys[k], values[k],
-                                st->key_origin[k] ? st->key_origin[k] :
-                                k == 0            ? "default: the section's name" :
-                                k == 2            ? "default: xhafw.conf's timeout" :
-                                                    "default");
+                for (size_t k = 0; k < STEP_CORE_KEYS; k++) {
+                        fprintf(out, "%-16s = %-40s ; ", step_keys[k], values[k]);
+                        if (st->key_file[k])
+                                fprintf(out, "%s:%u\n", st->key_file[k], st->key_line[k]);
+                        else
+                                fprintf(out, "%s\n",
+                                        k == 0 ? "default: the section's name" :
+                                        k == 2 ? "default: xhafw.conf's timeout" :
+                                                 "default");
+                }
         }
 }
 

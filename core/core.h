@@ -86,9 +86,10 @@ struct xhafw_step {
         struct step_option *opts; /* one per schema entry, in schema order */
         size_t n_opts;
         struct action *action; /* set while an action runs */
-        /* Where each core key's value was read ("FILE:LINE"), in the order of config.c's
-         * step_keys; NULL for a default. For cat-config. */
-        char *key_origin[STEP_CORE_KEYS];
+        /* Where each core key's value was read, in the order of config.c's step_keys: the
+         * config's own copy of the file name (NULL: a default) and the line. For cat-config. */
+        const char *key_file[STEP_CORE_KEYS];
+        unsigned key_line[STEP_CORE_KEYS];
 };
 
 #endif
