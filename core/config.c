@@ -1413,13 +1413,16 @@ int config_load(struct config *cfg, const struct overrides *ov)
                 if (ov->jobs)
                         cfg->settings.jobs = ov->jobs;
         }
-        if (cfg->n_errors == 0)
+        if (cfg->n_errors == 0) {
                 conf_d_load(cfg);
-        if (cfg->n_errors == 0 && cfg->n_steps == 0)
-                config_error(cfg, cfg->settings.conf_d, 0, NULL,
-                             "no steps: add *.conf files with one [section] per step");
-        if (cfg->n_errors == 0)
-                graph_build(cfg);
+                if (cfg->n_errors == 0 && cfg->n_steps == 0)
+                        config_error(cfg, cfg->settings.conf_d, 0, NULL,
+                                     "no steps: add *.conf files with one [section] per step");
+                /* also after errors in the steps: every error is reported in one go, an unknown
+                 * `after` name or a cycle with the rest */
+                if (cfg->n_steps)
+                        graph_build(cfg);
+        }
         /* Steps that must not both run (postgres and mariadb would both start on every takeover):
          * both enabled is the admin's to settle. */
         for (size_t i = 0; i < cfg->n_steps && cfg->n_errors == 0; i++) {

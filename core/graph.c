@@ -50,16 +50,19 @@ int graph_build(struct config *cfg)
 
         for (size_t i = 0; i < n; i++) {
                 struct xhafw_step *st = cfg->steps[i];
+                /* the `after` line where it was read (a drop-in's, say); else the section's */
+                const char *file = st->key_file[1] ? st->key_file[1] : st->file;
+                unsigned line = st->key_file[1] ? st->key_line[1] : st->line;
                 st->after_idx = xcalloc(st->n_after, sizeof *st->after_idx);
                 for (size_t k = 0; k < st->n_after; k++) {
                         ssize_t j = config_step_index(cfg, st->after[k]);
                         if (j < 0)
-                                config_error(cfg, st->file, st->line, st->name,
+                                config_error(cfg, file, line, st->name,
                                              "after = %s: no step is named '%s' "
                                              "(steps are the [sections] of conf.d)",
                                              st->after[k], st->after[k]);
                         else if ((size_t) j == i)
-                                config_error(cfg, st->file, st->line, st->name,
+                                config_error(cfg, file, line, st->name,
                                              "dependency cycle: the step is after itself; remove it from `after`");
                         st->after_idx[k] = j < 0 ? i : (size_t) j;
                 }

@@ -68,7 +68,7 @@ static const struct bad_case bad_cases[] = {
         { "after unknown",
           "10-a.conf",
           "[a]\nplugin = fake\nafter = nothere\n",
-          { "10-a.conf:1", "step a", "no step is named 'nothere'" },
+          { "10-a.conf:3", "step a", "no step is named 'nothere'" },
           NULL },
         { "self dependency", "10-a.conf", "[a]\nplugin = fake\nafter = a\n", { "10-a.conf", "step a", "cycle" }, NULL },
         { "cycle",
