@@ -75,20 +75,26 @@ static struct json_object *jstr(const char *s)
         return s ? json_object_new_string(s) : NULL;
 }
 
-/* Load the configuration and run every plugin's validate(): the gate before anything changes. */
-int commands_load(struct config *cfg, const struct global_options *g, bool lenient)
+struct overrides commands_overrides(const struct global_options *g)
 {
-        struct overrides ov = {
+        return (struct overrides){
                 .config_file = g->config_file,
                 .conf_d = g->conf_d,
                 .plugin_path = g->plugin_path,
                 .state_dir = g->state_dir,
                 .jobs = g->jobs,
-                .lenient_plugins = lenient,
         };
+}
+
+/* Load the configuration and run every plugin's validate(): the gate before anything changes. */
+int commands_load(struct config *cfg, const struct global_options *g, bool lenient)
+{
+        struct overrides ov = commands_overrides(g);
         struct run_options ro = { .mode = RUN_VALIDATE, .quiet = true };
         struct run_report rep;
         int r;
+
+        ov.lenient_plugins = lenient;
 
         if (config_load(cfg, &ov) < 0) {
                 log_error("%u configuration error%s: nothing was changed; fix %s and run `xhafw validate`",
@@ -724,17 +730,14 @@ static void status_text(struct json_object *m)
 
 int cmd_status(const struct global_options *g)
 {
-        struct overrides ov = { .config_file = g->config_file,
-                                .conf_d = g->conf_d,
-                                .plugin_path = g->plugin_path,
-                                .state_dir = g->state_dir,
-                                .jobs = g->jobs,
-                                .lenient_plugins = true };
+        struct overrides ov = commands_overrides(g);
         struct run_options ro = { .mode = RUN_STATUS, .json = g->json, .quiet = true };
         struct config cfg;
         struct run_report rep;
         struct json_object *m;
         int r;
+
+        ov.lenient_plugins = true;
 
         if (config_load(&cfg, &ov) < 0) {
                 log_error("configuration errors: fix them (`xhafw validate`)");
@@ -929,16 +932,13 @@ static int describe_step(struct config *cfg, struct xhafw_step *st, bool json)
 
 int cmd_describe(const struct global_options *g, const char *name)
 {
-        struct overrides ov = { .config_file = g->config_file,
-                                .conf_d = g->conf_d,
-                                .plugin_path = g->plugin_path,
-                                .state_dir = g->state_dir,
-                                .jobs = g->jobs,
-                                .sink = discard };
+        struct overrides ov = commands_overrides(g);
         struct config cfg;
         struct xhafw_step *st;
         struct plugin *p;
         int r;
+
+        ov.sink = discard;
 
         /* A plugin can be described while the configuration is still incomplete. */
         r = config_load(&cfg, &ov);
@@ -1072,13 +1072,11 @@ static void plugins_text(struct json_object *m)
 
 int cmd_list_plugins(const struct global_options *g)
 {
-        struct overrides ov = { .config_file = g->config_file,
-                                .conf_d = g->conf_d,
-                                .plugin_path = g->plugin_path,
-                                .state_dir = g->state_dir,
-                                .lenient_plugins = true,
-                                .sink = discard };
+        struct overrides ov = commands_overrides(g);
         struct config cfg;
+
+        ov.lenient_plugins = true;
+        ov.sink = discard;
 
         config_load(&cfg, &ov);
         render(plugins_model(&cfg), g->json, plugins_text);
@@ -1088,18 +1086,15 @@ int cmd_list_plugins(const struct global_options *g)
 
 int cmd_cat_config(const struct global_options *g)
 {
-        struct overrides ov = { .config_file = g->config_file,
-                                .conf_d = g->conf_d,
-                                .plugin_path = g->plugin_path,
-                                .state_dir = g->state_dir,
-                                .jobs = g->jobs,
-                                .lenient_plugins = true };
+        struct overrides ov = commands_overrides(g);
         struct config cfg;
         char *buf = NULL;
         size_t len = 0;
         FILE *f;
-        int r = config_load(&cfg, &ov) < 0 ? XHAFW_EXIT_CONFIG : XHAFW_EXIT_OK;
+        int r;
 
+        ov.lenient_plugins = true;
+        r = config_load(&cfg, &ov) < 0 ? XHAFW_EXIT_CONFIG : XHAFW_EXIT_OK;
         /* what was read is shown even when it has errors: that is when it is wanted most */
         f = open_memstream(&buf, &len);
         if (!f)

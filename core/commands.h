@@ -52,6 +52,9 @@ struct preflight_command {
 
 struct config;
 struct run_report;
+/* The command line's say over the configuration (--config, --conf-d, --plugin-path, --state-dir,
+ * --jobs), for config_load(); a command adds its leniency and message sink. */
+struct overrides commands_overrides(const struct global_options *g);
 /* Load the configuration and run every plugin's validate(): 0 or an exit code (errors reported). */
 int commands_load(struct config *cfg, const struct global_options *g, bool lenient);
 /* status's exit code from a status run's report: 0 active, 3 inactive, 4 mixed. */

@@ -1247,12 +1247,10 @@ static void discard(void *ctx, int priority, const char *message)
 
 static void load_settings(const struct global_options *g, struct config *cfg)
 {
-        struct overrides ov = { .config_file = g->config_file,
-                                .conf_d = g->conf_d,
-                                .plugin_path = g->plugin_path,
-                                .state_dir = g->state_dir,
-                                .lenient_plugins = true,
-                                .sink = discard };
+        struct overrides ov = commands_overrides(g);
+
+        ov.lenient_plugins = true;
+        ov.sink = discard;
         config_load(cfg, &ov);
 }
 
